@@ -1,0 +1,15 @@
+/**
+ * Runs only the embedded PostgreSQL server, for the test command on a machine without
+ * DATABASE_URL: `node dist/apps/embedded/src/postgres.main.js <dataDir> <port> <database>`.
+ * The database is created afresh. Prints `ready <url>` once the database accepts connections; stops on SIGTERM or SIGINT.
+ */
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+
+const [dataDir = '.data/test-postgres', port = '54329', database = 'backchannel_test'] = process.argv.slice(2);
+const postgres = await startEmbeddedPostgres({ dataDir, port: Number(port), database, recreateDatabase: true });
+process.stdout.write(`ready ${postgres.url}\n`);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    void postgres.stop().finally(() => process.exit(0));
+  });
+}

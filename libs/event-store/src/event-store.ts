@@ -1,0 +1,62 @@
+import type { Event, NewEvent, RecordedEvent } from '@backchannel/events';
+
+/**
+ * What the caller expects the stream to look like before an append:
+ * - a number: the stream's current version (0 = the stream must not exist yet);
+ * - 'any': append whatever the version (use only for streams with a single writer).
+ */
+export type ExpectedVersion = number | 'any';
+
+/** Another writer appended to the stream first: re-read, re-decide, retry. */
+export class WrongExpectedVersionError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly expectedVersion: ExpectedVersion,
+  ) {
+    super(`stream ${streamId} is not at version ${String(expectedVersion)}`);
+    this.name = 'WrongExpectedVersionError';
+  }
+}
+
+export interface ReadStreamResult<E extends Event = Event> {
+  /** 0 when the stream does not exist. */
+  currentVersion: number;
+  events: RecordedEvent<E>[];
+}
+
+export interface AppendResult {
+  nextExpectedVersion: number;
+  /** Global positions of the appended events, in order. */
+  globalPositions: string[];
+}
+
+/**
+ * Where a reader of the global log stands. Events are ordered by (transactionId, globalPosition):
+ * the writing transaction first, because sequence values are not handed out in commit order.
+ */
+export interface LogCheckpoint {
+  transactionId: string;
+  globalPosition: string;
+}
+
+export const LOG_START: LogCheckpoint = { transactionId: '0', globalPosition: '0' };
+
+export interface ReadLogResult {
+  events: RecordedEvent[];
+  /** Pass back as `after` to continue; equal to the input when nothing new is visible. */
+  checkpoint: LogCheckpoint;
+}
+
+/**
+ * A unit of work on one PostgreSQL transaction: appends and the caller's own statements
+ * (read models, processed-message records) commit or roll back together.
+ */
+export interface EventStoreTransaction {
+  appendToStream<E extends Event>(
+    streamId: string,
+    expectedVersion: ExpectedVersion,
+    events: NewEvent<E>[],
+  ): Promise<AppendResult>;
+  /** Runs SQL on the same transaction (pg-style $1 placeholders). */
+  query<Row = Record<string, unknown>>(sql: string, parameters?: unknown[]): Promise<Row[]>;
+}

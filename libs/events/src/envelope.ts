@@ -1,0 +1,37 @@
+/**
+ * The shape every event and command shares: plain data, no classes, no framework types.
+ * `type` and `schemaVersion` identify the payload; a published shape is never edited in place:
+ * a new `schemaVersion` and an upcaster (see upcasters.ts) replace it (the store upcasts on read).
+ */
+export interface EventMetadata {
+  /** The id of the HTTP request or message that started the chain of work. */
+  correlationId: string;
+  /** The eventId (or request id) that directly caused this event. */
+  causationId?: string;
+  /** Who did it: `client:<client_id>`, `user:<sub>`, `device:<device_id>`, `admin`, `system:<service>`. */
+  actor: string;
+  /** ISO-8601 instant at which the deciding command ran (the command's clock, not the database's). */
+  occurredAt: string;
+}
+
+export interface Event<Type extends string = string, Data = unknown> {
+  eventId: string;
+  type: Type;
+  schemaVersion: number;
+  data: Data;
+  metadata: EventMetadata;
+}
+
+/** An event as read back from the store (or a Kafka message carrying one). */
+export interface RecordedEvent<E extends Event = Event> extends Event<E['type'], E['data']> {
+  streamId: string;
+  /** 1-based position of the event within its stream. */
+  streamVersion: number;
+  /** Position in the global log (a decimal string: PostgreSQL bigint). */
+  globalPosition: string;
+  /** ISO-8601 instant at which PostgreSQL recorded it. */
+  recordedAt: string;
+  /** Hash of the previous event in the stream ('' for the first) and of this one (hex SHA-256). */
+  previousHash: string;
+  hash: string;
+}

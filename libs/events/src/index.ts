@@ -1,0 +1,6 @@
+export * from './envelope.js';
+export * from './decider.js';
+export * from './upcasters.js';
+export * from './auth-request.events.js';
+export * from './client.events.js';
+export * from './topics.js';

@@ -1,0 +1,19 @@
+import { isAuthRequestStream } from './auth-request.events.js';
+
+/** Kafka topics. Messages are keyed by stream id so one stream's events stay ordered. */
+export const Topics = {
+  authRequests: 'backchannel.auth-requests.v1',
+  clients: 'backchannel.clients.v1',
+} as const;
+
+export type Topic = (typeof Topics)[keyof typeof Topics];
+
+/** The dead-letter topic of one consumer group. */
+export function deadLetterTopic(topic: string, consumerGroup: string): string {
+  return `${topic}.dlq.${consumerGroup}`;
+}
+
+/** Which topic a stream's events are published to. */
+export function topicForStream(streamId: string): Topic {
+  return isAuthRequestStream(streamId) ? Topics.authRequests : Topics.clients;
+}
