@@ -4,12 +4,13 @@
 #   deploy/kafka/kafka.sh start   fresh data dir, waits until the broker serves clients
 #   deploy/kafka/kafka.sh stop    graceful shutdown
 #   deploy/kafka/kafka.sh resume  start again on the existing data (outage tests)
-# KAFKA_PORT (default 9092) and KAFKA_CONTROLLER_PORT (default 9093) choose the ports.
+# KAFKA_PORT (default 9092) and KAFKA_CONTROLLER_PORT (default 9093) choose the ports; KAFKA_HOME
+# (default .cache/kafka) holds data, log and pid, so a second broker can run beside the first.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 home="${KAFKA_HOME:-$root/.cache/kafka}"
-lib="$home/lib"
+lib="${KAFKA_LIB:-$root/.cache/kafka/lib}"   # shared by every broker started from this checkout
 data="$home/data"
 port="${KAFKA_PORT:-9092}"
 controller_port="${KAFKA_CONTROLLER_PORT:-9093}"
