@@ -28,6 +28,7 @@ const libs = [
   'directory',
   'crypto',
   'config',
+  'http',
   'testing',
 ];
 
@@ -54,12 +55,14 @@ export default {
       displayName: 'int',
       testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/test/setup/migrate-database.global-setup.ts',
+      testTimeout: 60_000,
     },
     {
       ...shared,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/setup/migrate-database.global-setup.ts',
+      testTimeout: 180_000,
     },
   ],
 };

@@ -3,17 +3,24 @@ import type { Event, NewEvent, RecordedEvent } from '@backchannel/events';
 /**
  * What the caller expects the stream to look like before an append:
  * - a number: the stream's current version (0 = the stream must not exist yet);
- * - 'any': append whatever the version (use only for streams with a single writer).
+ * - 'any': append whatever the version (use only for streams with a single writer). Inside a
+ *   transaction that wrote before, it can still fail when a younger transaction appended to the
+ *   stream meanwhile: the log is ordered by transaction, so the stream's order would break.
  */
 export type ExpectedVersion = number | 'any';
 
-/** Another writer appended to the stream first: re-read, re-decide, retry. */
+/**
+ * Another writer appended to the stream first: re-read, re-decide, retry. The `cause` is set when
+ * this append lost a race for the same version (a unique violation) rather than finding the
+ * stream elsewhere.
+ */
 export class WrongExpectedVersionError extends Error {
   constructor(
     readonly streamId: string,
     readonly expectedVersion: ExpectedVersion,
+    options?: ErrorOptions,
   ) {
-    super(`stream ${streamId} is not at version ${String(expectedVersion)}`);
+    super(`stream ${streamId} is not at version ${String(expectedVersion)}`, options);
     this.name = 'WrongExpectedVersionError';
   }
 }
@@ -24,10 +31,12 @@ export interface ReadStreamResult<E extends Event = Event> {
   events: RecordedEvent<E>[];
 }
 
-export interface AppendResult {
+export interface AppendResult<E extends Event = Event> {
   nextExpectedVersion: number;
   /** Global positions of the appended events, in order. */
   globalPositions: string[];
+  /** The appended events as recorded (versions, positions, hashes), in order. */
+  events: RecordedEvent<E>[];
 }
 
 /**
@@ -56,7 +65,7 @@ export interface EventStoreTransaction {
     streamId: string,
     expectedVersion: ExpectedVersion,
     events: NewEvent<E>[],
-  ): Promise<AppendResult>;
+  ): Promise<AppendResult<E>>;
   /** Runs SQL on the same transaction (pg-style $1 placeholders). */
   query<Row = Record<string, unknown>>(sql: string, parameters?: unknown[]): Promise<Row[]>;
 }

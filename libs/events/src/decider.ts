@@ -1,7 +1,10 @@
 import type { Event } from './envelope.js';
 
-/** An event before it is stored: the store assigns `eventId` when none is given. */
-export type NewEvent<E extends Event = Event> = Omit<E, 'eventId'> & { eventId?: string };
+/**
+ * An event before it is stored: the store assigns `eventId` when none is given. Distributes over
+ * a union, so each event type keeps its own data shape.
+ */
+export type NewEvent<E extends Event = Event> = E extends Event ? Omit<E, 'eventId'> & { eventId?: string } : never;
 
 /**
  * The outcome of a decision: the events to append (possibly none, for a command that changes
@@ -20,7 +23,7 @@ export interface Decider<Command, State, E extends Event, Rejection> {
   initialState(): State;
 }
 
-export function accept<E extends Event>(...events: NewEvent<E>[]): { outcome: 'accepted'; events: NewEvent<E>[] } {
+export function accept<N extends NewEvent = never>(...events: N[]): { outcome: 'accepted'; events: N[] } {
   return { outcome: 'accepted', events };
 }
 

@@ -22,8 +22,8 @@ export interface Event<Type extends string = string, Data = unknown> {
   metadata: EventMetadata;
 }
 
-/** An event as read back from the store (or a Kafka message carrying one). */
-export interface RecordedEvent<E extends Event = Event> extends Event<E['type'], E['data']> {
+/** What the store adds to an event when it records it. */
+export interface RecordedEventPosition {
   streamId: string;
   /** 1-based position of the event within its stream. */
   streamVersion: number;
@@ -35,3 +35,9 @@ export interface RecordedEvent<E extends Event = Event> extends Event<E['type'],
   previousHash: string;
   hash: string;
 }
+
+/**
+ * An event as read back from the store (or a Kafka message carrying one). Distributes over a
+ * union, so `RecordedEvent<AuthRequestEvent>` still narrows its `data` by `type`.
+ */
+export type RecordedEvent<E extends Event = Event> = E extends Event ? E & RecordedEventPosition : never;

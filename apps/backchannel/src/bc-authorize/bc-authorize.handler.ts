@@ -1,0 +1,94 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { authRequestDecider } from '@backchannel/auth-request';
+import { ClientAuthenticator } from '@backchannel/clients';
+import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
+import { randomToken } from '@backchannel/crypto';
+import { UserDirectory } from '@backchannel/directory';
+import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
+import { authRequestStreamId } from '@backchannel/events';
+import {
+  CIBA_GRANT_TYPE,
+  ServerError,
+  UnauthorizedClient,
+  UnknownUserId,
+  assertFormUrlEncoded,
+  parseBackchannelAuthenticationRequest,
+  parseFormBody,
+} from '@backchannel/oauth';
+
+export interface BackchannelAuthenticationInput {
+  contentType: string | undefined;
+  authorization: string | undefined;
+  body: string;
+  correlationId: string;
+  now: Date;
+}
+
+/** CIBA §7.3: the acknowledgement. `interval` is present because every client polls (or may). */
+export interface BackchannelAuthenticationResponse {
+  auth_req_id: string;
+  expires_in: number;
+  interval: number;
+}
+
+/**
+ * The checks of CIBA §7.2 in order: client authentication, the client's right to the grant,
+ * the request parameters, the user the hint names; then the request is recorded as the first
+ * event of its own stream. Every problem that can be found up front is answered now, never later.
+ */
+@Injectable()
+export class BcAuthorizeHandler {
+  constructor(
+    private readonly clients: ClientAuthenticator,
+    private readonly users: UserDirectory,
+    private readonly store: PostgresEventStore,
+    @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
+  ) {}
+
+  async handle(input: BackchannelAuthenticationInput): Promise<BackchannelAuthenticationResponse> {
+    assertFormUrlEncoded(input.contentType);
+    const params = parseFormBody(input.body);
+    const client = await this.clients.authenticate(input.authorization, params);
+    const { metadata } = client;
+    if (!metadata.grant_types.includes(CIBA_GRANT_TYPE)) {
+      throw new UnauthorizedClient('The client is not registered for the CIBA grant.');
+    }
+    const request = parseBackchannelAuthenticationRequest(params, {
+      allowedScopes: metadata.scope.split(' '),
+      deliveryMode: metadata.backchannel_token_delivery_mode,
+    });
+    const user = await this.users.findByLoginHint(request.hint.value);
+    if (!user) throw new UnknownUserId('The login_hint does not identify a known user.');
+
+    const { defaultExpirySeconds, minExpirySeconds, maxExpirySeconds, pollIntervalSeconds } = this.config.authRequest;
+    const expiresIn = Math.min(
+      maxExpirySeconds,
+      Math.max(minExpirySeconds, request.requestedExpiry ?? defaultExpirySeconds),
+    );
+    const authReqId = randomToken(32);
+    const result = await handleCommand(this.store, authRequestStreamId(authReqId), authRequestDecider, {
+      type: 'RequestAuthentication',
+      data: {
+        requestId: `req_${randomToken(16)}`,
+        clientId: client.clientId,
+        clientName: metadata.client_name,
+        subject: user.subject,
+        hintKind: request.hint.kind,
+        scope: request.scope,
+        acrValues: request.acrValues,
+        bindingMessage: request.bindingMessage,
+        deliveryMode: metadata.backchannel_token_delivery_mode,
+        pollInterval: pollIntervalSeconds,
+        expiresAt: new Date(input.now.getTime() + expiresIn * 1000).toISOString(),
+      },
+      metadata: {
+        now: input.now.toISOString(),
+        correlationId: input.correlationId,
+        actor: `client:${client.clientId}`,
+      },
+    });
+    // A fresh 256-bit id cannot collide with an existing stream; if it ever did, fail loudly.
+    if (result.outcome === 'rejected') throw new ServerError('The request could not be recorded.');
+    return { auth_req_id: authReqId, expires_in: expiresIn, interval: pollIntervalSeconds };
+  }
+}

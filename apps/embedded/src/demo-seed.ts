@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { ClientRegistry } from '@backchannel/clients';
+import { DeviceRegistry, UserDirectory } from '@backchannel/directory';
+
+export interface DemoCredentials {
+  clientId: string;
+  clientSecret: string;
+  loginHint: string;
+  deviceToken: string;
+}
+
+/**
+ * A demo user with a device and a demo poll client, created on the first start of the embedded
+ * profile so the printed curl lines work at once. Their secrets are kept in the data folder
+ * (a development convenience of this profile only).
+ */
+export async function seedDemo(app: INestApplication, dataDir: string): Promise<DemoCredentials> {
+  const file = path.join(dataDir, 'demo.json');
+  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as DemoCredentials;
+
+  const context = { actor: 'system:embedded', correlationId: 'embedded-demo-seed', now: new Date() };
+  const { client, clientSecret } = await app.get(ClientRegistry).register(
+    {
+      client_name: 'Demo client',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['urn:openid:params:grant-type:ciba'],
+      scope: 'openid profile email',
+      backchannel_token_delivery_mode: 'poll',
+    },
+    context,
+  );
+  const users = app.get(UserDirectory);
+  const existing = await users.findBySubject('alice');
+  if (!existing) await users.createUser({ sub: 'alice', username: 'alice', email: 'alice@example.com', name: 'Alice' });
+  const device = await app.get(DeviceRegistry).registerDevice('alice', { name: 'Demo phone' });
+  const demo: DemoCredentials = {
+    clientId: client.clientId,
+    clientSecret,
+    loginHint: 'alice@example.com',
+    deviceToken: device.deviceToken,
+  };
+  await writeFile(file, JSON.stringify(demo, null, 2), { mode: 0o600 });
+  return demo;
+}

@@ -1,0 +1,24 @@
+import type { DemoCredentials } from './demo-seed.js';
+
+/** What `npm start` prints: where it runs, the admin token, and a poll flow to paste into a shell. */
+export function embeddedBanner(issuer: string, adminToken: string, demo: DemoCredentials): string {
+  const basic = `${demo.clientId}:${demo.clientSecret}`;
+  return [
+    '',
+    `Backchannel is running (embedded profile) at ${issuer}`,
+    `  admin token:  ${adminToken}`,
+    `  discovery:    curl ${issuer}/.well-known/openid-configuration`,
+    '',
+    'Try a CIBA poll flow with the demo client and the demo user (alice) and her device:',
+    `  # 1. the client asks for consent`,
+    `  curl -s -u '${basic}' -d scope=openid -d login_hint=${demo.loginHint} -d binding_message=W4SX ${issuer}/bc-authorize`,
+    `  # 2. the device lists what is pending (note the request_id)`,
+    `  curl -s -H 'Authorization: Bearer ${demo.deviceToken}' ${issuer}/device/v1/requests`,
+    `  # 3. the user approves`,
+    `  curl -s -X POST -H 'Authorization: Bearer ${demo.deviceToken}' -H 'Content-Type: application/json' \\`,
+    `       -d '{"decision":"approve"}' ${issuer}/device/v1/requests/<request_id>/decision`,
+    `  # 4. the client polls for its tokens`,
+    `  curl -s -u '${basic}' -d grant_type=urn:openid:params:grant-type:ciba -d auth_req_id=<auth_req_id> ${issuer}/token`,
+    '',
+  ].join('\n');
+}

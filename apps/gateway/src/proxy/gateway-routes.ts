@@ -1,0 +1,43 @@
+import replyFrom from '@fastify/reply-from';
+import type { FastifyInstance } from 'fastify';
+import type { BackchannelConfig } from '@backchannel/config';
+
+type Upstream = keyof BackchannelConfig['upstreams'];
+
+/** Which service answers which public route. */
+export const GATEWAY_ROUTES: readonly { url: string; methods: string[]; upstream: Upstream }[] = [
+  { url: '/bc-authorize', methods: ['POST'], upstream: 'backchannel' },
+  { url: '/admin/v1/clients', methods: ['POST'], upstream: 'backchannel' },
+  { url: '/admin/v1/clients/*', methods: ['GET'], upstream: 'backchannel' },
+  { url: '/token', methods: ['POST'], upstream: 'token' },
+  { url: '/admin/v1/users', methods: ['POST'], upstream: 'notifier' },
+  { url: '/admin/v1/users/*', methods: ['POST'], upstream: 'notifier' },
+  { url: '/device/v1/requests', methods: ['GET'], upstream: 'notifier' },
+  { url: '/device/v1/requests/*', methods: ['POST'], upstream: 'notifier' },
+];
+
+/**
+ * Forwards the public API to the services over pooled keep-alive connections (undici, through
+ * @fastify/reply-from). Bodies pass through untouched as bytes: the services parse them, so a
+ * repeated form parameter is still seen as repeated. The body limit applies here, at the edge.
+ */
+export async function registerGatewayRoutes(fastify: FastifyInstance, config: BackchannelConfig): Promise<void> {
+  await fastify.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.bodyLimitBytes }, (_request, body, done) =>
+      done(null, body),
+    );
+    await scope.register(replyFrom, { http: { requestOptions: { timeout: 10_000 } } });
+    for (const route of GATEWAY_ROUTES) {
+      const base = config.upstreams[route.upstream].replace(/\/+$/, '');
+      scope.route({
+        method: route.methods,
+        url: route.url,
+        handler: (request, reply) =>
+          reply.from(`${base}${request.url}`, {
+            rewriteRequestHeaders: (_original, headers) => ({ ...headers, 'x-request-id': request.id }),
+          }),
+      });
+    }
+  });
+}

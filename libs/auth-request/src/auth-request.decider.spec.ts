@@ -1,0 +1,373 @@
+import type { AuthRequestEvent, NewEvent } from '@backchannel/events';
+import { DeciderSpecification } from '@backchannel/testing';
+import { authRequestDecider } from './auth-request.decider.js';
+import type {
+  AuthRequestCommand,
+  AuthRequestRejectionCode,
+  DenyConsent,
+  GiveConsent,
+  IssueTokens,
+  RecordUserNotified,
+  RequestAuthentication,
+} from './auth-request.decisions.js';
+import { foldAuthRequest, isExpired } from './auth-request.facts.js';
+
+const requestedAt = '2026-11-22T10:00:00.000Z';
+const during = '2026-11-22T10:01:00.000Z';
+const expiresAt = '2026-11-22T10:05:00.000Z';
+const afterExpiry = '2026-11-22T10:06:00.000Z';
+
+const identity = { correlationId: 'corr-1', causationId: 'cause-1', actor: 'test' };
+
+const requested = {
+  requestId: 'request-1',
+  clientId: 'client-1',
+  clientName: 'Demo Bank',
+  subject: 'user-1',
+  hintKind: 'login_hint' as const,
+  scope: ['openid', 'profile', 'email'],
+  acrValues: [],
+  bindingMessage: 'W4SCT',
+  deliveryMode: 'poll' as const,
+  pollInterval: 5,
+  expiresAt,
+};
+
+function event<Type extends AuthRequestEvent['type']>(
+  type: Type,
+  data: Extract<AuthRequestEvent, { type: Type }>['data'],
+  occurredAt = during,
+): NewEvent<AuthRequestEvent> {
+  return { type, schemaVersion: 1, data, metadata: { ...identity, occurredAt } } as NewEvent<AuthRequestEvent>;
+}
+
+function command<C extends AuthRequestCommand>(type: C['type'], data: C['data'], now = during): C {
+  return { type, data, metadata: { ...identity, now } } as C;
+}
+
+const authRequested = event('AuthRequested', { ...requested, requestedAt }, requestedAt);
+const userNotified = event('UserNotified', {
+  requestId: 'request-1',
+  subject: 'user-1',
+  channel: 'web-push',
+  deviceId: 'device-1',
+});
+const consentGivenFor = (grantedScope: string[]) =>
+  event('ConsentGiven', {
+    requestId: 'request-1',
+    subject: 'user-1',
+    deviceId: 'device-1',
+    grantedScope,
+    authenticatedAt: during,
+  });
+const consentGiven = consentGivenFor(['openid', 'profile']);
+const consentDenied = event('ConsentDenied', {
+  requestId: 'request-1',
+  subject: 'user-1',
+  deviceId: 'device-1',
+  reason: 'user_denied',
+});
+const tokensIssued = event('TokensIssued', {
+  clientId: 'client-1',
+  subject: 'user-1',
+  grantedScope: ['openid', 'profile'],
+  accessTokenId: 'at-1',
+  idTokenId: 'id-1',
+  accessTokenExpiresAt: '2026-11-22T11:01:00.000Z',
+});
+
+const requestAuthentication = (now = requestedAt) =>
+  command<RequestAuthentication>('RequestAuthentication', requested, now);
+const recordUserNotified = (deviceId: string | null = 'device-1', now = during, channel = 'web-push') =>
+  command<RecordUserNotified>('RecordUserNotified', { channel, deviceId }, now);
+const giveConsent = (data: Partial<GiveConsent['data']> = {}, now = during) =>
+  command<GiveConsent>('GiveConsent', { subject: 'user-1', deviceId: 'device-1', ...data }, now);
+const denyConsent = (subject = 'user-1', now = during) =>
+  command<DenyConsent>('DenyConsent', { subject, deviceId: 'device-1' }, now);
+const issueTokens = (clientId = 'client-1', now = during) =>
+  command<IssueTokens>(
+    'IssueTokens',
+    { clientId, accessTokenId: 'at-1', idTokenId: 'id-1', accessTokenExpiresAt: '2026-11-22T11:01:00.000Z' },
+    now,
+  );
+
+const spec = DeciderSpecification.for(authRequestDecider);
+
+describe('auth-request decider', () => {
+  describe('when empty', () => {
+    const given = spec.given([]);
+
+    it('records the request, stamped with the command time', () => {
+      given.when(requestAuthentication()).then([authRequested]);
+    });
+
+    it('copies the command identity into the event metadata, without a causation id when none is given', () => {
+      const { causationId: _omitted, ...withoutCausation } = identity;
+      const decision = authRequestDecider.decide(
+        { ...requestAuthentication(), metadata: { ...withoutCausation, now: requestedAt } },
+        authRequestDecider.initialState(),
+      );
+      expect(decision).toEqual({
+        outcome: 'accepted',
+        events: [{ ...authRequested, metadata: { ...withoutCausation, occurredAt: requestedAt } }],
+      });
+      expect(decision.outcome === 'accepted' && decision.events[0]!.metadata).not.toHaveProperty('causationId');
+    });
+
+    it('knows no request to notify, answer or redeem', () => {
+      given.when(recordUserNotified()).thenRejects('not_found');
+      given.when(giveConsent()).thenRejects('not_found');
+      given.when(denyConsent()).thenRejects('not_found');
+      given.when(issueTokens()).thenRejects('invalid_grant');
+    });
+  });
+
+  describe('when pending', () => {
+    const given = spec.given([authRequested]);
+
+    it('refuses to record the request twice', () => {
+      given.when(requestAuthentication(during)).thenRejects('already_exists');
+    });
+
+    it('records a notification of the user', () => {
+      given.when(recordUserNotified()).then([userNotified]);
+    });
+
+    it('records a notification on a channel without device ids', () => {
+      given
+        .when(recordUserNotified(null, during, 'webhook'))
+        .then([
+          event('UserNotified', { requestId: 'request-1', subject: 'user-1', channel: 'webhook', deviceId: null }),
+        ]);
+    });
+
+    it('treats a redelivered notification as a no-op, but records another device or channel', () => {
+      spec.given([authRequested, userNotified]).when(recordUserNotified()).thenNothing();
+      spec
+        .given([authRequested, userNotified])
+        .when(recordUserNotified('device-2'))
+        .then([
+          event('UserNotified', {
+            requestId: 'request-1',
+            subject: 'user-1',
+            channel: 'web-push',
+            deviceId: 'device-2',
+          }),
+        ]);
+      spec
+        .given([authRequested, userNotified])
+        .when(recordUserNotified('device-1', during, 'email'))
+        .then([
+          event('UserNotified', { requestId: 'request-1', subject: 'user-1', channel: 'email', deviceId: 'device-1' }),
+        ]);
+    });
+
+    it('refuses a notification at or after expiry', () => {
+      given.when(recordUserNotified('device-1', expiresAt)).thenRejects('expired');
+      given.when(recordUserNotified('device-1', afterExpiry)).thenRejects('expired');
+    });
+
+    it('records consent for every requested scope by default', () => {
+      given.when(giveConsent()).then([consentGivenFor(requested.scope)]);
+    });
+
+    it('records consent for part of the scope, in requested order and without repeats', () => {
+      given.when(giveConsent({ grantedScope: ['profile', 'openid', 'profile'] })).then([consentGiven]);
+    });
+
+    it.each([
+      ['empty', []],
+      ['without openid', ['profile']],
+      ['with a scope that was not requested', ['openid', 'admin']],
+    ])('refuses a granted scope that is %s', (_case, grantedScope) => {
+      given.when(giveConsent({ grantedScope })).thenRejects('invalid_scope');
+    });
+
+    it("hides the request from another user's answer", () => {
+      given.when(giveConsent({ subject: 'user-2' })).thenRejects('not_found');
+      given.when(denyConsent('user-2')).thenRejects('not_found');
+    });
+
+    it('refuses an answer at or after expiry, so a late approval never leads to tokens', () => {
+      given.when(giveConsent({}, expiresAt)).thenRejects('expired');
+      given.when(giveConsent({}, afterExpiry)).thenRejects('expired');
+      given.when(denyConsent('user-1', afterExpiry)).thenRejects('expired');
+    });
+
+    it('records a denial', () => {
+      given.when(denyConsent()).then([consentDenied]);
+    });
+
+    it('tells the polling client to wait', () => {
+      given.when(issueTokens()).thenRejects('authorization_pending');
+    });
+
+    it("refuses another client's redemption before telling it anything else", () => {
+      given.when(issueTokens('client-2')).thenRejects('invalid_grant');
+      given.when(issueTokens('client-2', afterExpiry)).thenRejects('invalid_grant');
+    });
+
+    it('answers expired_token after expiry', () => {
+      given.when(issueTokens('client-1', expiresAt)).thenRejects('expired_token');
+    });
+  });
+
+  describe('when approved', () => {
+    const given = spec.given([authRequested, userNotified, consentGiven]);
+
+    it('refuses to record the request again', () => {
+      given.when(requestAuthentication(during)).thenRejects('already_exists');
+    });
+
+    it('refuses a new notification but accepts a redelivered one as a no-op', () => {
+      given.when(recordUserNotified('device-2')).thenRejects('not_pending');
+      given.when(recordUserNotified()).thenNothing();
+    });
+
+    it('refuses a second answer', () => {
+      given.when(giveConsent()).thenRejects('already_decided');
+      given.when(denyConsent()).thenRejects('already_decided');
+      given.when(denyConsent('user-2')).thenRejects('not_found');
+    });
+
+    it('issues tokens for the granted scope', () => {
+      given.when(issueTokens()).then([tokensIssued]);
+    });
+
+    it("refuses another client's redemption", () => {
+      given.when(issueTokens('client-2')).thenRejects('invalid_grant');
+    });
+
+    it('answers expired_token when the approved request expired before redemption', () => {
+      given.when(issueTokens('client-1', afterExpiry)).thenRejects('expired_token');
+    });
+  });
+
+  describe('when denied', () => {
+    const given = spec.given([authRequested, consentDenied]);
+
+    it('answers access_denied to the polling client', () => {
+      given.when(issueTokens()).thenRejects('access_denied');
+    });
+
+    it('answers expired_token once expired, and invalid_grant to another client', () => {
+      given.when(issueTokens('client-1', afterExpiry)).thenRejects('expired_token');
+      given.when(issueTokens('client-2')).thenRejects('invalid_grant');
+    });
+
+    it('refuses a second answer and new notifications', () => {
+      given.when(giveConsent()).thenRejects('already_decided');
+      given.when(denyConsent()).thenRejects('already_decided');
+      given.when(recordUserNotified()).thenRejects('not_pending');
+    });
+  });
+
+  describe('when issued', () => {
+    const given = spec.given([authRequested, consentGiven, tokensIssued]);
+
+    it('refuses a second redemption with invalid_grant, even after expiry', () => {
+      given.when(issueTokens()).thenRejects('invalid_grant');
+      given.when(issueTokens('client-1', afterExpiry)).thenRejects('invalid_grant');
+    });
+
+    it('refuses answers and new notifications', () => {
+      given.when(giveConsent()).thenRejects('already_decided');
+      given.when(denyConsent()).thenRejects('already_decided');
+      given.when(recordUserNotified()).thenRejects('not_pending');
+    });
+  });
+
+  it('gives every rejection a message that is a valid OAuth error_description', () => {
+    const scenarios: [NewEvent<AuthRequestEvent>[], AuthRequestCommand][] = [
+      [[authRequested], requestAuthentication()],
+      [[], giveConsent()],
+      [[authRequested, consentDenied], recordUserNotified()],
+      [[authRequested, consentDenied], giveConsent()],
+      [[authRequested], giveConsent({}, afterExpiry)],
+      [[authRequested], giveConsent({ grantedScope: [] })],
+      [[], issueTokens()],
+      [[authRequested], issueTokens('client-2')],
+      [[authRequested, consentGiven, tokensIssued], issueTokens()],
+      [[authRequested], issueTokens('client-1', afterExpiry)],
+      [[authRequested, consentDenied], issueTokens()],
+      [[authRequested], issueTokens()],
+    ];
+    const codes = new Set<AuthRequestRejectionCode>();
+    for (const [events, cmd] of scenarios) {
+      const decision = authRequestDecider.decide(cmd, foldAuthRequest(events as AuthRequestEvent[]));
+      if (decision.outcome !== 'rejected') throw new Error(`expected a rejection for ${cmd.type}`);
+      expect(decision.rejection.message).toMatch(/^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/);
+      codes.add(decision.rejection.code);
+    }
+    expect(codes.size).toBe(10);
+  });
+});
+
+describe('evolve', () => {
+  const fold = (events: NewEvent<AuthRequestEvent>[]) =>
+    foldAuthRequest(events.map((e, index) => ({ ...e, eventId: `e-${index}` }) as AuthRequestEvent));
+
+  it('folds a stream into its state, keeping the request and every notification', () => {
+    expect(fold([authRequested, userNotified, consentGiven, tokensIssued])).toEqual({
+      status: 'Issued',
+      request: { ...requested, requestedAt },
+      notifications: [{ channel: 'web-push', deviceId: 'device-1', at: during }],
+      consent: {
+        subject: 'user-1',
+        deviceId: 'device-1',
+        grantedScope: ['openid', 'profile'],
+        authenticatedAt: during,
+      },
+      issuance: {
+        accessTokenId: 'at-1',
+        idTokenId: 'id-1',
+        accessTokenExpiresAt: '2026-11-22T11:01:00.000Z',
+        issuedAt: during,
+      },
+    });
+    expect(fold([authRequested, consentDenied])).toMatchObject({
+      status: 'Denied',
+      denial: { subject: 'user-1', deviceId: 'device-1', reason: 'user_denied', at: during },
+    });
+  });
+
+  it('still records notifications after the decision', () => {
+    expect(fold([authRequested, consentGiven, userNotified])).toMatchObject({
+      status: 'Approved',
+      notifications: [{ channel: 'web-push', deviceId: 'device-1', at: during }],
+    });
+  });
+
+  it('ignores events that do not apply to the state', () => {
+    expect(fold([userNotified, consentGiven, tokensIssued])).toEqual({ status: 'Empty' });
+    expect(fold([authRequested, tokensIssued])).toMatchObject({ status: 'Pending' });
+    expect(fold([authRequested, consentDenied, consentGiven])).toMatchObject({ status: 'Denied' });
+    expect(fold([authRequested, consentGiven, consentDenied])).toMatchObject({ status: 'Approved' });
+    const secondRequest = event('AuthRequested', { ...requested, subject: 'user-2', requestedAt });
+    expect(fold([authRequested, secondRequest])).toMatchObject({ status: 'Pending', request: { subject: 'user-1' } });
+  });
+});
+
+describe('isExpired', () => {
+  const pending = foldAuthRequest([{ ...authRequested, eventId: 'e-1' } as AuthRequestEvent]);
+
+  it('is false before expiresAt and true from expiresAt on', () => {
+    expect(isExpired(pending, during)).toBe(false);
+    expect(isExpired(pending, '2026-11-22T10:04:59.999Z')).toBe(false);
+    expect(isExpired(pending, expiresAt)).toBe(true);
+    expect(isExpired(pending, afterExpiry)).toBe(true);
+  });
+
+  it('compares instants, not strings', () => {
+    expect(isExpired(pending, '2026-11-22T11:04:59+01:00')).toBe(false);
+    expect(isExpired(pending, '2026-11-22T11:05:00+01:00')).toBe(true);
+  });
+
+  it('fails closed on a malformed time', () => {
+    expect(isExpired(pending, 'not a time')).toBe(true);
+  });
+
+  it('never holds for a request that does not exist', () => {
+    expect(isExpired(foldAuthRequest([]), afterExpiry)).toBe(false);
+  });
+});

@@ -1,0 +1,201 @@
+import {
+  accept,
+  reject,
+  type AuthRequestEvent,
+  type AuthRequested,
+  type Decision,
+  type EventMetadata,
+  type NewEvent,
+} from '@backchannel/events';
+import { isExpired, type AuthRequestState, type RequestedAuthentication } from './auth-request.facts.js';
+
+/** Time and identity arrive with the command, so decide stays pure and can be re-run. */
+export interface AuthRequestCommandMetadata {
+  /** ISO-8601 instant: the only clock the decider knows. */
+  now: string;
+  correlationId: string;
+  causationId?: string;
+  actor: string;
+}
+
+interface Command<Type extends string, Data> {
+  type: Type;
+  data: Data;
+  metadata: AuthRequestCommandMetadata;
+}
+
+/** /bc-authorize accepted the request; requestedAt is the command's `now`. */
+export type RequestAuthentication = Command<'RequestAuthentication', Omit<AuthRequested['data'], 'requestedAt'>>;
+
+/** A channel delivered the request to a device (deviceId null when the channel has no device id). */
+export type RecordUserNotified = Command<'RecordUserNotified', { channel: string; deviceId: string | null }>;
+
+/** The user approved; grantedScope defaults to every requested scope. */
+export type GiveConsent = Command<'GiveConsent', { subject: string; deviceId: string; grantedScope?: string[] }>;
+
+export type DenyConsent = Command<'DenyConsent', { subject: string; deviceId: string }>;
+
+/** The token endpoint redeems the auth_req_id; token ids and expiry are minted by the caller. */
+export type IssueTokens = Command<
+  'IssueTokens',
+  { clientId: string; accessTokenId: string; idTokenId: string | null; accessTokenExpiresAt: string }
+>;
+
+export type AuthRequestCommand = RequestAuthentication | RecordUserNotified | GiveConsent | DenyConsent | IssueTokens;
+
+export type AuthRequestRejectionCode =
+  | 'already_exists'
+  | 'not_found'
+  | 'not_pending'
+  | 'already_decided'
+  | 'expired'
+  | 'invalid_scope'
+  | 'invalid_grant'
+  | 'expired_token'
+  | 'access_denied'
+  | 'authorization_pending';
+
+/** `message` is a short sentence that callers may show as an OAuth error_description. */
+export interface AuthRequestRejection {
+  code: AuthRequestRejectionCode;
+  message: string;
+}
+
+type AuthRequestDecision = Decision<AuthRequestEvent, AuthRequestRejection>;
+type PendingState = Extract<AuthRequestState, { status: 'Pending' }>;
+
+function rejection(code: AuthRequestRejectionCode, message: string): AuthRequestDecision {
+  return reject({ code, message });
+}
+
+function eventMetadata({ now, ...identity }: AuthRequestCommandMetadata): EventMetadata {
+  return { ...identity, occurredAt: now };
+}
+
+function newEvent<Type extends AuthRequestEvent['type']>(
+  type: Type,
+  data: Extract<AuthRequestEvent, { type: Type }>['data'],
+  command: AuthRequestCommand,
+): NewEvent<AuthRequestEvent> {
+  // TypeScript cannot relate a generic `Type` to its data through Extract; the signature does.
+  return { type, schemaVersion: 1, data, metadata: eventMetadata(command.metadata) } as NewEvent<AuthRequestEvent>;
+}
+
+function requestAuthentication(command: RequestAuthentication, state: AuthRequestState): AuthRequestDecision {
+  if (state.status !== 'Empty') return rejection('already_exists', 'The authentication request already exists.');
+  return accept(newEvent('AuthRequested', { ...command.data, requestedAt: command.metadata.now }, command));
+}
+
+/**
+ * A redelivered notification (same channel and device) is accepted with no events whatever the
+ * state has become since, so an at-least-once consumer can replay it without a rejection.
+ */
+function recordUserNotified(command: RecordUserNotified, state: AuthRequestState): AuthRequestDecision {
+  if (state.status === 'Empty') return rejection('not_found', 'The authentication request does not exist.');
+  const { channel, deviceId } = command.data;
+  if (state.notifications.some((sent) => sent.channel === channel && sent.deviceId === deviceId)) return accept();
+  if (state.status !== 'Pending') return rejection('not_pending', 'The authentication request is no longer pending.');
+  if (isExpired(state, command.metadata.now)) return rejection('expired', 'The authentication request has expired.');
+  const { requestId, subject } = state.request;
+  return accept(newEvent('UserNotified', { requestId, subject, channel, deviceId }, command));
+}
+
+/**
+ * Both answers of the user pass the same guards before `answer` runs. Another user's request reads
+ * as not found, so a device can never learn that it exists; an answer at or after expiry is
+ * refused, so an approval racing expiry can never lead to tokens.
+ */
+function answerPendingRequest(
+  command: GiveConsent | DenyConsent,
+  state: AuthRequestState,
+  answer: (pending: PendingState) => AuthRequestDecision,
+): AuthRequestDecision {
+  if (state.status === 'Empty' || state.request.subject !== command.data.subject) {
+    return rejection('not_found', 'The authentication request does not exist.');
+  }
+  if (state.status !== 'Pending') {
+    return rejection('already_decided', 'The authentication request was already decided.');
+  }
+  if (isExpired(state, command.metadata.now)) return rejection('expired', 'The authentication request has expired.');
+  return answer(state);
+}
+
+/** Granted scopes in requested order, de-duplicated; undefined when the grant is not acceptable. */
+function grantedScopeOf(request: RequestedAuthentication, granted: string[] | undefined): string[] | undefined {
+  if (granted === undefined) return request.scope;
+  if (granted.length === 0 || !granted.includes('openid')) return undefined;
+  if (!granted.every((scope) => request.scope.includes(scope))) return undefined;
+  return request.scope.filter((scope) => granted.includes(scope));
+}
+
+function giveConsent(command: GiveConsent, state: AuthRequestState): AuthRequestDecision {
+  return answerPendingRequest(command, state, ({ request }) => {
+    const grantedScope = grantedScopeOf(request, command.data.grantedScope);
+    if (!grantedScope) {
+      return rejection(
+        'invalid_scope',
+        'The granted scope must be a non-empty part of the requested scope with openid.',
+      );
+    }
+    const { subject, deviceId } = command.data;
+    const authenticatedAt = command.metadata.now;
+    return accept(
+      newEvent(
+        'ConsentGiven',
+        { requestId: request.requestId, subject, deviceId, grantedScope, authenticatedAt },
+        command,
+      ),
+    );
+  });
+}
+
+function denyConsent(command: DenyConsent, state: AuthRequestState): AuthRequestDecision {
+  return answerPendingRequest(command, state, ({ request }) => {
+    const { subject, deviceId } = command.data;
+    return accept(
+      newEvent('ConsentDenied', { requestId: request.requestId, subject, deviceId, reason: 'user_denied' }, command),
+    );
+  });
+}
+
+/** The order of checks is the one of ciba-checklist M.2 (steps 4 to 8). */
+function issueTokens(command: IssueTokens, state: AuthRequestState): AuthRequestDecision {
+  const { clientId, accessTokenId, idTokenId, accessTokenExpiresAt } = command.data;
+  // Unknown and another client's auth_req_id get the same answer: neither reveals the other.
+  if (state.status === 'Empty' || state.request.clientId !== clientId) {
+    return rejection('invalid_grant', 'The auth_req_id is invalid or was issued to another client.');
+  }
+  if (state.status === 'Issued') return rejection('invalid_grant', 'The auth_req_id has already been used.');
+  if (isExpired(state, command.metadata.now)) return rejection('expired_token', 'The auth_req_id has expired.');
+  if (state.status === 'Denied') return rejection('access_denied', 'The end-user denied the authorization request.');
+  if (state.status === 'Pending') {
+    return rejection('authorization_pending', 'The end-user has not yet been authenticated.');
+  }
+  const { subject, grantedScope } = state.consent;
+  return accept(
+    newEvent(
+      'TokensIssued',
+      { clientId, subject, grantedScope, accessTokenId, idTokenId, accessTokenExpiresAt },
+      command,
+    ),
+  );
+}
+
+export function decide(command: AuthRequestCommand, state: AuthRequestState): AuthRequestDecision {
+  switch (command.type) {
+    case 'RequestAuthentication':
+      return requestAuthentication(command, state);
+    case 'RecordUserNotified':
+      return recordUserNotified(command, state);
+    case 'GiveConsent':
+      return giveConsent(command, state);
+    case 'DenyConsent':
+      return denyConsent(command, state);
+    case 'IssueTokens':
+      return issueTokens(command, state);
+    default: {
+      const unknownCommand: never = command;
+      throw new Error(`unknown auth-request command ${(unknownCommand as { type: string }).type}`);
+    }
+  }
+}

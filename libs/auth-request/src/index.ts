@@ -1,0 +1,3 @@
+export * from './auth-request.facts.js';
+export * from './auth-request.decisions.js';
+export * from './auth-request.decider.js';

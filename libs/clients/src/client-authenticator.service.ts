@@ -1,0 +1,16 @@
+import { Injectable } from '@nestjs/common';
+import { parseClientCredentials, verifyClientCredentials } from './client-credentials.js';
+import { ClientRegistry } from './client-registry.service.js';
+import type { RegisteredClient } from './registered-client.js';
+
+/** Client authentication at the CIBA endpoints (/bc-authorize and /token). */
+@Injectable()
+export class ClientAuthenticator {
+  constructor(private readonly registry: ClientRegistry) {}
+
+  /** The authenticated client, or InvalidRequest / InvalidClient. */
+  async authenticate(authorization: string | undefined, form: ReadonlyMap<string, string>): Promise<RegisteredClient> {
+    const credentials = parseClientCredentials(authorization, form);
+    return verifyClientCredentials(await this.registry.find(credentials.clientId), credentials);
+  }
+}

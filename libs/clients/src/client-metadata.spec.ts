@@ -1,0 +1,248 @@
+import { CIBA_GRANT_TYPE, InvalidClientMetadata } from '@backchannel/oauth';
+import { validateClientMetadata } from './client-metadata.js';
+
+const minimal = { client_name: 'Call centre', backchannel_token_delivery_mode: 'poll' };
+
+function rejection(
+  input: unknown,
+  acceptedModes?: Parameters<typeof validateClientMetadata>[1],
+): InvalidClientMetadata {
+  try {
+    validateClientMetadata(input, acceptedModes);
+  } catch (error) {
+    if (error instanceof InvalidClientMetadata) return error;
+    throw error;
+  }
+  throw new Error('the metadata was accepted');
+}
+
+describe('validateClientMetadata', () => {
+  it('fills in the defaults for a minimal poll client', () => {
+    expect(validateClientMetadata(minimal)).toEqual({
+      client_name: 'Call centre',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: [CIBA_GRANT_TYPE],
+      scope: 'openid',
+      backchannel_token_delivery_mode: 'poll',
+      backchannel_user_code_parameter: false,
+    });
+  });
+
+  it('keeps explicit values', () => {
+    expect(
+      validateClientMetadata({
+        ...minimal,
+        token_endpoint_auth_method: 'client_secret_post',
+        grant_types: ['refresh_token', CIBA_GRANT_TYPE],
+        scope: 'openid profile accounts:read',
+        backchannel_user_code_parameter: false,
+      }),
+    ).toEqual({
+      client_name: 'Call centre',
+      token_endpoint_auth_method: 'client_secret_post',
+      grant_types: ['refresh_token', CIBA_GRANT_TYPE],
+      scope: 'openid profile accounts:read',
+      backchannel_token_delivery_mode: 'poll',
+      backchannel_user_code_parameter: false,
+    });
+  });
+
+  it('ignores unknown members (RFC 7591), including an empty response_types', () => {
+    const metadata = validateClientMetadata({ ...minimal, response_types: [], logo_uri: 'https://x', foo: { bar: 1 } });
+
+    expect(metadata).not.toHaveProperty('response_types');
+    expect(metadata).not.toHaveProperty('foo');
+  });
+
+  it.each([null, 'client', 42, [minimal], undefined])('rejects %p, which is not a JSON object', (input) => {
+    expect(rejection(input)).toMatchObject({
+      error: 'invalid_client_metadata',
+      status: 400,
+      description: 'client metadata must be a JSON object',
+    });
+  });
+
+  describe('client_name', () => {
+    it('is required', () => {
+      expect(rejection({ backchannel_token_delivery_mode: 'poll' }).description).toBe(
+        'client_name is required and must be a string',
+      );
+    });
+
+    it('must be a string', () => {
+      expect(rejection({ ...minimal, client_name: 7 }).description).toBe(
+        'client_name is required and must be a string',
+      );
+    });
+
+    it('is trimmed and must not be blank', () => {
+      expect(validateClientMetadata({ ...minimal, client_name: '  Kiosk ' }).client_name).toBe('Kiosk');
+      expect(rejection({ ...minimal, client_name: '   ' }).description).toBe('client_name must not be empty');
+    });
+
+    it('has at most 200 characters', () => {
+      expect(validateClientMetadata({ ...minimal, client_name: 'n'.repeat(200) }).client_name).toHaveLength(200);
+      expect(rejection({ ...minimal, client_name: 'n'.repeat(201) }).description).toBe(
+        'client_name must be at most 200 characters',
+      );
+    });
+  });
+
+  describe('token_endpoint_auth_method', () => {
+    it.each(['private_key_jwt', 'tls_client_auth', 'client_secret_jwt', 'none'])('rejects %s, naming it', (method) => {
+      expect(rejection({ ...minimal, token_endpoint_auth_method: method }).description).toBe(
+        `token_endpoint_auth_method '${method}' is not supported (supported: client_secret_basic, client_secret_post)`,
+      );
+    });
+
+    it('does not echo a value with characters an error description cannot carry', () => {
+      expect(rejection({ ...minimal, token_endpoint_auth_method: 'a"b' }).description).toBe(
+        'token_endpoint_auth_method must be one of client_secret_basic, client_secret_post',
+      );
+      expect(rejection({ ...minimal, token_endpoint_auth_method: 3 }).description).toBe(
+        'token_endpoint_auth_method must be one of client_secret_basic, client_secret_post',
+      );
+    });
+  });
+
+  describe('grant_types', () => {
+    it('rejects grant types other than CIBA and refresh_token, naming the value', () => {
+      expect(rejection({ ...minimal, grant_types: [CIBA_GRANT_TYPE, 'client_credentials'] }).description).toBe(
+        `grant_types value 'client_credentials' is not supported (supported: ${CIBA_GRANT_TYPE}, refresh_token)`,
+      );
+    });
+
+    it('must include the CIBA grant', () => {
+      const expected = `grant_types must include ${CIBA_GRANT_TYPE}`;
+      expect(rejection({ ...minimal, grant_types: ['refresh_token'] }).description).toBe(expected);
+      expect(rejection({ ...minimal, grant_types: [] }).description).toBe(expected);
+    });
+
+    it('must be an array', () => {
+      expect(rejection({ ...minimal, grant_types: CIBA_GRANT_TYPE }).description).toBe(
+        'grant_types must be an array of strings',
+      );
+    });
+
+    it('drops repeated values', () => {
+      expect(
+        validateClientMetadata({ ...minimal, grant_types: [CIBA_GRANT_TYPE, CIBA_GRANT_TYPE] }).grant_types,
+      ).toEqual([CIBA_GRANT_TYPE]);
+    });
+  });
+
+  describe('scope', () => {
+    it('must include openid', () => {
+      expect(rejection({ ...minimal, scope: 'profile email' }).description).toBe('scope must include openid');
+    });
+
+    it.each(['openid  profile', ' openid', 'openid\tprofile', 'openid "quoted"', 'openid back\\slash', 'openid é', ''])(
+      'rejects %p, which is not space-separated RFC 6749 scope tokens',
+      (scope) => {
+        expect(rejection({ ...minimal, scope }).description).toBe(
+          'scope must be scope tokens separated by single spaces (RFC 6749 section 3.3)',
+        );
+      },
+    );
+
+    it('must be a string', () => {
+      expect(rejection({ ...minimal, scope: ['openid'] }).description).toBe('scope must be a string');
+    });
+
+    it('drops repeated scope tokens', () => {
+      expect(validateClientMetadata({ ...minimal, scope: 'openid email openid' }).scope).toBe('openid email');
+    });
+  });
+
+  describe('backchannel_token_delivery_mode', () => {
+    it('is required for the CIBA grant', () => {
+      expect(rejection({ client_name: 'Call centre' }).description).toBe(
+        `backchannel_token_delivery_mode is required for the ${CIBA_GRANT_TYPE} grant`,
+      );
+    });
+
+    it.each(['ping', 'push'])('rejects %s, not supported yet', (mode) => {
+      expect(
+        rejection({
+          ...minimal,
+          backchannel_token_delivery_mode: mode,
+          backchannel_client_notification_endpoint: 'https://client.example.com/cb',
+        }).description,
+      ).toBe(`backchannel_token_delivery_mode '${mode}' is not supported yet`);
+    });
+
+    it('rejects values CIBA does not define', () => {
+      expect(rejection({ ...minimal, backchannel_token_delivery_mode: 'POLL' }).description).toBe(
+        "backchannel_token_delivery_mode 'POLL' is not supported (supported: poll, ping, push)",
+      );
+    });
+
+    it('can be narrowed by the deployment', () => {
+      expect(rejection(minimal, ['ping']).description).toBe(
+        "backchannel_token_delivery_mode 'poll' is not supported yet",
+      );
+    });
+  });
+
+  describe('backchannel_client_notification_endpoint', () => {
+    it('is rejected for the poll mode', () => {
+      expect(
+        rejection({ ...minimal, backchannel_client_notification_endpoint: 'https://client.example.com/cb' })
+          .description,
+      ).toBe('backchannel_client_notification_endpoint must not be registered for the poll mode');
+    });
+
+    describe('for ping and push, once enabled', () => {
+      const ping = { client_name: 'Bank', backchannel_token_delivery_mode: 'ping' };
+
+      it('is required', () => {
+        expect(rejection(ping, ['poll', 'ping', 'push']).description).toBe(
+          'backchannel_client_notification_endpoint is required for the ping mode',
+        );
+      });
+
+      it.each(['http://client.example.com/cb', 'client.example.com/cb', 'https://client.example.com/cb#frag', '/cb'])(
+        'must be an absolute https URL without a fragment, not %p',
+        (endpoint) => {
+          expect(rejection({ ...ping, backchannel_client_notification_endpoint: endpoint }, ['ping']).description).toBe(
+            'backchannel_client_notification_endpoint must be an absolute https URL without a fragment',
+          );
+        },
+      );
+
+      it('is kept when valid', () => {
+        expect(
+          validateClientMetadata(
+            { ...ping, backchannel_client_notification_endpoint: 'https://client.example.com/cb' },
+            ['ping'],
+          ),
+        ).toMatchObject({
+          backchannel_token_delivery_mode: 'ping',
+          backchannel_client_notification_endpoint: 'https://client.example.com/cb',
+        });
+      });
+    });
+  });
+
+  describe('backchannel_user_code_parameter', () => {
+    it('rejects true: the server does not support user codes', () => {
+      expect(rejection({ ...minimal, backchannel_user_code_parameter: true }).description).toBe(
+        'backchannel_user_code_parameter true is not supported: this server does not support user codes',
+      );
+    });
+
+    it('must be a boolean', () => {
+      expect(rejection({ ...minimal, backchannel_user_code_parameter: 'false' }).description).toBe(
+        'backchannel_user_code_parameter must be a boolean',
+      );
+    });
+  });
+
+  describe('backchannel_authentication_request_signing_alg', () => {
+    it.each(['ES256', 'PS256', null])('is rejected (%p): signed requests are not supported yet', (alg) => {
+      expect(rejection({ ...minimal, backchannel_authentication_request_signing_alg: alg }).description).toBe(
+        'backchannel_authentication_request_signing_alg is not supported yet: signed authentication requests are not accepted',
+      );
+    });
+  });
+});

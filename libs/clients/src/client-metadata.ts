@@ -1,0 +1,145 @@
+import type { ClientMetadata, TokenDeliveryMode } from '@backchannel/events';
+import { CIBA_GRANT_TYPE, InvalidClientMetadata } from '@backchannel/oauth';
+import { z } from 'zod';
+
+export const REFRESH_TOKEN_GRANT_TYPE = 'refresh_token';
+
+/** Delivery modes a client may register; ping and push are added here once their delivery exists. */
+export const SUPPORTED_DELIVERY_MODES: readonly TokenDeliveryMode[] = ['poll'];
+
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+const GRANT_TYPES = [CIBA_GRANT_TYPE, REFRESH_TOKEN_GRANT_TYPE] as const;
+const DELIVERY_MODES = ['poll', 'ping', 'push'] as const satisfies readonly TokenDeliveryMode[];
+
+/** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/** The member-by-member rules; the rules that relate members follow in validateClientMetadata. */
+const clientMetadataMembers = z.object(
+  {
+    client_name: z
+      .string({ error: 'client_name is required and must be a string' })
+      .trim()
+      .min(1, 'client_name must not be empty')
+      .max(200, 'client_name must be at most 200 characters'),
+    token_endpoint_auth_method: z
+      .enum(AUTH_METHODS, { error: (issue) => notSupported('token_endpoint_auth_method', issue.input, AUTH_METHODS) })
+      .default('client_secret_basic'),
+    grant_types: z
+      .array(z.enum(GRANT_TYPES, { error: (issue) => notSupported('grant_types value', issue.input, GRANT_TYPES) }), {
+        error: 'grant_types must be an array of strings',
+      })
+      .default([CIBA_GRANT_TYPE])
+      // Refresh tokens are only ever issued by the CIBA grant, so a client without it could do nothing.
+      .refine((grantTypes) => grantTypes.includes(CIBA_GRANT_TYPE), `grant_types must include ${CIBA_GRANT_TYPE}`)
+      .transform((grantTypes) => [...new Set(grantTypes)]),
+    scope: z
+      .string({ error: 'scope must be a string' })
+      .default('openid')
+      .transform((scope) => scope.split(' '))
+      .refine(
+        (tokens) => tokens.every((token) => SCOPE_TOKEN.test(token)),
+        'scope must be scope tokens separated by single spaces (RFC 6749 section 3.3)',
+      )
+      .refine((tokens) => tokens.includes('openid'), 'scope must include openid')
+      .transform((tokens) => [...new Set(tokens)].join(' ')),
+    backchannel_token_delivery_mode: z.enum(DELIVERY_MODES, {
+      error: (issue) =>
+        issue.input === undefined
+          ? `backchannel_token_delivery_mode is required for the ${CIBA_GRANT_TYPE} grant`
+          : notSupported('backchannel_token_delivery_mode', issue.input, DELIVERY_MODES),
+    }),
+    backchannel_client_notification_endpoint: z
+      .string({ error: 'backchannel_client_notification_endpoint must be a string' })
+      .optional(),
+    backchannel_user_code_parameter: z
+      .boolean({ error: 'backchannel_user_code_parameter must be a boolean' })
+      .default(false)
+      .refine(
+        (userCode) => !userCode,
+        'backchannel_user_code_parameter true is not supported: this server does not support user codes',
+      ),
+    backchannel_authentication_request_signing_alg: z
+      .never({
+        error:
+          'backchannel_authentication_request_signing_alg is not supported yet: signed authentication requests are not accepted',
+      })
+      .optional(),
+  },
+  { error: 'client metadata must be a JSON object' },
+);
+
+/**
+ * RFC 7591 client metadata -> the normalized metadata to store. Unknown members are dropped
+ * (RFC 7591 §2); every refusal is an InvalidClientMetadata naming the member at fault.
+ * `acceptedModes` lets a deployment narrow the delivery modes further (FAPI forbids push).
+ */
+export function validateClientMetadata(
+  input: unknown,
+  acceptedModes: readonly TokenDeliveryMode[] = SUPPORTED_DELIVERY_MODES,
+): ClientMetadata {
+  const parsed = clientMetadataMembers.safeParse(input);
+  if (!parsed.success) throw new InvalidClientMetadata(parsed.error.issues[0]!.message);
+  const {
+    backchannel_token_delivery_mode: mode,
+    backchannel_client_notification_endpoint: endpoint,
+    ...members
+  } = parsed.data;
+  if (!acceptedModes.includes(mode)) {
+    throw new InvalidClientMetadata(`backchannel_token_delivery_mode '${mode}' is not supported yet`);
+  }
+  return {
+    client_name: members.client_name,
+    token_endpoint_auth_method: members.token_endpoint_auth_method,
+    grant_types: members.grant_types,
+    scope: members.scope,
+    backchannel_token_delivery_mode: mode,
+    ...notificationEndpoint(mode, endpoint),
+    backchannel_user_code_parameter: members.backchannel_user_code_parameter,
+  };
+}
+
+/** CIBA §4: ping and push need an https endpoint to notify; poll clients are never called. */
+function notificationEndpoint(
+  mode: TokenDeliveryMode,
+  endpoint: string | undefined,
+): Pick<ClientMetadata, 'backchannel_client_notification_endpoint'> {
+  switch (mode) {
+    case 'poll':
+      if (endpoint !== undefined) {
+        throw new InvalidClientMetadata(
+          'backchannel_client_notification_endpoint must not be registered for the poll mode',
+        );
+      }
+      return {};
+    case 'ping':
+    case 'push':
+      if (endpoint === undefined) {
+        throw new InvalidClientMetadata(`backchannel_client_notification_endpoint is required for the ${mode} mode`);
+      }
+      if (!isHttpsUrl(endpoint)) {
+        throw new InvalidClientMetadata(
+          'backchannel_client_notification_endpoint must be an absolute https URL without a fragment',
+        );
+      }
+      return { backchannel_client_notification_endpoint: endpoint };
+    default: {
+      const unknownMode: never = mode;
+      throw new Error(`unhandled delivery mode ${String(unknownMode)}`);
+    }
+  }
+}
+
+function isHttpsUrl(value: string): boolean {
+  return URL.parse(value)?.protocol === 'https:' && !value.includes('#');
+}
+
+/**
+ * Names the rejected value in the description only when it is short and uses characters RFC 6749
+ * §5.2 allows there (no quotes, backslashes or control characters).
+ */
+function notSupported(member: string, input: unknown, supported: readonly string[]): string {
+  return typeof input === 'string' && /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,100}$/.test(input)
+    ? `${member} '${input}' is not supported (supported: ${supported.join(', ')})`
+    : `${member} must be one of ${supported.join(', ')}`;
+}

@@ -1,0 +1,85 @@
+import { randomToken, sha256Hex } from '@backchannel/crypto';
+import { PostgresEventStore } from '@backchannel/event-store';
+import { clientStreamId, type ClientMetadata, type ClientRegistered, type NewEvent } from '@backchannel/events';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { validateClientMetadata } from './client-metadata.js';
+import type { RegisteredClient } from './registered-client.js';
+
+export interface RegistrationContext {
+  /** Who registers, as event metadata names actors (`admin`, ...). */
+  actor: string;
+  correlationId: string;
+  now: Date;
+}
+
+interface ClientRow {
+  client_id: string;
+  secret_sha256: string;
+  metadata: ClientMetadata;
+  registered_at: Date;
+}
+
+/**
+ * The client registry: every registration is a ClientRegistered event, and the `clients` table is
+ * its read model, written in the same transaction.
+ */
+@Injectable()
+export class ClientRegistry {
+  /** Clients never change once registered, so a found client is kept for the life of the process. */
+  private readonly cache = new Map<string, RegisteredClient>();
+
+  constructor(
+    private readonly store: PostgresEventStore,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  /** Registers a client; the secret is returned here once and kept only as its SHA-256 digest. */
+  async register(
+    input: unknown,
+    context: RegistrationContext,
+  ): Promise<{ client: RegisteredClient; clientSecret: string }> {
+    const metadata = validateClientMetadata(input);
+    const clientSecret = randomToken(32);
+    const client: RegisteredClient = {
+      clientId: randomToken(16),
+      secretSha256: sha256Hex(clientSecret),
+      metadata,
+      registeredAt: context.now.toISOString(),
+    };
+    const registered: NewEvent<ClientRegistered> = {
+      type: 'ClientRegistered',
+      schemaVersion: 1,
+      data: client,
+      metadata: { correlationId: context.correlationId, actor: context.actor, occurredAt: client.registeredAt },
+    };
+    await this.store.transaction(async (tx) => {
+      await tx.appendToStream(clientStreamId(client.clientId), 0, [registered]);
+      await tx.query(
+        `INSERT INTO clients (client_id, secret_sha256, metadata, registered_at) VALUES ($1, $2, $3, $4)`,
+        [client.clientId, client.secretSha256, JSON.stringify(metadata), client.registeredAt],
+      );
+    });
+    this.cache.set(client.clientId, client);
+    return { client, clientSecret };
+  }
+
+  async find(clientId: string): Promise<RegisteredClient | null> {
+    const cached = this.cache.get(clientId);
+    if (cached) return cached;
+    const rows: ClientRow[] = await this.dataSource.query(
+      `SELECT client_id, secret_sha256, metadata, registered_at FROM clients WHERE client_id = $1`,
+      [clientId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const client: RegisteredClient = {
+      clientId: row.client_id,
+      secretSha256: row.secret_sha256,
+      metadata: row.metadata,
+      registeredAt: row.registered_at.toISOString(),
+    };
+    this.cache.set(clientId, client);
+    return client;
+  }
+}

@@ -1,0 +1,6 @@
+export * from './registered-client.js';
+export { REFRESH_TOKEN_GRANT_TYPE, SUPPORTED_DELIVERY_MODES, validateClientMetadata } from './client-metadata.js';
+export { CLIENT_AUTHENTICATION_FAILED, parseClientCredentials, type ClientCredentials } from './client-credentials.js';
+export * from './client-registry.service.js';
+export * from './client-authenticator.service.js';
+export * from './clients.module.js';

@@ -1,0 +1,66 @@
+import { ConfigurationError, developmentRelaxations, loadConfig } from './backchannel-config.js';
+
+const production = {
+  BACKCHANNEL_ISSUER: 'https://auth.example.com/',
+  DATABASE_URL: 'postgres://backchannel@db/backchannel',
+  BACKCHANNEL_ADMIN_TOKEN: 'a'.repeat(43),
+  BACKCHANNEL_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64url'),
+};
+
+function problemsOf(env: NodeJS.ProcessEnv): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigurationError');
+}
+
+describe('loadConfig', () => {
+  it('loads a production configuration with safe defaults', () => {
+    const config = loadConfig(production);
+    expect(config.profile).toBe('production');
+    expect(config.issuer).toBe('https://auth.example.com');
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.keyEncryptionKey).toHaveLength(32);
+    expect(config.authRequest).toEqual({
+      defaultExpirySeconds: 300,
+      minExpirySeconds: 10,
+      maxExpirySeconds: 1800,
+      pollIntervalSeconds: 5,
+    });
+    expect(developmentRelaxations(config)).toEqual([]);
+  });
+
+  it('requires an https issuer in production', () => {
+    expect(problemsOf({ ...production, BACKCHANNEL_ISSUER: 'http://auth.example.com' })).toContain(
+      'BACKCHANNEL_ISSUER: must be https',
+    );
+    expect(problemsOf({ ...production, BACKCHANNEL_ISSUER: undefined })).toContain('BACKCHANNEL_ISSUER: required');
+  });
+
+  it('allows a plain http issuer in the embedded profile, and says so', () => {
+    const config = loadConfig({ ...production, BACKCHANNEL_ISSUER: undefined, BACKCHANNEL_PROFILE: 'embedded' });
+    expect(config.issuer).toBe('http://localhost:3000');
+    expect(config.host).toBe('127.0.0.1');
+    expect(developmentRelaxations(config).join(' ')).toContain('plain http issuer');
+  });
+
+  it('names each missing or malformed variable', () => {
+    const message = problemsOf({ BACKCHANNEL_ADMIN_TOKEN: 'short', BACKCHANNEL_KEY_ENCRYPTION_KEY: 'x' });
+    expect(message).toContain('DATABASE_URL');
+    expect(message).toContain('BACKCHANNEL_ADMIN_TOKEN: must be at least 32 characters');
+    expect(message).toContain('BACKCHANNEL_KEY_ENCRYPTION_KEY');
+  });
+
+  it('rejects an inconsistent expiry range', () => {
+    expect(
+      problemsOf({ ...production, AUTH_REQUEST_MIN_EXPIRY_SECONDS: '900', AUTH_REQUEST_MAX_EXPIRY_SECONDS: '60' }),
+    ).toContain('AUTH_REQUEST_MIN_EXPIRY_SECONDS');
+  });
+
+  it('splits the broker list', () => {
+    expect(loadConfig({ ...production, KAFKA_BROKERS: 'a:9092, b:9092' }).kafkaBrokers).toEqual(['a:9092', 'b:9092']);
+  });
+});

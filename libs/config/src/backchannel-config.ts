@@ -1,0 +1,132 @@
+import { z } from 'zod';
+
+/**
+ * Typed configuration, validated once at start from environment variables. A missing or unsafe
+ * setting stops the service with a message naming the variable. Defaults are safe for production;
+ * the `embedded` and `test` profiles relax a few of them (plain http issuer) and say so loudly.
+ */
+export type Profile = 'production' | 'embedded' | 'test';
+
+export interface BackchannelConfig {
+  profile: Profile;
+  /** HTTP listen address. */
+  host: string;
+  port: number;
+  /** The issuer identifier: the public base URL of the gateway. */
+  issuer: string;
+  databaseUrl: string;
+  kafkaBrokers: string[];
+  /** Bearer token of the admin API. */
+  adminToken: string;
+  /** 32 bytes that encrypt signing keys at rest. */
+  keyEncryptionKey: Uint8Array;
+  authRequest: {
+    defaultExpirySeconds: number;
+    minExpirySeconds: number;
+    maxExpirySeconds: number;
+    pollIntervalSeconds: number;
+  };
+  accessTokenTtlSeconds: number;
+  idTokenTtlSeconds: number;
+  /** Whether this process takes part in relaying the event store to Kafka (one is active at a time). */
+  relayEnabled: boolean;
+  /** Where the gateway forwards each API (distributed topology). */
+  upstreams: { backchannel: string; token: string; notifier: string };
+  /** Request body limit at the edge, in bytes. */
+  bodyLimitBytes: number;
+}
+
+const integer = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+const environmentSchema = z.object({
+  BACKCHANNEL_PROFILE: z.enum(['production', 'embedded', 'test']).default('production'),
+  HOST: z.string().min(1).optional(),
+  PORT: integer(3000, 1, 65535),
+  BACKCHANNEL_ISSUER: httpUrl.optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
+  BACKCHANNEL_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters'),
+  BACKCHANNEL_KEY_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 random bytes, base64url without padding (43 characters)'),
+  AUTH_REQUEST_DEFAULT_EXPIRY_SECONDS: integer(300, 1, 86_400),
+  AUTH_REQUEST_MIN_EXPIRY_SECONDS: integer(10, 1, 86_400),
+  AUTH_REQUEST_MAX_EXPIRY_SECONDS: integer(1800, 1, 86_400),
+  POLL_INTERVAL_SECONDS: integer(5, 1, 3600),
+  ACCESS_TOKEN_TTL_SECONDS: integer(600, 30, 86_400),
+  ID_TOKEN_TTL_SECONDS: integer(600, 30, 86_400),
+  RELAY_ENABLED: z.enum(['true', 'false']).default('true'),
+  BACKCHANNEL_URL: httpUrl.default('http://127.0.0.1:3001'),
+  TOKEN_URL: httpUrl.default('http://127.0.0.1:3002'),
+  NOTIFIER_URL: httpUrl.default('http://127.0.0.1:3003'),
+  BODY_LIMIT_BYTES: integer(64 * 1024, 1024, 10 * 1024 * 1024),
+});
+
+export class ConfigurationError extends Error {
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelConfig {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigurationError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const profile = e.BACKCHANNEL_PROFILE;
+  const relaxed = profile !== 'production';
+  const problems: string[] = [];
+
+  const issuer = (e.BACKCHANNEL_ISSUER ?? (relaxed ? `http://localhost:${e.PORT}` : '')).replace(/\/+$/, '');
+  if (!issuer) problems.push('BACKCHANNEL_ISSUER: required in production (the public https URL of the gateway)');
+  else if (!issuer.startsWith('https://') && !relaxed) {
+    problems.push('BACKCHANNEL_ISSUER: must be https in production (plain http only in the embedded or test profile)');
+  }
+  if (e.AUTH_REQUEST_MIN_EXPIRY_SECONDS > e.AUTH_REQUEST_MAX_EXPIRY_SECONDS) {
+    problems.push('AUTH_REQUEST_MIN_EXPIRY_SECONDS: must not exceed AUTH_REQUEST_MAX_EXPIRY_SECONDS');
+  }
+  const defaultExpiry = e.AUTH_REQUEST_DEFAULT_EXPIRY_SECONDS;
+  if (defaultExpiry < e.AUTH_REQUEST_MIN_EXPIRY_SECONDS || defaultExpiry > e.AUTH_REQUEST_MAX_EXPIRY_SECONDS) {
+    problems.push('AUTH_REQUEST_DEFAULT_EXPIRY_SECONDS: must lie between the minimum and maximum expiry');
+  }
+  const kafkaBrokers = e.KAFKA_BROKERS.split(',')
+    .map((broker) => broker.trim())
+    .filter(Boolean);
+  if (kafkaBrokers.length === 0) problems.push('KAFKA_BROKERS: at least one host:port');
+  if (problems.length > 0) throw new ConfigurationError(problems);
+
+  return {
+    profile,
+    host: e.HOST ?? (profile === 'production' ? '0.0.0.0' : '127.0.0.1'),
+    port: e.PORT,
+    issuer,
+    databaseUrl: e.DATABASE_URL,
+    kafkaBrokers,
+    adminToken: e.BACKCHANNEL_ADMIN_TOKEN,
+    keyEncryptionKey: new Uint8Array(Buffer.from(e.BACKCHANNEL_KEY_ENCRYPTION_KEY, 'base64url')),
+    authRequest: {
+      defaultExpirySeconds: defaultExpiry,
+      minExpirySeconds: e.AUTH_REQUEST_MIN_EXPIRY_SECONDS,
+      maxExpirySeconds: e.AUTH_REQUEST_MAX_EXPIRY_SECONDS,
+      pollIntervalSeconds: e.POLL_INTERVAL_SECONDS,
+    },
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    idTokenTtlSeconds: e.ID_TOKEN_TTL_SECONDS,
+    relayEnabled: e.RELAY_ENABLED === 'true',
+    upstreams: { backchannel: e.BACKCHANNEL_URL, token: e.TOKEN_URL, notifier: e.NOTIFIER_URL },
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+  };
+}
+
+/** The relaxations in force, for a loud warning at start (empty in production). */
+export function developmentRelaxations(config: BackchannelConfig): string[] {
+  if (config.profile === 'production') return [];
+  const relaxations = [`profile ${config.profile}: development settings are ON; never expose this instance`];
+  if (config.issuer.startsWith('http://')) relaxations.push(`plain http issuer ${config.issuer}`);
+  return relaxations;
+}

@@ -1,0 +1,2 @@
+export * from './backchannel-config.js';
+export * from './config.module.js';

@@ -1,0 +1,19 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { SIGNING_KEY_OPTIONS, SigningKeys, type SigningKeyOptions } from './signing-keys.service.js';
+import { TokenSigner } from './token-signer.service.js';
+
+/**
+ * Signing keys and token signing; needs the DataSource that EventStoreModule provides globally.
+ * Global, because the key-encryption key is process configuration that features do not repeat.
+ */
+@Module({})
+export class CryptoModule {
+  static forRoot(options: SigningKeyOptions): DynamicModule {
+    return {
+      module: CryptoModule,
+      global: true,
+      providers: [{ provide: SIGNING_KEY_OPTIONS, useValue: options }, SigningKeys, TokenSigner],
+      exports: [SigningKeys, TokenSigner],
+    };
+  }
+}

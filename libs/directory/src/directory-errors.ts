@@ -1,0 +1,22 @@
+/** The input breaks a directory rule; the admin API answers 400 invalid_request. */
+export class DirectoryValidationError extends Error {
+  override readonly name = 'DirectoryValidationError';
+}
+
+/** Another user already holds this sub, username, e-mail address or phone number (409). */
+export class DirectoryConflictError extends Error {
+  override readonly name = 'DirectoryConflictError';
+
+  constructor(readonly field: 'sub' | 'username' | 'email' | 'phone_number') {
+    super(`a user with this ${field} already exists`);
+  }
+}
+
+/** A device was registered for a user the directory does not know (404). */
+export class UnknownUserError extends Error {
+  override readonly name = 'UnknownUserError';
+
+  constructor(readonly subject: string) {
+    super('no user has this sub');
+  }
+}

@@ -1,0 +1,159 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { sha256Hex } from '@backchannel/crypto';
+import { EventStoreModule } from '@backchannel/event-store';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { DataSource } from 'typeorm';
+import { DeviceRegistry } from './device-registry.service.js';
+import { DirectoryConflictError, DirectoryValidationError, UnknownUserError } from './directory-errors.js';
+import { DirectoryModule } from './directory.module.js';
+import { UserDirectory } from './user-directory.service.js';
+
+describe('UserDirectory and DeviceRegistry on PostgreSQL', () => {
+  let moduleRef: TestingModule;
+  let users: UserDirectory;
+  let devices: DeviceRegistry;
+
+  beforeAll(async () => {
+    moduleRef = await Test.createTestingModule({
+      imports: [
+        EventStoreModule.forRoot({ databaseUrl: process.env.DATABASE_URL!, runMigrations: false, poolSize: 2 }),
+        DirectoryModule.forRoot(),
+      ],
+    }).compile();
+    users = moduleRef.get(UserDirectory);
+    devices = moduleRef.get(DeviceRegistry);
+  });
+
+  afterAll(() => moduleRef.close());
+
+  /** A user whose every identifier is unique to this test run. */
+  function newUser() {
+    const id = randomUUID().replaceAll('-', '');
+    return {
+      sub: `sub-${id}`,
+      username: `user-${id}`.slice(0, 64),
+      email: `Person.${id}@Example.com`,
+      phone_number: `+${randomInt(1e9, 1e10)}${randomInt(1e4, 1e5)}`,
+      name: 'Alice Smith',
+    };
+  }
+
+  describe('users', () => {
+    it('creates a user and finds it by subject', async () => {
+      const input = newUser();
+
+      const created = await users.createUser(input);
+
+      expect(created).toEqual({
+        subject: input.sub,
+        username: input.username,
+        email: input.email.toLowerCase(),
+        phoneNumber: input.phone_number,
+        name: 'Alice Smith',
+      });
+      await expect(users.findBySubject(input.sub)).resolves.toEqual(created);
+      await expect(users.findBySubject(`${input.sub}x`)).resolves.toBeNull();
+    });
+
+    it('finds a user by each kind of login_hint, the e-mail address in any letter case', async () => {
+      const input = newUser();
+      const created = await users.createUser(input);
+
+      for (const hint of [input.sub, input.username, input.email, input.email.toUpperCase(), input.phone_number]) {
+        await expect(users.findByLoginHint(hint)).resolves.toEqual(created);
+      }
+      await expect(users.findByLoginHint(input.username.toUpperCase())).resolves.toBeNull();
+      await expect(users.findByLoginHint(`nobody-${randomUUID()}`)).resolves.toBeNull();
+    });
+
+    it('tries sub, then username, then phone number', async () => {
+      const phoneOwner = await users.createUser(newUser());
+      const hint = phoneOwner.phoneNumber!;
+      await expect(users.findByLoginHint(hint)).resolves.toEqual(phoneOwner);
+
+      const usernameOwner = await users.createUser({ ...newUser(), username: hint });
+      await expect(users.findByLoginHint(hint)).resolves.toEqual(usernameOwner);
+
+      const subjectOwner = await users.createUser({ ...newUser(), sub: hint });
+      await expect(users.findByLoginHint(hint)).resolves.toEqual(subjectOwner);
+    });
+
+    it('tries a username before an e-mail address', async () => {
+      const emailOwner = await users.createUser(newUser());
+      const usernameOwner = await users.createUser({ ...newUser(), username: emailOwner.email });
+
+      await expect(users.findByLoginHint(emailOwner.email!)).resolves.toEqual(usernameOwner);
+      // Usernames match exactly, e-mail addresses in any case.
+      await expect(users.findByLoginHint(emailOwner.email!.toUpperCase())).resolves.toEqual(emailOwner);
+    });
+
+    it.each(['sub', 'username', 'email', 'phone_number'] as const)(
+      'refuses a second user with the same %s, naming the field',
+      async (field) => {
+        const first = newUser();
+        await users.createUser(first);
+        const second = { ...newUser(), [field]: field === 'email' ? first.email.toUpperCase() : first[field] };
+
+        const attempt = users.createUser(second);
+
+        await expect(attempt).rejects.toBeInstanceOf(DirectoryConflictError);
+        await expect(attempt).rejects.toMatchObject({ field, message: `a user with this ${field} already exists` });
+      },
+    );
+
+    it('allows several users without username, e-mail address or phone number', async () => {
+      await users.createUser({ sub: newUser().sub });
+      await expect(users.createUser({ sub: newUser().sub })).resolves.toMatchObject({ username: null, email: null });
+    });
+
+    it('rejects invalid input before touching the database', async () => {
+      await expect(users.createUser({ sub: 'has space' })).rejects.toBeInstanceOf(DirectoryValidationError);
+    });
+  });
+
+  describe('devices', () => {
+    it('registers a device and authenticates it by its token', async () => {
+      const user = await users.createUser(newUser());
+
+      const { deviceId, deviceToken } = await devices.registerDevice(user.subject, { name: 'Pixel 9' });
+
+      expect(deviceId).toMatch(/^dev_[A-Za-z0-9_-]{22}$/);
+      expect(Buffer.from(deviceToken, 'base64url')).toHaveLength(32);
+      await expect(devices.authenticate(deviceToken)).resolves.toEqual({ deviceId, subject: user.subject });
+    });
+
+    it('stores the token only as its SHA-256 digest', async () => {
+      const user = await users.createUser(newUser());
+      const { deviceId, deviceToken } = await devices.registerDevice(user.subject, { name: 'Pixel 9' });
+
+      const [row] = await moduleRef
+        .get(DataSource)
+        .query<{ token_sha256: string; name: string }[]>(
+          `SELECT token_sha256, name FROM devices WHERE device_id = $1`,
+          [deviceId],
+        );
+      expect(row).toEqual({ token_sha256: sha256Hex(deviceToken), name: 'Pixel 9' });
+    });
+
+    it('answers null for a wrong token', async () => {
+      const user = await users.createUser(newUser());
+      const { deviceToken } = await devices.registerDevice(user.subject, { name: 'Pixel 9' });
+
+      await expect(devices.authenticate(`${deviceToken}x`)).resolves.toBeNull();
+      await expect(devices.authenticate(sha256Hex(deviceToken))).resolves.toBeNull();
+      await expect(devices.authenticate('')).resolves.toBeNull();
+    });
+
+    it('refuses a device for an unknown user', async () => {
+      await expect(devices.registerDevice(`nobody-${randomUUID()}`, { name: 'Pixel 9' })).rejects.toBeInstanceOf(
+        UnknownUserError,
+      );
+    });
+
+    it('validates the device name', async () => {
+      const user = await users.createUser(newUser());
+
+      await expect(devices.registerDevice(user.subject, { name: '' })).rejects.toBeInstanceOf(DirectoryValidationError);
+    });
+  });
+});

@@ -1,0 +1,5 @@
+export * from './user.js';
+export * from './directory-errors.js';
+export * from './user-directory.service.js';
+export * from './device-registry.service.js';
+export * from './directory.module.js';

@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import type { QueryFailedError } from 'typeorm';
+import type { DatabaseError } from 'pg';
+import type { Event, EventMetadata, NewEvent, RecordedEvent } from '@backchannel/events';
+import {
+  type AppendResult,
+  type ExpectedVersion,
+  type LogCheckpoint,
+  WrongExpectedVersionError,
+} from './event-store.js';
+import { asStoredJson, eventHashTemplate } from './hash-chain.js';
+
+/** Runs one parameterized statement ($1, $2, ...) and returns its rows. */
+export type RunSql = <Row>(sql: string, parameters: unknown[]) => Promise<Row[]>;
+
+interface EventRow {
+  stream_id: string;
+  stream_version: number;
+  global_position: string;
+  recorded_at: Date;
+  event_id: string;
+  event_type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: EventMetadata;
+  previous_hash: string;
+  hash: string;
+}
+
+type LoggedEventRow = EventRow & { transaction_id: string };
+
+const EVENT_COLUMNS = `stream_id, stream_version, global_position, recorded_at, event_id, event_type, schema_version,
+  data, metadata, previous_hash, hash`;
+
+function recordedEvent(row: EventRow): RecordedEvent {
+  return {
+    streamId: row.stream_id,
+    streamVersion: row.stream_version,
+    globalPosition: row.global_position,
+    recordedAt: row.recorded_at.toISOString(),
+    eventId: row.event_id,
+    type: row.event_type,
+    schemaVersion: row.schema_version,
+    data: row.data,
+    metadata: row.metadata,
+    previousHash: row.previous_hash,
+    hash: row.hash,
+  };
+}
+
+/** One stream's events as stored (not upcast), in version order. */
+export async function readStoredStream(run: RunSql, streamId: string): Promise<RecordedEvent[]> {
+  const rows = await run<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`, [
+    streamId,
+  ]);
+  return rows.map(recordedEvent);
+}
+
+// Only transactions older than every running one (xid below the snapshot's xmin) are surely
+// finished, so events of a transaction that commits later can never appear behind the reader.
+const READ_LOG = `
+  SELECT transaction_id, ${EVENT_COLUMNS} FROM events
+  WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY transaction_id, global_position
+  LIMIT $3`;
+
+const LOG_HEAD = `
+  SELECT transaction_id, global_position FROM events
+  WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY transaction_id DESC, global_position DESC
+  LIMIT 1`;
+
+function checkpointOf(row: { transaction_id: string; global_position: string }): LogCheckpoint {
+  return { transactionId: row.transaction_id, globalPosition: row.global_position };
+}
+
+export async function readLog(
+  run: RunSql,
+  after: LogCheckpoint,
+  limit: number,
+): Promise<{ events: RecordedEvent[]; checkpoint: LogCheckpoint }> {
+  const rows = await run<LoggedEventRow>(READ_LOG, [after.transactionId, after.globalPosition, limit]);
+  const last = rows.at(-1);
+  return { events: rows.map(recordedEvent), checkpoint: last ? checkpointOf(last) : after };
+}
+
+export async function readLogHead(run: RunSql): Promise<LogCheckpoint | undefined> {
+  const [head] = await run<LoggedEventRow>(LOG_HEAD, []);
+  return head && checkpointOf(head);
+}
+
+/*
+ * One statement per append: find the stream's head (the event at the expected version, or the last
+ * one for 'any'), then chain the new events' versions and hashes from it (a recursive CTE: each
+ * hash covers its predecessor's) and insert them. No head means the expected version is wrong:
+ * nothing is inserted. A head written by a younger transaction than this one also counts as a
+ * conflict, so the log order (by transaction id) keeps every stream in version order. A writer
+ * racing for the same version loses on events_stream_version_unique.
+ */
+const APPEND = `
+  WITH RECURSIVE
+    head AS (
+      SELECT stream_version, hash, transaction_id FROM events
+      WHERE stream_id = $1 AND ($2::integer IS NULL OR stream_version = $2::integer)
+      ORDER BY stream_version DESC
+      LIMIT 1
+    ),
+    start (stream_version, hash) AS (
+      SELECT stream_version, hash FROM head WHERE transaction_id <= pg_current_xact_id()
+      UNION ALL
+      SELECT 0, '' WHERE coalesce($2::integer, 0) = 0 AND NOT EXISTS (SELECT FROM head)
+    ),
+    appended AS (
+      SELECT * FROM jsonb_to_recordset($3::jsonb) AS appended (
+        ordinal integer, event_id uuid, event_type text, schema_version integer, data jsonb,
+        metadata jsonb, hash_head text, hash_middle text, hash_tail text
+      )
+    ),
+    chain (ordinal, stream_version, previous_hash, hash) AS (
+      SELECT 0, stream_version, NULL::text, hash FROM start
+      UNION ALL
+      SELECT appended.ordinal, chain.stream_version + 1, chain.hash, encode(sha256(convert_to(
+        appended.hash_head || chain.hash || appended.hash_middle || (chain.stream_version + 1)::text
+          || appended.hash_tail, 'UTF8')), 'hex')
+      FROM chain JOIN appended ON appended.ordinal = chain.ordinal + 1
+    )
+  INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, data, metadata, previous_hash, hash)
+  SELECT $1, chain.stream_version, appended.event_id, appended.event_type, appended.schema_version, appended.data,
+    appended.metadata, chain.previous_hash, chain.hash
+  FROM chain JOIN appended USING (ordinal)
+  ORDER BY ordinal
+  RETURNING global_position, stream_version, recorded_at, previous_hash, hash`;
+
+const CURRENT_VERSION = `SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $1`;
+
+type AppendedRow = Pick<EventRow, 'global_position' | 'stream_version' | 'recorded_at' | 'previous_hash' | 'hash'>;
+
+function isVersionConflict(error: unknown): boolean {
+  const cause = (error as Partial<QueryFailedError<DatabaseError>>).driverError;
+  return cause?.code === '23505' && cause.constraint === 'events_stream_version_unique';
+}
+
+/**
+ * One append attempt, as one statement. Throws WrongExpectedVersionError when the stream is not at
+ * the expected version (for 'any': when another writer took the next version first). Appending
+ * nothing writes nothing and checks no version.
+ */
+export async function appendEvents<E extends Event>(
+  run: RunSql,
+  streamId: string,
+  expectedVersion: ExpectedVersion,
+  newEvents: NewEvent<E>[],
+): Promise<AppendResult<E>> {
+  if (newEvents.length === 0) {
+    const version =
+      expectedVersion === 'any'
+        ? (await run<{ version: number }>(CURRENT_VERSION, [streamId]))[0].version
+        : expectedVersion;
+    return { nextExpectedVersion: version, globalPositions: [], events: [] };
+  }
+  const stored = newEvents.map((event) => asStoredJson({ ...event, eventId: event.eventId ?? randomUUID() }));
+  const rows = stored.map((event, index) => {
+    const template = eventHashTemplate({ streamId, ...event });
+    return {
+      ordinal: index + 1,
+      event_id: event.eventId,
+      event_type: event.type,
+      schema_version: event.schemaVersion,
+      data: event.data,
+      metadata: event.metadata,
+      hash_head: template.head,
+      hash_middle: template.middle,
+      hash_tail: template.tail,
+    };
+  });
+  let appended: AppendedRow[];
+  try {
+    appended = await run<AppendedRow>(APPEND, [
+      streamId,
+      expectedVersion === 'any' ? null : expectedVersion,
+      JSON.stringify(rows),
+    ]);
+  } catch (error) {
+    if (isVersionConflict(error)) throw new WrongExpectedVersionError(streamId, expectedVersion, { cause: error });
+    throw error;
+  }
+  if (appended.length === 0) throw new WrongExpectedVersionError(streamId, expectedVersion);
+  appended.sort((a, b) => a.stream_version - b.stream_version);
+  const events = appended.map(
+    (row, index) =>
+      ({
+        ...stored[index],
+        streamId,
+        streamVersion: row.stream_version,
+        globalPosition: row.global_position,
+        recordedAt: row.recorded_at.toISOString(),
+        previousHash: row.previous_hash,
+        hash: row.hash,
+      }) as RecordedEvent<E>,
+  );
+  return {
+    nextExpectedVersion: appended[appended.length - 1].stream_version,
+    globalPositions: appended.map((row) => row.global_position),
+    events,
+  };
+}

@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from '@jest/globals';
+import { accept, type Decider, reject, type UserNotified } from '@backchannel/events';
+import { WrongExpectedVersionError } from './event-store.js';
+import { handleCommand } from './handle-command.js';
+import { testStreamId, userNotified, useTestStore } from './test-events.fixture.js';
+
+/** A small decider: notify a user at most `limit` times; notifying on the same channel twice changes nothing. */
+interface Notify {
+  type: 'Notify';
+  data: { channel: string; limit: number };
+}
+interface Notifications {
+  channels: string[];
+}
+type LimitReached = { code: 'limit_reached' };
+
+const notifications: Decider<Notify, Notifications, UserNotified, LimitReached> = {
+  initialState: () => ({ channels: [] }),
+  evolve: (state, event) => ({ channels: [...state.channels, event.data.channel] }),
+  decide: (command, state) => {
+    if (state.channels.includes(command.data.channel)) return accept();
+    if (state.channels.length >= command.data.limit) return reject({ code: 'limit_reached' });
+    return accept(userNotified(command.data.channel));
+  },
+};
+
+const notify = (channel: string, limit = 10): Notify => ({ type: 'Notify', data: { channel, limit } });
+
+const db = useTestStore();
+
+describe('handleCommand', () => {
+  it('appends the decided events and returns them with the state after them', async () => {
+    const streamId = testStreamId('command');
+    const result = await handleCommand(db.store, streamId, notifications, notify('web-push'));
+
+    expect(result).toMatchObject({
+      outcome: 'accepted',
+      events: [{ streamId, streamVersion: 1, type: 'UserNotified', data: { channel: 'web-push' } }],
+      state: { channels: ['web-push'] },
+    });
+    expect((await db.store.readStream(streamId)).events).toEqual(result.outcome === 'accepted' ? result.events : []);
+  });
+
+  it('returns a rejection with the current state and appends nothing', async () => {
+    const streamId = testStreamId('command-rejected');
+    await handleCommand(db.store, streamId, notifications, notify('a', 1));
+    const result = await handleCommand(db.store, streamId, notifications, notify('b', 1));
+
+    expect(result).toEqual({ outcome: 'rejected', rejection: { code: 'limit_reached' }, state: { channels: ['a'] } });
+    expect((await db.store.readStream(streamId)).currentVersion).toBe(1);
+  });
+
+  it('re-reads and re-decides after another writer appended first', async () => {
+    const streamId = testStreamId('command-conflict');
+    const statesSeen: Notifications[] = [];
+    const result = await handleCommand(db.store, streamId, notifications, async (state: Notifications) => {
+      statesSeen.push(state);
+      // Another writer slips in between this read and the append, once.
+      if (statesSeen.length === 1) await db.store.appendToStream(streamId, 0, [userNotified('sneaky')]);
+      return notify('web-push');
+    });
+
+    expect(statesSeen).toEqual([{ channels: [] }, { channels: ['sneaky'] }]);
+    expect(result).toMatchObject({ outcome: 'accepted', state: { channels: ['sneaky', 'web-push'] } });
+    expect(await db.store.verifyStream(streamId)).toEqual({ valid: true, length: 2 });
+  });
+
+  it('turns into a rejection when the re-read state no longer allows the command', async () => {
+    const streamId = testStreamId('command-conflict-rejected');
+    let calls = 0;
+    const result = await handleCommand(db.store, streamId, notifications, async () => {
+      if (++calls === 1) await db.store.appendToStream(streamId, 0, [userNotified('sneaky')]);
+      return notify('web-push', 1);
+    });
+
+    expect(result).toEqual({
+      outcome: 'rejected',
+      rejection: { code: 'limit_reached' },
+      state: { channels: ['sneaky'] },
+    });
+    expect((await db.store.readStream(streamId)).currentVersion).toBe(1);
+  });
+
+  it('accepts exactly as many of many concurrent commands as the rules allow', async () => {
+    const streamId = testStreamId('command-race');
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, writer) =>
+        handleCommand(db.store, streamId, notifications, notify(`channel-${writer}`, 3), { maxAttempts: 10 }),
+      ),
+    );
+
+    expect(results.filter((result) => result.outcome === 'accepted')).toHaveLength(3);
+    expect(results.filter((result) => result.outcome === 'rejected')).toHaveLength(3);
+    expect(await db.store.verifyStream(streamId)).toEqual({ valid: true, length: 3 });
+  });
+
+  it('gives up with WrongExpectedVersionError after maxAttempts', async () => {
+    const streamId = testStreamId('command-give-up');
+    let calls = 0;
+    const result = handleCommand(
+      db.store,
+      streamId,
+      notifications,
+      async () => {
+        calls++;
+        await db.store.appendToStream(streamId, 'any', [userNotified(`sneaky-${calls}`)]);
+        return notify('web-push');
+      },
+      { maxAttempts: 3 },
+    );
+
+    await expect(result).rejects.toBeInstanceOf(WrongExpectedVersionError);
+    expect(calls).toBe(3);
+  });
+
+  it('appends nothing and skips inTransaction when the decision has no events', async () => {
+    const streamId = testStreamId('command-nothing');
+    await handleCommand(db.store, streamId, notifications, notify('web-push'));
+    let called = false;
+    const result = await handleCommand(db.store, streamId, notifications, notify('web-push'), {
+      inTransaction: async () => {
+        called = true;
+      },
+    });
+
+    expect(result).toEqual({ outcome: 'accepted', events: [], state: { channels: ['web-push'] } });
+    expect(called).toBe(false);
+    expect((await db.store.readStream(streamId)).currentVersion).toBe(1);
+  });
+
+  describe('inTransaction', () => {
+    it('runs in the same transaction as the append, with the new events and state', async () => {
+      const streamId = testStreamId('command-tx');
+      const consumer = `test-${randomUUID()}`;
+      const result = await handleCommand(db.store, streamId, notifications, notify('web-push'), {
+        inTransaction: async (tx, events, state) => {
+          expect(events.map((event) => event.streamVersion)).toEqual([1]);
+          expect(state).toEqual({ channels: ['web-push'] });
+          await tx.query('INSERT INTO processed_messages (consumer, message_id) VALUES ($1, $2)', [
+            consumer,
+            events[0].eventId,
+          ]);
+        },
+      });
+
+      const rows = await db.dataSource.query('SELECT message_id FROM processed_messages WHERE consumer = $1', [
+        consumer,
+      ]);
+      expect(rows).toEqual([{ message_id: result.outcome === 'accepted' ? result.events[0].eventId : 'none' }]);
+    });
+
+    it('rolls the append back when it throws', async () => {
+      const streamId = testStreamId('command-tx-rollback');
+      const result = handleCommand(db.store, streamId, notifications, notify('web-push'), {
+        inTransaction: async () => {
+          throw new Error('read model failed');
+        },
+      });
+
+      await expect(result).rejects.toThrow('read model failed');
+      expect((await db.store.readStream(streamId)).currentVersion).toBe(0);
+    });
+  });
+});

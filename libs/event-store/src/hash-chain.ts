@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import type { RecordedEvent } from '@backchannel/events';
+
+/** Everything an event's hash covers: its content, its place in the stream and its predecessor. */
+export interface EventHashInput {
+  streamId: string;
+  streamVersion: number;
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  data: unknown;
+  metadata: unknown;
+  previousHash: string;
+}
+
+export type ChainVerification =
+  { valid: true; length: number } | { valid: false; brokenAtVersion: number; reason: string };
+
+/**
+ * The value as jsonb gives it back: undefined members dropped, dates as strings, and so on. Hashes
+ * are computed over this, so a hash computed before the insert matches the one recomputed on read.
+ */
+export function asStoredJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** JSON with object keys sorted recursively (by UTF-16 code units) and no whitespace, as RFC 8785. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const object = value as Record<string, unknown>;
+    const members = Object.keys(object)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson(object[key])}`);
+    return `{${members.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** SHA-256 (hex) of the canonical JSON of the hashed fields (only those), values as jsonb stores them. */
+export function eventHash(input: EventHashInput): string {
+  const { streamId, streamVersion, eventId, type, schemaVersion, data, metadata, previousHash } = input;
+  const hashed = { streamId, streamVersion, eventId, type, schemaVersion, data, metadata, previousHash };
+  return createHash('sha256')
+    .update(canonicalJson(asStoredJson(hashed)), 'utf8')
+    .digest('hex');
+}
+
+/**
+ * The canonical JSON of an event split around the two values only the database knows when an
+ * append with expected version 'any' (or a multi-event append) runs: the hashed text is
+ * `head + previousHash + middle + streamVersion + tail`. Lets one INSERT compute the chain.
+ */
+export interface EventHashTemplate {
+  head: string;
+  middle: string;
+  tail: string;
+}
+
+function members(fields: Record<string, unknown>): string {
+  return canonicalJson(asStoredJson(fields)).slice(1, -1);
+}
+
+export function eventHashTemplate(input: Omit<EventHashInput, 'previousHash' | 'streamVersion'>): EventHashTemplate {
+  // The hashed keys in sorted order: data, eventId, metadata, previousHash, schemaVersion,
+  // streamId, streamVersion, type (hash-chain.spec.ts checks this against canonicalJson).
+  const { data, eventId, metadata, schemaVersion, streamId, type } = input;
+  return {
+    head: `{${members({ data, eventId, metadata })},"previousHash":"`,
+    middle: `",${members({ schemaVersion, streamId })},"streamVersion":`,
+    tail: `,${members({ type })}}`,
+  };
+}
+
+/** Checks a stream's events, in the order given: versions 1..n, each linked to its predecessor, each hash intact. */
+export function verifyChain(events: RecordedEvent[]): ChainVerification {
+  let previousHash = '';
+  for (const [index, event] of events.entries()) {
+    const version = index + 1;
+    if (event.streamVersion !== version) {
+      return {
+        valid: false,
+        brokenAtVersion: version,
+        reason: `found version ${event.streamVersion} at position ${version}`,
+      };
+    }
+    if (event.previousHash !== previousHash) {
+      return { valid: false, brokenAtVersion: version, reason: 'previous hash does not match the preceding event' };
+    }
+    if (eventHash(event) !== event.hash) {
+      return { valid: false, brokenAtVersion: version, reason: 'hash does not match the content' };
+    }
+    previousHash = event.hash;
+  }
+  return { valid: true, length: events.length };
+}

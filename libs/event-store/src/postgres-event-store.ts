@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type QueryRunner } from 'typeorm';
+import { type Event, type RecordedEvent, upcast } from '@backchannel/events';
+import {
+  type AppendResult,
+  type EventStoreTransaction,
+  LOG_START,
+  type LogCheckpoint,
+  type ReadLogResult,
+  type ReadStreamResult,
+  WrongExpectedVersionError,
+} from './event-store.js';
+import { appendEvents, readLog, readLogHead, readStoredStream, type RunSql } from './events.table.js';
+import { type ChainVerification, verifyChain } from './hash-chain.js';
+
+/** Appends with expected version 'any' lose only to a concurrent writer; a few tries settle it. */
+const ANY_VERSION_APPEND_ATTEMPTS = 10;
+
+/**
+ * Runs `attempt` again after a WrongExpectedVersionError (one that `isRetryable`), at most
+ * `maxAttempts` times in all.
+ */
+export async function retryOnVersionConflict<T>(
+  maxAttempts: number,
+  attempt: () => Promise<T>,
+  isRetryable: (conflict: WrongExpectedVersionError) => boolean = () => true,
+): Promise<T> {
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const retry = error instanceof WrongExpectedVersionError && isRetryable(error) && attemptNumber < maxAttempts;
+      if (!retry) throw error;
+    }
+  }
+}
+
+/**
+ * appendToStream over one way of running SQL (the pool, or an open transaction). `retryAny` says
+ * how an append with expected version 'any' is tried again there after losing a race.
+ */
+function appendingWith(
+  run: RunSql,
+  retryAny: <E extends Event>(append: () => Promise<AppendResult<E>>) => Promise<AppendResult<E>>,
+): EventStoreTransaction['appendToStream'] {
+  return (streamId, expectedVersion, events) => {
+    const append = () => appendEvents(run, streamId, expectedVersion, events);
+    return expectedVersion === 'any' ? retryAny(append) : append();
+  };
+}
+
+function upcastRecorded<E extends Event>(event: RecordedEvent): RecordedEvent<E> {
+  return { ...event, ...upcast<E>(event) } as RecordedEvent<E>;
+}
+
+/**
+ * A transaction held on one connection. A failed statement aborts the PostgreSQL transaction, so
+ * an append with expected version 'any' that lost the race for the next version retries inside a
+ * savepoint. Any other conflict ends the transaction (handleCommand retries the whole of it): a
+ * numeric version is stale, or a younger transaction appended first (see ExpectedVersion).
+ */
+class QueryRunnerTransaction implements EventStoreTransaction {
+  constructor(private readonly runner: QueryRunner) {}
+
+  readonly query = async <Row>(sql: string, parameters: unknown[] = []): Promise<Row[]> =>
+    (await this.runner.query(sql, parameters, true)).records as Row[];
+
+  readonly appendToStream = appendingWith(this.query, (append) =>
+    retryOnVersionConflict(
+      ANY_VERSION_APPEND_ATTEMPTS,
+      () => this.runner.manager.transaction(append),
+      (conflict) => conflict.cause !== undefined,
+    ),
+  );
+}
+
+/** The event store on PostgreSQL: stream reads, appends with expected version, the global log, hash chains. */
+@Injectable()
+export class PostgresEventStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  private readonly query: RunSql = (sql, parameters) => this.dataSource.query(sql, parameters);
+
+  /** The stream's events, upcast to the current schema versions, in version order. */
+  async readStream<E extends Event>(streamId: string): Promise<ReadStreamResult<E>> {
+    const events = await readStoredStream(this.query, streamId);
+    return { currentVersion: events.at(-1)?.streamVersion ?? 0, events: events.map(upcastRecorded<E>) };
+  }
+
+  /** Appends in one statement (its own transaction); 'any' retries when another writer got there first. */
+  readonly appendToStream = appendingWith(this.query, (append) =>
+    retryOnVersionConflict(ANY_VERSION_APPEND_ATTEMPTS, append),
+  );
+
+  /** Runs `work` in one PostgreSQL transaction: committed when it resolves, rolled back when it throws. */
+  async transaction<T>(work: (tx: EventStoreTransaction) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      return await runner.manager.transaction(() => work(new QueryRunnerTransaction(runner)));
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /**
+   * The global log after `after`, in (transaction id, position) order, as stored (not upcast: the
+   * relay forwards events verbatim and consumers upcast). Holds back events of transactions that
+   * may still be followed by an older, uncommitted one, so a reader never skips an event.
+   */
+  readLog(after: LogCheckpoint, limit: number): Promise<ReadLogResult> {
+    return readLog(this.query, after, limit);
+  }
+
+  /** The checkpoint of the last event a log reader can see now: start here to read only newer events. */
+  async currentLogCheckpoint(): Promise<LogCheckpoint> {
+    return (await readLogHead(this.query)) ?? LOG_START;
+  }
+
+  /** Re-reads the stream as stored and checks every version, link and hash. */
+  async verifyStream(streamId: string): Promise<ChainVerification> {
+    return verifyChain(await readStoredStream(this.query, streamId));
+  }
+}

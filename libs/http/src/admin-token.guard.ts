@@ -1,0 +1,33 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** The admin API takes `Authorization: Bearer <BACKCHANNEL_ADMIN_TOKEN>`, compared in constant time. */
+@Injectable()
+export class AdminTokenGuard implements CanActivate {
+  private readonly expected: Buffer;
+
+  constructor(@Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig) {
+    this.expected = digest(config.adminToken);
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const token = bearerToken(request.headers.authorization);
+    if (token === null || !timingSafeEqual(digest(token), this.expected)) {
+      throw new UnauthorizedException('A valid admin bearer token is required.');
+    }
+    return true;
+  }
+}
+
+/** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), or null. */
+export function bearerToken(authorization: string | undefined): string | null {
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization ?? '');
+  return match?.[1] ?? null;
+}

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { ConsoleLogger, type DynamicModule, type LoggerService, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { IncomingMessage } from 'node:http';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type BackchannelConfig, developmentRelaxations } from '@backchannel/config';
+import { OAuthExceptionFilter } from '@backchannel/oauth';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** JSON logs, one object per line, with the service name as context. */
+export function createLogger(service: string): LoggerService {
+  return new ConsoleLogger(service, { json: true });
+}
+
+/**
+ * Every Backchannel HTTP service starts the same way: Fastify with a body limit, a request id
+ * (the caller's `x-request-id` when well-formed, echoed back, used as the correlation id of the
+ * events it causes), raw form bodies (OAuth endpoints parse them themselves to catch repeated
+ * parameters), the one OAuth error filter, and graceful shutdown.
+ */
+export async function createHttpApplication(
+  rootModule: Type<unknown> | DynamicModule,
+  config: BackchannelConfig,
+  service: string,
+): Promise<NestFastifyApplication> {
+  const logger = createLogger(service);
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: (request: IncomingMessage) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { logger, rawBody: true });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.useGlobalFilters(new OAuthExceptionFilter());
+  app.enableShutdownHooks();
+  for (const relaxation of developmentRelaxations(config)) logger.warn(`DEVELOPMENT SETTING: ${relaxation}`);
+  return app;
+}
+
+export async function listen(app: NestFastifyApplication, config: BackchannelConfig, service: string): Promise<void> {
+  await app.listen(config.port, config.host);
+  createLogger(service).log(`listening on http://${config.host}:${config.port}`);
+}

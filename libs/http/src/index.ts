@@ -1,0 +1,6 @@
+export * from './http-application.factory.js';
+export * from './admin-token.guard.js';
+export * from './health.controller.js';
+export * from './http.module.js';
+export * from './service-root.module.js';
+export * from './run-service.js';

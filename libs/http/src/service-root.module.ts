@@ -1,0 +1,30 @@
+import { type DynamicModule, Module, type Type } from '@nestjs/common';
+import { type BackchannelConfig, ConfigModule } from '@backchannel/config';
+import { EventStoreModule } from '@backchannel/event-store';
+import { HttpModule } from './http.module.js';
+
+@Module({})
+class ServiceRootModule {}
+
+/**
+ * The root module of a service process: configuration, the event store (which every service
+ * reads and appends to), health endpoints, the infrastructure chosen by the caller (Kafka or the
+ * embedded event-store transport, signing keys), and the feature modules the process serves.
+ */
+export function serviceRootModule(
+  config: BackchannelConfig,
+  service: string,
+  features: Type<unknown>[],
+  infrastructure: DynamicModule[],
+): DynamicModule {
+  return {
+    module: ServiceRootModule,
+    imports: [
+      ConfigModule.forRoot(config),
+      EventStoreModule.forRoot({ databaseUrl: config.databaseUrl, applicationName: `backchannel-${service}` }),
+      HttpModule,
+      ...infrastructure,
+      ...features,
+    ],
+  };
+}

@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import { EventStoreModule } from '@backchannel/event-store';
+import { type RecordedEvent, Topics, UnknownEventVersionError, deadLetterTopic } from '@backchannel/events';
+import { Controller, type INestMicroservice, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import type { Producer } from 'kafkajs';
+import { DeadLetterHeaders } from './dead-letters.js';
+import { EventHandlerRunner } from './event-handler.runner.js';
+import {
+  collectMessages,
+  createTopics,
+  databaseUrl,
+  eventually,
+  type ReceivedMessage,
+  sharedBrokers,
+  testKafka,
+} from './integration.fixture.js';
+import { MessagingModule } from './messaging.module.js';
+import { kafkaConsumerOptions } from './recorded-event.kafka-server.js';
+import { EventHeaders, toEventMessage } from './recorded-event.codec.js';
+import { recordedEventFixture } from './recorded-event.fixture.js';
+
+const topic = `messaging-it-runner-${randomUUID()}`;
+const consumerGroup = `messaging-it-${randomUUID()}`;
+
+/** What the handler's work does for each event, by event id (nothing: succeed). */
+const behaviours = new Map<string, () => Promise<void>>();
+const deliveries = new Map<string, number>();
+const completed = new Set<string>();
+
+@Controller()
+class ScriptedController {
+  constructor(private readonly runner: EventHandlerRunner) {}
+
+  @EventPattern<Record<string, RecordedEvent>>(topic)
+  async handle(@Payload() event: RecordedEvent): Promise<void> {
+    deliveries.set(event.eventId, (deliveries.get(event.eventId) ?? 0) + 1);
+    await this.runner.run(event, consumerGroup, async () => {
+      await behaviours.get(event.eventId)?.();
+      completed.add(event.eventId);
+    });
+  }
+}
+
+@Module({
+  imports: [
+    EventStoreModule.forRoot({ databaseUrl: databaseUrl(), runMigrations: false }),
+    MessagingModule.forKafka({
+      brokers: sharedBrokers(),
+      clientId: 'messaging-it',
+      relay: false,
+      handlerRetryPolicy: {
+        transientAttempts: 2,
+        unexpectedAttempts: 2,
+        backoff: { initialDelayMs: 10, maxDelayMs: 50 },
+      },
+    }),
+  ],
+  controllers: [ScriptedController],
+})
+class ScriptedModule {}
+
+/** Fails with the given error `times` times, then succeeds. */
+function failTimes(times: number, error: () => unknown): () => Promise<void> {
+  let failures = 0;
+  return async () => {
+    if (failures < times) {
+      failures += 1;
+      throw error();
+    }
+  };
+}
+
+const connectionRefused = () =>
+  Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+
+describe('EventHandlerRunner and dead letters over Kafka', () => {
+  const transportDeadLetters = deadLetterTopic(topic, consumerGroup);
+  const handlerDeadLetters = deadLetterTopic(Topics.authRequests, consumerGroup);
+  let app: INestMicroservice;
+  let producer: Producer;
+  let collectors: { messages: ReceivedMessage[]; stop: () => Promise<void> }[];
+
+  beforeAll(async () => {
+    await createTopics(sharedBrokers(), [topic, transportDeadLetters, handlerDeadLetters]);
+    collectors = [
+      await collectMessages(sharedBrokers(), transportDeadLetters),
+      await collectMessages(sharedBrokers(), handlerDeadLetters),
+    ];
+    producer = testKafka(sharedBrokers()).producer();
+    await producer.connect();
+    app = await NestFactory.createMicroservice(ScriptedModule, {
+      ...kafkaConsumerOptions({ brokers: sharedBrokers(), clientId: 'messaging-it', consumerGroup }),
+      logger: ['error'],
+    });
+    await app.listen();
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await producer?.disconnect();
+    await Promise.all(collectors.map((collector) => collector.stop()));
+  }, 60_000);
+
+  const publish = (event: RecordedEvent) =>
+    producer.send({ topic, messages: [{ ...toEventMessage(event), partition: 0 }] });
+
+  it('a message that is not a recorded event goes to the dead-letter topic with its headers, and the next one is handled', async () => {
+    const next = recordedEventFixture();
+    await producer.send({
+      topic,
+      messages: [
+        { key: 'some-key', value: 'not json', headers: { traceparent: 'trace-1' }, partition: 0 },
+        { ...toEventMessage(next), partition: 0 },
+      ],
+    });
+
+    await eventually('the next message was handled', () => completed.has(next.eventId));
+    await eventually('the dead letter arrived', () => collectors[0]!.messages.length > 0);
+
+    const [deadLetter] = collectors[0]!.messages;
+    expect(deadLetter).toMatchObject({ key: 'some-key', value: 'not json' });
+    expect(deadLetter!.headers).toMatchObject({
+      traceparent: 'trace-1',
+      [DeadLetterHeaders.originalTopic]: topic,
+      [DeadLetterHeaders.originalPartition]: '0',
+      [DeadLetterHeaders.consumerGroup]: consumerGroup,
+      [DeadLetterHeaders.failureKind]: 'poison',
+      [DeadLetterHeaders.errorName]: 'MalformedEventError',
+    });
+    expect(deadLetter!.headers[DeadLetterHeaders.originalOffset]).toMatch(/^[0-9]+$/);
+  }, 60_000);
+
+  it('an event its handler finds poison goes to the dead-letter topic with the event headers, once', async () => {
+    const poison = recordedEventFixture();
+    behaviours.set(poison.eventId, async () => {
+      throw new UnknownEventVersionError(poison.type, 7);
+    });
+    await publish(poison);
+
+    const arrived = () => collectors[1]!.messages.filter((m) => m.headers[EventHeaders.eventId] === poison.eventId);
+    await eventually('the dead letter arrived', () => arrived().length > 0);
+
+    expect(arrived()[0]).toMatchObject({ key: poison.streamId });
+    expect(arrived()[0]!.headers).toMatchObject({
+      [EventHeaders.eventType]: poison.type,
+      [EventHeaders.correlationId]: poison.metadata.correlationId,
+      [DeadLetterHeaders.failureKind]: 'poison',
+      [DeadLetterHeaders.errorName]: 'UnknownEventVersionError',
+    });
+    expect(JSON.parse(arrived()[0]!.value!)).toEqual(poison);
+    expect(deliveries.get(poison.eventId)).toBe(1);
+    expect(completed.has(poison.eventId)).toBe(false);
+  }, 60_000);
+
+  /** Publishes an event whose work fails `times` times with a transient error; resolves once it was handled. */
+  async function handledAfterTransientFailures(times: number): Promise<RecordedEvent> {
+    const event = recordedEventFixture();
+    behaviours.set(event.eventId, failTimes(times, connectionRefused));
+    await publish(event);
+    await eventually('the event was handled', () => completed.has(event.eventId));
+    return event;
+  }
+
+  it('a transient failure is retried in the handler and then succeeds, with one delivery', async () => {
+    const flaky = await handledAfterTransientFailures(1);
+    expect(deliveries.get(flaky.eventId)).toBe(1);
+  }, 60_000);
+
+  it('a transient failure that outlasts the handler retries is redelivered by Kafka, not dead-lettered', async () => {
+    const stubborn = await handledAfterTransientFailures(3);
+    expect(deliveries.get(stubborn.eventId)).toBeGreaterThanOrEqual(2);
+    expect(collectors[1]!.messages.some((m) => m.headers[EventHeaders.eventId] === stubborn.eventId)).toBe(false);
+  }, 60_000);
+});

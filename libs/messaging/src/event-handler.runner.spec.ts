@@ -1,0 +1,108 @@
+import { jest } from '@jest/globals';
+import { Topics, UnknownEventVersionError, deadLetterTopic } from '@backchannel/events';
+import { KafkaRetriableException } from '@nestjs/microservices';
+import { type DeadLetter, DeadLetters, deadLetterRecord } from './dead-letters.js';
+import { EventHandlerRunner, type HandlerRetryPolicy } from './event-handler.runner.js';
+import { EventHeaders } from './recorded-event.codec.js';
+import { recordedEventFixture } from './recorded-event.fixture.js';
+
+const policy: HandlerRetryPolicy = {
+  transientAttempts: 3,
+  unexpectedAttempts: 2,
+  backoff: { initialDelayMs: 1, maxDelayMs: 2 },
+};
+
+const event = recordedEventFixture();
+
+class RecordedDeadLetters extends DeadLetters {
+  readonly letters: DeadLetter[] = [];
+  failWith: Error | null = null;
+
+  async record(letter: DeadLetter): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.letters.push(letter);
+  }
+}
+
+/** Work that fails with the given errors, one per call, then succeeds. */
+function failingWith(...errors: unknown[]) {
+  const work = jest.fn(async () => {
+    const error = errors.shift();
+    if (error !== undefined) throw error;
+  });
+  return work;
+}
+
+const connectionRefused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+
+describe('EventHandlerRunner', () => {
+  let deadLetters: RecordedDeadLetters;
+  let runner: EventHandlerRunner;
+
+  beforeEach(() => {
+    deadLetters = new RecordedDeadLetters();
+    runner = new EventHandlerRunner(deadLetters, policy);
+  });
+
+  it('runs the work once when it succeeds', async () => {
+    const work = failingWith();
+    await runner.run(event, 'notifier', work);
+    expect(work).toHaveBeenCalledTimes(1);
+    expect(deadLetters.letters).toEqual([]);
+  });
+
+  describe('when a failure is transient', () => {
+    it('retries until the work succeeds', async () => {
+      const work = failingWith(connectionRefused, connectionRefused);
+      await runner.run(event, 'notifier', work);
+      expect(work).toHaveBeenCalledTimes(3);
+      expect(deadLetters.letters).toEqual([]);
+    });
+
+    it('asks the transport to redeliver once the attempts are used up, and dead-letters nothing', async () => {
+      const work = failingWith(connectionRefused, connectionRefused, connectionRefused);
+      await expect(runner.run(event, 'notifier', work)).rejects.toBeInstanceOf(KafkaRetriableException);
+      expect(work).toHaveBeenCalledTimes(3);
+      expect(deadLetters.letters).toEqual([]);
+    });
+  });
+
+  describe('when the message is poison', () => {
+    it('dead-letters it at once with the event as the message, and returns', async () => {
+      const work = failingWith(new UnknownEventVersionError('UserNotified', 9));
+      await runner.run(event, 'notifier', work);
+      expect(work).toHaveBeenCalledTimes(1);
+      expect(deadLetters.letters).toHaveLength(1);
+      const [letter] = deadLetters.letters;
+      expect(letter).toMatchObject({ topic: Topics.authRequests, consumerGroup: 'notifier', kind: 'poison' });
+      expect(letter!.key).toBe(event.streamId);
+      expect(JSON.parse(String(letter!.value))).toEqual(event);
+      expect(letter!.headers).toMatchObject({
+        [EventHeaders.eventId]: event.eventId,
+        [EventHeaders.eventType]: event.type,
+      });
+      expect(deadLetterRecord(letter!).topic).toBe(deadLetterTopic(Topics.authRequests, 'notifier'));
+    });
+
+    it('asks for redelivery when the dead letter cannot be written', async () => {
+      deadLetters.failWith = new Error('broker down');
+      const work = failingWith(new UnknownEventVersionError('UserNotified', 9));
+      await expect(runner.run(event, 'notifier', work)).rejects.toBeInstanceOf(KafkaRetriableException);
+    });
+  });
+
+  describe('when a failure is unexpected', () => {
+    it('retries, then dead-letters the message if it keeps failing', async () => {
+      const work = failingWith(new TypeError('x is undefined'), new TypeError('x is undefined'));
+      await runner.run(event, 'notifier', work);
+      expect(work).toHaveBeenCalledTimes(2);
+      expect(deadLetters.letters.map((letter) => letter.kind)).toEqual(['unexpected']);
+    });
+
+    it('does not dead-letter a message that succeeds on a retry', async () => {
+      const work = failingWith(new TypeError('x is undefined'));
+      await runner.run(event, 'notifier', work);
+      expect(deadLetters.letters).toEqual([]);
+    });
+  });
+});

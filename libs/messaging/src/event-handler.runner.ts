@@ -1,0 +1,90 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type RecordedEvent, topicForStream } from '@backchannel/events';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { KafkaRetriableException } from '@nestjs/microservices';
+import { DeadLetters, describeError } from './dead-letters.js';
+import { classifyFailure } from './failure-classification.js';
+import { toEventMessage } from './recorded-event.codec.js';
+import { backoffDelay, type BackoffOptions } from './retry-backoff.js';
+
+export interface HandlerRetryPolicy {
+  /** In-process attempts at a transient failure before the transport is asked to redeliver. */
+  transientAttempts: number;
+  /** Attempts at an unexpected failure before the message is dead-lettered. */
+  unexpectedAttempts: number;
+  backoff: BackoffOptions;
+}
+
+export const DEFAULT_HANDLER_RETRY_POLICY: HandlerRetryPolicy = {
+  transientAttempts: 5,
+  unexpectedAttempts: 3,
+  backoff: { initialDelayMs: 100, maxDelayMs: 5_000 },
+};
+
+export const HANDLER_RETRY_POLICY = Symbol('HANDLER_RETRY_POLICY');
+
+/**
+ * The one retry and dead-letter policy of every event handler, whichever transport delivered the
+ * event. Nothing but a request for redelivery leaves `run`:
+ * - success returns;
+ * - a transient failure is retried with backoff; when it persists, `run` throws a
+ *   KafkaRetriableException, so Kafka does not commit the offset and redelivers (the embedded
+ *   transport keeps its checkpoint and retries) and an outage never dead-letters anything;
+ * - a poison message, or an unexpected failure that repeats, is dead-lettered and `run` returns,
+ *   so the transport moves past it. If the dead letter cannot be written, the message is redelivered.
+ */
+@Injectable()
+export class EventHandlerRunner {
+  private readonly logger = new Logger(EventHandlerRunner.name);
+  private readonly policy: HandlerRetryPolicy;
+
+  constructor(
+    private readonly deadLetters: DeadLetters,
+    @Optional() @Inject(HANDLER_RETRY_POLICY) policy?: HandlerRetryPolicy,
+  ) {
+    this.policy = policy ?? DEFAULT_HANDLER_RETRY_POLICY;
+  }
+
+  async run(event: RecordedEvent, consumerGroup: string, work: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await work();
+        return;
+      } catch (error) {
+        const kind = classifyFailure(error);
+        const reason = describeError(error).message;
+        const context = `${consumerGroup}: ${event.type} ${event.eventId} of ${event.streamId}, attempt ${attempt}`;
+        if (kind === 'poison' || (kind === 'unexpected' && attempt >= this.policy.unexpectedAttempts)) {
+          this.logger.error(`${context}: dead-lettered (${kind}): ${reason}`);
+          await this.deadLetter(event, consumerGroup, kind, error);
+          return;
+        }
+        if (kind === 'transient' && attempt >= this.policy.transientAttempts) {
+          this.logger.warn(`${context}: still failing, left for redelivery: ${reason}`);
+          throw new KafkaRetriableException(`${context}: ${reason}`);
+        }
+        this.logger.warn(`${context}: ${kind} failure, retrying: ${reason}`);
+        await sleep(backoffDelay(attempt, this.policy.backoff));
+      }
+    }
+  }
+
+  private async deadLetter(
+    event: RecordedEvent,
+    consumerGroup: string,
+    kind: 'poison' | 'unexpected',
+    error: unknown,
+  ): Promise<void> {
+    try {
+      await this.deadLetters.record({
+        topic: topicForStream(event.streamId),
+        consumerGroup,
+        ...toEventMessage(event),
+        kind,
+        error,
+      });
+    } catch (deadLetterError) {
+      throw new KafkaRetriableException(`dead letter not written: ${describeError(deadLetterError).message}`);
+    }
+  }
+}

@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EventStoreModule, PostgresEventStore, createDataSource } from '@backchannel/event-store';
+import { type NewEvent, type RecordedEvent, Topics, authRequestStreamId } from '@backchannel/events';
+import { Controller, type INestMicroservice, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import type { DataSource } from 'typeorm';
+import { EventHandlerRunner } from './event-handler.runner.js';
+import { EventStoreTransport } from './event-store.transport.js';
+import { databaseUrl, eventually } from './integration.fixture.js';
+import { MessagingModule } from './messaging.module.js';
+
+const consumerGroup = `messaging-it-embedded-${randomUUID()}`;
+/** This file's streams: the log is shared with every other test. */
+const ownStreams = new Set<string>();
+const received: RecordedEvent[] = [];
+const deliveries = new Map<string, number>();
+const transientFailuresLeft = new Map<string, number>();
+/** Streams whose events' handling waits for the promise, and those waiting now. */
+const heldStreams = new Map<string, Promise<void>>();
+const waiting = new Set<string>();
+
+@Controller()
+class RecordingController {
+  constructor(private readonly runner: EventHandlerRunner) {}
+
+  @EventPattern(Topics.authRequests)
+  async handle(@Payload() event: RecordedEvent): Promise<void> {
+    if (!ownStreams.has(event.streamId)) return;
+    deliveries.set(event.eventId, (deliveries.get(event.eventId) ?? 0) + 1);
+    await this.runner.run(event, consumerGroup, async () => {
+      const failuresLeft = transientFailuresLeft.get(event.eventId) ?? 0;
+      if (failuresLeft > 0) {
+        transientFailuresLeft.set(event.eventId, failuresLeft - 1);
+        throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      }
+      waiting.add(event.streamId);
+      await heldStreams.get(event.streamId);
+      received.push(event);
+    });
+  }
+}
+
+@Module({
+  imports: [
+    EventStoreModule.forRoot({ databaseUrl: databaseUrl(), runMigrations: false }),
+    MessagingModule.forEmbedded({
+      handlerRetryPolicy: {
+        transientAttempts: 1,
+        unexpectedAttempts: 1,
+        backoff: { initialDelayMs: 10, maxDelayMs: 20 },
+      },
+    }),
+  ],
+  controllers: [RecordingController],
+})
+class RecordingModule {}
+
+function userNotified(schemaVersion = 1): NewEvent {
+  return {
+    type: 'UserNotified',
+    schemaVersion,
+    data: { requestId: randomUUID(), subject: 'alice', channel: 'webhook', deviceId: null },
+    metadata: { correlationId: randomUUID(), actor: 'system:test', occurredAt: new Date().toISOString() },
+  };
+}
+
+describe('EventStoreTransport', () => {
+  let dataSource: DataSource;
+  let store: PostgresEventStore;
+  let app: INestMicroservice | null = null;
+
+  async function startApp(): Promise<void> {
+    app = await NestFactory.createMicroservice(RecordingModule, {
+      strategy: new EventStoreTransport({
+        dataSource,
+        consumerGroup,
+        pollIntervalMs: 200,
+        batchSize: 50,
+        backoff: { initialDelayMs: 20, maxDelayMs: 100 },
+      }),
+      logger: ['error'],
+    });
+    await app.listen();
+  }
+
+  async function stopApp(): Promise<void> {
+    await app?.close();
+    app = null;
+  }
+
+  function newStream(): string {
+    const streamId = authRequestStreamId(randomUUID());
+    ownStreams.add(streamId);
+    return streamId;
+  }
+
+  /** Appends one event at a time, each in its own transaction, and returns them as recorded. */
+  async function append(...appends: [streamId: string, event: NewEvent][]): Promise<RecordedEvent[]> {
+    const recorded: RecordedEvent[] = [];
+    for (const [streamId, event] of appends) {
+      recorded.push(...(await store.appendToStream(streamId, 'any', [event])).events);
+    }
+    return recorded;
+  }
+
+  const receivedIds = () => received.map((event) => event.eventId);
+  const ids = (events: RecordedEvent[]) => events.map((event) => event.eventId);
+
+  beforeAll(async () => {
+    dataSource = await createDataSource(databaseUrl(), { poolSize: 4 }).initialize();
+    store = new PostgresEventStore(dataSource);
+    await startApp();
+  }, 60_000);
+
+  afterAll(async () => {
+    await stopApp();
+    await dataSource?.destroy();
+  }, 60_000);
+
+  it('delivers appended events to the @EventPattern handler in log order, as RecordedEvents', async () => {
+    const [first, second, third] = [newStream(), newStream(), newStream()];
+    const appended = await append(
+      [first, userNotified()],
+      [second, userNotified()],
+      [first, userNotified()],
+      [third, userNotified()],
+      [second, userNotified()],
+      [first, userNotified()],
+    );
+
+    await eventually('every event arrived', () => ids(appended).every((id) => receivedIds().includes(id)));
+
+    expect(receivedIds().filter((id) => ids(appended).includes(id))).toEqual(ids(appended));
+    const { events: stream } = await store.readStream(first);
+    expect(received.filter((event) => event.streamId === first)).toEqual(stream);
+  }, 60_000);
+
+  it('resumes from its checkpoint after a restart: only the new events arrive', async () => {
+    const streamId = newStream();
+    const before = await append([streamId, userNotified()], [streamId, userNotified()]);
+    await eventually('the first events arrived', () => ids(before).every((id) => receivedIds().includes(id)));
+
+    await stopApp();
+    const whileStopped = await append([streamId, userNotified()], [newStream(), userNotified()]);
+    const receivedBeforeRestart = received.length;
+    await startApp();
+
+    await eventually('the events appended while stopped arrived', () =>
+      ids(whileStopped).every((id) => receivedIds().includes(id)),
+    );
+    expect(receivedIds().slice(receivedBeforeRestart)).toEqual(ids(whileStopped));
+  }, 60_000);
+
+  it('delivers again an event whose handler asked for redelivery, holding back the events behind it', async () => {
+    const streamId = newStream();
+    const [stubborn, next] = await append([streamId, userNotified()], [streamId, userNotified()]);
+    transientFailuresLeft.set(stubborn!.eventId, 2);
+
+    await eventually('both events arrived', () => receivedIds().includes(next!.eventId));
+
+    expect(deliveries.get(stubborn!.eventId)).toBeGreaterThanOrEqual(2);
+    expect(receivedIds().filter((id) => id === stubborn!.eventId || id === next!.eventId)).toEqual([
+      stubborn!.eventId,
+      next!.eventId,
+    ]);
+  }, 60_000);
+
+  it('records an event no upcaster knows in dead_letters and moves on', async () => {
+    const streamId = newStream();
+    const [poison, next] = await append([streamId, userNotified(9)], [streamId, userNotified()]);
+
+    await eventually('the event after the poison one arrived', () => receivedIds().includes(next!.eventId));
+
+    expect(receivedIds()).not.toContain(poison!.eventId);
+    const rows = await dataSource.query(
+      `SELECT topic, message_key, message_value, headers, failure_kind, error_name FROM dead_letters
+       WHERE consumer_group = $1 AND message_key = $2`,
+      [consumerGroup, streamId],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      topic: Topics.authRequests,
+      message_key: streamId,
+      failure_kind: 'poison',
+      error_name: 'UnknownEventVersionError',
+    });
+    expect(JSON.parse(rows[0].message_value)).toMatchObject({ eventId: poison!.eventId, schemaVersion: 9 });
+    expect(rows[0].headers).toMatchObject({ eventId: poison!.eventId, schemaVersion: '9' });
+  }, 60_000);
+
+  it('close() waits for the handler in flight', async () => {
+    const streamId = newStream();
+    let release!: () => void;
+    heldStreams.set(streamId, new Promise((resolve) => (release = resolve)));
+    const [held] = await append([streamId, userNotified()]);
+    await eventually('the handler is in flight', () => waiting.has(streamId));
+
+    const order: string[] = [];
+    const closing = stopApp().then(() => order.push('closed'));
+    await sleep(200); // room for close() to return early, were it not waiting
+    order.push('handler released');
+    release();
+    await closing;
+
+    expect(order).toEqual(['handler released', 'closed']);
+    expect(receivedIds()).toContain(held!.eventId);
+  }, 60_000);
+});

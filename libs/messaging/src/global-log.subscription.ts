@@ -1,0 +1,178 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LOG_START, type LogCheckpoint, PostgresEventStore } from '@backchannel/event-store';
+import type { RecordedEvent } from '@backchannel/events';
+import { Logger } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { describeError } from './dead-letters.js';
+import { LogTailSession } from './log-tail.session.js';
+import { backoffDelay, type BackoffOptions } from './retry-backoff.js';
+
+export interface LogSubscriptionOptions {
+  /** Names the checkpoint row and the advisory lock. */
+  subscription: string;
+  batchSize: number;
+  /** Longest wait for new events when no notification arrives (a missed one only delays). */
+  pollIntervalMs: number;
+  /** How often a standby tries to take over. */
+  lockRetryIntervalMs: number;
+  /** Between attempts after a failure: the database or what the events go to is unavailable. */
+  backoff: BackoffOptions;
+}
+
+/** What a subscription feeds, while it is the active one. */
+export interface LogSubscriber {
+  /** Before the first batch once active; a failure is retried with backoff. */
+  activate(): Promise<void>;
+  /**
+   * Events in log order. Throwing keeps the checkpoint where it was: the same events come again.
+   * A subscriber that handles events one by one throws once `stopped` aborts, so stop waits for
+   * the event in hand only.
+   */
+  handleBatch(events: RecordedEvent[], stopped: AbortSignal): Promise<void>;
+  /** After stop, or when the session holding the lock broke (another process may take over). */
+  deactivate(): Promise<void>;
+}
+
+/**
+ * Tails the global event log from a checkpoint and feeds a subscriber, batch after batch; the
+ * checkpoint moves only past a batch the subscriber handled. Only one process is active per
+ * subscription (an advisory lock on a dedicated session); the others stand by and retry the lock.
+ * Wakes on the append notification, with a poll as the fallback.
+ */
+export class GlobalLogSubscription {
+  private readonly store: PostgresEventStore;
+  private readonly logger: Logger;
+  private readonly wakeup = new Wakeup();
+  private running: { loop: Promise<void>; stop: AbortController } | null = null;
+  private session: LogTailSession | null = null;
+  private locked = false;
+  private activated = false;
+  private checkpoint: LogCheckpoint = LOG_START;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly subscriber: LogSubscriber,
+    private readonly options: LogSubscriptionOptions,
+  ) {
+    this.store = new PostgresEventStore(dataSource);
+    this.logger = new Logger(`${GlobalLogSubscription.name}:${options.subscription}`);
+  }
+
+  /** Holds the lock: this process is the one tailing the log for the subscription. */
+  isActive(): boolean {
+    return this.locked && this.session?.isBroken === false;
+  }
+
+  start(): void {
+    if (this.running) return;
+    const stop = new AbortController();
+    this.running = { loop: this.run(stop.signal), stop };
+  }
+
+  /** Lets the batch in hand finish, then releases the lock. */
+  async stop(): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    running.stop.abort();
+    await running.loop;
+    this.running = null;
+  }
+
+  private async run(stopped: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!stopped.aborted) {
+      try {
+        if (!(await this.becomeActive())) {
+          await pause(this.options.lockRetryIntervalMs, stopped);
+          continue;
+        }
+        const caughtUp = await this.handleNextBatch(stopped);
+        failures = 0;
+        if (caughtUp) await this.wakeup.wait(this.options.pollIntervalMs, stopped);
+      } catch (error) {
+        if (stopped.aborted) break;
+        failures += 1;
+        const delay = backoffDelay(failures, this.options.backoff);
+        this.logger.warn(`failure ${failures} in a row, retrying in ${delay} ms: ${describeError(error).message}`);
+        if (this.session?.isBroken) await this.deactivate();
+        await pause(delay, stopped);
+      }
+    }
+    await this.deactivate();
+  }
+
+  private async becomeActive(): Promise<boolean> {
+    if (this.session?.isBroken) await this.deactivate();
+    if (!this.locked) {
+      this.session ??= await LogTailSession.open(this.dataSource, () => this.wakeup.notify());
+      if (!(await this.session.tryLock(this.options.subscription))) return false;
+      this.locked = true;
+      this.checkpoint = await this.session.loadCheckpoint(this.options.subscription);
+      this.logger.log(`active from ${this.checkpoint.transactionId}/${this.checkpoint.globalPosition}`);
+    }
+    if (!this.activated) {
+      await this.subscriber.activate();
+      this.activated = true;
+    }
+    return true;
+  }
+
+  /** Returns whether the subscription has caught up with the log. */
+  private async handleNextBatch(stopped: AbortSignal): Promise<boolean> {
+    const { events, checkpoint } = await this.store.readLog(this.checkpoint, this.options.batchSize);
+    if (events.length > 0) await this.subscriber.handleBatch(events, stopped);
+    if (
+      checkpoint.transactionId !== this.checkpoint.transactionId ||
+      checkpoint.globalPosition !== this.checkpoint.globalPosition
+    ) {
+      await this.session!.saveCheckpoint(this.options.subscription, checkpoint);
+      this.checkpoint = checkpoint;
+    }
+    return events.length < this.options.batchSize;
+  }
+
+  private async deactivate(): Promise<void> {
+    if (this.activated) {
+      this.activated = false;
+      await this.subscriber.deactivate().catch((error: unknown) => this.logger.warn(describeError(error).message));
+    }
+    if (this.locked) this.logger.log('standing down');
+    this.locked = false;
+    this.session?.close();
+    this.session = null;
+  }
+}
+
+/** Waits `ms`, or less if stopped. */
+function pause(ms: number, stopped: AbortSignal): Promise<void> {
+  return sleep(ms, undefined, { signal: stopped }).catch(() => undefined);
+}
+
+/** Ends a wait early on notification; one that arrives while the loop is busy ends its next wait at once. */
+class Wakeup {
+  private waiter: (() => void) | null = null;
+  private pending = false;
+
+  notify(): void {
+    if (this.waiter) this.waiter();
+    else this.pending = true;
+  }
+
+  async wait(timeoutMs: number, stopped: AbortSignal): Promise<void> {
+    if (this.pending || stopped.aborted) {
+      this.pending = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        stopped.removeEventListener('abort', done);
+        this.waiter = null;
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      stopped.addEventListener('abort', done);
+      this.waiter = done;
+    });
+  }
+}

@@ -1,0 +1,26 @@
+export { kafkaConsumerOptions, RecordedEventDeserializer } from './recorded-event.kafka-server.js';
+export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.service.js';
+export { MessagingModule, type KafkaMessagingOptions } from './messaging.module.js';
+export {
+  EventStoreTransport,
+  EVENT_STORE_TRANSPORT,
+  type EventStoreTransportOptions,
+} from './event-store.transport.js';
+export { ProcessedMessages } from './processed-messages.js';
+export {
+  EventHandlerRunner,
+  DEFAULT_HANDLER_RETRY_POLICY,
+  HANDLER_RETRY_POLICY,
+  type HandlerRetryPolicy,
+} from './event-handler.runner.js';
+export { KafkaConnection, KAFKA_CONNECTION_OPTIONS, type KafkaConnectionOptions } from './kafka.connection.js';
+export { DeadLetters, DeadLetterHeaders, type DeadLetter } from './dead-letters.js';
+export {
+  EventHeaders,
+  MalformedEventError,
+  toEventMessage,
+  decodeRecordedEvent,
+  type EventMessage,
+} from './recorded-event.codec.js';
+export { classifyFailure, type FailureKind } from './failure-classification.js';
+export type { BackoffOptions } from './retry-backoff.js';

@@ -1,0 +1,33 @@
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { Producer } from 'kafkajs';
+import { DeadLetters, type DeadLetter, deadLetterRecord } from './dead-letters.js';
+import { KafkaConnection } from './kafka.connection.js';
+
+/** Dead letters go to the consumer group's dead-letter topic, written with acks from all replicas. */
+@Injectable()
+export class KafkaDeadLetters extends DeadLetters implements OnApplicationShutdown {
+  private producer: Promise<Producer> | null = null;
+
+  constructor(private readonly kafka: KafkaConnection) {
+    super();
+  }
+
+  async record(letter: DeadLetter): Promise<void> {
+    const producer = await this.connectedProducer();
+    await producer.send({ ...deadLetterRecord(letter), acks: -1 });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const producer = this.producer;
+    this.producer = null;
+    if (producer) await (await producer.catch(() => null))?.disconnect();
+  }
+
+  private connectedProducer(): Promise<Producer> {
+    this.producer ??= this.kafka.connectProducer().catch((error: unknown) => {
+      this.producer = null; // the next dead letter tries again
+      throw error;
+    });
+    return this.producer;
+  }
+}

@@ -1,0 +1,78 @@
+import { LOG_START, type LogCheckpoint } from '@backchannel/event-store';
+import type { Pool, PoolClient } from 'pg';
+import type { DataSource } from 'typeorm';
+
+/** The channel the events table's trigger notifies at every commit of an append. */
+const EVENTS_APPENDED_CHANNEL = 'backchannel_events_appended';
+
+/**
+ * One PostgreSQL session kept for as long as a log tailer runs. Its session state is the point:
+ * the advisory lock that makes the tailer the only active one for its subscription, and the LISTEN
+ * that wakes it at commit. Both end with the session, so `close` destroys the connection instead of
+ * returning it to the pool, and a tailer whose session broke knows it may no longer hold the lock.
+ * The checkpoint is written on this session too: a write that succeeds proves the lock was held.
+ */
+export class LogTailSession {
+  private broken = false;
+  private closed = false;
+
+  private constructor(private readonly client: PoolClient) {}
+
+  /** Checks a connection out of the DataSource's pool (TypeORM's postgres driver keeps it as `master`). */
+  static async open(dataSource: DataSource, onAppended: () => void): Promise<LogTailSession> {
+    const pool = (dataSource.driver as unknown as { master: Pool }).master;
+    const client = await pool.connect();
+    const session = new LogTailSession(client);
+    // a checked-out client's errors have no other listener: unhandled, they would end the process
+    client.on('error', () => (session.broken = true));
+    client.on('end', () => (session.broken = true));
+    client.on('notification', onAppended);
+    try {
+      await client.query(`LISTEN ${EVENTS_APPENDED_CHANNEL}`);
+    } catch (error) {
+      session.close();
+      throw error;
+    }
+    return session;
+  }
+
+  get isBroken(): boolean {
+    return this.broken;
+  }
+
+  /** Takes the subscription's session-level advisory lock if nobody holds it; never waits. */
+  async tryLock(subscription: string): Promise<boolean> {
+    const { rows } = await this.client.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
+      [subscription],
+    );
+    return rows[0]?.locked === true;
+  }
+
+  async loadCheckpoint(subscription: string): Promise<LogCheckpoint> {
+    const { rows } = await this.client.query<{ transaction_id: string; global_position: string }>(
+      `SELECT transaction_id::text AS transaction_id, global_position::text AS global_position
+       FROM subscription_checkpoints WHERE subscription = $1`,
+      [subscription],
+    );
+    const [row] = rows;
+    return row ? { transactionId: row.transaction_id, globalPosition: row.global_position } : LOG_START;
+  }
+
+  async saveCheckpoint(subscription: string, checkpoint: LogCheckpoint): Promise<void> {
+    await this.client.query(
+      `INSERT INTO subscription_checkpoints (subscription, transaction_id, global_position)
+       VALUES ($1, $2::xid8, $3::bigint)
+       ON CONFLICT (subscription) DO UPDATE
+       SET transaction_id = EXCLUDED.transaction_id, global_position = EXCLUDED.global_position, updated_at = now()`,
+      [subscription, checkpoint.transactionId, checkpoint.globalPosition],
+    );
+  }
+
+  /** Ends the session, and with it the lock and the LISTEN. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = this.broken = true;
+    this.client.release(true);
+  }
+}

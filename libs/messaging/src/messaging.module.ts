@@ -1,0 +1,62 @@
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { DeadLetters } from './dead-letters.js';
+import {
+  DEFAULT_HANDLER_RETRY_POLICY,
+  EventHandlerRunner,
+  HANDLER_RETRY_POLICY,
+  type HandlerRetryPolicy,
+} from './event-handler.runner.js';
+import { KafkaDeadLetters } from './kafka-dead-letters.js';
+import { KAFKA_CONNECTION_OPTIONS, KafkaConnection } from './kafka.connection.js';
+import { OUTBOX_RELAY_OPTIONS, OutboxRelay, type OutboxRelayOptions } from './outbox-relay.service.js';
+import { PostgresDeadLetters } from './postgres-dead-letters.js';
+import { ProcessedMessages } from './processed-messages.js';
+
+export interface KafkaMessagingOptions {
+  brokers: string[];
+  clientId: string;
+  /** Run the outbox relay in this process (it stands by while another process's relay is active). */
+  relay: boolean;
+  relayOptions?: OutboxRelayOptions;
+  handlerRetryPolicy?: HandlerRetryPolicy;
+}
+
+/** What handlers use in both modes; the mode decides where dead letters go. */
+function handlerProviders(deadLetters: Provider, policy = DEFAULT_HANDLER_RETRY_POLICY): Provider[] {
+  return [deadLetters, { provide: HANDLER_RETRY_POLICY, useValue: policy }, EventHandlerRunner, ProcessedMessages];
+}
+
+/**
+ * Messaging for the apps, global so that every feature module's handlers can inject
+ * EventHandlerRunner and ProcessedMessages. Needs EventStoreModule (the DataSource and store).
+ */
+@Module({})
+export class MessagingModule {
+  /** Distributed mode: the relay (if `relay`) and a Kafka producer for dead letters. */
+  static forKafka(options: KafkaMessagingOptions): DynamicModule {
+    const relayProviders: Provider[] = options.relay
+      ? [{ provide: OUTBOX_RELAY_OPTIONS, useValue: options.relayOptions ?? {} }, OutboxRelay]
+      : [];
+    return {
+      module: MessagingModule,
+      global: true,
+      providers: [
+        { provide: KAFKA_CONNECTION_OPTIONS, useValue: { brokers: options.brokers, clientId: options.clientId } },
+        KafkaConnection,
+        ...handlerProviders({ provide: DeadLetters, useClass: KafkaDeadLetters }, options.handlerRetryPolicy),
+        ...relayProviders,
+      ],
+      exports: [EventHandlerRunner, ProcessedMessages, DeadLetters, ...(options.relay ? [OutboxRelay] : [])],
+    };
+  }
+
+  /** Embedded mode: no Kafka; dead letters are rows of the dead_letters table. */
+  static forEmbedded(options: { handlerRetryPolicy?: HandlerRetryPolicy } = {}): DynamicModule {
+    return {
+      module: MessagingModule,
+      global: true,
+      providers: handlerProviders({ provide: DeadLetters, useClass: PostgresDeadLetters }, options.handlerRetryPolicy),
+      exports: [EventHandlerRunner, ProcessedMessages, DeadLetters],
+    };
+  }
+}

@@ -1,0 +1,130 @@
+import { type RecordedEvent, Topics, topicForStream } from '@backchannel/events';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Producer } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { GlobalLogSubscription, type LogSubscriber } from './global-log.subscription.js';
+import { KafkaConnection } from './kafka.connection.js';
+import { type EventMessage, toEventMessage } from './recorded-event.codec.js';
+import type { BackoffOptions } from './retry-backoff.js';
+
+export interface OutboxRelayOptions {
+  /** The checkpoint row and lock name (default 'outbox-relay'): one active relay per name. */
+  subscription?: string;
+  /** Events read and produced at once (default 500). */
+  batchSize?: number;
+  /** Longest wait for new events when no notification arrives (default 1 s). */
+  pollIntervalMs?: number;
+  /** How often a standby relay tries to take over (default 2 s). */
+  lockRetryIntervalMs?: number;
+  /** Between attempts while Kafka or PostgreSQL is unavailable (default 200 ms doubling to 30 s). */
+  backoff?: BackoffOptions;
+  /** Partitions of the topics the relay creates when missing (default 3). */
+  partitions?: number;
+  /** Replication factor of the topics the relay creates when missing (default 1). */
+  replicationFactor?: number;
+}
+
+export const OUTBOX_RELAY_OPTIONS = Symbol('OUTBOX_RELAY_OPTIONS');
+
+/**
+ * The event store is the outbox: the relay tails the global log and produces every event to its
+ * topic, keyed by stream id, then checkpoints. The checkpoint moves only after Kafka acknowledged
+ * the whole batch (acks from all in-sync replicas), so while Kafka is down events wait in the
+ * store; a batch produced but not checkpointed before a crash is produced again (at-least-once:
+ * consumers deduplicate by event id).
+ */
+@Injectable()
+export class OutboxRelay implements LogSubscriber, OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly subscription: GlobalLogSubscription;
+  private readonly partitions: number;
+  private readonly replicationFactor: number;
+  private producer: Producer | null = null;
+
+  constructor(
+    dataSource: DataSource,
+    private readonly kafka: KafkaConnection,
+    @Inject(OUTBOX_RELAY_OPTIONS) options: OutboxRelayOptions = {},
+  ) {
+    this.partitions = options.partitions ?? 3;
+    this.replicationFactor = options.replicationFactor ?? 1;
+    this.subscription = new GlobalLogSubscription(dataSource, this, {
+      subscription: options.subscription ?? 'outbox-relay',
+      batchSize: options.batchSize ?? 500,
+      pollIntervalMs: options.pollIntervalMs ?? 1_000,
+      lockRetryIntervalMs: options.lockRetryIntervalMs ?? 2_000,
+      backoff: options.backoff ?? { initialDelayMs: 200, maxDelayMs: 30_000 },
+    });
+  }
+
+  /** Starts tailing in the background: as the active relay once it holds the lock, else as a standby. */
+  async start(): Promise<void> {
+    this.subscription.start();
+  }
+
+  /** Finishes the batch in hand, releases the lock and disconnects. */
+  async stop(): Promise<void> {
+    await this.subscription.stop();
+  }
+
+  isActive(): boolean {
+    return this.subscription.isActive();
+  }
+
+  onApplicationBootstrap(): Promise<void> {
+    return this.start();
+  }
+
+  /** Before the DataSource closes (TypeORM closes it in the shutdown hooks). */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.stop();
+  }
+
+  /** Creates the topics when missing (a relay racing to create one too gets TOPIC_ALREADY_EXISTS, which kafkajs tolerates). */
+  async activate(): Promise<void> {
+    const admin = await this.kafka.connectAdmin();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = Object.values(Topics).filter((topic) => !existing.has(topic));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: this.partitions,
+          replicationFactor: this.replicationFactor,
+        })),
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async handleBatch(events: RecordedEvent[]): Promise<void> {
+    this.producer ??= await this.kafka.connectProducer();
+    try {
+      await this.producer.sendBatch({ acks: -1, topicMessages: messagesByTopic(events) });
+    } catch (error) {
+      // A fresh producer id restarts the sequence numbers, so re-sending a batch that was partly
+      // written yields duplicates (tolerated) instead of an out-of-order rejection.
+      await this.deactivate();
+      throw error;
+    }
+  }
+
+  async deactivate(): Promise<void> {
+    const producer = this.producer;
+    this.producer = null;
+    await producer?.disconnect();
+  }
+}
+
+function messagesByTopic(events: RecordedEvent[]) {
+  const byTopic = new Map<string, EventMessage[]>();
+  for (const event of events) {
+    const topic = topicForStream(event.streamId);
+    const messages = byTopic.get(topic) ?? [];
+    messages.push(toEventMessage(event));
+    byTopic.set(topic, messages);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}

@@ -1,0 +1,92 @@
+import {
+  type ConsumerDeserializer,
+  type IncomingEvent,
+  type KafkaOptions,
+  type MicroserviceOptions,
+  ServerKafka,
+} from '@nestjs/microservices';
+import { type EachMessagePayload, logLevel, Partitioners } from 'kafkajs';
+import { deadLetterRecord } from './dead-letters.js';
+import { classifyFailure } from './failure-classification.js';
+import { decodeRecordedEvent } from './recorded-event.codec.js';
+
+/** Hands every handler a RecordedEvent at its current schema version, whatever version was published. */
+export class RecordedEventDeserializer implements ConsumerDeserializer {
+  deserialize(message: { value: unknown }, options?: { channel?: string }): IncomingEvent {
+    return { pattern: options?.channel, data: decodeRecordedEvent(message.value) };
+  }
+}
+
+/**
+ * Nest's Kafka server, plus one duty no handler can take: a message that does not decode into a
+ * RecordedEvent (malformed, or a version no upcaster knows) goes to the consumer group's
+ * dead-letter topic, and the offset moves on. Failures of handlers themselves are theirs to settle
+ * (EventHandlerRunner): whatever they throw reaches kafkajs, which does not commit the offset
+ * and delivers the message again.
+ */
+class RecordedEventKafkaServer extends ServerKafka {
+  constructor(
+    options: Required<KafkaOptions>['options'],
+    private readonly consumerGroup: string,
+  ) {
+    super(options);
+  }
+
+  override async handleMessage(payload: EachMessagePayload): Promise<unknown> {
+    const { topic, partition, message } = payload;
+    try {
+      return await super.handleMessage(payload);
+    } catch (error) {
+      // Only the deserializer's errors arrive here as they were thrown (Nest turns a handler's into
+      // an RpcException or a plain object), so poison here means the message did not decode.
+      if (classifyFailure(error) !== 'poison') throw error;
+      this.logger.error(
+        `${this.consumerGroup}: undecodable message at ${topic}/${partition}/${message.offset} dead-lettered`,
+      );
+      const headers = Object.fromEntries(
+        Object.entries(message.headers ?? {}).flatMap(([name, value]) =>
+          value === undefined ? [] : [[name, Array.isArray(value) ? value.join(',') : value]],
+        ),
+      );
+      const record = deadLetterRecord({
+        topic,
+        consumerGroup: this.consumerGroup,
+        key: message.key?.toString() ?? null,
+        value: message.value,
+        headers,
+        kind: 'poison',
+        error,
+        partition,
+        offset: message.offset,
+      });
+      await this.producer!.send({ ...record, acks: -1 });
+    }
+  }
+}
+
+/**
+ * Nest microservice options for consuming our topics from Kafka: a consumer group named exactly
+ * `consumerGroup` that starts from the earliest offset when new (events published before the
+ * group first joined are not skipped), commits offsets only after the handler returned, and
+ * delivers RecordedEvents (see RecordedEventDeserializer). It is a custom strategy around Nest's
+ * own Kafka server, so `@EventPattern(topic)` handlers and `KafkaContext` work as usual.
+ */
+export function kafkaConsumerOptions(options: {
+  brokers: string[];
+  clientId: string;
+  consumerGroup: string;
+}): MicroserviceOptions {
+  const server = new RecordedEventKafkaServer(
+    {
+      postfixId: '',
+      client: { brokers: options.brokers, clientId: options.clientId, logLevel: logLevel.WARN },
+      consumer: { groupId: options.consumerGroup },
+      subscribe: { fromBeginning: true },
+      run: { autoCommit: true },
+      producer: { createPartitioner: Partitioners.DefaultPartitioner },
+      deserializer: new RecordedEventDeserializer(),
+    },
+    options.consumerGroup,
+  );
+  return { strategy: server };
+}

@@ -1,0 +1,242 @@
+import { InvalidBindingMessage, InvalidRequest, InvalidScope, type OAuthError } from './oauth-errors.js';
+import { parseFormBody, type FormParameters } from './form-parameters.js';
+import {
+  parseBackchannelAuthenticationRequest,
+  type BackchannelRequestPolicy,
+} from './backchannel-authentication-request.js';
+
+const poll: BackchannelRequestPolicy = { allowedScopes: ['openid', 'profile', 'email'], deliveryMode: 'poll' };
+const ping: BackchannelRequestPolicy = { ...poll, deliveryMode: 'ping' };
+const push: BackchannelRequestPolicy = { ...poll, deliveryMode: 'push' };
+
+const valid = { scope: 'openid profile', login_hint: 'alice@example.com' };
+
+function params(values: Record<string, string>): FormParameters {
+  return parseFormBody(new URLSearchParams(values).toString());
+}
+
+function parse(values: Record<string, string>, policy = poll) {
+  return parseBackchannelAuthenticationRequest(params(values), policy);
+}
+
+function errorOf(values: Record<string, string>, policy = poll): OAuthError {
+  try {
+    parse(values, policy);
+  } catch (error) {
+    return error as OAuthError;
+  }
+  throw new Error(`expected ${JSON.stringify(values)} to be refused`);
+}
+
+/** RFC 6749 §5.2, written out independently of the code under test. */
+const RFC_6749_ERROR_DESCRIPTION = /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/;
+
+const token1024 = `${'A'.repeat(1023)}=`;
+
+/** Every way a request can be refused, with the error it must get. */
+interface Refusal {
+  refused: string;
+  values: Record<string, string>;
+  error: new (...args: never[]) => OAuthError;
+  policy?: BackchannelRequestPolicy;
+}
+
+const refusals: Refusal[] = [
+  {
+    refused: 'a signed request',
+    values: { ...valid, request: 'eyJhbGciOiJQUzI1NiJ9.e30.sig' },
+    error: InvalidRequest,
+  },
+  { refused: 'no scope', values: { login_hint: 'alice' }, error: InvalidRequest },
+  { refused: 'a scope of spaces', values: { ...valid, scope: '   ' }, error: InvalidRequest },
+  { refused: 'a malformed scope', values: { ...valid, scope: 'openid "profile"' }, error: InvalidScope },
+  {
+    refused: 'a scope without openid',
+    values: { ...valid, scope: 'profile email' },
+    error: InvalidScope,
+  },
+  {
+    refused: 'a scope the client may not request',
+    values: { ...valid, scope: 'openid admin' },
+    error: InvalidScope,
+  },
+  { refused: 'no hint', values: { scope: 'openid' }, error: InvalidRequest },
+  { refused: 'two hints', values: { ...valid, login_hint_token: 'eyJ.e30.sig' }, error: InvalidRequest },
+  {
+    refused: 'three hints',
+    values: { ...valid, login_hint_token: 'a', id_token_hint: 'b' },
+    error: InvalidRequest,
+  },
+  {
+    refused: 'a login_hint_token',
+    values: { scope: 'openid', login_hint_token: 'eyJ.e30.sig' },
+    error: InvalidRequest,
+  },
+  {
+    refused: 'an id_token_hint',
+    values: { scope: 'openid', id_token_hint: 'eyJ.e30.sig' },
+    error: InvalidRequest,
+  },
+  {
+    refused: 'a login_hint of 257 characters',
+    values: { ...valid, login_hint: 'a'.repeat(257) },
+    error: InvalidRequest,
+  },
+  {
+    refused: 'a binding_message of 257 characters',
+    values: { ...valid, binding_message: 'x'.repeat(257) },
+    error: InvalidBindingMessage,
+  },
+  {
+    refused: 'a binding_message with a bidi override',
+    values: { ...valid, binding_message: 'pay \u202E1234' },
+    error: InvalidBindingMessage,
+  },
+  {
+    refused: 'a requested_expiry of zero',
+    values: { ...valid, requested_expiry: '0' },
+    error: InvalidRequest,
+  },
+  {
+    refused: 'a negative requested_expiry',
+    values: { ...valid, requested_expiry: '-30' },
+    error: InvalidRequest,
+  },
+  {
+    refused: 'a signed requested_expiry',
+    values: { ...valid, requested_expiry: '+30' },
+    error: InvalidRequest,
+  },
+  {
+    refused: 'a decimal requested_expiry',
+    values: { ...valid, requested_expiry: '30.5' },
+    error: InvalidRequest,
+  },
+  {
+    refused: 'an exponent requested_expiry',
+    values: { ...valid, requested_expiry: '3e1' },
+    error: InvalidRequest,
+  },
+  {
+    refused: 'a requested_expiry with spaces',
+    values: { ...valid, requested_expiry: ' 30' },
+    error: InvalidRequest,
+  },
+  {
+    refused: 'a requested_expiry of 10 digits',
+    values: { ...valid, requested_expiry: '1000000000' },
+    error: InvalidRequest,
+  },
+  {
+    refused: 'a non-numeric requested_expiry',
+    values: { ...valid, requested_expiry: 'soon' },
+    error: InvalidRequest,
+  },
+  { refused: 'a ping request without client_notification_token', values: valid, error: InvalidRequest, policy: ping },
+  { refused: 'a push request without client_notification_token', values: valid, error: InvalidRequest, policy: push },
+  {
+    refused: 'a client_notification_token of 1025 characters',
+    values: { ...valid, client_notification_token: `A${token1024}` },
+    error: InvalidRequest,
+    policy: ping,
+  },
+  {
+    refused: 'a client_notification_token with a space',
+    values: { ...valid, client_notification_token: 'abc def' },
+    error: InvalidRequest,
+    policy: ping,
+  },
+  {
+    refused: 'a client_notification_token with a quote',
+    values: { ...valid, client_notification_token: 'abc"' },
+    error: InvalidRequest,
+    policy: ping,
+  },
+  {
+    refused: 'a client_notification_token with = inside',
+    values: { ...valid, client_notification_token: 'ab=c' },
+    error: InvalidRequest,
+    policy: ping,
+  },
+  {
+    refused: 'a client_notification_token of only =',
+    values: { ...valid, client_notification_token: '==' },
+    error: InvalidRequest,
+    policy: ping,
+  },
+];
+
+describe('parseBackchannelAuthenticationRequest', () => {
+  it('returns the request of a minimal poll client', () => {
+    expect(parse(valid)).toEqual({
+      scope: ['openid', 'profile'],
+      acrValues: [],
+      hint: { kind: 'login_hint', value: 'alice@example.com' },
+      bindingMessage: null,
+      requestedExpiry: null,
+      clientNotificationToken: null,
+      userCode: null,
+    });
+  });
+
+  it('returns every optional parameter and ignores unknown ones', () => {
+    expect(
+      parse(
+        {
+          scope: 'email  openid email',
+          login_hint: 'alice',
+          acr_values: 'urn:acr:strong  urn:acr:basic',
+          binding_message: ' \u53d6\u5f15 <b>1234</b> \u{1F600} ',
+          requested_expiry: '030',
+          client_notification_token: 'c2VjcmV0LXRva2Vu-._~+/==',
+          user_code: '1234',
+          request_context: '{}',
+          unknown: 'x',
+        },
+        ping,
+      ),
+    ).toEqual({
+      scope: ['email', 'openid'],
+      acrValues: ['urn:acr:strong', 'urn:acr:basic'],
+      hint: { kind: 'login_hint', value: 'alice' },
+      bindingMessage: ' \u53d6\u5f15 <b>1234</b> \u{1F600} ',
+      requestedExpiry: 30,
+      clientNotificationToken: 'c2VjcmV0LXRva2Vu-._~+/==',
+      userCode: '1234',
+    });
+  });
+
+  it('does not care about scope order', () => {
+    expect(parse({ ...valid, scope: 'email profile openid' }).scope).toEqual(['email', 'profile', 'openid']);
+  });
+
+  it('accepts a login_hint of 256 characters and the largest requested_expiry', () => {
+    expect(parse({ ...valid, login_hint: '\u00e9'.repeat(256) }).hint.value).toHaveLength(256);
+    expect(parse({ ...valid, requested_expiry: '999999999' }).requestedExpiry).toBe(999999999);
+  });
+
+  it('accepts a 1024-character client_notification_token with a trailing =', () => {
+    expect(parse({ ...valid, client_notification_token: token1024 }, push).clientNotificationToken).toBe(token1024);
+  });
+
+  it('checks a client_notification_token that a poll client sends anyway', () => {
+    expect(parse({ ...valid, client_notification_token: 'abc' }).clientNotificationToken).toBe('abc');
+    expect(errorOf({ ...valid, client_notification_token: 'a b' })).toBeInstanceOf(InvalidRequest);
+  });
+
+  it('says which hint type is not supported', () => {
+    expect(errorOf({ scope: 'openid', id_token_hint: 'eyJ.e30.sig' }).description).toBe(
+      'The id_token_hint hint is not supported; use login_hint.',
+    );
+  });
+
+  it.each(refusals)('refuses $refused', ({ values, error, policy }) => {
+    expect(errorOf(values, policy)).toBeInstanceOf(error);
+  });
+
+  it('describes every refusal with RFC 6749 error_description characters only', () => {
+    for (const { values, policy } of refusals) {
+      expect(errorOf(values, policy).description).toMatch(RFC_6749_ERROR_DESCRIPTION);
+    }
+  });
+});

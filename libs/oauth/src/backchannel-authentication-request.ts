@@ -1,0 +1,122 @@
+import type { HintKind, TokenDeliveryMode } from '@backchannel/events';
+import { InvalidRequest, InvalidScope } from './oauth-errors.js';
+import { requiredParameter, spaceDelimitedValues, type FormParameters } from './form-parameters.js';
+import { parseScope } from './scope-parameter.js';
+import { assertDisplayableBindingMessage } from './binding-message.js';
+
+export interface BackchannelAuthenticationRequest {
+  /** De-duplicated, in the order sent. */
+  scope: string[];
+  acrValues: string[];
+  hint: { kind: HintKind; value: string };
+  bindingMessage: string | null;
+  requestedExpiry: number | null;
+  clientNotificationToken: string | null;
+  /** Returned as given: this server advertises backchannel_user_code_parameter_supported=false. */
+  userCode: string | null;
+}
+
+export interface BackchannelRequestPolicy {
+  /** The client's registered scopes. */
+  allowedScopes: readonly string[];
+  /** The client's token delivery mode. */
+  deliveryMode: TokenDeliveryMode;
+}
+
+const HINT_KINDS: readonly HintKind[] = ['login_hint', 'login_hint_token', 'id_token_hint'];
+const MAX_LOGIN_HINT_CODE_POINTS = 256;
+/** A positive integer in decimal digits only: no sign, decimals or exponent. */
+const REQUESTED_EXPIRY = /^[0-9]{1,9}$/;
+/** RFC 6750 §2.1 b64token. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const MAX_CLIENT_NOTIFICATION_TOKEN_LENGTH = 1024;
+
+/** Checklist E: discovery advertises no request signing algorithm, so a request object is refused. */
+function assertUnsigned(params: FormParameters): void {
+  if (params.has('request')) {
+    throw new InvalidRequest('Signed authentication requests are not supported by this server.');
+  }
+}
+
+/**
+ * Checklist D-2. CIBA leaves a request without openid unspecified; this server answers
+ * invalid_scope, as the checklist recommends, because it always issues an ID token.
+ */
+function scopeOf(params: FormParameters, allowedScopes: readonly string[]): string[] {
+  const scope = parseScope(params.get('scope') ?? '');
+  if (scope.length === 0) throw new InvalidRequest('The scope parameter is required.');
+  if (!scope.includes('openid')) throw new InvalidScope('The scope must include openid.');
+  if (!scope.every((value) => allowedScopes.includes(value))) {
+    throw new InvalidScope('The scope includes a value this client may not request.');
+  }
+  return scope;
+}
+
+/** Checklist F-1: exactly one hint. Only login_hint is resolved so far. */
+function hintOf(params: FormParameters): BackchannelAuthenticationRequest['hint'] {
+  const sent = HINT_KINDS.filter((kind) => params.has(kind));
+  if (sent.length !== 1) {
+    throw new InvalidRequest('Exactly one of login_hint, login_hint_token and id_token_hint is required.');
+  }
+  const [kind] = sent as [HintKind];
+  if (kind !== 'login_hint') throw new InvalidRequest(`The ${kind} hint is not supported; use login_hint.`);
+  const value = requiredParameter(params, kind);
+  if ([...value].length > MAX_LOGIN_HINT_CODE_POINTS) {
+    throw new InvalidRequest(`The login_hint is longer than ${MAX_LOGIN_HINT_CODE_POINTS} characters.`);
+  }
+  return { kind, value };
+}
+
+/** Checklist H. */
+function bindingMessageOf(params: FormParameters): string | null {
+  const message = params.get('binding_message');
+  if (message === undefined) return null;
+  assertDisplayableBindingMessage(message);
+  return message;
+}
+
+/** Checklist I-1. */
+function requestedExpiryOf(params: FormParameters): number | null {
+  const value = params.get('requested_expiry');
+  if (value === undefined) return null;
+  const seconds = Number(value);
+  if (!REQUESTED_EXPIRY.test(value) || seconds === 0) {
+    throw new InvalidRequest('The requested_expiry must be a positive integer of at most 9 digits.');
+  }
+  return seconds;
+}
+
+/** Checklist D-3: required for ping and push clients, and a bearer credential of at most 1024 characters. */
+function clientNotificationTokenOf(params: FormParameters, deliveryMode: TokenDeliveryMode): string | null {
+  const token = params.get('client_notification_token');
+  if (token === undefined) {
+    if (deliveryMode === 'poll') return null;
+    throw new InvalidRequest('The client_notification_token is required for ping and push clients.');
+  }
+  if (token.length > MAX_CLIENT_NOTIFICATION_TOKEN_LENGTH || !B64TOKEN.test(token)) {
+    throw new InvalidRequest(
+      `The client_notification_token must be a bearer token of at most ${MAX_CLIENT_NOTIFICATION_TOKEN_LENGTH} characters.`,
+    );
+  }
+  return token;
+}
+
+/**
+ * The parameters of a /bc-authorize request (CIBA §7.1), checked in order; the first failed check
+ * throws its OAuth error. Unknown parameters are ignored (checklist D-9).
+ */
+export function parseBackchannelAuthenticationRequest(
+  params: FormParameters,
+  policy: BackchannelRequestPolicy,
+): BackchannelAuthenticationRequest {
+  assertUnsigned(params);
+  return {
+    scope: scopeOf(params, policy.allowedScopes),
+    acrValues: spaceDelimitedValues(params.get('acr_values')),
+    hint: hintOf(params),
+    bindingMessage: bindingMessageOf(params),
+    requestedExpiry: requestedExpiryOf(params),
+    clientNotificationToken: clientNotificationTokenOf(params, policy.deliveryMode),
+    userCode: params.get('user_code') ?? null,
+  };
+}

@@ -1,0 +1,48 @@
+import { InvalidRequest } from './oauth-errors.js';
+import { toErrorDescription } from './error-description.js';
+
+/** Request parameters by name; each name appears once, and never with an empty value. */
+export type FormParameters = ReadonlyMap<string, string>;
+
+const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
+const MAX_NAME_IN_DESCRIPTION = 64;
+
+/**
+ * application/x-www-form-urlencoded body -> parameters. A parameter sent twice -> InvalidRequest
+ * naming it. Parameters with an empty value are treated as omitted (RFC 6749 §3.1), so they
+ * neither count as present nor as a repetition.
+ */
+export function parseFormBody(body: string): FormParameters {
+  const parameters = new Map<string, string>();
+  for (const [name, value] of new URLSearchParams(body)) {
+    if (value === '') continue;
+    if (parameters.has(name)) {
+      const shownName = toErrorDescription(name, MAX_NAME_IN_DESCRIPTION);
+      throw new InvalidRequest(
+        shownName ? `The ${shownName} parameter was sent more than once.` : 'A parameter was sent more than once.',
+      );
+    }
+    parameters.set(name, value);
+  }
+  return parameters;
+}
+
+/** Throws InvalidRequest unless the Content-Type is application/x-www-form-urlencoded (charset param allowed). */
+export function assertFormUrlEncoded(contentType: string | undefined): void {
+  const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
+  if (mediaType !== FORM_MEDIA_TYPE) {
+    throw new InvalidRequest(`The request content type must be ${FORM_MEDIA_TYPE}.`);
+  }
+}
+
+/** The value of a required parameter; its absence is an InvalidRequest naming it. */
+export function requiredParameter(parameters: FormParameters, name: string): string {
+  const value = parameters.get(name);
+  if (value === undefined) throw new InvalidRequest(`The ${name} parameter is required.`);
+  return value;
+}
+
+/** The values of a space-delimited parameter (scope, acr_values); repeated spaces are tolerated. */
+export function spaceDelimitedValues(value: string | undefined): string[] {
+  return value === undefined ? [] : value.split(' ').filter((item) => item !== '');
+}

@@ -1,0 +1,15 @@
+import { InvalidScope } from './oauth-errors.js';
+import { spaceDelimitedValues } from './form-parameters.js';
+
+/** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/**
+ * A scope parameter's tokens, de-duplicated, in the order sent. Throws InvalidScope when a token
+ * is malformed. An all-space value yields no tokens: the caller decides whether that is allowed.
+ */
+export function parseScope(value: string): string[] {
+  const tokens = spaceDelimitedValues(value);
+  if (!tokens.every((token) => SCOPE_TOKEN.test(token))) throw new InvalidScope('The scope parameter is malformed.');
+  return [...new Set(tokens)];
+}

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import type { RunningStack } from './stacks.js';
+
+export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
+
+export interface HttpResult<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface TestClient {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface TestUser {
+  sub: string;
+  email: string;
+  deviceToken: string;
+}
+
+async function call<T>(url: string, init: RequestInit): Promise<HttpResult<T>> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : null) as T };
+}
+
+export function basicAuth(client: TestClient): string {
+  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${encode(client.clientId)}:${encode(client.clientSecret)}`).toString('base64')}`;
+}
+
+/** A black-box client of the public API: what a client app, a device and an admin would send. */
+export class BackchannelApi {
+  constructor(private readonly stack: RunningStack) {}
+
+  get baseUrl(): string {
+    return this.stack.baseUrl;
+  }
+
+  get(path: string, headers: Record<string, string> = {}): Promise<HttpResult> {
+    return call(`${this.stack.baseUrl}${path}`, { headers });
+  }
+
+  postForm(
+    path: string,
+    form: string | Record<string, string>,
+    headers: Record<string, string> = {},
+  ): Promise<HttpResult> {
+    const body = typeof form === 'string' ? form : new URLSearchParams(form).toString();
+    return call(`${this.stack.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body,
+    });
+  }
+
+  postJson<T = Record<string, unknown>>(
+    path: string,
+    json: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<HttpResult<T>> {
+    return call<T>(`${this.stack.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(json),
+    });
+  }
+
+  private admin(): Record<string, string> {
+    return { authorization: `Bearer ${this.stack.adminToken}` };
+  }
+
+  async registerClient(metadata: Record<string, unknown> = {}): Promise<TestClient> {
+    const response = await this.postJson(
+      '/admin/v1/clients',
+      {
+        client_name: 'E2E client',
+        grant_types: [CIBA_GRANT],
+        scope: 'openid profile email',
+        backchannel_token_delivery_mode: 'poll',
+        ...metadata,
+      },
+      this.admin(),
+    );
+    if (response.status !== 201) throw new Error(`client registration failed: ${JSON.stringify(response.body)}`);
+    return { clientId: String(response.body.client_id), clientSecret: String(response.body.client_secret) };
+  }
+
+  /** A new user with one device; unique per call so tests never share state. */
+  async createUserWithDevice(): Promise<TestUser> {
+    const sub = `user-${randomBytes(8).toString('hex')}`;
+    const email = `${sub}@example.test`;
+    const user = await this.postJson('/admin/v1/users', { sub, email, name: 'E2E User' }, this.admin());
+    if (user.status !== 201) throw new Error(`user creation failed: ${JSON.stringify(user.body)}`);
+    const device = await this.postJson(`/admin/v1/users/${sub}/devices`, { name: 'E2E phone' }, this.admin());
+    if (device.status !== 201) throw new Error(`device registration failed: ${JSON.stringify(device.body)}`);
+    return { sub, email, deviceToken: String(device.body.device_token) };
+  }
+
+  bcAuthorize(client: TestClient, params: Record<string, string>): Promise<HttpResult> {
+    return this.postForm('/bc-authorize', params, { authorization: basicAuth(client) });
+  }
+
+  token(client: TestClient, authReqId: string): Promise<HttpResult> {
+    return this.postForm(
+      '/token',
+      { grant_type: CIBA_GRANT, auth_req_id: authReqId },
+      { authorization: basicAuth(client) },
+    );
+  }
+
+  deviceRequests(user: TestUser): Promise<HttpResult<Record<string, unknown>[]>> {
+    return call(`${this.stack.baseUrl}/device/v1/requests`, {
+      headers: { authorization: `Bearer ${user.deviceToken}` },
+    });
+  }
+
+  decide(user: TestUser, requestId: string, decision: Record<string, unknown>): Promise<HttpResult<unknown>> {
+    return this.postJson(`/device/v1/requests/${requestId}/decision`, decision, {
+      authorization: `Bearer ${user.deviceToken}`,
+    });
+  }
+}

@@ -1,0 +1,205 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { verifyJwt } from '@backchannel/crypto';
+import { BackchannelApi, CIBA_GRANT, type TestClient, type TestUser, basicAuth } from './backchannel-api.js';
+import { waitFor } from './service-process.js';
+import type { RunningStack } from './stacks.js';
+
+/** An OAuth error response: exactly `error` and `error_description`, never cached. */
+function expectOAuthError(
+  response: { status: number; headers: Headers; body: unknown },
+  status: number,
+  error: string,
+) {
+  expect({ status: response.status, error: (response.body as { error?: string }).error }).toEqual({ status, error });
+  expect(Object.keys(response.body as object).sort()).toEqual(['error', 'error_description']);
+  expect(response.headers.get('cache-control')).toBe('no-store');
+}
+
+/**
+ * The complete CIBA poll flow, black-box through the public API of a running stack: the same
+ * scenarios run against the distributed services over Kafka and against `npm start`.
+ */
+export function describePollFlow(name: string, start: () => Promise<RunningStack>): void {
+  describe(name, () => {
+    let stack: RunningStack;
+    let api: BackchannelApi;
+    let client: TestClient;
+
+    beforeAll(async () => {
+      stack = await start();
+      api = new BackchannelApi(stack);
+      client = await api.registerClient();
+    });
+
+    afterAll(async () => {
+      await stack?.stop();
+    });
+
+    async function startRequest(user: TestUser, extra: Record<string, string> = {}) {
+      const response = await api.bcAuthorize(client, { scope: 'openid profile', login_hint: user.email, ...extra });
+      expect(response.status).toBe(200);
+      return response.body as { auth_req_id: string; expires_in: number; interval: number };
+    }
+
+    /** The request as the user's device sees it, once the notifier has learnt of it. */
+    async function pendingOnDevice(user: TestUser, clientName = 'E2E client') {
+      return waitFor('the request on the device', async () => {
+        const list = await api.deviceRequests(user);
+        return list.body.find((item) => item.client_name === clientName) as Record<string, string> | undefined;
+      });
+    }
+
+    it('publishes CIBA discovery metadata and the signing keys', async () => {
+      const discovery = await api.get('/.well-known/openid-configuration');
+      expect(discovery.status).toBe(200);
+      expect(discovery.body).toMatchObject({
+        issuer: stack.baseUrl,
+        backchannel_authentication_endpoint: `${stack.baseUrl}/bc-authorize`,
+        token_endpoint: `${stack.baseUrl}/token`,
+        jwks_uri: `${stack.baseUrl}/jwks`,
+        grant_types_supported: [CIBA_GRANT],
+        backchannel_token_delivery_modes_supported: ['poll'],
+        backchannel_user_code_parameter_supported: false,
+      });
+      const jwks = await api.get('/jwks');
+      expect((jwks.body.keys as unknown[]).length).toBeGreaterThan(0);
+    });
+
+    it('approves: the device shows the request, the client polls and gets tokens once', async () => {
+      const user = await api.createUserWithDevice();
+      const ack = await startRequest(user, { binding_message: 'Pay 12 € to Café <b>Ünïcode</b> 🧾' });
+      expect(ack.auth_req_id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(ack.interval).toBe(1);
+      expect(ack.expires_in).toBe(60);
+
+      const pending = await api.token(client, ack.auth_req_id);
+      expectOAuthError(pending, 400, 'authorization_pending');
+
+      const onDevice = await pendingOnDevice(user);
+      expect(onDevice).toMatchObject({
+        client_id: client.clientId,
+        scope: 'openid profile',
+        binding_message: 'Pay 12 € to Café <b>Ünïcode</b> 🧾',
+      });
+      expect(onDevice.request_id).not.toBe(ack.auth_req_id);
+      expect(Date.parse(onDevice.expires_at)).toBeGreaterThan(Date.parse(onDevice.created_at));
+
+      expect((await api.decide(user, onDevice.request_id, { decision: 'approve', scope: 'openid' })).status).toBe(204);
+      expect((await api.decide(user, onDevice.request_id, { decision: 'deny' })).status).toBe(409);
+      expect((await api.deviceRequests(user)).body).toEqual([]);
+
+      await sleep(1100); // respect the interval
+      const tokens = await api.token(client, ack.auth_req_id);
+      expect(tokens.status).toBe(200);
+      expect(tokens.headers.get('cache-control')).toBe('no-store');
+      expect(tokens.body).toMatchObject({ token_type: 'Bearer', scope: 'openid' });
+      const jwks = (await api.get('/jwks')).body as never;
+      const idToken = await verifyJwt(String(tokens.body.id_token), jwks, {
+        issuer: stack.baseUrl,
+        audience: client.clientId,
+      });
+      expect(idToken.sub).toBe(user.sub);
+      const accessToken = await verifyJwt(String(tokens.body.access_token), jwks, {
+        issuer: stack.baseUrl,
+        audience: stack.baseUrl,
+        typ: 'at+jwt',
+      });
+      expect(accessToken).toMatchObject({ sub: user.sub, client_id: client.clientId, scope: 'openid' });
+
+      expectOAuthError(await api.token(client, ack.auth_req_id), 400, 'invalid_grant');
+    });
+
+    it('denies: the client gets access_denied (400 at the token endpoint)', async () => {
+      const user = await api.createUserWithDevice();
+      const ack = await startRequest(user);
+      const onDevice = await pendingOnDevice(user);
+      expect((await api.decide(user, onDevice.request_id, { decision: 'deny' })).status).toBe(204);
+      expectOAuthError(await api.token(client, ack.auth_req_id), 400, 'access_denied');
+    });
+
+    it('expires: the client gets expired_token and a late approval is refused', async () => {
+      const user = await api.createUserWithDevice();
+      const ack = await startRequest(user, { requested_expiry: '2' });
+      expect(ack.expires_in).toBe(2);
+      const onDevice = await pendingOnDevice(user);
+      await sleep(2100);
+      expect((await api.decide(user, onDevice.request_id, { decision: 'approve' })).status).toBe(410);
+      expectOAuthError(await api.token(client, ack.auth_req_id), 400, 'expired_token');
+    });
+
+    it('slows down a client that polls faster than the interval, never on the first poll', async () => {
+      const user = await api.createUserWithDevice();
+      const ack = await startRequest(user);
+      expectOAuthError(await api.token(client, ack.auth_req_id), 400, 'authorization_pending');
+      expectOAuthError(await api.token(client, ack.auth_req_id), 400, 'slow_down');
+      // the interval is now 1 + 5 s: a poll 2 s later is still too fast
+      await sleep(2000);
+      expectOAuthError(await api.token(client, ack.auth_req_id), 400, 'slow_down');
+    });
+
+    it('refuses an auth_req_id to a client it was not issued to, and bad credentials', async () => {
+      const user = await api.createUserWithDevice();
+      const ack = await startRequest(user);
+      const other = await api.registerClient({ client_name: 'Another client' });
+      expectOAuthError(await api.token(other, ack.auth_req_id), 400, 'invalid_grant');
+
+      const wrongSecret = await api.token({ ...client, clientSecret: 'not-the-secret' }, ack.auth_req_id);
+      expectOAuthError(wrongSecret, 401, 'invalid_client');
+      expect(wrongSecret.headers.get('www-authenticate')).toMatch(/^Basic/);
+      expectOAuthError(await api.token(client, 'unknown-auth-req-id'), 400, 'invalid_grant');
+    });
+
+    it('answers bad authentication requests with spec errors', async () => {
+      const user = await api.createUserWithDevice();
+      const auth = { authorization: basicAuth(client) };
+      expectOAuthError(await api.postForm('/bc-authorize', { login_hint: user.email }, auth), 400, 'invalid_request');
+      expectOAuthError(
+        await api.postForm('/bc-authorize', { scope: 'openid', login_hint: 'nobody@example.test' }, auth),
+        400,
+        'unknown_user_id',
+      );
+      expectOAuthError(
+        await api.postForm('/bc-authorize', { scope: 'openid', login_hint: user.email, id_token_hint: 'x' }, auth),
+        400,
+        'invalid_request',
+      );
+      expectOAuthError(
+        await api.postForm('/bc-authorize', `scope=openid&login_hint=${user.email}&login_hint=${user.email}`, auth),
+        400,
+        'invalid_request',
+      );
+      expectOAuthError(
+        await api.postForm('/bc-authorize', { scope: 'openid admin', login_hint: user.email }, auth),
+        400,
+        'invalid_scope',
+      );
+      expectOAuthError(
+        await api.postJson('/bc-authorize', { scope: 'openid', login_hint: user.email }, auth),
+        400,
+        'invalid_request',
+      );
+      expectOAuthError(
+        await api.postForm('/token', { grant_type: 'password', auth_req_id: 'x' }, auth),
+        400,
+        'unsupported_grant_type',
+      );
+      expectOAuthError(
+        await api.postForm('/bc-authorize', { scope: 'openid', login_hint: user.email }),
+        401,
+        'invalid_client',
+      );
+    });
+
+    it("keeps one user from seeing or deciding another user's request", async () => {
+      const alice = await api.createUserWithDevice();
+      const mallory = await api.createUserWithDevice();
+      await startRequest(alice);
+      const onDevice = await pendingOnDevice(alice);
+      expect((await api.deviceRequests(mallory)).body).toEqual([]);
+      expect((await api.decide(mallory, onDevice.request_id, { decision: 'approve' })).status).toBe(404);
+      expect((await api.decide(alice, 'req_unknown', { decision: 'approve' })).status).toBe(404);
+      expect((await api.decide(alice, onDevice.request_id, { decision: 'maybe' })).status).toBe(400);
+      expect((await api.deviceRequests({ ...alice, deviceToken: 'forged' })).status).toBe(401);
+    });
+  });
+}
