@@ -48,6 +48,8 @@ const shared = {
 };
 
 export default {
+  // Global only (Jest ignores it per project): generous for the e2e stacks, unit tests finish in ms.
+  testTimeout: 180_000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     {
@@ -55,14 +57,12 @@ export default {
       displayName: 'int',
       testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/test/setup/migrate-database.global-setup.ts',
-      testTimeout: 60_000,
     },
     {
       ...shared,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/setup/migrate-database.global-setup.ts',
-      testTimeout: 180_000,
     },
   ],
 };

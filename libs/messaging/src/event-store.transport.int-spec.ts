@@ -57,8 +57,9 @@ class RecordingController {
 })
 class RecordingModule {}
 
-function userNotified(schemaVersion = 1): NewEvent {
+function userNotified(schemaVersion = 1): NewEvent & { eventId: string } {
   return {
+    eventId: randomUUID(),
     type: 'UserNotified',
     schemaVersion,
     data: { requestId: randomUUID(), subject: 'alice', channel: 'webhook', deviceId: null },
@@ -155,8 +156,9 @@ describe('EventStoreTransport', () => {
 
   it('delivers again an event whose handler asked for redelivery, holding back the events behind it', async () => {
     const streamId = newStream();
-    const [stubborn, next] = await append([streamId, userNotified()], [streamId, userNotified()]);
-    transientFailuresLeft.set(stubborn!.eventId, 2);
+    const stubbornEvent = userNotified();
+    transientFailuresLeft.set(stubbornEvent.eventId, 2);
+    const [stubborn, next] = await append([streamId, stubbornEvent], [streamId, userNotified()]);
 
     await eventually('both events arrived', () => receivedIds().includes(next!.eventId));
 

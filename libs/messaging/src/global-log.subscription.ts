@@ -138,7 +138,7 @@ export class GlobalLogSubscription {
     }
     if (this.locked) this.logger.log('standing down');
     this.locked = false;
-    this.session?.close();
+    await this.session?.close();
     this.session = null;
   }
 }

@@ -18,9 +18,10 @@ export class KafkaDeadLetters extends DeadLetters implements OnApplicationShutdo
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const producer = this.producer;
+    const connecting = this.producer;
     this.producer = null;
-    if (producer) await (await producer.catch(() => null))?.disconnect();
+    const producer = await connecting?.catch(() => null);
+    await producer?.disconnect();
   }
 
   private connectedProducer(): Promise<Producer> {

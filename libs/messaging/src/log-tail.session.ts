@@ -1,5 +1,5 @@
 import { LOG_START, type LogCheckpoint } from '@backchannel/event-store';
-import type { Pool, PoolClient } from 'pg';
+import pg from 'pg';
 import type { DataSource } from 'typeorm';
 
 /** The channel the events table's trigger notifies at every commit of an append. */
@@ -8,29 +8,31 @@ const EVENTS_APPENDED_CHANNEL = 'backchannel_events_appended';
 /**
  * One PostgreSQL session kept for as long as a log tailer runs. Its session state is the point:
  * the advisory lock that makes the tailer the only active one for its subscription, and the LISTEN
- * that wakes it at commit. Both end with the session, so `close` destroys the connection instead of
- * returning it to the pool, and a tailer whose session broke knows it may no longer hold the lock.
+ * that wakes it at commit. Both end with the session, so a tailer whose session broke knows it may
+ * no longer hold the lock. The connection is opened beside the DataSource's pool, with the same
+ * settings, so tailers never take connections from the work the pool serves.
  * The checkpoint is written on this session too: a write that succeeds proves the lock was held.
  */
 export class LogTailSession {
   private broken = false;
   private closed = false;
 
-  private constructor(private readonly client: PoolClient) {}
+  private constructor(private readonly client: pg.Client) {}
 
-  /** Checks a connection out of the DataSource's pool (TypeORM's postgres driver keeps it as `master`). */
+  /** Connects with the settings of the DataSource's pool (TypeORM's postgres driver keeps it as `master`). */
   static async open(dataSource: DataSource, onAppended: () => void): Promise<LogTailSession> {
-    const pool = (dataSource.driver as unknown as { master: Pool }).master;
-    const client = await pool.connect();
+    const pool = (dataSource.driver as unknown as { master: pg.Pool }).master;
+    const client = new pg.Client(pool.options);
     const session = new LogTailSession(client);
-    // a checked-out client's errors have no other listener: unhandled, they would end the process
+    // unhandled, a connection error would end the process
     client.on('error', () => (session.broken = true));
     client.on('end', () => (session.broken = true));
     client.on('notification', onAppended);
     try {
+      await client.connect();
       await client.query(`LISTEN ${EVENTS_APPENDED_CHANNEL}`);
     } catch (error) {
-      session.close();
+      await session.close();
       throw error;
     }
     return session;
@@ -70,9 +72,9 @@ export class LogTailSession {
   }
 
   /** Ends the session, and with it the lock and the LISTEN. */
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = this.broken = true;
-    this.client.release(true);
+    await this.client.end().catch(() => undefined);
   }
 }

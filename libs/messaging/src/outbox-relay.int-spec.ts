@@ -140,6 +140,11 @@ describe('OutboxRelay (on a Kafka broker of its own)', () => {
     await relay.start();
     await eventually('the relay is active', () => relay.isActive());
     const before = await append(newStream());
+    // the relay creates the topics it publishes to: subscribe once it has published
+    await eventually(
+      'the relay published the first event',
+      async () => (await passedByCheckpoint(subscription, before)) === 1,
+    );
     const firstConsumer = await startConsumer();
     await eventually('the event appended before the outage arrived', hasReceived(before));
     await firstConsumer.close();

@@ -106,15 +106,19 @@ export class OutboxRelay implements LogSubscriber, OnApplicationBootstrap, Befor
     } catch (error) {
       // A fresh producer id restarts the sequence numbers, so re-sending a batch that was partly
       // written yields duplicates (tolerated) instead of an out-of-order rejection.
-      await this.deactivate();
+      await this.disconnectProducer();
       throw error;
     }
   }
 
-  async deactivate(): Promise<void> {
+  deactivate(): Promise<void> {
+    return this.disconnectProducer();
+  }
+
+  private async disconnectProducer(): Promise<void> {
     const producer = this.producer;
     this.producer = null;
-    await producer?.disconnect();
+    await producer?.disconnect().catch(() => undefined);
   }
 }
 
