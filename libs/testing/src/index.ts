@@ -1,1 +1,2 @@
 export * from './decider-specification.js';
+export * from './test-config.js';

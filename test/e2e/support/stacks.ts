@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { TEST_KEY_ENCRYPTION_KEY, requireTestEnv } from '@backchannel/testing';
 import { type ServiceProcess, freePort, startProcess, waitUntilReady } from './service-process.js';
 
 /** A running Backchannel, seen from outside: its public URL and admin token. */
@@ -11,12 +12,6 @@ export interface RunningStack {
   adminToken: string;
   stop(): Promise<void>;
 }
-
-/**
- * One fixed key-encryption key for every test run: the signing key stored in a database is
- * sealed with the first KEK that used it, so a database reused across runs needs the same one.
- */
-const TEST_KEY_ENCRYPTION_KEY = Buffer.alloc(32, 'backchannel-e2e').toString('base64url');
 
 /** Short intervals and expiries so the flows run in seconds. */
 const FAST_FLOWS = {
@@ -31,13 +26,6 @@ function requireBuild(entry: string): string {
   return file;
 }
 
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value)
-    throw new Error(`${name} is not set: run the tests with \`npm test\`, which starts PostgreSQL and Kafka.`);
-  return value;
-}
-
 /**
  * The distributed topology: gateway, backchannel, token and notifier, each in its own process,
  * talking through the real Kafka broker and the real PostgreSQL the test command started.
@@ -48,8 +36,8 @@ export async function startDistributedStack(): Promise<RunningStack> {
   const common = {
     ...FAST_FLOWS,
     BACKCHANNEL_PROFILE: 'test',
-    DATABASE_URL: requireEnv('DATABASE_URL'),
-    KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+    DATABASE_URL: requireTestEnv('DATABASE_URL'),
+    KAFKA_BROKERS: requireTestEnv('KAFKA_BROKERS'),
     BACKCHANNEL_ADMIN_TOKEN: adminToken,
     BACKCHANNEL_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
     BACKCHANNEL_ISSUER: `http://127.0.0.1:${gateway}`,

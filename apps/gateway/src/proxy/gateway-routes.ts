@@ -37,7 +37,9 @@ export async function registerGatewayRoutes(fastify: FastifyInstance, config: Ba
           reply.from(`${base}${request.url}`, {
             // Given explicitly with its content type, the buffered body is sent byte for byte
             // (reply-from would otherwise JSON-encode a request body it finds already parsed).
-            ...(Buffer.isBuffer(request.body) ? { body: request.body, contentType: request.headers['content-type'] } : {}),
+            ...(Buffer.isBuffer(request.body)
+              ? { body: request.body, contentType: request.headers['content-type'] }
+              : {}),
             rewriteRequestHeaders: (_original, headers) => ({ ...headers, 'x-request-id': request.id }),
           }),
       });

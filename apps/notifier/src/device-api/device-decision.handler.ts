@@ -1,8 +1,9 @@
-import { BadRequestException, ConflictException, GoneException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { type AuthRequestCommand, type AuthRequestRejection, authRequestDecider } from '@backchannel/auth-request';
+import { type AuthRequestCommand, authRequestDecider } from '@backchannel/auth-request';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import { PendingRequestsRepository } from '../pending-requests/pending-requests.repository.js';
+import { decisionError, unknownRequest } from './decision-error.js';
 import type { AuthenticatedDevice } from './device-token.guard.js';
 
 const decisionSchema = z.strictObject({
@@ -54,24 +55,5 @@ export class DeviceDecisionHandler {
         this.pendingRequests.setStatus(tx, requestId, parsed.data.decision === 'approve' ? 'approved' : 'denied'),
     });
     if (result.outcome === 'rejected') throw decisionError(result.rejection);
-  }
-}
-
-function unknownRequest(): NotFoundException {
-  return new NotFoundException('No such request for this user.');
-}
-
-function decisionError(rejection: AuthRequestRejection): Error {
-  switch (rejection.code) {
-    case 'already_decided':
-      return new ConflictException('The request has already been decided.');
-    case 'expired':
-      return new GoneException('The request has expired.');
-    case 'invalid_scope':
-      return new BadRequestException(
-        'The granted scope must be a non-empty subset of the requested scope with openid.',
-      );
-    default:
-      return unknownRequest();
   }
 }

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type AuthRequestCommand,
-  type AuthRequestRejection,
   type AuthRequestState,
   authRequestDecider,
   isExpired,
@@ -13,11 +12,8 @@ import { TokenSigner } from '@backchannel/crypto';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import { authRequestStreamId } from '@backchannel/events';
 import {
-  AccessDenied,
   AuthorizationPending,
   CIBA_GRANT_TYPE,
-  ExpiredToken,
-  InvalidGrant,
   type OAuthError,
   SlowDown,
   UnauthorizedClient,
@@ -26,6 +22,7 @@ import {
   parseFormBody,
 } from '@backchannel/oauth';
 import { PollThrottleRepository } from './poll-throttle.repository.js';
+import { tokenError } from './token-error.js';
 
 export interface TokenRequestInput {
   contentType: string | undefined;
@@ -173,19 +170,5 @@ export class CibaGrantHandler {
     return verdict.kind === 'too_fast'
       ? new SlowDown(`Polling too fast: wait at least ${verdict.intervalSeconds} seconds between requests.`)
       : new AuthorizationPending('The end-user has not yet approved or denied the request.');
-  }
-}
-
-/** The token endpoint's answer to each refusal of IssueTokens (CIBA §11). */
-function tokenError(rejection: AuthRequestRejection): OAuthError {
-  switch (rejection.code) {
-    case 'expired_token':
-      return new ExpiredToken('The auth_req_id has expired: make a new authentication request.');
-    case 'access_denied':
-      return new AccessDenied('The end-user denied the authorization request.', 400);
-    case 'authorization_pending':
-      return new AuthorizationPending('The end-user has not yet approved or denied the request.');
-    default:
-      return new InvalidGrant('The auth_req_id is invalid, was issued to another client, or was already used.');
   }
 }

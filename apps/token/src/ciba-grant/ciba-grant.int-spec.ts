@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { authRequestDecider } from '@backchannel/auth-request';
+import { ClientRegistry } from '@backchannel/clients';
+import { ConfigModule } from '@backchannel/config';
+import { CryptoModule } from '@backchannel/crypto';
+import { EventStoreModule, PostgresEventStore, createDataSource, handleCommand } from '@backchannel/event-store';
+import { type AuthRequestEvent, authRequestStreamId } from '@backchannel/events';
+import { OAuthError } from '@backchannel/oauth';
+import { testConfig } from '@backchannel/testing';
+import { TokenModule } from '../token.module.js';
+import { CibaGrantHandler } from './ciba-grant.handler.js';
+import { PollThrottleRepository, SLOW_DOWN_INCREMENT_SECONDS } from './poll-throttle.repository.js';
+
+const CIBA = 'urn:openid:params:grant-type:ciba';
+const config = testConfig();
+
+/** The token service's handler on the real PostgreSQL, as the token app wires it. */
+describe('CIBA grant on PostgreSQL', () => {
+  let app: TestingModule;
+  let handler: CibaGrantHandler;
+  let store: PostgresEventStore;
+  let client: { clientId: string; clientSecret: string };
+
+  beforeAll(async () => {
+    app = await Test.createTestingModule({
+      imports: [
+        ConfigModule.forRoot(config),
+        EventStoreModule.forRoot({ databaseUrl: config.databaseUrl, applicationName: 'token-int-spec' }),
+        CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
+        TokenModule,
+      ],
+    }).compile();
+    await app.init();
+    handler = app.get(CibaGrantHandler);
+    store = app.get(PostgresEventStore);
+    const registered = await app
+      .get(ClientRegistry)
+      .register(
+        { client_name: 'Token int-spec client', backchannel_token_delivery_mode: 'poll' },
+        { actor: 'admin', correlationId: 'token-int-spec', now: new Date() },
+      );
+    client = { clientId: registered.client.clientId, clientSecret: registered.clientSecret };
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const metadata = (now: Date) => ({ now: now.toISOString(), correlationId: 'token-int-spec', actor: 'test' });
+
+  /** A new request in its own stream, expiring `lifetimeMs` after `now`. */
+  async function requestAuthentication(now: Date, lifetimeMs: number): Promise<string> {
+    const authReqId = randomBytes(32).toString('base64url');
+    const result = await handleCommand(store, authRequestStreamId(authReqId), authRequestDecider, {
+      type: 'RequestAuthentication',
+      data: {
+        requestId: `req_${authReqId.slice(0, 12)}`,
+        clientId: client.clientId,
+        clientName: 'Token int-spec client',
+        subject: 'token-int-spec-user',
+        hintKind: 'login_hint',
+        scope: ['openid'],
+        acrValues: [],
+        bindingMessage: null,
+        deliveryMode: 'poll',
+        pollInterval: 5,
+        expiresAt: new Date(now.getTime() + lifetimeMs).toISOString(),
+      },
+      metadata: metadata(now),
+    });
+    expect(result.outcome).toBe('accepted');
+    return authReqId;
+  }
+
+  function giveConsent(authReqId: string, now: Date) {
+    return handleCommand(store, authRequestStreamId(authReqId), authRequestDecider, {
+      type: 'GiveConsent',
+      data: { subject: 'token-int-spec-user', deviceId: 'dev_int_spec' },
+      metadata: metadata(now),
+    });
+  }
+
+  function redeem(authReqId: string, now: Date) {
+    const basic = Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64');
+    return handler.handle({
+      contentType: 'application/x-www-form-urlencoded',
+      authorization: `Basic ${basic}`,
+      body: new URLSearchParams({ grant_type: CIBA, auth_req_id: authReqId }).toString(),
+      correlationId: 'token-int-spec',
+      now,
+    });
+  }
+
+  async function streamEvents(authReqId: string) {
+    return (await store.readStream<AuthRequestEvent>(authRequestStreamId(authReqId))).events;
+  }
+
+  it('answers concurrent redemptions of one auth_req_id with exactly one token response', async () => {
+    const now = new Date();
+    const authReqId = await requestAuthentication(now, 60_000);
+    expect((await giveConsent(authReqId, now)).outcome).toBe('accepted');
+
+    const outcomes = await Promise.allSettled(Array.from({ length: 12 }, () => redeem(authReqId, new Date())));
+
+    const granted = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    const refused = outcomes.flatMap((outcome) =>
+      outcome.status === 'rejected' ? [(outcome.reason as OAuthError).error] : [],
+    );
+    expect(granted).toHaveLength(1);
+    expect(refused).toEqual(Array(11).fill('invalid_grant'));
+    const issued = (await streamEvents(authReqId)).filter((event) => event.type === 'TokensIssued');
+    expect(issued).toHaveLength(1);
+  });
+
+  it('never issues tokens when an approval races expiry', async () => {
+    const lifetimeMs = 400;
+    for (let round = 0; round < 15; round += 1) {
+      const requestedAt = new Date();
+      const authReqId = await requestAuthentication(requestedAt, lifetimeMs);
+      const expiresAt = requestedAt.getTime() + lifetimeMs;
+      // the approval and a burst of polls land around the moment of expiry, on the real clock
+      await new Promise((resolve) => setTimeout(resolve, lifetimeMs - 40 + (round % 5) * 20));
+      await Promise.allSettled([
+        giveConsent(authReqId, new Date()),
+        ...Array.from({ length: 4 }, (_, i) =>
+          new Promise((resolve) => setTimeout(resolve, i * 15)).then(() => redeem(authReqId, new Date())),
+        ),
+      ]);
+      const afterExpiry = await redeem(authReqId, new Date(expiresAt)).then(
+        () => 'tokens',
+        (error: OAuthError) => error.error,
+      );
+      expect(afterExpiry).not.toBe('tokens');
+
+      const events = await streamEvents(authReqId);
+      const consent = events.find((event) => event.type === 'ConsentGiven');
+      const issued = events.find((event) => event.type === 'TokensIssued');
+      if (consent) expect(Date.parse(consent.metadata.occurredAt)).toBeLessThan(expiresAt);
+      if (issued) {
+        expect(consent).toBeDefined();
+        expect(Date.parse(issued.metadata.occurredAt)).toBeLessThan(expiresAt);
+      }
+    }
+  });
+
+  it('refuses a redemption at or after expiry even when the user approved in time', async () => {
+    const now = new Date();
+    const authReqId = await requestAuthentication(now, 1_000);
+    expect((await giveConsent(authReqId, new Date(now.getTime() + 999))).outcome).toBe('accepted');
+    await expect(redeem(authReqId, new Date(now.getTime() + 1_000))).rejects.toMatchObject({ error: 'expired_token' });
+    expect((await streamEvents(authReqId)).map((event) => event.type)).toEqual(['AuthRequested', 'ConsentGiven']);
+  });
+});
+
+describe('poll throttling across replicas', () => {
+  const replicas = [createDataSource(config.databaseUrl), createDataSource(config.databaseUrl)];
+  const [first, second] = replicas.map((dataSource) => new PollThrottleRepository(dataSource));
+
+  beforeAll(async () => {
+    await Promise.all(replicas.map((dataSource) => dataSource.initialize()));
+  });
+
+  afterAll(async () => {
+    await Promise.all(replicas.map((dataSource) => dataSource.destroy()));
+  });
+
+  it('never slows down the first poll, and slows a fast poll on another replica by 5 s more each time', async () => {
+    const authReqId = randomBytes(32).toString('base64url');
+    const start = Date.now();
+    const at = (seconds: number) => new Date(start + seconds * 1000);
+    const expiresAt = at(300);
+
+    expect(await first!.recordPoll(authReqId, 5, at(0), expiresAt)).toEqual({ kind: 'in_time' });
+    expect(await second!.recordPoll(authReqId, 5, at(1), expiresAt)).toEqual({
+      kind: 'too_fast',
+      intervalSeconds: 5 + SLOW_DOWN_INCREMENT_SECONDS,
+    });
+    // 9 s after the last poll is within the new 10 s interval: slower still
+    expect(await first!.recordPoll(authReqId, 5, at(10), expiresAt)).toEqual({ kind: 'too_fast', intervalSeconds: 15 });
+    expect(await second!.recordPoll(authReqId, 5, at(25), expiresAt)).toEqual({ kind: 'in_time' });
+  });
+
+  it('lets at most one of two simultaneous first polls through and keeps the interval consistent', async () => {
+    const authReqId = randomBytes(32).toString('base64url');
+    const now = new Date();
+    const verdicts = await Promise.all([
+      first!.recordPoll(authReqId, 5, now, new Date(now.getTime() + 60_000)),
+      second!.recordPoll(authReqId, 5, now, new Date(now.getTime() + 60_000)),
+    ]);
+    expect(verdicts.filter((verdict) => verdict.kind === 'in_time')).toHaveLength(1);
+  });
+});
