@@ -1,28 +1,25 @@
 import 'reflect-metadata';
-import { loadConfig } from '@backchannel/config';
-import { createHttpApplication, listen, runService, serviceRootModule } from '@backchannel/http';
+import { runHttpService } from '@backchannel/http';
 import { MessagingModule, kafkaConsumerOptions } from '@backchannel/messaging';
 import { NotifierModule } from './notifier.module.js';
 import { NOTIFIER_CONSUMER_GROUP } from './pending-requests/pending-requests.projection.js';
 
-const SERVICE = 'notifier';
-
-runService(SERVICE, async () => {
-  const config = loadConfig();
-  const messaging = MessagingModule.forKafka({
-    brokers: config.kafkaBrokers,
-    clientId: SERVICE,
-    relay: config.relayEnabled,
-  });
-  const app = await createHttpApplication(
-    serviceRootModule(config, SERVICE, [NotifierModule], [messaging]),
-    config,
-    SERVICE,
-  );
-  app.connectMicroservice(
-    kafkaConsumerOptions({ brokers: config.kafkaBrokers, clientId: SERVICE, consumerGroup: NOTIFIER_CONSUMER_GROUP }),
-    { inheritAppConfig: true },
-  );
-  await app.startAllMicroservices();
-  await listen(app, config, SERVICE);
+runHttpService({
+  service: 'notifier',
+  features: [NotifierModule],
+  infrastructure: (config) => [
+    MessagingModule.forKafka({ brokers: config.kafkaBrokers, clientId: 'notifier', relay: config.relayEnabled }),
+  ],
+  // the notifier consumes the auth-request topic in the same process as its device API
+  beforeListen: async (app, config) => {
+    app.connectMicroservice(
+      kafkaConsumerOptions({
+        brokers: config.kafkaBrokers,
+        clientId: 'notifier',
+        consumerGroup: NOTIFIER_CONSUMER_GROUP,
+      }),
+      { inheritAppConfig: true },
+    );
+    await app.startAllMicroservices();
+  },
 });

@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type BackchannelConfig, developmentRelaxations } from '@backchannel/config';
 import { OAuthExceptionFilter } from '@backchannel/oauth';
+import { registerMethodNotAllowed } from './method-not-allowed.hook.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -37,6 +38,7 @@ export async function createHttpApplication(
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  registerMethodNotAllowed(fastify);
   app.useGlobalFilters(new OAuthExceptionFilter());
   app.enableShutdownHooks();
   for (const relaxation of developmentRelaxations(config)) logger.warn(`DEVELOPMENT SETTING: ${relaxation}`);

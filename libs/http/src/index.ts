@@ -4,3 +4,4 @@ export * from './health.controller.js';
 export * from './http.module.js';
 export * from './service-root.module.js';
 export * from './run-service.js';
+export * from './oauth-form-request.js';

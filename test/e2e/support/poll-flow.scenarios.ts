@@ -188,6 +188,9 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
         401,
         'invalid_client',
       );
+      const wrongMethod = await api.get('/bc-authorize');
+      expectOAuthError(wrongMethod, 405, 'method_not_allowed');
+      expect(wrongMethod.headers.get('allow')).toBe('POST');
     });
 
     it("keeps one user from seeing or deciding another user's request", async () => {

@@ -6,23 +6,8 @@ import { randomToken } from '@backchannel/crypto';
 import { UserDirectory } from '@backchannel/directory';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import { authRequestStreamId } from '@backchannel/events';
-import {
-  CIBA_GRANT_TYPE,
-  ServerError,
-  UnauthorizedClient,
-  UnknownUserId,
-  assertFormUrlEncoded,
-  parseBackchannelAuthenticationRequest,
-  parseFormBody,
-} from '@backchannel/oauth';
-
-export interface BackchannelAuthenticationInput {
-  contentType: string | undefined;
-  authorization: string | undefined;
-  body: string;
-  correlationId: string;
-  now: Date;
-}
+import type { OAuthFormRequest } from '@backchannel/http';
+import { ServerError, UnknownUserId, parseBackchannelAuthenticationRequest } from '@backchannel/oauth';
 
 /** CIBA §7.3: the acknowledgement. `interval` is present because every client polls (or may). */
 export interface BackchannelAuthenticationResponse {
@@ -45,15 +30,10 @@ export class BcAuthorizeHandler {
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {}
 
-  async handle(input: BackchannelAuthenticationInput): Promise<BackchannelAuthenticationResponse> {
-    assertFormUrlEncoded(input.contentType);
-    const params = parseFormBody(input.body);
-    const client = await this.clients.authenticate(input.authorization, params);
+  async handle(input: OAuthFormRequest): Promise<BackchannelAuthenticationResponse> {
+    const client = await this.clients.authenticateCibaClient(input.authorization, input.params);
     const { metadata } = client;
-    if (!metadata.grant_types.includes(CIBA_GRANT_TYPE)) {
-      throw new UnauthorizedClient('The client is not registered for the CIBA grant.');
-    }
-    const request = parseBackchannelAuthenticationRequest(params, {
+    const request = parseBackchannelAuthenticationRequest(input.params, {
       allowedScopes: metadata.scope.split(' '),
       deliveryMode: metadata.backchannel_token_delivery_mode,
     });

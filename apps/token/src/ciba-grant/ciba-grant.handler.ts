@@ -11,26 +11,16 @@ import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config'
 import { TokenSigner } from '@backchannel/crypto';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import { authRequestStreamId } from '@backchannel/events';
+import type { OAuthFormRequest } from '@backchannel/http';
 import {
   AuthorizationPending,
-  CIBA_GRANT_TYPE,
   type OAuthError,
   SlowDown,
   UnauthorizedClient,
-  assertFormUrlEncoded,
   parseCibaTokenRequest,
-  parseFormBody,
 } from '@backchannel/oauth';
 import { PollThrottleRepository } from './poll-throttle.repository.js';
 import { tokenError } from './token-error.js';
-
-export interface TokenRequestInput {
-  contentType: string | undefined;
-  authorization: string | undefined;
-  body: string;
-  correlationId: string;
-  now: Date;
-}
 
 export interface TokenResponse {
   access_token: string;
@@ -65,14 +55,9 @@ export class CibaGrantHandler {
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {}
 
-  async handle(input: TokenRequestInput): Promise<TokenResponse> {
-    assertFormUrlEncoded(input.contentType);
-    const params = parseFormBody(input.body);
-    const client = await this.clients.authenticate(input.authorization, params);
-    const { authReqId } = parseCibaTokenRequest(params);
-    if (!client.metadata.grant_types.includes(CIBA_GRANT_TYPE)) {
-      throw new UnauthorizedClient('The client is not registered for the CIBA grant.');
-    }
+  async handle(input: OAuthFormRequest): Promise<TokenResponse> {
+    const client = await this.clients.authenticateCibaClient(input.authorization, input.params);
+    const { authReqId } = parseCibaTokenRequest(input.params);
     if (client.metadata.backchannel_token_delivery_mode === 'push') {
       throw new UnauthorizedClient('The client is configured in push mode and receives its tokens by push.');
     }

@@ -84,9 +84,11 @@ describe('CIBA grant on PostgreSQL', () => {
   function redeem(authReqId: string, now: Date) {
     const basic = Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64');
     return handler.handle({
-      contentType: 'application/x-www-form-urlencoded',
+      params: new Map([
+        ['grant_type', CIBA],
+        ['auth_req_id', authReqId],
+      ]),
       authorization: `Basic ${basic}`,
-      body: new URLSearchParams({ grant_type: CIBA, auth_req_id: authReqId }).toString(),
       correlationId: 'token-int-spec',
       now,
     });

@@ -1,0 +1,28 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type FormParameters, assertFormUrlEncoded, parseFormBody } from '@backchannel/oauth';
+
+/** What an OAuth endpoint (RFC 6749 §3.2, CIBA §7.1) needs from its HTTP request. */
+export interface OAuthFormRequest {
+  params: FormParameters;
+  authorization: string | undefined;
+  correlationId: string;
+  now: Date;
+}
+
+/**
+ * Reads a form-encoded OAuth request from the raw body (so a repeated parameter is caught) and
+ * marks the response not cacheable, as every answer of these endpoints carries or concerns secrets.
+ */
+export function readOAuthFormRequest(
+  request: FastifyRequest & { rawBody?: Buffer },
+  reply: FastifyReply,
+): OAuthFormRequest {
+  reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+  assertFormUrlEncoded(request.headers['content-type']);
+  return {
+    params: parseFormBody(request.rawBody?.toString('utf8') ?? ''),
+    authorization: request.headers.authorization,
+    correlationId: request.id,
+    now: new Date(),
+  };
+}
