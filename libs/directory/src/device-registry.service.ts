@@ -38,4 +38,10 @@ export class DeviceRegistry {
     );
     return rows[0] ? { deviceId: rows[0].device_id, subject: rows[0].subject } : null;
   }
+
+  /** Whether the user has any device to be asked on. */
+  async hasDevice(subject: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(`SELECT 1 FROM devices WHERE subject = $1 LIMIT 1`, [subject]);
+    return rows.length > 0;
+  }
 }

@@ -144,6 +144,15 @@ describe('UserDirectory and DeviceRegistry on PostgreSQL', () => {
       await expect(devices.authenticate('')).resolves.toBeNull();
     });
 
+    it('knows whether a user has a device to be asked on', async () => {
+      const user = await users.createUser(newUser());
+      await expect(devices.hasDevice(user.subject)).resolves.toBe(false);
+
+      await devices.registerDevice(user.subject, { name: 'Pixel 9' });
+
+      await expect(devices.hasDevice(user.subject)).resolves.toBe(true);
+    });
+
     it('refuses a device for an unknown user', async () => {
       await expect(devices.registerDevice(`nobody-${randomUUID()}`, { name: 'Pixel 9' })).rejects.toBeInstanceOf(
         UnknownUserError,

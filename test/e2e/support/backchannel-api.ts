@@ -88,12 +88,22 @@ export class BackchannelApi {
     return { clientId: String(response.body.client_id), clientSecret: String(response.body.client_secret) };
   }
 
-  /** A new user with one device; unique per call so tests never share state. */
-  async createUserWithDevice(): Promise<TestUser> {
+  getAdmin(path: string): Promise<HttpResult> {
+    return this.get(path, this.admin());
+  }
+
+  /** A new user without any device; unique per call so tests never share state. */
+  async createUser(): Promise<{ sub: string; email: string }> {
     const sub = `user-${randomBytes(8).toString('hex')}`;
     const email = `${sub}@example.test`;
     const user = await this.postJson('/admin/v1/users', { sub, email, name: 'E2E User' }, this.admin());
     if (user.status !== 201) throw new Error(`user creation failed: ${JSON.stringify(user.body)}`);
+    return { sub, email };
+  }
+
+  /** A new user with one device. */
+  async createUserWithDevice(): Promise<TestUser> {
+    const { sub, email } = await this.createUser();
     const device = await this.postJson(`/admin/v1/users/${sub}/devices`, { name: 'E2E phone' }, this.admin());
     if (device.status !== 201) throw new Error(`device registration failed: ${JSON.stringify(device.body)}`);
     return { sub, email, deviceToken: String(device.body.device_token) };

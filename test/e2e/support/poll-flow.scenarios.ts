@@ -137,6 +137,30 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
       expectOAuthError(await api.token(client, ack.auth_req_id), 400, 'slow_down');
     });
 
+    it('registers clients through the admin API and never shows the secret again', async () => {
+      const shown = await api.getAdmin(`/admin/v1/clients/${client.clientId}`);
+      expect(shown.status).toBe(200);
+      expect(shown.body).toMatchObject({ client_id: client.clientId, backchannel_token_delivery_mode: 'poll' });
+      expect(shown.body).not.toHaveProperty('client_secret');
+      expect((await api.get(`/admin/v1/clients/${client.clientId}`)).status).toBe(401);
+      expect((await api.getAdmin('/admin/v1/clients/no-such-client')).status).toBe(404);
+      const refused = await api.postJson(
+        '/admin/v1/clients',
+        { client_name: 'Push client', backchannel_token_delivery_mode: 'push' },
+        { authorization: `Bearer ${stack.adminToken}` },
+      );
+      expectOAuthError(refused, 400, 'invalid_client_metadata');
+    });
+
+    it('denies up front a request for a user with no device to approve on (403)', async () => {
+      const user = await api.createUser();
+      expectOAuthError(
+        await api.bcAuthorize(client, { scope: 'openid', login_hint: user.email }),
+        403,
+        'access_denied',
+      );
+    });
+
     it('refuses an auth_req_id to a client it was not issued to, and bad credentials', async () => {
       const user = await api.createUserWithDevice();
       const ack = await startRequest(user);

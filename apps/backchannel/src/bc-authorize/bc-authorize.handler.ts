@@ -3,11 +3,11 @@ import { authRequestDecider } from '@backchannel/auth-request';
 import { ClientAuthenticator } from '@backchannel/clients';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { randomToken } from '@backchannel/crypto';
-import { UserDirectory } from '@backchannel/directory';
+import { DeviceRegistry, UserDirectory } from '@backchannel/directory';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import { authRequestStreamId } from '@backchannel/events';
 import type { OAuthFormRequest } from '@backchannel/http';
-import { ServerError, UnknownUserId, parseBackchannelAuthenticationRequest } from '@backchannel/oauth';
+import { AccessDenied, ServerError, UnknownUserId, parseBackchannelAuthenticationRequest } from '@backchannel/oauth';
 
 /** CIBA §7.3: the acknowledgement. `interval` is present because every client polls (or may). */
 export interface BackchannelAuthenticationResponse {
@@ -18,7 +18,7 @@ export interface BackchannelAuthenticationResponse {
 
 /**
  * The checks of CIBA §7.2 in order: client authentication, the client's right to the grant,
- * the request parameters, the user the hint names; then the request is recorded as the first
+ * the request parameters, the user the hint names and a device to reach them on; then the request is recorded as the first
  * event of its own stream. Every problem that can be found up front is answered now, never later.
  */
 @Injectable()
@@ -26,6 +26,7 @@ export class BcAuthorizeHandler {
   constructor(
     private readonly clients: ClientAuthenticator,
     private readonly users: UserDirectory,
+    private readonly devices: DeviceRegistry,
     private readonly store: PostgresEventStore,
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {}
@@ -39,6 +40,10 @@ export class BcAuthorizeHandler {
     });
     const user = await this.users.findByLoginHint(request.hint.value);
     if (!user) throw new UnknownUserId('The login_hint does not identify a known user.');
+    // Refused now rather than after an auth_req_id is issued: nobody could ever approve it.
+    if (!(await this.devices.hasDevice(user.subject))) {
+      throw new AccessDenied('The user has no authentication device to approve the request on.', 403);
+    }
 
     const { defaultExpirySeconds, minExpirySeconds, maxExpirySeconds, pollIntervalSeconds } = this.config.authRequest;
     const expiresIn = Math.min(
