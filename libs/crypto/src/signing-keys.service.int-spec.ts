@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ConfigurationError } from '@backchannel/config';
 import { createDataSource, EventStoreModule, runMigrations } from '@backchannel/event-store';
 import { Test } from '@nestjs/testing';
 import { decodeProtectedHeader } from 'jose';
@@ -114,12 +115,14 @@ describe('SigningKeys on PostgreSQL', () => {
     await expect(keys.jwks()).resolves.toEqual({ keys: [] });
   });
 
-  it('refuses a stored key sealed with another key-encryption key', async () => {
+  it('stops the service at start when the key-encryption key does not open the stored key', async () => {
     await new SigningKeys(await openDataSource(), { keyEncryptionKey }).activeKey();
 
-    await expect(
-      new SigningKeys(await openDataSource(), { keyEncryptionKey: randomBytes(32) }).activeKey(),
-    ).rejects.toThrow();
+    const misconfigured = new SigningKeys(await openDataSource(), { keyEncryptionKey: randomBytes(32) });
+    const startup = misconfigured.onApplicationBootstrap();
+
+    await expect(startup).rejects.toBeInstanceOf(ConfigurationError);
+    await expect(startup).rejects.toThrow(/BACKCHANNEL_KEY_ENCRYPTION_KEY: does not open the stored signing key/);
   });
 
   it('refuses a key-encryption key that is not 32 bytes', async () => {

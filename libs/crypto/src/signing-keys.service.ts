@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { ConfigurationError } from '@backchannel/config';
 import type { JWK } from 'jose';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
@@ -29,7 +30,7 @@ interface SigningKeyRow {
 }
 
 @Injectable()
-export class SigningKeys {
+export class SigningKeys implements OnApplicationBootstrap {
   private active: Promise<SigningKey> | undefined;
 
   constructor(
@@ -61,9 +62,21 @@ export class SigningKeys {
     return { keys: rows.map((row) => row.public_jwk) };
   }
 
+  /** A wrong key-encryption key stops the service at start, instead of failing every token request. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.activeKey();
+  }
+
   private async loadActiveKey(): Promise<SigningKey> {
     const stored = (await findActiveKey(this.dataSource.manager)) ?? (await this.createActiveKey());
-    return openSigningKey(stored, this.options.keyEncryptionKey);
+    try {
+      return await openSigningKey(stored, this.options.keyEncryptionKey);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ERR_JWE_DECRYPTION_FAILED') throw error;
+      throw new ConfigurationError([
+        `BACKCHANNEL_KEY_ENCRYPTION_KEY: does not open the stored signing key ${stored.kid} (it was sealed with another key)`,
+      ]);
+    }
   }
 
   private createActiveKey(): Promise<StoredSigningKey> {
