@@ -82,7 +82,8 @@ export function kafkaConsumerOptions(options: {
       client: { brokers: options.brokers, clientId: options.clientId, logLevel: logLevel.WARN },
       consumer: { groupId: options.consumerGroup },
       subscribe: { fromBeginning: true },
-      run: { autoCommit: true },
+      // partitions are independent (one stream stays on one partition), so they are handled in parallel
+      run: { autoCommit: true, partitionsConsumedConcurrently: 3 },
       producer: { createPartitioner: Partitioners.DefaultPartitioner },
       deserializer: new RecordedEventDeserializer(),
     },
