@@ -90,7 +90,12 @@ function parseBasicAuthorization(authorization: string): Pick<ClientCredentials,
   throw new InvalidClient('The HTTP Basic credentials are malformed.');
 }
 
-/** application/x-www-form-urlencoded decoding: `+` is a space; a broken escape throws a URIError. */
+/**
+ * application/x-www-form-urlencoded decoding: `+` is a space; a broken escape, or a NUL that no
+ * identifier may hold (and PostgreSQL text cannot store), throws.
+ */
 function formUrlDecode(value: string): string {
-  return decodeURIComponent(value.replaceAll('+', ' '));
+  const decoded = decodeURIComponent(value.replaceAll('+', ' '));
+  if (decoded.includes('\0')) throw new URIError('NUL in credentials');
+  return decoded;
 }

@@ -1,5 +1,5 @@
 import type { ClientMetadata, TokenDeliveryMode } from '@backchannel/events';
-import { CIBA_GRANT_TYPE, InvalidClientMetadata } from '@backchannel/oauth';
+import { CIBA_GRANT_TYPE, InvalidClientMetadata, SCOPE_TOKEN } from '@backchannel/oauth';
 import { z } from 'zod';
 
 export const REFRESH_TOKEN_GRANT_TYPE = 'refresh_token';
@@ -12,7 +12,6 @@ const GRANT_TYPES = [CIBA_GRANT_TYPE, REFRESH_TOKEN_GRANT_TYPE] as const;
 const DELIVERY_MODES = ['poll', 'ping', 'push'] as const satisfies readonly TokenDeliveryMode[];
 
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /** The member-by-member rules; the rules that relate members follow in validateClientMetadata. */
 const clientMetadataMembers = z.object(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { B64TOKEN } from '@backchannel/oauth';
 
 /**
  * Typed configuration, validated once at start from environment variables. A missing or unsafe
@@ -48,7 +49,11 @@ const environmentSchema = z.object({
   BACKCHANNEL_ISSUER: httpUrl.optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
   KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
-  BACKCHANNEL_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters'),
+  BACKCHANNEL_ADMIN_TOKEN: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    // the syntax of a bearer credential (RFC 6750 §2.1), or no Authorization header could carry it
+    .regex(B64TOKEN, 'must use only letters, digits and -._~+/ (a bearer token)'),
   BACKCHANNEL_KEY_ENCRYPTION_KEY: z
     .string()
     .regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 random bytes, base64url without padding (43 characters)'),

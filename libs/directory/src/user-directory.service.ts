@@ -54,18 +54,18 @@ export class UserDirectory {
   }
 
   /**
-   * A login_hint names a user by sub, username, e-mail address (case-insensitive) or phone number,
-   * tried in that order: one indexed query, the first kind that matches wins.
+   * A login_hint names a user by sub, username, e-mail address (case-insensitive) or phone number.
+   * Each is unique only within its own kind, so a hint that names two different users (one's
+   * username is another's e-mail address) names nobody: asking either could prompt the wrong person.
    */
   async findByLoginHint(hint: string): Promise<User | null> {
     const rows: UserRow[] = await this.dataSource.query(
       `SELECT ${USER_COLUMNS} FROM users
        WHERE subject = $1 OR username = $1 OR email = $2 OR phone_number = $1
-       ORDER BY CASE WHEN subject = $1 THEN 0 WHEN username = $1 THEN 1 WHEN email = $2 THEN 2 ELSE 3 END
-       LIMIT 1`,
+       LIMIT 2`,
       [hint, hint.toLowerCase()],
     );
-    return rows[0] ? toUser(rows[0]) : null;
+    return rows.length === 1 ? toUser(rows[0]!) : null;
   }
 }
 

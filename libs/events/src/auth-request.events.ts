@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Event } from './envelope.js';
 
 /** How the client receives the outcome (CIBA §5). */
@@ -77,16 +78,15 @@ export const AUTH_REQUEST_EVENT_TYPES: readonly AuthRequestEventType[] = [
 
 const AUTH_REQUEST_STREAM_PREFIX = 'auth-request-';
 
-/** One stream per request: `auth-request-<auth_req_id>`. */
+/**
+ * One stream per request, named by the SHA-256 of its auth_req_id (base64url): the id a client
+ * redeems is never stored, published or logged (checklist U-1); the token endpoint hashes the id
+ * it is given to find the stream.
+ */
 export function authRequestStreamId(authReqId: string): string {
-  return `${AUTH_REQUEST_STREAM_PREFIX}${authReqId}`;
+  return `${AUTH_REQUEST_STREAM_PREFIX}${createHash('sha256').update(authReqId).digest('base64url')}`;
 }
 
 export function isAuthRequestStream(streamId: string): boolean {
   return streamId.startsWith(AUTH_REQUEST_STREAM_PREFIX);
-}
-
-export function authReqIdOfStream(streamId: string): string {
-  if (!isAuthRequestStream(streamId)) throw new Error(`not an auth-request stream: ${streamId}`);
-  return streamId.slice(AUTH_REQUEST_STREAM_PREFIX.length);
 }

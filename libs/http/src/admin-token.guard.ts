@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { type CanActivate, type ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
+import { B64TOKEN } from '@backchannel/oauth';
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
@@ -28,6 +29,7 @@ export class AdminTokenGuard implements CanActivate {
 
 /** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), or null. */
 export function bearerToken(authorization: string | undefined): string | null {
-  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization ?? '');
-  return match?.[1] ?? null;
+  const match = /^Bearer +(\S+)$/i.exec(authorization ?? '');
+  const token = match?.[1];
+  return token !== undefined && B64TOKEN.test(token) ? token : null;
 }

@@ -6,6 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { type BackchannelConfig, developmentRelaxations } from '@backchannel/config';
 import { OAuthExceptionFilter } from '@backchannel/oauth';
 import { registerMethodNotAllowed } from './method-not-allowed.hook.js';
+import { registerNulCharacterGuard } from './nul-character.guard.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -39,6 +40,7 @@ export async function createHttpApplication(
     reply.header('x-request-id', request.id);
   });
   registerMethodNotAllowed(fastify);
+  registerNulCharacterGuard(fastify);
   app.useGlobalFilters(new OAuthExceptionFilter());
   app.enableShutdownHooks();
   for (const relaxation of developmentRelaxations(config)) logger.warn(`DEVELOPMENT SETTING: ${relaxation}`);

@@ -104,5 +104,12 @@ describe('EventHandlerRunner', () => {
       await runner.run(event, 'notifier', work);
       expect(deadLetters.letters).toEqual([]);
     });
+
+    it('counts only unexpected failures towards a dead letter, not those of an outage', async () => {
+      const work = failingWith(connectionRefused, new TypeError('x is undefined'), connectionRefused);
+      await runner.run(event, 'notifier', work);
+      expect(work).toHaveBeenCalledTimes(4);
+      expect(deadLetters.letters).toEqual([]);
+    });
   });
 });

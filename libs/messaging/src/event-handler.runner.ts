@@ -46,6 +46,8 @@ export class EventHandlerRunner {
   }
 
   async run(event: RecordedEvent, consumerGroup: string, work: () => Promise<void>): Promise<void> {
+    // Counted per kind, so failures of an outage never use up the attempts that lead to a dead letter.
+    const failures = { transient: 0, unexpected: 0 };
     for (let attempt = 1; ; attempt++) {
       try {
         await work();
@@ -54,12 +56,13 @@ export class EventHandlerRunner {
         const kind = classifyFailure(error);
         const reason = describeError(error).message;
         const context = `${consumerGroup}: ${event.type} ${event.eventId} of ${event.streamId}, attempt ${attempt}`;
-        if (kind === 'poison' || (kind === 'unexpected' && attempt >= this.policy.unexpectedAttempts)) {
+        if (kind !== 'poison') failures[kind] += 1;
+        if (kind === 'poison' || failures.unexpected >= this.policy.unexpectedAttempts) {
           this.logger.error(`${context}: dead-lettered (${kind}): ${reason}`);
-          await this.deadLetter(event, consumerGroup, kind, error);
+          await this.deadLetter(event, consumerGroup, kind === 'poison' ? 'poison' : 'unexpected', error);
           return;
         }
-        if (kind === 'transient' && attempt >= this.policy.transientAttempts) {
+        if (failures.transient >= this.policy.transientAttempts) {
           this.logger.warn(`${context}: still failing, left for redelivery: ${reason}`);
           throw new KafkaRetriableException(`${context}: ${reason}`);
         }

@@ -49,17 +49,22 @@ describe('classifyFailure', () => {
       expect(classifyFailure(new UnknownEventVersionError('AuthRequested', 7))).toBe('poison');
     });
 
-    it('a malformed event', () => {
-      expect(classifyFailure(new MalformedEventError('no streamId'))).toBe('poison');
+    it('a failover: read-only transaction on a demoted primary, a lock not available, a name not resolved', () => {
+      for (const code of ['25006', '55P03', 'ENOTFOUND', 'ENETUNREACH']) {
+        expect(classifyFailure(Object.assign(new Error(code), { code }))).toBe('transient');
+      }
     });
 
-    it('a JSON syntax error', () => {
-      expect(() => JSON.parse('{')).toThrow(SyntaxError);
-      expect(classifyFailure(new SyntaxError('Unexpected end of JSON input'))).toBe('poison');
+    it('a malformed event', () => {
+      expect(classifyFailure(new MalformedEventError('no streamId'))).toBe('poison');
     });
   });
 
   describe('unexpected failures', () => {
+    it('a syntax error raised by the handler (decoding failures arrive as MalformedEventError)', () => {
+      expect(classifyFailure(new SyntaxError('Unexpected end of JSON input'))).toBe('unexpected');
+    });
+
     it.each([
       ['a programming error', new TypeError('cannot read properties of undefined')],
       ['a constraint violation (23505)', postgresError('23505')],

@@ -21,15 +21,19 @@ const TRANSIENT_SOCKET_CODES = new Set([
   'ETIMEDOUT',
   'EPIPE',
   'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
   'EAI_AGAIN',
 ]);
+
+/** Single SQLSTATEs of a failover or a busy row: read-only transaction (a demoted primary), lock not available. */
+const TRANSIENT_SQLSTATES = new Set(['25006', '55P03']);
 
 /** node-postgres reports a dropped connection or a pool timeout without a code. */
 const TRANSIENT_PG_MESSAGES = [/^Connection terminated/, /timeout exceeded when trying to connect/];
 
 export function classifyFailure(error: unknown): FailureKind {
   if (error instanceof UnknownEventVersionError || error instanceof MalformedEventError) return 'poison';
-  if (error instanceof SyntaxError) return 'poison';
   return causeChain(error).some(isTransient) ? 'transient' : 'unexpected';
 }
 
@@ -40,6 +44,7 @@ function isTransient(error: unknown): boolean {
   const code = error['code'];
   if (typeof code === 'string') {
     if (TRANSIENT_SOCKET_CODES.has(code)) return true;
+    if (TRANSIENT_SQLSTATES.has(code)) return true;
     if (/^[0-9A-Z]{5}$/.test(code) && TRANSIENT_SQLSTATE_CLASSES.has(code.slice(0, 2))) return true;
   }
   const message = error['message'];

@@ -106,8 +106,14 @@ export class GlobalLogSubscription {
     if (!this.locked) {
       this.session ??= await LogTailSession.open(this.dataSource, () => this.wakeup.notify());
       if (!(await this.session.tryLock(this.options.subscription))) return false;
+      try {
+        this.checkpoint = await this.session.loadCheckpoint(this.options.subscription);
+      } catch (error) {
+        // Never tail from a checkpoint that was not loaded: give the lock back (closing the session) and retry.
+        await this.deactivate();
+        throw error;
+      }
       this.locked = true;
-      this.checkpoint = await this.session.loadCheckpoint(this.options.subscription);
       this.logger.log(`active from ${this.checkpoint.transactionId}/${this.checkpoint.globalPosition}`);
     }
     if (!this.activated) {

@@ -14,7 +14,15 @@ export class KafkaDeadLetters extends DeadLetters implements OnApplicationShutdo
 
   async record(letter: DeadLetter): Promise<void> {
     const producer = await this.connectedProducer();
-    await producer.send({ ...deadLetterRecord(letter), acks: -1 });
+    try {
+      await producer.send({ ...deadLetterRecord(letter), acks: -1 });
+    } catch (error) {
+      // A failed send may still have been written; an idempotent producer that went on would
+      // reuse its sequence number and the broker would drop the next letter as a duplicate.
+      if (this.producer) this.producer = null;
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -3,6 +3,7 @@ import { InvalidRequest, InvalidScope } from './oauth-errors.js';
 import { requiredParameter, spaceDelimitedValues, type FormParameters } from './form-parameters.js';
 import { parseScope } from './scope-parameter.js';
 import { assertDisplayableBindingMessage } from './binding-message.js';
+import { B64TOKEN } from './token-syntax.js';
 
 export interface BackchannelAuthenticationRequest {
   /** De-duplicated, in the order sent. */
@@ -28,7 +29,6 @@ const MAX_LOGIN_HINT_CODE_POINTS = 256;
 /** A positive integer in decimal digits only: no sign, decimals or exponent. */
 const REQUESTED_EXPIRY = /^[0-9]{1,9}$/;
 /** RFC 6750 §2.1 b64token. */
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const MAX_CLIENT_NOTIFICATION_TOKEN_LENGTH = 1024;
 
 /** Checklist E: discovery advertises no request signing algorithm, so a request object is refused. */

@@ -6,3 +6,4 @@ export * from './binding-message.js';
 export * from './backchannel-authentication-request.js';
 export * from './ciba-token-request.js';
 export * from './oauth-exception.filter.js';
+export * from './token-syntax.js';

@@ -1,8 +1,6 @@
 import { InvalidScope } from './oauth-errors.js';
 import { spaceDelimitedValues } from './form-parameters.js';
-
-/** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+import { SCOPE_TOKEN } from './token-syntax.js';
 
 /**
  * A scope parameter's tokens, de-duplicated, in the order sent. Throws InvalidScope when a token

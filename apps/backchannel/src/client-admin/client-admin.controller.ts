@@ -1,4 +1,15 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Req, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { ClientRegistry, clientRegistrationResponse } from '@backchannel/clients';
 import { AdminTokenGuard } from '@backchannel/http';
@@ -11,6 +22,7 @@ export class ClientAdminController {
 
   @Post()
   @HttpCode(201)
+  @Header('Cache-Control', 'no-store') // the only time the secret is shown
   async register(@Body() body: unknown, @Req() request: FastifyRequest): Promise<Record<string, unknown>> {
     const { client, clientSecret } = await this.registry.register(body, {
       actor: 'admin',

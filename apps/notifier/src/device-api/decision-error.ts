@@ -17,7 +17,17 @@ export function decisionError(rejection: AuthRequestRejection): Error {
       return new BadRequestException(
         'The granted scope must be a non-empty subset of the requested scope with openid.',
       );
-    default:
+    case 'not_found':
+    case 'already_exists':
+    case 'not_pending':
+    case 'invalid_grant':
+    case 'expired_token':
+    case 'access_denied':
+    case 'authorization_pending':
       return unknownRequest();
+    default: {
+      const unexpected: never = rejection.code;
+      throw new Error(`unexpected rejection ${String(unexpected)}`);
+    }
   }
 }

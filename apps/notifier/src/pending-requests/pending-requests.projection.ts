@@ -15,8 +15,8 @@ export const DEVICE_API_CHANNEL = 'device-api';
 /**
  * Builds the pending-requests read model from the auth-request events and tells the user's
  * devices about each new request (UserNotified). Redelivery is harmless: the read-model write is
- * recorded as processed in the same transaction, and the decider refuses a second notification
- * on the same channel.
+ * recorded as processed in the same transaction, and the decider accepts a second notification on
+ * the same channel with no new event.
  */
 @Controller()
 export class PendingRequestsProjection {

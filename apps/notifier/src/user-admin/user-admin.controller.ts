@@ -3,6 +3,7 @@ import {
   Body,
   ConflictException,
   Controller,
+  Header,
   HttpCode,
   NotFoundException,
   Param,
@@ -36,6 +37,7 @@ export class UserAdminController {
 
   @Post(':sub/devices')
   @HttpCode(201)
+  @Header('Cache-Control', 'no-store') // the only time the device token is shown
   async registerDevice(
     @Param('sub') subject: string,
     @Body() body: unknown,

@@ -62,10 +62,11 @@ export class CibaGrantHandler {
       throw new UnauthorizedClient('The client is configured in push mode and receives its tokens by push.');
     }
 
+    const streamId = authRequestStreamId(authReqId);
     let minted: MintedTokens | null = null;
     const result = await handleCommand(
       this.store,
-      authRequestStreamId(authReqId),
+      streamId,
       authRequestDecider,
       async (state: AuthRequestState): Promise<AuthRequestCommand> => {
         minted = await this.mintIfRedeemable(state, client, input.now);
@@ -90,7 +91,7 @@ export class CibaGrantHandler {
 
     if (result.outcome === 'rejected') {
       if (result.state.status === 'Pending' && result.rejection.code === 'authorization_pending') {
-        throw await this.pendingError(authReqId, result.state, input.now);
+        throw await this.pendingError(streamId, result.state, input.now);
       }
       throw tokenError(result.rejection);
     }
@@ -142,12 +143,12 @@ export class CibaGrantHandler {
   }
 
   private async pendingError(
-    authReqId: string,
+    streamId: string,
     state: Extract<AuthRequestState, { status: 'Pending' }>,
     now: Date,
   ): Promise<OAuthError> {
     const verdict = await this.throttle.recordPoll(
-      authReqId,
+      streamId,
       state.request.pollInterval,
       now,
       new Date(state.request.expiresAt),

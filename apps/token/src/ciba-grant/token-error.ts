@@ -10,8 +10,18 @@ export function tokenError(rejection: AuthRequestRejection): OAuthError {
       return new AccessDenied('The end-user denied the authorization request.', 400);
     case 'authorization_pending':
       return new AuthorizationPending('The end-user has not yet approved or denied the request.');
-    default:
-      // unknown, another client's or already redeemed: one answer, so none reveals the others
+    // unknown, another client's or already redeemed: one answer, so none reveals the others
+    case 'invalid_grant':
+    case 'already_exists':
+    case 'not_found':
+    case 'not_pending':
+    case 'already_decided':
+    case 'expired':
+    case 'invalid_scope':
       return new InvalidGrant('The auth_req_id is invalid, was issued to another client, or was already used.');
+    default: {
+      const unexpected: never = rejection.code;
+      throw new Error(`unexpected rejection ${String(unexpected)}`);
+    }
   }
 }

@@ -102,10 +102,10 @@ export class InitialSchema1763700000000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX pending_requests_by_subject ON pending_requests (subject, created_at DESC) WHERE status = 'pending'`,
     );
-    // Poll throttling is operational state, not history: one row per auth_req_id, updated atomically.
+    // Poll throttling is operational state, not history: one row per request stream, updated atomically.
     await queryRunner.query(`
       CREATE TABLE poll_throttle (
-        auth_req_id text PRIMARY KEY,
+        stream_id text PRIMARY KEY,
         last_poll_at timestamptz NOT NULL,
         interval_seconds integer NOT NULL,
         expires_at timestamptz NOT NULL
