@@ -212,6 +212,17 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
         401,
         'invalid_client',
       );
+      // a NUL reaching PostgreSQL would be a server error: it is refused at the edge
+      expectOAuthError(
+        await api.postForm('/bc-authorize', `scope=openid&login_hint=a%00b`, auth),
+        400,
+        'invalid_request',
+      );
+      expectOAuthError(
+        await api.token({ clientId: 'client\u0000id', clientSecret: 'x' }, 'any'),
+        401,
+        'invalid_client',
+      );
       const wrongMethod = await api.get('/bc-authorize');
       expectOAuthError(wrongMethod, 405, 'method_not_allowed');
       expect(wrongMethod.headers.get('allow')).toBe('POST');
@@ -225,6 +236,16 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
       expect((await api.deviceRequests(mallory)).body).toEqual([]);
       expect((await api.decide(mallory, onDevice.request_id, { decision: 'approve' })).status).toBe(404);
       expect((await api.decide(alice, 'req_unknown', { decision: 'approve' })).status).toBe(404);
+      expect((await api.decide(alice, 'req%00', { decision: 'approve' })).status).toBe(400);
+      expect(
+        (
+          await api.postJson(
+            '/admin/v1/users',
+            { sub: 'nul\u0000sub' },
+            { authorization: `Bearer ${stack.adminToken}` },
+          )
+        ).status,
+      ).toBe(400);
       expect((await api.decide(alice, onDevice.request_id, { decision: 'maybe' })).status).toBe(400);
       expect((await api.deviceRequests({ ...alice, deviceToken: 'forged' })).status).toBe(401);
     });
