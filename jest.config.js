@@ -26,6 +26,7 @@ const libs = [
   'oauth',
   'clients',
   'directory',
+  'egress',
   'crypto',
   'config',
   'http',

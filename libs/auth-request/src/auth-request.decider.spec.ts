@@ -1,4 +1,4 @@
-import type { AuthRequestEvent, NewEvent } from '@backchannel/events';
+import { type AuthRequestEvent, CURRENT_SCHEMA_VERSIONS, type NewEvent } from '@backchannel/events';
 import { DeciderSpecification } from '@backchannel/testing';
 import { authRequestDecider } from './auth-request.decider.js';
 import type {
@@ -30,6 +30,7 @@ const requested = {
   bindingMessage: 'W4SCT',
   deliveryMode: 'poll' as const,
   pollInterval: 5,
+  clientNotification: null,
   expiresAt,
 };
 
@@ -38,7 +39,8 @@ function event<Type extends AuthRequestEvent['type']>(
   data: Extract<AuthRequestEvent, { type: Type }>['data'],
   occurredAt = during,
 ): NewEvent<AuthRequestEvent> {
-  return { type, schemaVersion: 1, data, metadata: { ...identity, occurredAt } } as NewEvent<AuthRequestEvent>;
+  const schemaVersion = CURRENT_SCHEMA_VERSIONS[type];
+  return { type, schemaVersion, data, metadata: { ...identity, occurredAt } } as NewEvent<AuthRequestEvent>;
 }
 
 function command<C extends AuthRequestCommand>(type: C['type'], data: C['data'], now = during): C {
@@ -74,6 +76,7 @@ const tokensIssued = event('TokensIssued', {
   accessTokenId: 'at-1',
   idTokenId: 'id-1',
   accessTokenExpiresAt: '2026-11-22T11:01:00.000Z',
+  sealedTokens: null,
 });
 
 const requestAuthentication = (now = requestedAt) =>
@@ -87,7 +90,7 @@ const denyConsent = (subject = 'user-1', now = during) =>
 const issueTokens = (clientId = 'client-1', now = during) =>
   command<IssueTokens>(
     'IssueTokens',
-    { clientId, accessTokenId: 'at-1', idTokenId: 'id-1', accessTokenExpiresAt: '2026-11-22T11:01:00.000Z' },
+    { clientId, accessTokenId: 'at-1', idTokenId: 'id-1', accessTokenExpiresAt: '2026-11-22T11:01:00.000Z', sealedTokens: null },
     now,
   );
 

@@ -1,13 +1,21 @@
 import {
+  CURRENT_SCHEMA_VERSIONS,
   accept,
   reject,
+  type ClientNotificationFailureReason,
   type AuthRequestEvent,
   type AuthRequested,
   type Decision,
   type EventMetadata,
   type NewEvent,
 } from '@backchannel/events';
-import { isExpired, type AuthRequestState, type RequestedAuthentication } from './auth-request.facts.js';
+import {
+  clientNotificationDue,
+  isExpired,
+  type AuthRequestState,
+  type DueClientNotification,
+  type RequestedAuthentication,
+} from './auth-request.facts.js';
 
 /** Time and identity arrive with the command, so decide stays pure and can be re-run. */
 export interface AuthRequestCommandMetadata {
@@ -38,10 +46,40 @@ export type DenyConsent = Command<'DenyConsent', { subject: string; deviceId: st
 /** The token endpoint redeems the auth_req_id; token ids and expiry are minted by the caller. */
 export type IssueTokens = Command<
   'IssueTokens',
-  { clientId: string; accessTokenId: string; idTokenId: string | null; accessTokenExpiresAt: string }
+  {
+    clientId: string;
+    accessTokenId: string;
+    idTokenId: string | null;
+    accessTokenExpiresAt: string;
+    /** Push mode: the sealed payload for the client's endpoint; null otherwise. */
+    sealedTokens: string | null;
+  }
 >;
 
-export type AuthRequestCommand = RequestAuthentication | RecordUserNotified | GiveConsent | DenyConsent | IssueTokens;
+/** How one call (or the last of several) to the client's notification endpoint ended. */
+export type ClientNotificationResult =
+  | { delivered: true; httpStatus: number; attempts: number }
+  | {
+      delivered: false;
+      reason: ClientNotificationFailureReason;
+      httpStatus: number | null;
+      attempts: number;
+      detail: string;
+    };
+
+/** ping-delivery reports the end of the notification it sent (`notification` is what it sent). */
+export type RecordClientNotification = Command<
+  'RecordClientNotification',
+  { notification: DueClientNotification; result: ClientNotificationResult }
+>;
+
+export type AuthRequestCommand =
+  | RequestAuthentication
+  | RecordUserNotified
+  | GiveConsent
+  | DenyConsent
+  | IssueTokens
+  | RecordClientNotification;
 
 export type AuthRequestRejectionCode =
   | 'already_exists'
@@ -53,7 +91,8 @@ export type AuthRequestRejectionCode =
   | 'invalid_grant'
   | 'expired_token'
   | 'access_denied'
-  | 'authorization_pending';
+  | 'authorization_pending'
+  | 'not_due';
 
 /** `message` is a short sentence that callers may show as an OAuth error_description. */
 export interface AuthRequestRejection {
@@ -78,7 +117,8 @@ function newEvent<Type extends AuthRequestEvent['type']>(
   command: AuthRequestCommand,
 ): NewEvent<AuthRequestEvent> {
   // TypeScript cannot relate a generic `Type` to its data through Extract; the signature does.
-  return { type, schemaVersion: 1, data, metadata: eventMetadata(command.metadata) } as NewEvent<AuthRequestEvent>;
+  const schemaVersion = CURRENT_SCHEMA_VERSIONS[type];
+  return { type, schemaVersion, data, metadata: eventMetadata(command.metadata) } as NewEvent<AuthRequestEvent>;
 }
 
 function requestAuthentication(command: RequestAuthentication, state: AuthRequestState): AuthRequestDecision {
@@ -160,7 +200,7 @@ function denyConsent(command: DenyConsent, state: AuthRequestState): AuthRequest
 
 /** The order of checks is the one of ciba-checklist M.2 (steps 4 to 8). */
 function issueTokens(command: IssueTokens, state: AuthRequestState): AuthRequestDecision {
-  const { clientId, accessTokenId, idTokenId, accessTokenExpiresAt } = command.data;
+  const { clientId, accessTokenId, idTokenId, accessTokenExpiresAt, sealedTokens } = command.data;
   // Unknown and another client's auth_req_id get the same answer: neither reveals the other.
   if (state.status === 'Empty' || state.request.clientId !== clientId) {
     return rejection('invalid_grant', 'The auth_req_id is invalid or was issued to another client.');
@@ -175,9 +215,49 @@ function issueTokens(command: IssueTokens, state: AuthRequestState): AuthRequest
   return accept(
     newEvent(
       'TokensIssued',
-      { clientId, subject, grantedScope, accessTokenId, idTokenId, accessTokenExpiresAt },
+      { clientId, subject, grantedScope, accessTokenId, idTokenId, accessTokenExpiresAt, sealedTokens },
       command,
     ),
+  );
+}
+
+function sameNotification(left: DueClientNotification, right: DueClientNotification): boolean {
+  return left.kind === right.kind && (left.kind !== 'push_error' || right.kind !== 'push_error' || left.error === right.error);
+}
+
+/**
+ * At most one outcome per request: once one is recorded, a repeated report (a redelivery, or a
+ * second worker after a crash) is accepted with no event. Otherwise the reported notification must
+ * be the one due, so a stale worker cannot record a ping for a poll client or tokens never issued.
+ */
+function recordClientNotification(command: RecordClientNotification, state: AuthRequestState): AuthRequestDecision {
+  if (state.status === 'Empty') return rejection('not_found', 'The authentication request does not exist.');
+  if (state.clientNotification !== null) return accept();
+  const { notification, result } = command.data;
+  const due = clientNotificationDue(state, command.metadata.now);
+  if (!due || !sameNotification(due, notification)) {
+    return rejection('not_due', 'This notification is not due for the authentication request.');
+  }
+  const { requestId, clientId } = state.request;
+  const error = notification.kind === 'push_error' ? notification.error : null;
+  if (!result.delivered) {
+    const { reason, httpStatus, attempts, detail } = result;
+    return accept(
+      newEvent(
+        'ClientNotificationFailed',
+        { requestId, clientId, kind: notification.kind, error, reason, httpStatus, attempts, detail },
+        command,
+      ),
+    );
+  }
+  const { httpStatus, attempts } = result;
+  if (notification.kind === 'push_tokens') {
+    // clientNotificationDue only asks for push_tokens in the Issued state
+    const accessTokenId = state.status === 'Issued' ? state.issuance.accessTokenId : '';
+    return accept(newEvent('TokensPushed', { requestId, clientId, accessTokenId, httpStatus, attempts }, command));
+  }
+  return accept(
+    newEvent('ClientNotified', { requestId, clientId, kind: notification.kind, error, httpStatus, attempts }, command),
   );
 }
 
@@ -193,6 +273,8 @@ export function decide(command: AuthRequestCommand, state: AuthRequestState): Au
       return denyConsent(command, state);
     case 'IssueTokens':
       return issueTokens(command, state);
+    case 'RecordClientNotification':
+      return recordClientNotification(command, state);
     default: {
       const unknownCommand: never = command;
       throw new Error(`unknown auth-request command ${(unknownCommand as { type: string }).type}`);

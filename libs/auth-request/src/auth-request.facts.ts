@@ -1,4 +1,11 @@
-import type { AuthRequestEvent, AuthRequested, ConsentDenied } from '@backchannel/events';
+import type {
+  AuthRequestEvent,
+  AuthRequested,
+  ClientNotificationFailureReason,
+  ClientNotificationKind,
+  ConsentDenied,
+  PushErrorCode,
+} from '@backchannel/events';
 
 /** What the client asked for, exactly as recorded by AuthRequested. */
 export type RequestedAuthentication = AuthRequested['data'];
@@ -29,11 +36,26 @@ export interface Issuance {
   idTokenId: string | null;
   accessTokenExpiresAt: string;
   issuedAt: string;
+  /** Push mode: the sealed token payload for the client (see TokensIssued). */
+  sealedTokens: string | null;
+}
+
+/** How the one notification of a ping or push client ended (ClientNotified, TokensPushed, ClientNotificationFailed). */
+export interface ClientNotificationOutcome {
+  kind: ClientNotificationKind;
+  error: PushErrorCode | null;
+  delivered: boolean;
+  reason: ClientNotificationFailureReason | null;
+  httpStatus: number | null;
+  attempts: number;
+  at: string;
 }
 
 interface Requested {
   request: RequestedAuthentication;
   notifications: DeviceNotification[];
+  /** Null until the client's notification endpoint was called successfully or given up on. */
+  clientNotification: ClientNotificationOutcome | null;
 }
 
 /**
@@ -72,7 +94,9 @@ export function isExpired(state: AuthRequestState, now: string): boolean {
 export function evolve(state: AuthRequestState, event: AuthRequestEvent): AuthRequestState {
   switch (event.type) {
     case 'AuthRequested':
-      return state.status === 'Empty' ? { status: 'Pending', request: event.data, notifications: [] } : state;
+      return state.status === 'Empty'
+        ? { status: 'Pending', request: event.data, notifications: [], clientNotification: null }
+        : state;
     case 'UserNotified': {
       if (state.status === 'Empty') return state;
       const { channel, deviceId } = event.data;
@@ -93,18 +117,86 @@ export function evolve(state: AuthRequestState, event: AuthRequestEvent): AuthRe
     }
     case 'TokensIssued': {
       if (state.status !== 'Approved') return state;
-      const { accessTokenId, idTokenId, accessTokenExpiresAt } = event.data;
+      const { accessTokenId, idTokenId, accessTokenExpiresAt, sealedTokens } = event.data;
       return {
         ...state,
         status: 'Issued',
-        issuance: { accessTokenId, idTokenId, accessTokenExpiresAt, issuedAt: event.metadata.occurredAt },
+        issuance: { accessTokenId, idTokenId, accessTokenExpiresAt, issuedAt: event.metadata.occurredAt, sealedTokens },
       };
     }
+    case 'ClientNotified':
+      return recordClientNotification(state, {
+        kind: event.data.kind,
+        error: event.data.error,
+        delivered: true,
+        reason: null,
+        httpStatus: event.data.httpStatus,
+        attempts: event.data.attempts,
+        at: event.metadata.occurredAt,
+      });
+    case 'TokensPushed':
+      return recordClientNotification(state, {
+        kind: 'push_tokens',
+        error: null,
+        delivered: true,
+        reason: null,
+        httpStatus: event.data.httpStatus,
+        attempts: event.data.attempts,
+        at: event.metadata.occurredAt,
+      });
+    case 'ClientNotificationFailed':
+      return recordClientNotification(state, {
+        kind: event.data.kind,
+        error: event.data.error,
+        delivered: false,
+        reason: event.data.reason,
+        httpStatus: event.data.httpStatus,
+        attempts: event.data.attempts,
+        at: event.metadata.occurredAt,
+      });
     default:
       // The never check makes a new event type a compile error here; at run time upcast() has
       // already refused types this code does not know, so there is nothing else to apply.
       event satisfies never;
       return state;
+  }
+}
+
+/** The first outcome is final: a request gets at most one notification. */
+function recordClientNotification(state: AuthRequestState, outcome: ClientNotificationOutcome): AuthRequestState {
+  if (state.status === 'Empty' || state.clientNotification !== null) return state;
+  return { ...state, clientNotification: outcome };
+}
+
+/** What a ping or push client's endpoint must receive now (see clientNotificationDue). */
+export type DueClientNotification =
+  | { kind: 'ping' }
+  | { kind: 'push_tokens' }
+  | { kind: 'push_error'; error: PushErrorCode };
+
+/**
+ * The one notification a ping or push client is owed at `now`, or null when nothing is due (a poll
+ * client, a request still open, or one whose notification already ended). Ping: once the user
+ * approved or denied (CIBA §10.2; no ping on expiry). Push (§10.3, §12): the tokens once issued,
+ * access_denied after a denial, expired_token when the request expired unanswered, and
+ * transaction_failed when it was approved but no tokens could be issued before it expired.
+ */
+export function clientNotificationDue(state: AuthRequestState, now: string): DueClientNotification | null {
+  if (state.status === 'Empty' || state.clientNotification !== null) return null;
+  switch (state.request.deliveryMode) {
+    case 'poll':
+      return null;
+    case 'ping':
+      return state.status === 'Pending' ? null : { kind: 'ping' };
+    case 'push':
+      if (state.status === 'Issued') return { kind: 'push_tokens' };
+      if (state.status === 'Denied') return { kind: 'push_error', error: 'access_denied' };
+      if (!isExpired(state, now)) return null;
+      return { kind: 'push_error', error: state.status === 'Pending' ? 'expired_token' : 'transaction_failed' };
+    default: {
+      const unknownMode: never = state.request.deliveryMode;
+      throw new Error(`unhandled delivery mode ${String(unknownMode)}`);
+    }
   }
 }
 

@@ -35,6 +35,30 @@ export interface BackchannelConfig {
   upstreams: { backchannel: string; token: string; notifier: string };
   /** Request body limit at the edge, in bytes. */
   bodyLimitBytes: number;
+  /** Calls to clients' notification endpoints (ping and push), by ping-delivery. */
+  clientNotification: ClientNotificationConfig;
+}
+
+export interface ClientNotificationConfig {
+  /** Plain http endpoints accepted (at registration and delivery). Off in production unless set. */
+  allowHttp: boolean;
+  /**
+   * CIDR ranges an endpoint may resolve into although they are private, loopback or otherwise
+   * not public. Link-local and metadata addresses (169.254.0.0/16, fe80::/10) are refused anyway.
+   */
+  allowedNetworks: string[];
+  /** Connect + response timeout of one attempt. */
+  timeoutMs: number;
+  /** PEM file of extra certificate authorities trusted for endpoints (besides Node's bundled roots). */
+  caFile: string | null;
+  /** Backoff between attempts after a network error, a timeout or a 5xx. */
+  retry: { initialDelayMs: number; maxDelayMs: number };
+  /** How long a worker owns a claimed delivery; after a crash, another one resends when it lapses. */
+  leaseSeconds: number;
+  /** Notifications due at expiry (push expired_token, transaction_failed) are retried this long after it. */
+  expiryGraceSeconds: number;
+  /** How often the delivery worker looks for due work when nothing woke it up. */
+  pollIntervalMs: number;
 }
 
 const integer = (fallback: number, min: number, max: number) =>
@@ -68,7 +92,19 @@ const environmentSchema = z.object({
   TOKEN_URL: httpUrl.default('http://127.0.0.1:3002'),
   NOTIFIER_URL: httpUrl.default('http://127.0.0.1:3003'),
   BODY_LIMIT_BYTES: integer(64 * 1024, 1024, 10 * 1024 * 1024),
+  CLIENT_NOTIFICATION_ALLOW_HTTP: z.enum(['true', 'false']).optional(),
+  CLIENT_NOTIFICATION_ALLOWED_NETWORKS: z.string().optional(),
+  CLIENT_NOTIFICATION_TIMEOUT_MS: integer(5_000, 100, 60_000),
+  CLIENT_NOTIFICATION_CA_FILE: z.string().min(1).optional(),
+  CLIENT_NOTIFICATION_RETRY_INITIAL_MS: integer(1_000, 10, 600_000),
+  CLIENT_NOTIFICATION_RETRY_MAX_MS: integer(60_000, 10, 3_600_000),
+  CLIENT_NOTIFICATION_LEASE_SECONDS: integer(30, 1, 3_600),
+  CLIENT_NOTIFICATION_EXPIRY_GRACE_SECONDS: integer(60, 0, 86_400),
+  CLIENT_NOTIFICATION_POLL_MS: integer(1_000, 10, 60_000),
 });
+
+/** Loopback only: what the embedded and test profiles allow notification endpoints to reach by default. */
+const LOOPBACK_NETWORKS = ['127.0.0.0/8', '::1/128'];
 
 export class ConfigurationError extends Error {
   constructor(problems: string[]) {
@@ -103,6 +139,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     .map((broker) => broker.trim())
     .filter(Boolean);
   if (kafkaBrokers.length === 0) problems.push('KAFKA_BROKERS: at least one host:port');
+  const allowedNetworks =
+    e.CLIENT_NOTIFICATION_ALLOWED_NETWORKS === undefined
+      ? relaxed
+        ? LOOPBACK_NETWORKS
+        : []
+      : e.CLIENT_NOTIFICATION_ALLOWED_NETWORKS.split(',')
+          .map((network) => network.trim())
+          .filter(Boolean);
+  for (const network of allowedNetworks) {
+    if (!CIDR.test(network)) {
+      problems.push(`CLIENT_NOTIFICATION_ALLOWED_NETWORKS: '${network}' is not an address range like 10.0.0.0/8`);
+    }
+  }
+  if (e.CLIENT_NOTIFICATION_RETRY_INITIAL_MS > e.CLIENT_NOTIFICATION_RETRY_MAX_MS) {
+    problems.push('CLIENT_NOTIFICATION_RETRY_INITIAL_MS: must not exceed CLIENT_NOTIFICATION_RETRY_MAX_MS');
+  }
   if (problems.length > 0) throw new ConfigurationError(problems);
 
   return {
@@ -125,13 +177,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     relayEnabled: e.RELAY_ENABLED === 'true',
     upstreams: { backchannel: e.BACKCHANNEL_URL, token: e.TOKEN_URL, notifier: e.NOTIFIER_URL },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    clientNotification: {
+      allowHttp: e.CLIENT_NOTIFICATION_ALLOW_HTTP === undefined ? relaxed : e.CLIENT_NOTIFICATION_ALLOW_HTTP === 'true',
+      allowedNetworks,
+      timeoutMs: e.CLIENT_NOTIFICATION_TIMEOUT_MS,
+      caFile: e.CLIENT_NOTIFICATION_CA_FILE ?? null,
+      retry: { initialDelayMs: e.CLIENT_NOTIFICATION_RETRY_INITIAL_MS, maxDelayMs: e.CLIENT_NOTIFICATION_RETRY_MAX_MS },
+      leaseSeconds: e.CLIENT_NOTIFICATION_LEASE_SECONDS,
+      expiryGraceSeconds: e.CLIENT_NOTIFICATION_EXPIRY_GRACE_SECONDS,
+      pollIntervalMs: e.CLIENT_NOTIFICATION_POLL_MS,
+    },
   };
 }
 
-/** The relaxations in force, for a loud warning at start (empty in production). */
+/** An IPv4 or IPv6 address range in CIDR notation (checked precisely where it is parsed). */
+const CIDR = /^[0-9A-Fa-f.:]+\/\d{1,3}$/;
+
+/** The relaxations in force, for a loud warning at start (empty in production unless configured). */
 export function developmentRelaxations(config: BackchannelConfig): string[] {
-  if (config.profile === 'production') return [];
-  const relaxations = [`profile ${config.profile}: development settings are ON; never expose this instance`];
+  const relaxations: string[] = [];
+  if (config.profile !== 'production') {
+    relaxations.push(`profile ${config.profile}: development settings are ON; never expose this instance`);
+  }
   if (config.issuer.startsWith('http://')) relaxations.push(`plain http issuer ${config.issuer}`);
+  const { allowHttp, allowedNetworks } = config.clientNotification;
+  if (allowHttp) relaxations.push('client notification endpoints may be plain http (CLIENT_NOTIFICATION_ALLOW_HTTP)');
+  if (allowedNetworks.length > 0) {
+    relaxations.push(
+      `client notification endpoints may reach ${allowedNetworks.join(', ')} (CLIENT_NOTIFICATION_ALLOWED_NETWORKS)`,
+    );
+  }
   return relaxations;
 }

@@ -1,9 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { PayloadSealer } from './payload-sealer.service.js';
 import { SIGNING_KEY_OPTIONS, SigningKeys, type SigningKeyOptions } from './signing-keys.service.js';
 import { TokenSigner } from './token-signer.service.js';
 
 /**
- * Signing keys and token signing; needs the DataSource that EventStoreModule provides globally.
+ * Signing keys, token signing and sealed payloads; needs the DataSource that EventStoreModule provides globally.
  * Global, because the key-encryption key is process configuration that features do not repeat.
  */
 @Module({})
@@ -12,8 +13,8 @@ export class CryptoModule {
     return {
       module: CryptoModule,
       global: true,
-      providers: [{ provide: SIGNING_KEY_OPTIONS, useValue: options }, SigningKeys, TokenSigner],
-      exports: [SigningKeys, TokenSigner],
+      providers: [{ provide: SIGNING_KEY_OPTIONS, useValue: options }, SigningKeys, TokenSigner, PayloadSealer],
+      exports: [SigningKeys, TokenSigner, PayloadSealer],
     };
   }
 }

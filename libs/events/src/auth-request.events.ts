@@ -7,6 +7,24 @@ export type TokenDeliveryMode = 'poll' | 'ping' | 'push';
 /** Which hint named the user at /bc-authorize. */
 export type HintKind = 'login_hint' | 'login_hint_token' | 'id_token_hint';
 
+/**
+ * Where a ping or push client is told about the outcome. The auth_req_id and the
+ * client_notification_token are bearer secrets, so they travel only sealed (JWE with a key derived
+ * from the key-encryption key, bound to this stream): Kafka and the event store never see them.
+ */
+export interface ClientNotificationTarget {
+  /** The client's backchannel_client_notification_endpoint when the request was made. */
+  endpoint: string;
+  /** `NotificationSecrets`, sealed with PayloadSealer to the request's stream id. */
+  sealedSecrets: string;
+}
+
+/** The plaintext of ClientNotificationTarget.sealedSecrets. */
+export interface NotificationSecrets {
+  authReqId: string;
+  clientNotificationToken: string;
+}
+
 /** A client asked for a user's consent at /bc-authorize; the user named by the hint was found. */
 export type AuthRequested = Event<
   'AuthRequested',
@@ -27,8 +45,10 @@ export type AuthRequested = Event<
     pollInterval: number;
     requestedAt: string;
     expiresAt: string;
+    /** Null for poll clients (v1 events are upcast with null: only poll clients existed then). */
+    clientNotification: ClientNotificationTarget | null;
   }
-> & { schemaVersion: 1 };
+> & { schemaVersion: 2 };
 
 /** The user's device was told about the request. */
 export type UserNotified = Event<
@@ -61,10 +81,85 @@ export type TokensIssued = Event<
     accessTokenId: string;
     idTokenId: string | null;
     accessTokenExpiresAt: string;
+    /**
+     * Push mode only: the token payload for the client's notification endpoint (`PushedTokens`),
+     * sealed to this stream, so the token service mints once and ping-delivery only forwards.
+     * Null for poll and ping (v1 events are upcast with null).
+     */
+    sealedTokens: string | null;
+  }
+> & { schemaVersion: 2 };
+
+/** The plaintext of TokensIssued.sealedTokens: the push body of CIBA §10.3.1 without auth_req_id. */
+export interface PushedTokens {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  id_token: string;
+  scope: string;
+}
+
+/** The error a push client receives instead of tokens (CIBA §12). */
+export type PushErrorCode = 'access_denied' | 'expired_token' | 'transaction_failed';
+
+/**
+ * What is sent to a client's notification endpoint: a ping (CIBA §10.2), the tokens (§10.3.1) or
+ * an error (§12). A request gets at most one of them.
+ */
+export type ClientNotificationKind = 'ping' | 'push_tokens' | 'push_error';
+
+/** A ping or a push error was delivered: the endpoint answered with a 2xx. */
+export type ClientNotified = Event<
+  'ClientNotified',
+  {
+    requestId: string;
+    clientId: string;
+    kind: 'ping' | 'push_error';
+    /** The pushed error, for kind push_error. */
+    error: PushErrorCode | null;
+    httpStatus: number;
+    /** Attempts it took, this one included. */
+    attempts: number;
   }
 > & { schemaVersion: 1 };
 
-export type AuthRequestEvent = AuthRequested | UserNotified | ConsentGiven | ConsentDenied | TokensIssued;
+/** The tokens were delivered to a push client. */
+export type TokensPushed = Event<
+  'TokensPushed',
+  { requestId: string; clientId: string; accessTokenId: string; httpStatus: number; attempts: number }
+> & { schemaVersion: 1 };
+
+/**
+ * Why delivery ended without success: the endpoint answered 4xx (never retried) or 3xx (never
+ * followed), its address is not allowed, or retries ran out when the request expired.
+ */
+export type ClientNotificationFailureReason = 'client_error' | 'redirect' | 'refused_address' | 'retries_exhausted';
+
+export type ClientNotificationFailed = Event<
+  'ClientNotificationFailed',
+  {
+    requestId: string;
+    clientId: string;
+    kind: ClientNotificationKind;
+    error: PushErrorCode | null;
+    reason: ClientNotificationFailureReason;
+    /** The last HTTP status, if the endpoint answered at all. */
+    httpStatus: number | null;
+    attempts: number;
+    /** A short, secret-free description of the last failure. */
+    detail: string;
+  }
+> & { schemaVersion: 1 };
+
+export type AuthRequestEvent =
+  | AuthRequested
+  | UserNotified
+  | ConsentGiven
+  | ConsentDenied
+  | TokensIssued
+  | ClientNotified
+  | TokensPushed
+  | ClientNotificationFailed;
 
 export type AuthRequestEventType = AuthRequestEvent['type'];
 
@@ -74,6 +169,9 @@ export const AUTH_REQUEST_EVENT_TYPES: readonly AuthRequestEventType[] = [
   'ConsentGiven',
   'ConsentDenied',
   'TokensIssued',
+  'ClientNotified',
+  'TokensPushed',
+  'ClientNotificationFailed',
 ];
 
 const AUTH_REQUEST_STREAM_PREFIX = 'auth-request-';

@@ -2,11 +2,14 @@ import type { Event } from './envelope.js';
 
 /** The newest schema version of each event type this code understands. */
 export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
-  AuthRequested: 1,
+  AuthRequested: 2,
   UserNotified: 1,
   ConsentGiven: 1,
   ConsentDenied: 1,
-  TokensIssued: 1,
+  TokensIssued: 2,
+  ClientNotified: 1,
+  TokensPushed: 1,
+  ClientNotificationFailed: 1,
   ClientRegistered: 1,
 };
 
@@ -20,8 +23,21 @@ export class UnknownEventVersionError extends Error {
 
 type Upcaster = (event: Event) => Event;
 
-/** `${type}@${fromVersion}` -> a function returning the event at fromVersion + 1. None yet. */
-const UPCASTERS: Readonly<Record<string, Upcaster>> = {};
+/** Adds members to `data`, for the common upcast of a new member with a default value. */
+function withData(additions: Record<string, unknown>): Upcaster {
+  return (event) => ({
+    ...event,
+    schemaVersion: event.schemaVersion + 1,
+    data: { ...(event.data as Record<string, unknown>), ...additions },
+  });
+}
+
+/** `${type}@${fromVersion}` -> a function returning the event at fromVersion + 1. */
+const UPCASTERS: Readonly<Record<string, Upcaster>> = {
+  // v1 was written when only poll clients existed: nobody to notify, nothing pushed.
+  'AuthRequested@1': withData({ clientNotification: null }),
+  'TokensIssued@1': withData({ sealedTokens: null }),
+};
 
 /** Brings an event read from the store or Kafka to the current version of its type. */
 export function upcast<E extends Event>(event: Event): E {

@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { authRequestDecider } from '@backchannel/auth-request';
 import { ClientAuthenticator } from '@backchannel/clients';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
-import { randomToken } from '@backchannel/crypto';
+import { PayloadSealer, randomToken } from '@backchannel/crypto';
 import { DeviceRegistry, UserDirectory } from '@backchannel/directory';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
-import { authRequestStreamId } from '@backchannel/events';
+import { type ClientNotificationTarget, type NotificationSecrets, authRequestStreamId } from '@backchannel/events';
 import type { OAuthFormRequest } from '@backchannel/http';
 import { AccessDenied, ServerError, UnknownUserId, parseBackchannelAuthenticationRequest } from '@backchannel/oauth';
 
@@ -28,6 +28,7 @@ export class BcAuthorizeHandler {
     private readonly users: UserDirectory,
     private readonly devices: DeviceRegistry,
     private readonly store: PostgresEventStore,
+    private readonly sealer: PayloadSealer,
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {}
 
@@ -51,7 +52,14 @@ export class BcAuthorizeHandler {
       Math.max(minExpirySeconds, request.requestedExpiry ?? defaultExpirySeconds),
     );
     const authReqId = randomToken(32);
-    const result = await handleCommand(this.store, authRequestStreamId(authReqId), authRequestDecider, {
+    const streamId = authRequestStreamId(authReqId);
+    const clientNotification = await this.notificationTarget(
+      streamId,
+      authReqId,
+      metadata.backchannel_client_notification_endpoint,
+      request.clientNotificationToken,
+    );
+    const result = await handleCommand(this.store, streamId, authRequestDecider, {
       type: 'RequestAuthentication',
       data: {
         requestId: `req_${randomToken(16)}`,
@@ -64,6 +72,7 @@ export class BcAuthorizeHandler {
         bindingMessage: request.bindingMessage,
         deliveryMode: metadata.backchannel_token_delivery_mode,
         pollInterval: pollIntervalSeconds,
+        clientNotification,
         expiresAt: new Date(input.now.getTime() + expiresIn * 1000).toISOString(),
       },
       metadata: {
@@ -75,5 +84,17 @@ export class BcAuthorizeHandler {
     // A fresh 256-bit id cannot collide with an existing stream; if it ever did, fail loudly.
     if (result.outcome === 'rejected') throw new ServerError('The request could not be recorded.');
     return { auth_req_id: authReqId, expires_in: expiresIn, interval: pollIntervalSeconds };
+  }
+
+  /** Ping and push clients: the endpoint, and the secrets ping-delivery needs, sealed to the stream. */
+  private async notificationTarget(
+    streamId: string,
+    authReqId: string,
+    endpoint: string | undefined,
+    clientNotificationToken: string | null,
+  ): Promise<ClientNotificationTarget | null> {
+    if (endpoint === undefined || clientNotificationToken === null) return null;
+    const secrets: NotificationSecrets = { authReqId, clientNotificationToken };
+    return { endpoint, sealedSecrets: await this.sealer.seal(secrets, streamId) };
   }
 }

@@ -24,6 +24,7 @@ export function decisionError(rejection: AuthRequestRejection): Error {
     case 'expired_token':
     case 'access_denied':
     case 'authorization_pending':
+    case 'not_due':
       return unknownRequest();
     default: {
       const unexpected: never = rejection.code;

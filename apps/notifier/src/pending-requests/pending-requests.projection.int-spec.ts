@@ -48,7 +48,7 @@ describe('pending-requests projection', () => {
     const { events } = await store.appendToStream<AuthRequestEvent>(authRequestStreamId(authReqId), 0, [
       {
         type: 'AuthRequested',
-        schemaVersion: 1,
+        schemaVersion: 2,
         data: {
           requestId: `req_${randomBytes(16).toString('base64url')}`,
           clientId: 'client-of-notifier-int-spec',
@@ -60,6 +60,7 @@ describe('pending-requests projection', () => {
           bindingMessage: 'Ünïcode <b>kept</b> 🧾',
           deliveryMode: 'poll',
           pollInterval: 5,
+          clientNotification: null,
           requestedAt: now.toISOString(),
           expiresAt: new Date(now.getTime() + 60_000).toISOString(),
         },

@@ -71,6 +71,9 @@ export class PendingRequestsRepository {
         return this.setStatus(tx, event.data.requestId, 'denied');
       case 'UserNotified':
       case 'TokensIssued':
+      case 'ClientNotified':
+      case 'TokensPushed':
+      case 'ClientNotificationFailed':
         return;
       default: {
         const unexpected: never = event;

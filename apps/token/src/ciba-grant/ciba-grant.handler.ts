@@ -79,6 +79,7 @@ export class CibaGrantHandler {
             accessTokenExpiresAt: new Date(
               input.now.getTime() + this.config.accessTokenTtlSeconds * 1000,
             ).toISOString(),
+            sealedTokens: null,
           },
           metadata: {
             now: input.now.toISOString(),

@@ -65,6 +65,7 @@ describe('CIBA grant on PostgreSQL', () => {
         bindingMessage: null,
         deliveryMode: 'poll',
         pollInterval: 5,
+        clientNotification: null,
         expiresAt: new Date(now.getTime() + lifetimeMs).toISOString(),
       },
       metadata: metadata(now),

@@ -18,6 +18,7 @@ export function tokenError(rejection: AuthRequestRejection): OAuthError {
     case 'already_decided':
     case 'expired':
     case 'invalid_scope':
+    case 'not_due':
       return new InvalidGrant('The auth_req_id is invalid, was issued to another client, or was already used.');
     default: {
       const unexpected: never = rejection.code;

@@ -1,0 +1,53 @@
+/**
+ * The contract of outbound calls to clients' notification endpoints (ping and push). Written
+ * first so that registration (libs/clients) and ping-delivery can be built against it.
+ */
+
+/** Which endpoints may be called. */
+export interface EgressPolicy {
+  /** Plain http endpoints accepted (embedded and test profiles by default, else explicit configuration). */
+  allowHttp: boolean;
+  /**
+   * CIDR ranges an endpoint may resolve into although they are not public (private, loopback,
+   * unique-local, ...). Link-local and metadata ranges (169.254.0.0/16, fe80::/10) stay refused.
+   */
+  allowedNetworks: readonly string[];
+}
+
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/** Resolves a host name to every address (dns.lookup with `all: true` by default; injectable for tests). */
+export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
+
+export type EndpointVerdict = { allowed: true } | { allowed: false; reason: string };
+
+export interface JsonPostRequest {
+  url: string;
+  /** Sent as `Authorization: Bearer <token>`; never logged. */
+  bearerToken: string;
+  /** Serialized as the JSON body (Content-Type: application/json). */
+  body: unknown;
+}
+
+/**
+ * How one POST ended. Never thrown: every behaviour of the endpoint is an outcome.
+ * - delivered: any 2xx (CIBA: 204 expected, 200 accepted; the body is ignored);
+ * - client_error: 4xx, never retried (a 401 or 403 above all);
+ * - redirect: 3xx, never followed and never retried;
+ * - refused_address: the host resolves to an address the policy refuses, or the URL is not allowed;
+ * - retryable: network error, DNS failure, timeout, 5xx or any other status.
+ */
+export type JsonPostOutcome =
+  | { kind: 'delivered'; status: number }
+  | { kind: 'client_error'; status: number }
+  | { kind: 'redirect'; status: number }
+  | { kind: 'refused_address'; detail: string }
+  | { kind: 'retryable'; status: number | null; detail: string };
+
+/** What ping-delivery needs from the HTTP client (EgressHttpClient implements it). */
+export interface NotificationSender {
+  postJson(request: JsonPostRequest): Promise<JsonPostOutcome>;
+}
