@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { CryptoModule } from '@backchannel/crypto';
 import { runHttpService } from '@backchannel/http';
 import { MessagingModule } from '@backchannel/messaging';
 import { BackchannelModule } from './backchannel.module.js';
@@ -8,5 +9,7 @@ runHttpService({
   features: [BackchannelModule],
   infrastructure: (config) => [
     MessagingModule.forKafka({ brokers: config.kafkaBrokers, clientId: 'backchannel', relay: config.relayEnabled }),
+    // seals the auth_req_id and client_notification_token of ping and push requests
+    CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
   ],
 });

@@ -4,6 +4,7 @@ import { BackchannelModule } from '../../backchannel/src/backchannel.module.js';
 import { GatewayModule } from '../../gateway/src/gateway.module.js';
 import { NotifierModule } from '../../notifier/src/notifier.module.js';
 import { NOTIFIER_CONSUMER_GROUP } from '../../notifier/src/pending-requests/pending-requests.projection.js';
+import { PingDeliveryModule } from '../../ping-delivery/src/ping-delivery.module.js';
 import { TokenModule } from '../../token/src/token.module.js';
 import { loadConfig } from '@backchannel/config';
 import { CryptoModule } from '@backchannel/crypto';
@@ -40,7 +41,7 @@ runService(SERVICE, async () => {
     serviceRootModule(
       config,
       SERVICE,
-      [GatewayModule, BackchannelModule, TokenModule, NotifierModule],
+      [GatewayModule, BackchannelModule, TokenModule, NotifierModule, PingDeliveryModule],
       [MessagingModule.forEmbedded(), CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey })],
     ),
     config,

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { CryptoModule } from '@backchannel/crypto';
 import { runHttpService } from '@backchannel/http';
-import { MessagingModule } from '@backchannel/messaging';
+import { MessagingModule, kafkaConsumerOptions } from '@backchannel/messaging';
+import { TOKEN_CONSUMER_GROUP } from './push-issuance/push-issuance.consumer.js';
 import { TokenModule } from './token.module.js';
 
 runHttpService({
@@ -11,4 +12,12 @@ runHttpService({
     MessagingModule.forKafka({ brokers: config.kafkaBrokers, clientId: 'token', relay: config.relayEnabled }),
     CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
   ],
+  // the token service consumes the auth-request topic (push-mode issuance) in the same process as /token
+  beforeListen: async (app, config) => {
+    app.connectMicroservice(
+      kafkaConsumerOptions({ brokers: config.kafkaBrokers, clientId: 'token', consumerGroup: TOKEN_CONSUMER_GROUP }),
+      { inheritAppConfig: true },
+    );
+    await app.startAllMicroservices();
+  },
 });

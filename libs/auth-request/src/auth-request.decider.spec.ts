@@ -7,10 +7,11 @@ import type {
   DenyConsent,
   GiveConsent,
   IssueTokens,
+  RecordClientNotification,
   RecordUserNotified,
   RequestAuthentication,
 } from './auth-request.decisions.js';
-import { foldAuthRequest, isExpired } from './auth-request.facts.js';
+import { clientNotificationDue, foldAuthRequest, isExpired } from './auth-request.facts.js';
 
 const requestedAt = '2026-11-22T10:00:00.000Z';
 const during = '2026-11-22T10:01:00.000Z';
@@ -90,9 +91,23 @@ const denyConsent = (subject = 'user-1', now = during) =>
 const issueTokens = (clientId = 'client-1', now = during) =>
   command<IssueTokens>(
     'IssueTokens',
-    { clientId, accessTokenId: 'at-1', idTokenId: 'id-1', accessTokenExpiresAt: '2026-11-22T11:01:00.000Z', sealedTokens: null },
+    {
+      clientId,
+      accessTokenId: 'at-1',
+      idTokenId: 'id-1',
+      accessTokenExpiresAt: '2026-11-22T11:01:00.000Z',
+      sealedTokens: null,
+    },
     now,
   );
+
+const recordClientNotification = (
+  notification: RecordClientNotification['data']['notification'],
+  result: RecordClientNotification['data']['result'] = { delivered: true, httpStatus: 204, attempts: 1 },
+  now = during,
+) => command<RecordClientNotification>('RecordClientNotification', { notification, result }, now);
+const recordPing = (result?: RecordClientNotification['data']['result']) =>
+  recordClientNotification({ kind: 'ping' }, result);
 
 const spec = DeciderSpecification.for(authRequestDecider);
 
@@ -294,6 +309,7 @@ describe('auth-request decider', () => {
       [[authRequested], issueTokens('client-1', afterExpiry)],
       [[authRequested, consentDenied], issueTokens()],
       [[authRequested], issueTokens()],
+      [[authRequested, consentGiven], recordPing()],
     ];
     const codes = new Set<AuthRequestRejectionCode>();
     for (const [events, cmd] of scenarios) {
@@ -302,7 +318,7 @@ describe('auth-request decider', () => {
       expect(decision.rejection.message).toMatch(/^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/);
       codes.add(decision.rejection.code);
     }
-    expect(codes.size).toBe(10);
+    expect(codes.size).toBe(11);
   });
 });
 
@@ -326,7 +342,9 @@ describe('evolve', () => {
         idTokenId: 'id-1',
         accessTokenExpiresAt: '2026-11-22T11:01:00.000Z',
         issuedAt: during,
+        sealedTokens: null,
       },
+      clientNotification: null,
     });
     expect(fold([authRequested, consentDenied])).toMatchObject({
       status: 'Denied',
@@ -372,5 +390,146 @@ describe('isExpired', () => {
 
   it('never holds for a request that does not exist', () => {
     expect(isExpired(foldAuthRequest([]), afterExpiry)).toBe(false);
+  });
+});
+
+describe('client notifications (ping and push)', () => {
+  const notified = { requestId: 'request-1', clientId: 'client-1' };
+  const target = { endpoint: 'https://client.example/cb', sealedSecrets: 'sealed' };
+  const requestedBy = (deliveryMode: 'ping' | 'push') =>
+    event('AuthRequested', { ...requested, deliveryMode, clientNotification: target, requestedAt }, requestedAt);
+  const pingRequested = requestedBy('ping');
+  const pushRequested = requestedBy('push');
+  const pushIssued = event('TokensIssued', {
+    clientId: 'client-1',
+    subject: 'user-1',
+    grantedScope: ['openid', 'profile'],
+    accessTokenId: 'at-1',
+    idTokenId: 'id-1',
+    accessTokenExpiresAt: '2026-11-22T11:01:00.000Z',
+    sealedTokens: 'sealed-tokens',
+  });
+  const due = (events: NewEvent<AuthRequestEvent>[], now = during) =>
+    clientNotificationDue(
+      foldAuthRequest(events.map((e, index) => ({ ...e, eventId: `e-${index}` }) as AuthRequestEvent)),
+      now,
+    );
+
+  describe('clientNotificationDue', () => {
+    it('owes a poll client nothing, whatever happens', () => {
+      expect(due([authRequested, consentGiven])).toBeNull();
+      expect(due([authRequested, consentDenied])).toBeNull();
+      expect(due([authRequested], afterExpiry)).toBeNull();
+    });
+
+    it('pings once the user approved or denied, never while pending or on expiry alone', () => {
+      expect(due([pingRequested])).toBeNull();
+      expect(due([pingRequested], afterExpiry)).toBeNull();
+      expect(due([pingRequested, consentGiven])).toEqual({ kind: 'ping' });
+      expect(due([pingRequested, consentDenied])).toEqual({ kind: 'ping' });
+      expect(due([pingRequested, consentGiven, tokensIssued])).toEqual({ kind: 'ping' });
+    });
+
+    it('pushes the tokens once issued, and the CIBA §12 error otherwise', () => {
+      expect(due([pushRequested])).toBeNull();
+      expect(due([pushRequested, consentGiven])).toBeNull();
+      expect(due([pushRequested, consentGiven, pushIssued])).toEqual({ kind: 'push_tokens' });
+      expect(due([pushRequested, consentDenied])).toEqual({ kind: 'push_error', error: 'access_denied' });
+      expect(due([pushRequested], afterExpiry)).toEqual({ kind: 'push_error', error: 'expired_token' });
+      expect(due([pushRequested, consentGiven], afterExpiry)).toEqual({
+        kind: 'push_error',
+        error: 'transaction_failed',
+      });
+    });
+
+    it('owes nothing once an outcome is recorded, delivered or not', () => {
+      const pinged = event('ClientNotified', { ...notified, kind: 'ping', error: null, httpStatus: 204, attempts: 1 });
+      const failed = event('ClientNotificationFailed', {
+        ...notified,
+        kind: 'ping',
+        error: null,
+        reason: 'client_error',
+        httpStatus: 401,
+        attempts: 1,
+        detail: 'HTTP 401',
+      });
+      expect(due([pingRequested, consentGiven, pinged])).toBeNull();
+      expect(due([pingRequested, consentGiven, failed])).toBeNull();
+    });
+  });
+
+  describe('RecordClientNotification', () => {
+    it('records a delivered ping with its status and attempts', () => {
+      spec
+        .given([pingRequested, consentGiven])
+        .when(recordPing({ delivered: true, httpStatus: 200, attempts: 3 }))
+        .then([event('ClientNotified', { ...notified, kind: 'ping', error: null, httpStatus: 200, attempts: 3 })]);
+    });
+
+    it('records pushed tokens with the access token id they carried', () => {
+      spec
+        .given([pushRequested, consentGiven, pushIssued])
+        .when(recordClientNotification({ kind: 'push_tokens' }))
+        .then([event('TokensPushed', { ...notified, accessTokenId: 'at-1', httpStatus: 204, attempts: 1 })]);
+    });
+
+    it('records a pushed error, and a failure with its reason', () => {
+      spec
+        .given([pushRequested, consentDenied])
+        .when(recordClientNotification({ kind: 'push_error', error: 'access_denied' }))
+        .then([
+          event('ClientNotified', {
+            ...notified,
+            kind: 'push_error',
+            error: 'access_denied',
+            httpStatus: 204,
+            attempts: 1,
+          }),
+        ]);
+      const failure = {
+        delivered: false as const,
+        reason: 'retries_exhausted' as const,
+        httpStatus: 503,
+        attempts: 7,
+        detail: 'HTTP 503',
+      };
+      spec
+        .given([pushRequested])
+        .when(recordClientNotification({ kind: 'push_error', error: 'expired_token' }, failure, afterExpiry))
+        .then([
+          event(
+            'ClientNotificationFailed',
+            {
+              ...notified,
+              kind: 'push_error',
+              error: 'expired_token',
+              reason: failure.reason,
+              httpStatus: 503,
+              attempts: 7,
+              detail: 'HTTP 503',
+            },
+            afterExpiry,
+          ),
+        ]);
+    });
+
+    it('accepts a repeated report with no event: a request gets one outcome', () => {
+      const pinged = event('ClientNotified', { ...notified, kind: 'ping', error: null, httpStatus: 204, attempts: 1 });
+      spec.given([pingRequested, consentGiven, pinged]).when(recordPing()).thenNothing();
+    });
+
+    it('refuses a notification that is not the one due', () => {
+      spec.given([]).when(recordPing()).thenRejects('not_found');
+      spec.given([authRequested, consentGiven]).when(recordPing()).thenRejects('not_due');
+      spec.given([pingRequested]).when(recordPing()).thenRejects('not_due');
+      spec
+        .given([pushRequested, consentGiven])
+        .when(recordClientNotification({ kind: 'push_tokens' }))
+        .thenRejects('not_due');
+      spec
+        .given([pushRequested, consentDenied])
+        .when(recordClientNotification({ kind: 'push_error', error: 'expired_token' }))
+        .thenRejects('not_due');
+    });
   });
 });

@@ -74,12 +74,7 @@ export type RecordClientNotification = Command<
 >;
 
 export type AuthRequestCommand =
-  | RequestAuthentication
-  | RecordUserNotified
-  | GiveConsent
-  | DenyConsent
-  | IssueTokens
-  | RecordClientNotification;
+  RequestAuthentication | RecordUserNotified | GiveConsent | DenyConsent | IssueTokens | RecordClientNotification;
 
 export type AuthRequestRejectionCode =
   | 'already_exists'
@@ -222,7 +217,10 @@ function issueTokens(command: IssueTokens, state: AuthRequestState): AuthRequest
 }
 
 function sameNotification(left: DueClientNotification, right: DueClientNotification): boolean {
-  return left.kind === right.kind && (left.kind !== 'push_error' || right.kind !== 'push_error' || left.error === right.error);
+  return (
+    left.kind === right.kind &&
+    (left.kind !== 'push_error' || right.kind !== 'push_error' || left.error === right.error)
+  );
 }
 
 /**

@@ -170,9 +170,7 @@ function recordClientNotification(state: AuthRequestState, outcome: ClientNotifi
 
 /** What a ping or push client's endpoint must receive now (see clientNotificationDue). */
 export type DueClientNotification =
-  | { kind: 'ping' }
-  | { kind: 'push_tokens' }
-  | { kind: 'push_error'; error: PushErrorCode };
+  { kind: 'ping' } | { kind: 'push_tokens' } | { kind: 'push_error'; error: PushErrorCode };
 
 /**
  * The one notification a ping or push client is owed at `now`, or null when nothing is due (a poll

@@ -1,3 +1,4 @@
+import { EgressPolicyChecker } from '@backchannel/egress';
 import { validateClientMetadata } from './client-metadata.js';
 import { sha256Hex } from '@backchannel/crypto';
 import { InvalidClient, InvalidRequest, type OAuthError } from '@backchannel/oauth';
@@ -138,7 +139,10 @@ describe('verifyClientCredentials', () => {
   const client: RegisteredClient = {
     clientId: 'client-1',
     secretSha256: sha256Hex('s3cret'),
-    metadata: validateClientMetadata({ client_name: 'Call centre', backchannel_token_delivery_mode: 'poll' }),
+    metadata: validateClientMetadata(
+      { client_name: 'Call centre', backchannel_token_delivery_mode: 'poll' },
+      new EgressPolicyChecker({ allowHttp: false, allowedNetworks: [] }),
+    ),
     registeredAt: '2026-11-21T10:00:00.000Z',
   };
   const presented: ClientCredentials = { method: 'client_secret_basic', clientId: 'client-1', clientSecret: 's3cret' };

@@ -1,14 +1,21 @@
+import { EgressPolicyChecker, type Resolver } from '@backchannel/egress';
+import type { TokenDeliveryMode } from '@backchannel/events';
 import { CIBA_GRANT_TYPE, InvalidClientMetadata } from '@backchannel/oauth';
-import { validateClientMetadata } from './client-metadata.js';
+import { staticResolver } from '@backchannel/testing';
+import { validateClientMetadata, validateClientRegistration } from './client-metadata.js';
 
 const minimal = { client_name: 'Call centre', backchannel_token_delivery_mode: 'poll' };
 
-function rejection(
-  input: unknown,
-  acceptedModes?: Parameters<typeof validateClientMetadata>[1],
-): InvalidClientMetadata {
+/** The production default: https only, public addresses only. */
+const strictEgress = new EgressPolicyChecker({ allowHttp: false, allowedNetworks: [] });
+
+function validate(input: unknown, acceptedModes?: readonly TokenDeliveryMode[]) {
+  return validateClientMetadata(input, strictEgress, acceptedModes);
+}
+
+function rejection(input: unknown, acceptedModes?: readonly TokenDeliveryMode[]): InvalidClientMetadata {
   try {
-    validateClientMetadata(input, acceptedModes);
+    validate(input, acceptedModes);
   } catch (error) {
     if (error instanceof InvalidClientMetadata) return error;
     throw error;
@@ -18,7 +25,7 @@ function rejection(
 
 describe('validateClientMetadata', () => {
   it('fills in the defaults for a minimal poll client', () => {
-    expect(validateClientMetadata(minimal)).toEqual({
+    expect(validate(minimal)).toEqual({
       client_name: 'Call centre',
       token_endpoint_auth_method: 'client_secret_basic',
       grant_types: [CIBA_GRANT_TYPE],
@@ -30,7 +37,7 @@ describe('validateClientMetadata', () => {
 
   it('keeps explicit values', () => {
     expect(
-      validateClientMetadata({
+      validate({
         ...minimal,
         token_endpoint_auth_method: 'client_secret_post',
         grant_types: ['refresh_token', CIBA_GRANT_TYPE],
@@ -48,7 +55,7 @@ describe('validateClientMetadata', () => {
   });
 
   it('ignores unknown members (RFC 7591), including an empty response_types', () => {
-    const metadata = validateClientMetadata({ ...minimal, response_types: [], logo_uri: 'https://x', foo: { bar: 1 } });
+    const metadata = validate({ ...minimal, response_types: [], logo_uri: 'https://x', foo: { bar: 1 } });
 
     expect(metadata).not.toHaveProperty('response_types');
     expect(metadata).not.toHaveProperty('foo');
@@ -76,12 +83,12 @@ describe('validateClientMetadata', () => {
     });
 
     it('is trimmed and must not be blank', () => {
-      expect(validateClientMetadata({ ...minimal, client_name: '  Kiosk ' }).client_name).toBe('Kiosk');
+      expect(validate({ ...minimal, client_name: '  Kiosk ' }).client_name).toBe('Kiosk');
       expect(rejection({ ...minimal, client_name: '   ' }).description).toBe('client_name must not be empty');
     });
 
     it('has at most 200 characters', () => {
-      expect(validateClientMetadata({ ...minimal, client_name: 'n'.repeat(200) }).client_name).toHaveLength(200);
+      expect(validate({ ...minimal, client_name: 'n'.repeat(200) }).client_name).toHaveLength(200);
       expect(rejection({ ...minimal, client_name: 'n'.repeat(201) }).description).toBe(
         'client_name must be at most 200 characters',
       );
@@ -125,9 +132,9 @@ describe('validateClientMetadata', () => {
     });
 
     it('drops repeated values', () => {
-      expect(
-        validateClientMetadata({ ...minimal, grant_types: [CIBA_GRANT_TYPE, CIBA_GRANT_TYPE] }).grant_types,
-      ).toEqual([CIBA_GRANT_TYPE]);
+      expect(validate({ ...minimal, grant_types: [CIBA_GRANT_TYPE, CIBA_GRANT_TYPE] }).grant_types).toEqual([
+        CIBA_GRANT_TYPE,
+      ]);
     });
   });
 
@@ -150,7 +157,7 @@ describe('validateClientMetadata', () => {
     });
 
     it('drops repeated scope tokens', () => {
-      expect(validateClientMetadata({ ...minimal, scope: 'openid email openid' }).scope).toBe('openid email');
+      expect(validate({ ...minimal, scope: 'openid email openid' }).scope).toBe('openid email');
     });
   });
 
@@ -161,14 +168,17 @@ describe('validateClientMetadata', () => {
       );
     });
 
-    it.each(['ping', 'push'])('rejects %s, not supported yet', (mode) => {
+    it.each(['ping', 'push'])('accepts %s with a notification endpoint', (mode) => {
       expect(
-        rejection({
+        validate({
           ...minimal,
           backchannel_token_delivery_mode: mode,
           backchannel_client_notification_endpoint: 'https://client.example.com/cb',
-        }).description,
-      ).toBe(`backchannel_token_delivery_mode '${mode}' is not supported yet`);
+        }),
+      ).toMatchObject({
+        backchannel_token_delivery_mode: mode,
+        backchannel_client_notification_endpoint: 'https://client.example.com/cb',
+      });
     });
 
     it('rejects values CIBA does not define', () => {
@@ -185,6 +195,8 @@ describe('validateClientMetadata', () => {
   });
 
   describe('backchannel_client_notification_endpoint', () => {
+    const ping = { client_name: 'Bank', backchannel_token_delivery_mode: 'ping' };
+
     it('is rejected for the poll mode', () => {
       expect(
         rejection({ ...minimal, backchannel_client_notification_endpoint: 'https://client.example.com/cb' })
@@ -192,35 +204,32 @@ describe('validateClientMetadata', () => {
       ).toBe('backchannel_client_notification_endpoint must not be registered for the poll mode');
     });
 
-    describe('for ping and push, once enabled', () => {
-      const ping = { client_name: 'Bank', backchannel_token_delivery_mode: 'ping' };
-
-      it('is required', () => {
-        expect(rejection(ping, ['poll', 'ping', 'push']).description).toBe(
-          'backchannel_client_notification_endpoint is required for the ping mode',
-        );
-      });
-
-      it.each(['http://client.example.com/cb', 'client.example.com/cb', 'https://client.example.com/cb#frag', '/cb'])(
-        'must be an absolute https URL without a fragment, not %p',
-        (endpoint) => {
-          expect(rejection({ ...ping, backchannel_client_notification_endpoint: endpoint }, ['ping']).description).toBe(
-            'backchannel_client_notification_endpoint must be an absolute https URL without a fragment',
-          );
-        },
+    it.each(['ping', 'push'])('is required for the %s mode', (mode) => {
+      expect(rejection({ ...ping, backchannel_token_delivery_mode: mode }).description).toBe(
+        `backchannel_client_notification_endpoint is required for the ${mode} mode`,
       );
+    });
 
-      it('is kept when valid', () => {
-        expect(
-          validateClientMetadata(
-            { ...ping, backchannel_client_notification_endpoint: 'https://client.example.com/cb' },
-            ['ping'],
-          ),
-        ).toMatchObject({
-          backchannel_token_delivery_mode: 'ping',
-          backchannel_client_notification_endpoint: 'https://client.example.com/cb',
-        });
-      });
+    it.each([
+      ['http://client.example.com/cb', 'must be an absolute https URL'],
+      ['client.example.com/cb', 'must be an absolute https URL'],
+      ['/cb', 'must be an absolute https URL'],
+      ['https://client.example.com/cb#frag', 'must not contain a fragment'],
+      ['https://user:secret@client.example.com/cb', 'must not contain user information'],
+    ])('refuses %p: %s', (endpoint, reason) => {
+      expect(rejection({ ...ping, backchannel_client_notification_endpoint: endpoint }).description).toBe(
+        `backchannel_client_notification_endpoint ${reason}`,
+      );
+    });
+
+    it('accepts plain http only when the policy allows it', () => {
+      const relaxed = new EgressPolicyChecker({ allowHttp: true, allowedNetworks: [] });
+      expect(
+        validateClientMetadata(
+          { ...ping, backchannel_client_notification_endpoint: 'http://client.example.com/cb' },
+          relaxed,
+        ),
+      ).toMatchObject({ backchannel_client_notification_endpoint: 'http://client.example.com/cb' });
     });
   });
 
@@ -244,5 +253,83 @@ describe('validateClientMetadata', () => {
         'backchannel_authentication_request_signing_alg is not supported yet: signed authentication requests are not accepted',
       );
     });
+  });
+});
+
+describe('validateClientRegistration', () => {
+  const ping = { client_name: 'Bank', backchannel_token_delivery_mode: 'ping' };
+  const resolveTestName = staticResolver({
+    'client.example.com': ['93.184.216.34'],
+    localhost: ['127.0.0.1', '::1'],
+    'intranet.example.com': ['10.20.30.40'],
+    'metadata.example.com': ['169.254.169.254'],
+  });
+  const resolved: string[] = [];
+  const resolver: Resolver = (hostname) => {
+    resolved.push(hostname);
+    return resolveTestName(hostname);
+  };
+
+  function register(endpoint: string, egress = strictEgress) {
+    return validateClientRegistration(
+      { ...ping, backchannel_client_notification_endpoint: endpoint },
+      egress,
+      resolver,
+    );
+  }
+
+  beforeEach(() => {
+    resolved.length = 0;
+  });
+
+  it('accepts an endpoint whose host resolves to public addresses', async () => {
+    await expect(register('https://client.example.com/cb')).resolves.toMatchObject({
+      backchannel_client_notification_endpoint: 'https://client.example.com/cb',
+    });
+    expect(resolved).toEqual(['client.example.com']);
+  });
+
+  it.each([
+    ['https://10.0.0.1/cb', 'resolves to a private address'],
+    ['https://intranet.example.com/cb', 'resolves to a private address'],
+    ['https://169.254.169.254/latest', 'resolves to a link-local address, which is never allowed'],
+    ['https://metadata.example.com/cb', 'resolves to a link-local address, which is never allowed'],
+    ['https://[fe80::1]/cb', 'resolves to a link-local address, which is never allowed'],
+    ['https://localhost/cb', 'resolves to a loopback address'],
+  ])('refuses %s: it %s, without naming the address', async (endpoint, reason) => {
+    const refusal = register(endpoint);
+    await expect(refusal).rejects.toBeInstanceOf(InvalidClientMetadata);
+    await expect(refusal).rejects.toMatchObject({
+      error: 'invalid_client_metadata',
+      description: `backchannel_client_notification_endpoint ${reason}`,
+    });
+  });
+
+  it('accepts localhost only when loopback is allow-listed', async () => {
+    const loopback = new EgressPolicyChecker({ allowHttp: false, allowedNetworks: ['127.0.0.0/8', '::1/128'] });
+    await expect(register('https://localhost:8443/cb', loopback)).resolves.toMatchObject({
+      backchannel_client_notification_endpoint: 'https://localhost:8443/cb',
+    });
+    await expect(register('https://intranet.example.com/cb', loopback)).rejects.toBeInstanceOf(InvalidClientMetadata);
+  });
+
+  it('keeps link-local refused even when allow-listed', async () => {
+    const permissive = new EgressPolicyChecker({ allowHttp: false, allowedNetworks: ['169.254.0.0/16', 'fe80::/10'] });
+    await expect(register('https://169.254.169.254/latest', permissive)).rejects.toBeInstanceOf(InvalidClientMetadata);
+    await expect(register('https://[fe80::1]/cb', permissive)).rejects.toBeInstanceOf(InvalidClientMetadata);
+  });
+
+  it('accepts a name that does not resolve yet: every delivery checks it again', async () => {
+    await expect(register('https://not-yet.example.com/cb')).resolves.toMatchObject({
+      backchannel_client_notification_endpoint: 'https://not-yet.example.com/cb',
+    });
+    expect(resolved).toEqual(['not-yet.example.com']);
+  });
+
+  it('resolves nothing for a poll client', async () => {
+    await expect(validateClientRegistration(minimal, strictEgress, resolver)).resolves.toMatchObject({
+      backchannel_token_delivery_mode: 'poll',
+    });
+    expect(resolved).toEqual([]);
   });
 });

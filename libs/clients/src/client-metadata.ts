@@ -1,11 +1,12 @@
+import { type EgressPolicyChecker, type Resolver, systemResolver } from '@backchannel/egress';
 import type { ClientMetadata, TokenDeliveryMode } from '@backchannel/events';
 import { CIBA_GRANT_TYPE, InvalidClientMetadata, SCOPE_TOKEN } from '@backchannel/oauth';
 import { z } from 'zod';
 
 export const REFRESH_TOKEN_GRANT_TYPE = 'refresh_token';
 
-/** Delivery modes a client may register; ping and push are added here once their delivery exists. */
-export const SUPPORTED_DELIVERY_MODES: readonly TokenDeliveryMode[] = ['poll'];
+/** Delivery modes a client may register. */
+export const SUPPORTED_DELIVERY_MODES: readonly TokenDeliveryMode[] = ['poll', 'ping', 'push'];
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 const GRANT_TYPES = [CIBA_GRANT_TYPE, REFRESH_TOKEN_GRANT_TYPE] as const;
@@ -70,11 +71,14 @@ const clientMetadataMembers = z.object(
 
 /**
  * RFC 7591 client metadata -> the normalized metadata to store. Unknown members are dropped
- * (RFC 7591 §2); every refusal is an InvalidClientMetadata naming the member at fault.
- * `acceptedModes` lets a deployment narrow the delivery modes further (FAPI forbids push).
+ * (RFC 7591 §2); every refusal is an InvalidClientMetadata naming the member at fault. The
+ * notification endpoint's URL is checked against the egress policy here, its addresses by
+ * validateClientRegistration. `acceptedModes` lets a deployment narrow the delivery modes
+ * further (FAPI forbids push).
  */
 export function validateClientMetadata(
   input: unknown,
+  egress: EgressPolicyChecker,
   acceptedModes: readonly TokenDeliveryMode[] = SUPPORTED_DELIVERY_MODES,
 ): ClientMetadata {
   const parsed = clientMetadataMembers.safeParse(input);
@@ -93,15 +97,35 @@ export function validateClientMetadata(
     grant_types: members.grant_types,
     scope: members.scope,
     backchannel_token_delivery_mode: mode,
-    ...notificationEndpoint(mode, endpoint),
+    ...notificationEndpoint(mode, endpoint, egress),
     backchannel_user_code_parameter: members.backchannel_user_code_parameter,
   };
 }
 
-/** CIBA §4: ping and push need an https endpoint to notify; poll clients are never called. */
+/**
+ * validateClientMetadata, then every address the notification endpoint's host resolves to: a
+ * private, loopback or link-local one refuses the registration unless the policy allows it. A
+ * name that does not resolve yet is accepted; every delivery resolves and checks it again.
+ */
+export async function validateClientRegistration(
+  input: unknown,
+  egress: EgressPolicyChecker,
+  resolve: Resolver = systemResolver,
+): Promise<ClientMetadata> {
+  const metadata = validateClientMetadata(input, egress);
+  const endpoint = metadata.backchannel_client_notification_endpoint;
+  if (endpoint !== undefined) {
+    const verdict = await egress.checkNotificationEndpoint(endpoint, resolve);
+    if (!verdict.allowed) throw new InvalidClientMetadata(`backchannel_client_notification_endpoint ${verdict.reason}`);
+  }
+  return metadata;
+}
+
+/** CIBA §4: ping and push need an https endpoint to notify (http only if the policy allows it); poll clients are never called. */
 function notificationEndpoint(
   mode: TokenDeliveryMode,
   endpoint: string | undefined,
+  egress: EgressPolicyChecker,
 ): Pick<ClientMetadata, 'backchannel_client_notification_endpoint'> {
   switch (mode) {
     case 'poll':
@@ -112,25 +136,19 @@ function notificationEndpoint(
       }
       return {};
     case 'ping':
-    case 'push':
+    case 'push': {
       if (endpoint === undefined) {
         throw new InvalidClientMetadata(`backchannel_client_notification_endpoint is required for the ${mode} mode`);
       }
-      if (!isHttpsUrl(endpoint)) {
-        throw new InvalidClientMetadata(
-          'backchannel_client_notification_endpoint must be an absolute https URL without a fragment',
-        );
-      }
+      const syntax = egress.checkEndpointSyntax(endpoint);
+      if (!syntax.allowed) throw new InvalidClientMetadata(`backchannel_client_notification_endpoint ${syntax.reason}`);
       return { backchannel_client_notification_endpoint: endpoint };
+    }
     default: {
       const unknownMode: never = mode;
       throw new Error(`unhandled delivery mode ${String(unknownMode)}`);
     }
   }
-}
-
-function isHttpsUrl(value: string): boolean {
-  return URL.parse(value)?.protocol === 'https:' && !value.includes('#');
 }
 
 /**

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { ConfigModule } from '@backchannel/config';
 import { sha256Hex } from '@backchannel/crypto';
 import { EventStoreModule, PostgresEventStore } from '@backchannel/event-store';
 import { clientStreamId } from '@backchannel/events';
 import { InvalidClientMetadata } from '@backchannel/oauth';
+import { testConfig } from '@backchannel/testing';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { ClientAuthenticator } from './client-authenticator.service.js';
@@ -15,10 +17,13 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
   let authenticator: ClientAuthenticator;
   let dataSource: DataSource;
   const now = new Date('2026-11-21T10:00:00.000Z');
+  // The test profile: loopback notification endpoints are allowed.
+  const config = testConfig();
 
   beforeAll(async () => {
     moduleRef = await Test.createTestingModule({
       imports: [
+        ConfigModule.forRoot(config),
         EventStoreModule.forRoot({ databaseUrl: process.env.DATABASE_URL!, runMigrations: false, poolSize: 2 }),
         ClientsModule.forRoot(),
       ],
@@ -53,7 +58,7 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
       registeredAt: now.toISOString(),
     });
     // A registry without the cache reads the `clients` row.
-    const coldRegistry = new ClientRegistry(moduleRef.get(PostgresEventStore), dataSource);
+    const coldRegistry = new ClientRegistry(moduleRef.get(PostgresEventStore), dataSource, config);
     await expect(coldRegistry.find(client.clientId)).resolves.toEqual(client);
     await expect(coldRegistry.find(`${client.clientId}x`)).resolves.toBeNull();
   });
@@ -105,6 +110,47 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
       [clientName],
     );
     expect(stored).toHaveLength(0);
+  });
+
+  describe('notification endpoints', () => {
+    it('registers a ping client whose endpoint resolves into an allowed network', async () => {
+      const { client } = await register({
+        backchannel_token_delivery_mode: 'ping',
+        backchannel_client_notification_endpoint: 'https://localhost:8443/cb',
+      });
+
+      await expect(registry.find(client.clientId)).resolves.toMatchObject({
+        metadata: {
+          backchannel_token_delivery_mode: 'ping',
+          backchannel_client_notification_endpoint: 'https://localhost:8443/cb',
+        },
+      });
+    });
+
+    it('refuses, storing nothing, an endpoint that resolves to loopback when no network is allowed', async () => {
+      const strict = new ClientRegistry(
+        moduleRef.get(PostgresEventStore),
+        dataSource,
+        testConfig({ CLIENT_NOTIFICATION_ALLOWED_NETWORKS: '' }),
+      );
+      const clientName = `refused ${randomUUID()}`;
+
+      await expect(
+        strict.register(
+          {
+            client_name: clientName,
+            backchannel_token_delivery_mode: 'push',
+            backchannel_client_notification_endpoint: 'https://localhost:8443/cb',
+          },
+          { actor: 'admin', correlationId: randomUUID(), now },
+        ),
+      ).rejects.toMatchObject({
+        error: 'invalid_client_metadata',
+        description: 'backchannel_client_notification_endpoint resolves to a loopback address',
+      });
+      const stored = await dataSource.query(`SELECT 1 FROM clients WHERE metadata->>'client_name' = $1`, [clientName]);
+      expect(stored).toHaveLength(0);
+    });
   });
 
   describe('authentication', () => {

@@ -1,9 +1,11 @@
+import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { randomToken, sha256Hex } from '@backchannel/crypto';
+import { EgressPolicyChecker } from '@backchannel/egress';
 import { PostgresEventStore } from '@backchannel/event-store';
 import { clientStreamId, type ClientMetadata, type ClientRegistered, type NewEvent } from '@backchannel/events';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { validateClientMetadata } from './client-metadata.js';
+import { validateClientRegistration } from './client-metadata.js';
 import type { RegisteredClient } from './registered-client.js';
 
 export interface RegistrationContext {
@@ -22,24 +24,29 @@ interface ClientRow {
 
 /**
  * The client registry: every registration is a ClientRegistered event, and the `clients` table is
- * its read model, written in the same transaction.
+ * its read model, written in the same transaction. Needs the global BACKCHANNEL_CONFIG.
  */
 @Injectable()
 export class ClientRegistry {
   /** Clients never change once registered, so a found client is kept for the life of the process. */
   private readonly cache = new Map<string, RegisteredClient>();
+  /** Where notification endpoints may point (CLIENT_NOTIFICATION_ALLOW_HTTP and _ALLOWED_NETWORKS). */
+  private readonly egress: EgressPolicyChecker;
 
   constructor(
     private readonly store: PostgresEventStore,
     private readonly dataSource: DataSource,
-  ) {}
+    @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
+  ) {
+    this.egress = new EgressPolicyChecker(config.clientNotification);
+  }
 
   /** Registers a client; the secret is returned here once and kept only as its SHA-256 digest. */
   async register(
     input: unknown,
     context: RegistrationContext,
   ): Promise<{ client: RegisteredClient; clientSecret: string }> {
-    const metadata = validateClientMetadata(input);
+    const metadata = await validateClientRegistration(input, this.egress);
     const clientSecret = randomToken(32);
     const client: RegisteredClient = {
       clientId: randomToken(16),

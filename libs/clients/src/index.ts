@@ -1,5 +1,10 @@
 export * from './registered-client.js';
-export { REFRESH_TOKEN_GRANT_TYPE, SUPPORTED_DELIVERY_MODES, validateClientMetadata } from './client-metadata.js';
+export {
+  REFRESH_TOKEN_GRANT_TYPE,
+  SUPPORTED_DELIVERY_MODES,
+  validateClientMetadata,
+  validateClientRegistration,
+} from './client-metadata.js';
 export { CLIENT_AUTHENTICATION_FAILED, parseClientCredentials, type ClientCredentials } from './client-credentials.js';
 export * from './client-registry.service.js';
 export * from './client-authenticator.service.js';

@@ -1,3 +1,4 @@
+import { EgressPolicyChecker } from '@backchannel/egress';
 import { validateClientMetadata } from './client-metadata.js';
 import { clientRegistrationResponse, type RegisteredClient } from './registered-client.js';
 
@@ -5,7 +6,10 @@ describe('clientRegistrationResponse', () => {
   const client: RegisteredClient = {
     clientId: 'client-1',
     secretSha256: 'a'.repeat(64),
-    metadata: validateClientMetadata({ client_name: 'Call centre', backchannel_token_delivery_mode: 'poll' }),
+    metadata: validateClientMetadata(
+      { client_name: 'Call centre', backchannel_token_delivery_mode: 'poll' },
+      new EgressPolicyChecker({ allowHttp: false, allowedNetworks: [] }),
+    ),
     registeredAt: '2026-11-21T10:00:00.750Z',
   };
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import { verifyJwt } from './jwt-verification.js';
 import { generateSigningKey, openSigningKey, type StoredSigningKey } from './signing-key.js';
@@ -101,6 +101,30 @@ describe('TokenSigner', () => {
         auth_time: issuedAtSeconds - 30,
         jti: 'id-1',
       });
+    });
+
+    it('carries the at_hash of the access token given: left half of its SHA-256 for ES256', async () => {
+      const accessToken = await signer.signAccessToken({ ...input, audience: issuer, scope: ['openid'] });
+
+      const token = await signer.signIdToken({ ...input, accessToken });
+
+      const payload = await verifyJwt(
+        token,
+        { keys: [stored.publicJwk] },
+        { issuer, audience: 'client-1', currentDate: issuedAt },
+      );
+      const digest = createHash('sha256').update(Buffer.from(accessToken, 'ascii')).digest();
+      expect(payload.at_hash).toBe(digest.subarray(0, 16).toString('base64url'));
+    });
+
+    it('has no at_hash without an access token', async () => {
+      const payload = await verifyJwt(
+        await signer.signIdToken(input),
+        { keys: [stored.publicJwk] },
+        { issuer, audience: 'client-1', currentDate: issuedAt },
+      );
+
+      expect(payload).not.toHaveProperty('at_hash');
     });
 
     it('adds acr, amr and extra claims when given, never letting extra claims replace its own', async () => {

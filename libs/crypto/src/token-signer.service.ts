@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SignJWT, type JWTPayload } from 'jose';
 import type { SigningKey } from './signing-key.js';
 import { SigningKeys } from './signing-keys.service.js';
+import { tokenHash } from './token-hash.js';
 
 export interface AccessTokenInput {
   issuer: string;
@@ -24,6 +25,8 @@ export interface IdTokenInput {
   jti: string;
   acr?: string;
   amr?: string[];
+  /** The access token issued with it: the ID token then carries its `at_hash` (required in push mode, CIBA §10.3.1). */
+  accessToken?: string;
   /** Added first, so they can never replace a claim this signer sets. */
   extraClaims?: Record<string, unknown>;
 }
@@ -45,20 +48,23 @@ export class TokenSigner {
   constructor(@Inject(SigningKeys) private readonly keys: ActiveSigningKeySource) {}
 
   /** RFC 9068 JWT access token. */
-  signAccessToken(input: AccessTokenInput): Promise<string> {
-    return this.sign('at+jwt', { client_id: input.clientId, scope: input.scope.join(' ') }, input);
+  async signAccessToken(input: AccessTokenInput): Promise<string> {
+    const key = await this.keys.activeKey();
+    return this.sign(key, 'at+jwt', { client_id: input.clientId, scope: input.scope.join(' ') }, input);
   }
 
   /** OIDC ID token for the CIBA grant: a single audience (the client), no nonce. */
-  signIdToken(input: IdTokenInput): Promise<string> {
+  async signIdToken(input: IdTokenInput): Promise<string> {
+    // at_hash uses the hash of the algorithm that signs, so both come from the same key
+    const key = await this.keys.activeKey();
     const claims: JWTPayload = { ...input.extraClaims, auth_time: epochSeconds(input.authTime) };
     if (input.acr !== undefined) claims.acr = input.acr;
     if (input.amr !== undefined) claims.amr = input.amr;
-    return this.sign('JWT', claims, { ...input, audience: input.clientId });
+    if (input.accessToken !== undefined) claims.at_hash = tokenHash(input.accessToken, key.alg);
+    return this.sign(key, 'JWT', claims, { ...input, audience: input.clientId });
   }
 
-  private async sign(typ: string, claims: JWTPayload, registered: RegisteredClaims): Promise<string> {
-    const key: SigningKey = await this.keys.activeKey();
+  private sign(key: SigningKey, typ: string, claims: JWTPayload, registered: RegisteredClaims): Promise<string> {
     const issuedAt = epochSeconds(registered.issuedAt);
     return new SignJWT(claims)
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ })

@@ -1,9 +1,14 @@
 import { DataSource, MigrationExecutor, type MigrationInterface } from 'typeorm';
 import { InitialSchema1763700000000 } from './migrations/1763700000000-initial-schema.js';
 import { DeadLetters1763700000001 } from './migrations/1763700000001-dead-letters.js';
+import { ClientNotificationJobs1763700000002 } from './migrations/1763700000002-client-notification-jobs.js';
 
 /** The migration classes, in order. */
-export const ALL_MIGRATIONS: (new () => MigrationInterface)[] = [InitialSchema1763700000000, DeadLetters1763700000001];
+export const ALL_MIGRATIONS: (new () => MigrationInterface)[] = [
+  InitialSchema1763700000000,
+  DeadLetters1763700000001,
+  ClientNotificationJobs1763700000002,
+];
 
 const DEFAULT_POOL_SIZE = 10;
 

@@ -1,3 +1,4 @@
+import { BackgroundLoop } from './background-loop.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOG_START, type LogCheckpoint, PostgresEventStore } from '@backchannel/event-store';
 import type { RecordedEvent } from '@backchannel/events';
@@ -43,7 +44,7 @@ export class GlobalLogSubscription {
   private readonly store: PostgresEventStore;
   private readonly logger: Logger;
   private readonly wakeup = new Wakeup();
-  private running: { loop: Promise<void>; stop: AbortController } | null = null;
+  private readonly loop = new BackgroundLoop((stopped) => this.run(stopped));
   private session: LogTailSession | null = null;
   private locked = false;
   private activated = false;
@@ -64,18 +65,12 @@ export class GlobalLogSubscription {
   }
 
   start(): void {
-    if (this.running) return;
-    const stop = new AbortController();
-    this.running = { loop: this.run(stop.signal), stop };
+    this.loop.start();
   }
 
   /** Lets the batch in hand finish, then releases the lock. */
-  async stop(): Promise<void> {
-    const running = this.running;
-    if (!running) return;
-    running.stop.abort();
-    await running.loop;
-    this.running = null;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async run(stopped: AbortSignal): Promise<void> {
@@ -155,7 +150,7 @@ function pause(ms: number, stopped: AbortSignal): Promise<void> {
 }
 
 /** Ends a wait early on notification; one that arrives while the loop is busy ends its next wait at once. */
-class Wakeup {
+export class Wakeup {
   private waiter: (() => void) | null = null;
   private pending = false;
 

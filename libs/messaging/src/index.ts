@@ -23,4 +23,6 @@ export {
   type EventMessage,
 } from './recorded-event.codec.js';
 export { classifyFailure, type FailureKind } from './failure-classification.js';
-export type { BackoffOptions } from './retry-backoff.js';
+export { backoffDelay, type BackoffOptions } from './retry-backoff.js';
+export { Wakeup } from './global-log.subscription.js';
+export { BackgroundLoop } from './background-loop.js';

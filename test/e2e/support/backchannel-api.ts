@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { waitFor } from './service-process.js';
 import type { RunningStack } from './stacks.js';
 
 export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
@@ -124,6 +125,14 @@ export class BackchannelApi {
   deviceRequests(user: TestUser): Promise<HttpResult<Record<string, unknown>[]>> {
     return call(`${this.stack.baseUrl}/device/v1/requests`, {
       headers: { authorization: `Bearer ${user.deviceToken}` },
+    });
+  }
+
+  /** The user's pending request from the named client, once the notifier has learnt of it. */
+  pendingOnDevice(user: TestUser, clientName: string): Promise<Record<string, string>> {
+    return waitFor('the request on the device', async () => {
+      const list = await this.deviceRequests(user);
+      return list.body.find((item) => item.client_name === clientName) as Record<string, string> | undefined;
     });
   }
 

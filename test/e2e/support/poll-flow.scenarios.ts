@@ -1,19 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { verifyJwt } from '@backchannel/crypto';
 import { BackchannelApi, CIBA_GRANT, type TestClient, type TestUser, basicAuth } from './backchannel-api.js';
-import { waitFor } from './service-process.js';
+import { expectOAuthError } from './expectations.js';
 import type { RunningStack } from './stacks.js';
-
-/** An OAuth error response: exactly `error` and `error_description`, never cached. */
-function expectOAuthError(
-  response: { status: number; headers: Headers; body: unknown },
-  status: number,
-  error: string,
-) {
-  expect({ status: response.status, error: (response.body as { error?: string }).error }).toEqual({ status, error });
-  expect(Object.keys(response.body as object).sort()).toEqual(['error', 'error_description']);
-  expect(response.headers.get('cache-control')).toBe('no-store');
-}
 
 /**
  * The complete CIBA poll flow, black-box through the public API of a running stack: the same
@@ -41,13 +30,7 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
       return response.body as { auth_req_id: string; expires_in: number; interval: number };
     }
 
-    /** The request as the user's device sees it, once the notifier has learnt of it. */
-    async function pendingOnDevice(user: TestUser, clientName = 'E2E client') {
-      return waitFor('the request on the device', async () => {
-        const list = await api.deviceRequests(user);
-        return list.body.find((item) => item.client_name === clientName) as Record<string, string> | undefined;
-      });
-    }
+    const pendingOnDevice = (user: TestUser, clientName = 'E2E client') => api.pendingOnDevice(user, clientName);
 
     it('publishes CIBA discovery metadata and the signing keys', async () => {
       const discovery = await api.get('/.well-known/openid-configuration');
@@ -58,7 +41,7 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
         token_endpoint: `${stack.baseUrl}/token`,
         jwks_uri: `${stack.baseUrl}/jwks`,
         grant_types_supported: [CIBA_GRANT],
-        backchannel_token_delivery_modes_supported: ['poll'],
+        backchannel_token_delivery_modes_supported: ['poll', 'ping', 'push'],
         backchannel_user_code_parameter_supported: false,
       });
       const jwks = await api.get('/jwks');

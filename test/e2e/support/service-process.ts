@@ -19,7 +19,12 @@ export interface ServiceProcess {
   name: string;
   /** Everything the process printed so far (for failure messages). */
   output(): string;
+  /** Whether the process has ended (by itself or by a signal). */
+  hasExited(): boolean;
+  /** SIGTERM, then SIGKILL after 10 s: the process shuts down as it would in production. */
   stop(): Promise<void>;
+  /** SIGKILL at once: no shutdown hook runs, as in a crash. */
+  kill(): Promise<void>;
 }
 
 /** Starts a command in its own process group, so stopping it also stops what it started. */
@@ -36,15 +41,25 @@ export function startProcess(name: string, command: string, args: string[], env:
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const hasExited = () => child.exitCode !== null || child.signalCode !== null;
+  /** Signals the whole process group, unless the process has already ended. */
+  const signal = (name: NodeJS.Signals): boolean => {
+    if (hasExited() || child.pid === undefined) return false;
+    process.kill(-child.pid, name);
+    return true;
+  };
   return {
     name,
     output: () => output,
+    hasExited,
     async stop() {
-      if (child.exitCode !== null || child.pid === undefined) return;
-      process.kill(-child.pid, 'SIGTERM');
-      const killed = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, 'SIGKILL'), 10_000);
+      if (!signal('SIGTERM')) return;
+      const killed = setTimeout(() => signal('SIGKILL'), 10_000);
       await exited;
       clearTimeout(killed);
+    },
+    async kill() {
+      if (signal('SIGKILL')) await exited;
     },
   };
 }
@@ -72,15 +87,16 @@ export async function waitFor<T>(
   }
 }
 
-/** Resolves once GET url answers 200. */
+/** Resolves once GET url answers 200; fails at once if the process ends first. */
 export async function waitUntilReady(process: ServiceProcess, url: string, timeoutMs = 60_000): Promise<void> {
   try {
-    await waitFor(
+    const outcome = await waitFor(
       `${process.name} at ${url}`,
-      async () => ((await fetch(url)).status === 200 ? true : undefined),
+      async () => (process.hasExited() ? 'exited' : (await fetch(url)).status === 200 ? 'ready' : undefined),
       timeoutMs,
       200,
     );
+    if (outcome === 'exited') throw new Error(`${process.name} exited before it was ready`);
   } catch (error) {
     throw new Error(`${(error as Error).message}\n--- ${process.name} output ---\n${process.output()}`);
   }

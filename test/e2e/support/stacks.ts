@@ -26,12 +26,32 @@ function requireBuild(entry: string): string {
   return file;
 }
 
+export const DISTRIBUTED_SERVICES = ['backchannel', 'token', 'notifier', 'ping-delivery', 'gateway'] as const;
+export type DistributedService = (typeof DISTRIBUTED_SERVICES)[number];
+
+export interface StackOptions {
+  /** Added to the environment of every service (e.g. the notification CA file, short retries). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The distributed topology, with control over each service for outage and crash tests. */
+export interface DistributedStack extends RunningStack {
+  /** Shuts one service down gracefully (SIGTERM). */
+  stopService(service: DistributedService): Promise<void>;
+  /** Ends one service with SIGKILL: no shutdown hook runs, as in a crash. */
+  killService(service: DistributedService): Promise<void>;
+  /** Starts a stopped or killed service again, on the same port with the same environment; resolves once it is ready. */
+  startService(service: DistributedService): Promise<void>;
+}
+
 /**
- * The distributed topology: gateway, backchannel, token and notifier, each in its own process,
- * talking through the real Kafka broker and the real PostgreSQL the test command started.
+ * The distributed topology: gateway, backchannel, token, notifier and ping-delivery, each in its
+ * own process, talking through the real Kafka broker and the real PostgreSQL the test command started.
  */
-export async function startDistributedStack(): Promise<RunningStack> {
-  const [gateway, backchannel, token, notifier] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+export async function startDistributedStack(options: StackOptions = {}): Promise<DistributedStack> {
+  const ports = Object.fromEntries(
+    await Promise.all(DISTRIBUTED_SERVICES.map(async (service) => [service, await freePort()] as const)),
+  ) as Record<DistributedService, number>;
   const adminToken = randomBytes(32).toString('base64url');
   const common = {
     ...FAST_FLOWS,
@@ -40,45 +60,46 @@ export async function startDistributedStack(): Promise<RunningStack> {
     KAFKA_BROKERS: requireTestEnv('KAFKA_BROKERS'),
     BACKCHANNEL_ADMIN_TOKEN: adminToken,
     BACKCHANNEL_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
-    BACKCHANNEL_ISSUER: `http://127.0.0.1:${gateway}`,
+    BACKCHANNEL_ISSUER: `http://127.0.0.1:${ports.gateway}`,
+    ...options.env,
   };
-  const services: [string, number, NodeJS.ProcessEnv][] = [
-    ['backchannel', backchannel, {}],
-    ['token', token, {}],
-    ['notifier', notifier, {}],
-    [
-      'gateway',
-      gateway,
-      {
-        BACKCHANNEL_URL: `http://127.0.0.1:${backchannel}`,
-        TOKEN_URL: `http://127.0.0.1:${token}`,
-        NOTIFIER_URL: `http://127.0.0.1:${notifier}`,
-      },
-    ],
-  ];
-  const processes: ServiceProcess[] = [];
+  const gatewayEnv = {
+    BACKCHANNEL_URL: `http://127.0.0.1:${ports.backchannel}`,
+    TOKEN_URL: `http://127.0.0.1:${ports.token}`,
+    NOTIFIER_URL: `http://127.0.0.1:${ports.notifier}`,
+  };
+  const processes = new Map<DistributedService, ServiceProcess>();
+  const startService = async (service: DistributedService) => {
+    if (processes.get(service)?.hasExited() === false) throw new Error(`${service} is already running`);
+    const running = startProcess(service, process.execPath, [requireBuild(`apps/${service}/src/main.js`)], {
+      ...common,
+      ...(service === 'gateway' ? gatewayEnv : {}),
+      PORT: String(ports[service]),
+    });
+    processes.set(service, running);
+    await waitUntilReady(running, `http://127.0.0.1:${ports[service]}/health/ready`);
+  };
   const stop = async () => {
-    await Promise.all(processes.map((service) => service.stop()));
+    await Promise.all([...processes.values()].map((service) => service.stop()));
   };
   try {
-    for (const [name, port, env] of services) {
-      const service = startProcess(name, process.execPath, [requireBuild(`apps/${name}/src/main.js`)], {
-        ...common,
-        ...env,
-        PORT: String(port),
-      });
-      processes.push(service);
-      await waitUntilReady(service, `http://127.0.0.1:${port}/health/ready`);
-    }
+    for (const service of DISTRIBUTED_SERVICES) await startService(service);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { baseUrl: `http://127.0.0.1:${gateway}`, adminToken, stop };
+  return {
+    baseUrl: `http://127.0.0.1:${ports.gateway}`,
+    adminToken,
+    stop,
+    stopService: async (service) => processes.get(service)?.stop(),
+    killService: async (service) => processes.get(service)?.kill(),
+    startService,
+  };
 }
 
 /** `npm start`: the embedded single-process default, on its own embedded PostgreSQL, no Kafka. */
-export async function startEmbeddedStack(): Promise<RunningStack> {
+export async function startEmbeddedStack(options: StackOptions = {}): Promise<RunningStack> {
   const [port, postgresPort] = await Promise.all([freePort(), freePort()]);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'backchannel-embedded-'));
   await chmod(dataDir, 0o755); // PostgreSQL runs as its own user and must reach its folder
@@ -90,6 +111,7 @@ export async function startEmbeddedStack(): Promise<RunningStack> {
     BACKCHANNEL_DATA_DIR: dataDir,
     BACKCHANNEL_ADMIN_TOKEN: adminToken,
     BACKCHANNEL_ISSUER: `http://127.0.0.1:${port}`,
+    ...options.env,
   });
   const stop = async () => {
     await service.stop();

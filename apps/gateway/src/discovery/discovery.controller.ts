@@ -1,4 +1,5 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { SUPPORTED_DELIVERY_MODES } from '@backchannel/clients';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { SigningKeys } from '@backchannel/crypto';
 import { CIBA_GRANT_TYPE } from '@backchannel/oauth';
@@ -19,7 +20,7 @@ export class DiscoveryController {
       token_endpoint: `${issuer}/token`,
       jwks_uri: `${issuer}/jwks`,
       grant_types_supported: [CIBA_GRANT_TYPE],
-      backchannel_token_delivery_modes_supported: ['poll'],
+      backchannel_token_delivery_modes_supported: SUPPORTED_DELIVERY_MODES,
       backchannel_user_code_parameter_supported: false,
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       scopes_supported: ['openid'],

@@ -1,7 +1,8 @@
 import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readOAuthFormRequest } from '@backchannel/http';
-import { CibaGrantHandler, type TokenResponse } from './ciba-grant.handler.js';
+import type { TokenResponse } from '../token-minting/token-minter.js';
+import { CibaGrantHandler } from './ciba-grant.handler.js';
 
 /** The token endpoint (RFC 6749 §3.2) for the CIBA grant (CIBA §10.1). */
 @Controller()

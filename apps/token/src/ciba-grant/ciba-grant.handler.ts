@@ -1,15 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
-import {
-  type AuthRequestCommand,
-  type AuthRequestState,
-  authRequestDecider,
-  isExpired,
-} from '@backchannel/auth-request';
-import { ClientAuthenticator, type RegisteredClient } from '@backchannel/clients';
-import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
-import { TokenSigner } from '@backchannel/crypto';
-import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
+import { Injectable } from '@nestjs/common';
+import type { AuthRequestState } from '@backchannel/auth-request';
+import { ClientAuthenticator } from '@backchannel/clients';
 import { authRequestStreamId } from '@backchannel/events';
 import type { OAuthFormRequest } from '@backchannel/http';
 import {
@@ -19,40 +10,23 @@ import {
   UnauthorizedClient,
   parseCibaTokenRequest,
 } from '@backchannel/oauth';
+import { TokenMinter, type TokenResponse } from '../token-minting/token-minter.js';
 import { PollThrottleRepository } from './poll-throttle.repository.js';
 import { tokenError } from './token-error.js';
 
-export interface TokenResponse {
-  access_token: string;
-  token_type: 'Bearer';
-  expires_in: number;
-  id_token: string;
-  scope: string;
-}
-
-interface MintedTokens {
-  accessToken: string;
-  accessTokenId: string;
-  idToken: string;
-  idTokenId: string;
-  scope: string[];
-}
-
 /**
  * The CIBA grant, in the order of checks the conformance suite expects (checklist M.2):
- * client authentication, the client's right to the grant, then the request's state. Tokens are
- * signed before `TokensIssued` is appended with the expected version, so of any number of
- * concurrent redemptions exactly one appends and answers with tokens; the others re-decide on the
- * new state and get invalid_grant.
+ * client authentication, the client's right to the grant (push clients get theirs by push), then
+ * the request's state. Of any number of concurrent redemptions exactly one appends `TokensIssued`
+ * and answers with tokens (see TokenMinter); the others re-decide on the new state and get
+ * invalid_grant.
  */
 @Injectable()
 export class CibaGrantHandler {
   constructor(
     private readonly clients: ClientAuthenticator,
-    private readonly store: PostgresEventStore,
-    private readonly signer: TokenSigner,
+    private readonly minter: TokenMinter,
     private readonly throttle: PollThrottleRepository,
-    @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {}
 
   async handle(input: OAuthFormRequest): Promise<TokenResponse> {
@@ -63,84 +37,16 @@ export class CibaGrantHandler {
     }
 
     const streamId = authRequestStreamId(authReqId);
-    let minted: MintedTokens | null = null;
-    const result = await handleCommand(
-      this.store,
-      streamId,
-      authRequestDecider,
-      async (state: AuthRequestState): Promise<AuthRequestCommand> => {
-        minted = await this.mintIfRedeemable(state, client, input.now);
-        return {
-          type: 'IssueTokens',
-          data: {
-            clientId: client.clientId,
-            accessTokenId: minted?.accessTokenId ?? '',
-            idTokenId: minted?.idTokenId ?? null,
-            accessTokenExpiresAt: new Date(
-              input.now.getTime() + this.config.accessTokenTtlSeconds * 1000,
-            ).toISOString(),
-            sealedTokens: null,
-          },
-          metadata: {
-            now: input.now.toISOString(),
-            correlationId: input.correlationId,
-            actor: `client:${client.clientId}`,
-          },
-        };
-      },
-    );
-
-    if (result.outcome === 'rejected') {
-      if (result.state.status === 'Pending' && result.rejection.code === 'authorization_pending') {
-        throw await this.pendingError(streamId, result.state, input.now);
-      }
-      throw tokenError(result.rejection);
+    const result = await this.minter.issue(streamId, {
+      clientId: client.clientId,
+      now: input.now,
+      origin: { correlationId: input.correlationId, actor: `client:${client.clientId}` },
+    });
+    if (result.outcome === 'issued') return result.tokens;
+    if (result.state.status === 'Pending' && result.rejection.code === 'authorization_pending') {
+      throw await this.pendingError(streamId, result.state, input.now);
     }
-    const tokens = minted as MintedTokens | null;
-    if (!tokens) throw new Error('tokens were issued without being minted');
-    return {
-      access_token: tokens.accessToken,
-      token_type: 'Bearer',
-      expires_in: this.config.accessTokenTtlSeconds,
-      id_token: tokens.idToken,
-      scope: tokens.scope.join(' '),
-    };
-  }
-
-  /** Signs tokens only for the state that will accept IssueTokens; the decider still has the last word. */
-  private async mintIfRedeemable(
-    state: AuthRequestState,
-    client: RegisteredClient,
-    now: Date,
-  ): Promise<MintedTokens | null> {
-    if (state.status !== 'Approved' || state.request.clientId !== client.clientId) return null;
-    if (isExpired(state, now.toISOString())) return null;
-    const { issuer, accessTokenTtlSeconds, idTokenTtlSeconds } = this.config;
-    const scope = state.consent.grantedScope;
-    const accessTokenId = randomUUID();
-    const idTokenId = randomUUID();
-    const [accessToken, idToken] = await Promise.all([
-      this.signer.signAccessToken({
-        issuer,
-        audience: issuer,
-        subject: state.consent.subject,
-        clientId: client.clientId,
-        scope,
-        jti: accessTokenId,
-        issuedAt: now,
-        expiresInSeconds: accessTokenTtlSeconds,
-      }),
-      this.signer.signIdToken({
-        issuer,
-        subject: state.consent.subject,
-        clientId: client.clientId,
-        authTime: new Date(state.consent.authenticatedAt),
-        issuedAt: now,
-        expiresInSeconds: idTokenTtlSeconds,
-        jti: idTokenId,
-      }),
-    ]);
-    return { accessToken, accessTokenId, idToken, idTokenId, scope };
+    throw tokenError(result.rejection);
   }
 
   private async pendingError(

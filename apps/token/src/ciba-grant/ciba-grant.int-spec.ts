@@ -6,6 +6,7 @@ import { ConfigModule } from '@backchannel/config';
 import { CryptoModule } from '@backchannel/crypto';
 import { EventStoreModule, PostgresEventStore, createDataSource, handleCommand } from '@backchannel/event-store';
 import { type AuthRequestEvent, authRequestStreamId } from '@backchannel/events';
+import { MessagingModule } from '@backchannel/messaging';
 import { OAuthError } from '@backchannel/oauth';
 import { testConfig } from '@backchannel/testing';
 import { TokenModule } from '../token.module.js';
@@ -27,6 +28,7 @@ describe('CIBA grant on PostgreSQL', () => {
       imports: [
         ConfigModule.forRoot(config),
         EventStoreModule.forRoot({ databaseUrl: config.databaseUrl, applicationName: 'token-int-spec' }),
+        MessagingModule.forEmbedded(),
         CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
         TokenModule,
       ],

@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { CryptoModule } from '@backchannel/crypto';
+import { runHttpService } from '@backchannel/http';
+import { MessagingModule, kafkaConsumerOptions } from '@backchannel/messaging';
+import { PING_DELIVERY_CONSUMER_GROUP } from './delivery-jobs/delivery-jobs.consumer.js';
+import { PingDeliveryModule } from './ping-delivery.module.js';
+
+runHttpService({
+  service: 'ping-delivery',
+  features: [PingDeliveryModule],
+  infrastructure: (config) => [
+    MessagingModule.forKafka({ brokers: config.kafkaBrokers, clientId: 'ping-delivery', relay: config.relayEnabled }),
+    // opens the sealed notification secrets and pushed tokens
+    CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
+  ],
+  // the consumer only schedules jobs; the worker (started with the app) delivers them
+  beforeListen: async (app, config) => {
+    app.connectMicroservice(
+      kafkaConsumerOptions({
+        brokers: config.kafkaBrokers,
+        clientId: 'ping-delivery',
+        consumerGroup: PING_DELIVERY_CONSUMER_GROUP,
+      }),
+      { inheritAppConfig: true },
+    );
+    await app.startAllMicroservices();
+  },
+});

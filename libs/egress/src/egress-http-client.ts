@@ -1,0 +1,113 @@
+import { rootCertificates } from 'node:tls';
+import type { OnApplicationShutdown } from '@nestjs/common';
+import { Agent, buildConnector, request } from 'undici';
+import { addressesOf, EgressPolicyChecker, systemResolver } from './egress-policy.js';
+import type { EgressPolicy, JsonPostOutcome, JsonPostRequest, NotificationSender, Resolver } from './egress.types.js';
+
+export interface EgressHttpClientOptions {
+  policy: EgressPolicy;
+  /** Bounds one attempt: resolution, connection, response headers and body. */
+  timeoutMs: number;
+  /** PEM of certificate authorities trusted besides Node's bundled roots. */
+  extraCaPem?: string | null;
+  resolve?: Resolver;
+}
+
+/** The endpoint's response body is never used: read this much of it, then drop the connection. */
+const RESPONSE_BODY_LIMIT_BYTES = 16 * 1024;
+
+/** Raised inside the connector, so that a refused address ends the request before any byte is sent. */
+class RefusedAddressError extends Error {}
+
+/**
+ * POSTs JSON to clients' notification endpoints. The connector resolves the host itself, checks
+ * every address against the egress policy and connects to a checked address, with TLS still
+ * verified against the host name: no DNS answer can change between the check and the connection.
+ * Redirects are never followed. Every behaviour of the endpoint or the network is an outcome,
+ * never an exception; neither the bearer token nor the body is ever logged.
+ */
+export class EgressHttpClient implements NotificationSender, OnApplicationShutdown {
+  private readonly checker: EgressPolicyChecker;
+  private readonly timeoutMs: number;
+  private readonly agent: Agent;
+
+  constructor({ policy, timeoutMs, extraCaPem, resolve = systemResolver }: EgressHttpClientOptions) {
+    this.checker = new EgressPolicyChecker(policy);
+    this.timeoutMs = timeoutMs;
+    const connect = buildConnector({
+      timeout: timeoutMs,
+      // CIBA §10.2 under FAPI: TLS 1.2 or 1.3, whatever Node's command-line flags say.
+      minVersion: 'TLSv1.2',
+      // Setting `ca` replaces Node's roots, so they are passed along with the extra ones.
+      ...(extraCaPem ? { ca: [...rootCertificates, extraCaPem] } : {}),
+    });
+    this.agent = new Agent({
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      // `host` (and so the TLS server name) stays the URL's; only the address to dial changes.
+      connect: (options, callback) => {
+        const connectInTurn = (addresses: string[]) => {
+          const [address, ...others] = addresses;
+          connect({ ...options, hostname: address! }, (...result) => {
+            // The next address when this one cannot be reached (an IPv6 address without IPv6 routing).
+            if (result[0] && others.length > 0) connectInTurn(others);
+            else callback(...result);
+          });
+        };
+        this.checkedAddresses(options.hostname, resolve).then(connectInTurn, (error: Error) => callback(error, null));
+      },
+    });
+  }
+
+  async postJson({ url, bearerToken, body }: JsonPostRequest): Promise<JsonPostOutcome> {
+    const syntax = this.checker.checkEndpointSyntax(url);
+    if (!syntax.allowed) return { kind: 'refused_address', detail: `the endpoint ${syntax.reason}` };
+    const payload = JSON.stringify(body);
+    try {
+      const response = await request(url, {
+        method: 'POST',
+        dispatcher: this.agent,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${bearerToken}` },
+        body: payload,
+        // The agent's timeouts bound each phase; this bounds the whole attempt, resolution included.
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      await response.body.dump({ limit: RESPONSE_BODY_LIMIT_BYTES }).catch(() => undefined);
+      return outcomeOfStatus(response.statusCode);
+    } catch (error) {
+      if (error instanceof RefusedAddressError) return { kind: 'refused_address', detail: error.message };
+      return { kind: 'retryable', status: null, detail: describeFailure(error) };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
+  }
+
+  /** Every address of the host, once they all passed the policy. */
+  private async checkedAddresses(hostname: string, resolve: Resolver): Promise<string[]> {
+    const addresses = await addressesOf(hostname, resolve);
+    if (addresses.length === 0) throw new Error(`${hostname} resolves to no address`);
+    const verdict = this.checker.checkAddresses(addresses);
+    if (!verdict.allowed) throw new RefusedAddressError(`the endpoint's host ${verdict.reason}`);
+    return addresses;
+  }
+}
+
+function outcomeOfStatus(status: number): JsonPostOutcome {
+  if (status >= 200 && status < 300) return { kind: 'delivered', status };
+  if (status >= 300 && status < 400) return { kind: 'redirect', status };
+  if (status >= 400 && status < 500) return { kind: 'client_error', status };
+  return { kind: 'retryable', status, detail: `the endpoint answered ${status}` };
+}
+
+/** Error code and message (never the request): ECONNREFUSED, a TLS verification code, a timeout. */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return `${typeof code === 'string' ? code : error.name}: ${error.message}`;
+}
