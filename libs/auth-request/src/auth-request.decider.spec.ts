@@ -8,6 +8,7 @@ import type {
   GiveConsent,
   IssueTokens,
   RecordClientNotification,
+  RecordNotificationFailed,
   RecordUserNotified,
   RequestAuthentication,
 } from './auth-request.decisions.js';
@@ -62,6 +63,7 @@ const consentGivenFor = (grantedScope: string[]) =>
     deviceId: 'device-1',
     grantedScope,
     authenticatedAt: during,
+    evidence: null,
   });
 const consentGiven = consentGivenFor(['openid', 'profile']);
 const consentDenied = event('ConsentDenied', {
@@ -336,7 +338,9 @@ describe('evolve', () => {
         deviceId: 'device-1',
         grantedScope: ['openid', 'profile'],
         authenticatedAt: during,
+        evidence: null,
       },
+      failedNotifications: [],
       issuance: {
         accessTokenId: 'at-1',
         idTokenId: 'id-1',
@@ -531,5 +535,58 @@ describe('client notifications (ping and push)', () => {
         .when(recordClientNotification({ kind: 'push_error', error: 'expired_token' }))
         .thenRejects('not_due');
     });
+  });
+});
+
+describe('device notification failures and answers with evidence', () => {
+  const failure = {
+    channel: 'web-push',
+    deviceId: 'device-1',
+    reason: 'rejected' as const,
+    attempts: 1,
+    detail: 'HTTP 410',
+  };
+  const recordFailure = () => command<RecordNotificationFailed>('RecordNotificationFailed', failure);
+  const notificationFailed = event('NotificationFailed', { requestId: 'request-1', subject: 'user-1', ...failure });
+
+  it('records a channel giving up on a device once, and not for a device that was reached', () => {
+    spec.given([authRequested]).when(recordFailure()).then([notificationFailed]);
+    spec.given([authRequested, notificationFailed]).when(recordFailure()).thenNothing();
+    spec.given([authRequested, userNotified]).when(recordFailure()).thenNothing();
+    spec.given([]).when(recordFailure()).thenRejects('not_found');
+  });
+
+  it('keeps the evidence of an approval and the reason of a refusal', () => {
+    const evidence = {
+      method: 'webauthn' as const,
+      credentialId: 'cred-1',
+      userVerified: true,
+      challengeHash: 'hash',
+      signCount: 3,
+    };
+    spec
+      .given([authRequested])
+      .when(giveConsent({ evidence }))
+      .then([
+        event('ConsentGiven', {
+          requestId: 'request-1',
+          subject: 'user-1',
+          deviceId: 'device-1',
+          grantedScope: ['openid', 'profile', 'email'],
+          authenticatedAt: during,
+          evidence,
+        }),
+      ]);
+    spec
+      .given([authRequested])
+      .when(command<DenyConsent>('DenyConsent', { subject: 'user-1', deviceId: 'device-1', reason: 'not_recognized' }))
+      .then([
+        event('ConsentDenied', {
+          requestId: 'request-1',
+          subject: 'user-1',
+          deviceId: 'device-1',
+          reason: 'not_recognized',
+        }),
+      ]);
   });
 });

@@ -2,7 +2,10 @@ import {
   CURRENT_SCHEMA_VERSIONS,
   accept,
   reject,
+  type AuthenticationEvidence,
   type ClientNotificationFailureReason,
+  type DenialReason,
+  type NotificationFailed,
   type AuthRequestEvent,
   type AuthRequested,
   type Decision,
@@ -38,10 +41,23 @@ export type RequestAuthentication = Command<'RequestAuthentication', Omit<AuthRe
 /** A channel delivered the request to a device (deviceId null when the channel has no device id). */
 export type RecordUserNotified = Command<'RecordUserNotified', { channel: string; deviceId: string | null }>;
 
-/** The user approved; grantedScope defaults to every requested scope. */
-export type GiveConsent = Command<'GiveConsent', { subject: string; deviceId: string; grantedScope?: string[] }>;
+/** A channel gave up on a device: a permanent refusal, or transient failures until expiry. */
+export type RecordNotificationFailed = Command<
+  'RecordNotificationFailed',
+  Pick<NotificationFailed['data'], 'channel' | 'deviceId' | 'reason' | 'attempts' | 'detail'>
+>;
 
-export type DenyConsent = Command<'DenyConsent', { subject: string; deviceId: string }>;
+/**
+ * The user approved; grantedScope defaults to every requested scope, evidence to none (the device
+ * API's device token).
+ */
+export type GiveConsent = Command<
+  'GiveConsent',
+  { subject: string; deviceId: string; grantedScope?: string[]; evidence?: AuthenticationEvidence | null }
+>;
+
+/** The user refused; reason defaults to user_denied. */
+export type DenyConsent = Command<'DenyConsent', { subject: string; deviceId: string; reason?: DenialReason }>;
 
 /** The token endpoint redeems the auth_req_id; token ids and expiry are minted by the caller. */
 export type IssueTokens = Command<
@@ -74,7 +90,13 @@ export type RecordClientNotification = Command<
 >;
 
 export type AuthRequestCommand =
-  RequestAuthentication | RecordUserNotified | GiveConsent | DenyConsent | IssueTokens | RecordClientNotification;
+  | RequestAuthentication
+  | RecordUserNotified
+  | RecordNotificationFailed
+  | GiveConsent
+  | DenyConsent
+  | IssueTokens
+  | RecordClientNotification;
 
 export type AuthRequestRejectionCode =
   | 'already_exists'
@@ -135,6 +157,19 @@ function recordUserNotified(command: RecordUserNotified, state: AuthRequestState
   return accept(newEvent('UserNotified', { requestId, subject, channel, deviceId }, command));
 }
 
+/** Like RecordUserNotified: a repeated report for the same channel and device adds nothing. */
+function recordNotificationFailed(command: RecordNotificationFailed, state: AuthRequestState): AuthRequestDecision {
+  if (state.status === 'Empty') return rejection('not_found', 'The authentication request does not exist.');
+  const { channel, deviceId, reason, attempts, detail } = command.data;
+  const sameDevice = (entry: { channel: string; deviceId: string | null }) =>
+    entry.channel === channel && entry.deviceId === deviceId;
+  if (state.notifications.some(sameDevice) || state.failedNotifications.some(sameDevice)) return accept();
+  const { requestId, subject } = state.request;
+  return accept(
+    newEvent('NotificationFailed', { requestId, subject, channel, deviceId, reason, attempts, detail }, command),
+  );
+}
+
 /**
  * Both answers of the user pass the same guards before `answer` runs. Another user's request reads
  * as not found, so a device can never learn that it exists; an answer at or after expiry is
@@ -172,12 +207,12 @@ function giveConsent(command: GiveConsent, state: AuthRequestState): AuthRequest
         'The granted scope must be a non-empty part of the requested scope with openid.',
       );
     }
-    const { subject, deviceId } = command.data;
+    const { subject, deviceId, evidence = null } = command.data;
     const authenticatedAt = command.metadata.now;
     return accept(
       newEvent(
         'ConsentGiven',
-        { requestId: request.requestId, subject, deviceId, grantedScope, authenticatedAt },
+        { requestId: request.requestId, subject, deviceId, grantedScope, authenticatedAt, evidence },
         command,
       ),
     );
@@ -186,10 +221,8 @@ function giveConsent(command: GiveConsent, state: AuthRequestState): AuthRequest
 
 function denyConsent(command: DenyConsent, state: AuthRequestState): AuthRequestDecision {
   return answerPendingRequest(command, state, ({ request }) => {
-    const { subject, deviceId } = command.data;
-    return accept(
-      newEvent('ConsentDenied', { requestId: request.requestId, subject, deviceId, reason: 'user_denied' }, command),
-    );
+    const { subject, deviceId, reason = 'user_denied' } = command.data;
+    return accept(newEvent('ConsentDenied', { requestId: request.requestId, subject, deviceId, reason }, command));
   });
 }
 
@@ -265,6 +298,8 @@ export function decide(command: AuthRequestCommand, state: AuthRequestState): Au
       return requestAuthentication(command, state);
     case 'RecordUserNotified':
       return recordUserNotified(command, state);
+    case 'RecordNotificationFailed':
+      return recordNotificationFailed(command, state);
     case 'GiveConsent':
       return giveConsent(command, state);
     case 'DenyConsent':

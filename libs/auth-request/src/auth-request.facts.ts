@@ -1,9 +1,11 @@
 import type {
   AuthRequestEvent,
   AuthRequested,
+  AuthenticationEvidence,
   ClientNotificationFailureReason,
   ClientNotificationKind,
-  ConsentDenied,
+  DenialReason,
+  NotificationFailed,
   PushErrorCode,
 } from '@backchannel/events';
 
@@ -17,17 +19,26 @@ export interface DeviceNotification {
   at: string;
 }
 
+/** A channel gave up on a device (NotificationFailed). */
+export interface FailedDeviceNotification {
+  channel: string;
+  deviceId: string | null;
+  reason: NotificationFailed['data']['reason'];
+  at: string;
+}
+
 export interface Consent {
   subject: string;
   deviceId: string;
   grantedScope: string[];
   authenticatedAt: string;
+  evidence: AuthenticationEvidence | null;
 }
 
 export interface Denial {
   subject: string;
   deviceId: string;
-  reason: ConsentDenied['data']['reason'];
+  reason: DenialReason;
   at: string;
 }
 
@@ -54,6 +65,7 @@ export interface ClientNotificationOutcome {
 interface Requested {
   request: RequestedAuthentication;
   notifications: DeviceNotification[];
+  failedNotifications: FailedDeviceNotification[];
   /** Null until the client's notification endpoint was called successfully or given up on. */
   clientNotification: ClientNotificationOutcome | null;
 }
@@ -95,7 +107,13 @@ export function evolve(state: AuthRequestState, event: AuthRequestEvent): AuthRe
   switch (event.type) {
     case 'AuthRequested':
       return state.status === 'Empty'
-        ? { status: 'Pending', request: event.data, notifications: [], clientNotification: null }
+        ? {
+            status: 'Pending',
+            request: event.data,
+            notifications: [],
+            failedNotifications: [],
+            clientNotification: null,
+          }
         : state;
     case 'UserNotified': {
       if (state.status === 'Empty') return state;
@@ -105,10 +123,21 @@ export function evolve(state: AuthRequestState, event: AuthRequestEvent): AuthRe
         notifications: [...state.notifications, { channel, deviceId, at: event.metadata.occurredAt }],
       };
     }
+    case 'NotificationFailed': {
+      if (state.status === 'Empty') return state;
+      const { channel, deviceId, reason } = event.data;
+      return {
+        ...state,
+        failedNotifications: [
+          ...state.failedNotifications,
+          { channel, deviceId, reason, at: event.metadata.occurredAt },
+        ],
+      };
+    }
     case 'ConsentGiven': {
       if (state.status !== 'Pending') return state;
-      const { subject, deviceId, grantedScope, authenticatedAt } = event.data;
-      return { ...state, status: 'Approved', consent: { subject, deviceId, grantedScope, authenticatedAt } };
+      const { subject, deviceId, grantedScope, authenticatedAt, evidence } = event.data;
+      return { ...state, status: 'Approved', consent: { subject, deviceId, grantedScope, authenticatedAt, evidence } };
     }
     case 'ConsentDenied': {
       if (state.status !== 'Pending') return state;

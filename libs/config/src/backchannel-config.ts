@@ -37,6 +37,27 @@ export interface BackchannelConfig {
   bodyLimitBytes: number;
   /** Calls to clients' notification endpoints (ping and push), by ping-delivery. */
   clientNotification: ClientNotificationConfig;
+  /** Push bombing limits, answered at /bc-authorize with access_denied. */
+  abuseLimits: { maxPendingPerUser: number; maxPendingPerClientAndUser: number };
+  /** The built-in authenticator's passkeys. */
+  webAuthn: {
+    /** Relying party id: the issuer's host name unless set. */
+    rpId: string;
+    rpName: string;
+    /** Origins an assertion may come from: the issuer's origin unless set. */
+    origins: string[];
+    /** How long an enrolment code can be redeemed. */
+    enrolmentTtlSeconds: number;
+  };
+  /** Web Push (RFC 8030/8291/8292) to the built-in authenticator. */
+  webPush: {
+    /** VAPID key pair (base64url, as the web-push package prints them); null: generated once and kept. */
+    vapidKeys: { publicKey: string; privateKey: string } | null;
+    /** VAPID `sub`: a mailto: or https: contact for push services. */
+    subject: string;
+  };
+  /** Keycloak-compatible HTTP authentication channel: where requests are POSTed; null when not used. */
+  keycloakChannelUrl: string | null;
 }
 
 export interface ClientNotificationConfig {
@@ -101,6 +122,25 @@ const environmentSchema = z.object({
   CLIENT_NOTIFICATION_LEASE_SECONDS: integer(30, 1, 3_600),
   CLIENT_NOTIFICATION_EXPIRY_GRACE_SECONDS: integer(60, 0, 86_400),
   CLIENT_NOTIFICATION_POLL_MS: integer(1_000, 10, 60_000),
+  AUTH_REQUEST_MAX_PENDING_PER_USER: integer(5, 1, 1_000),
+  AUTH_REQUEST_MAX_PENDING_PER_CLIENT_AND_USER: integer(2, 1, 1_000),
+  WEBAUTHN_RP_ID: z.string().min(1).optional(),
+  WEBAUTHN_RP_NAME: z.string().min(1).default('Backchannel'),
+  WEBAUTHN_ORIGINS: z.string().min(1).optional(),
+  ENROLMENT_CODE_TTL_SECONDS: integer(900, 60, 604_800),
+  WEB_PUSH_VAPID_PUBLIC_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{87}$/, 'must be a base64url P-256 public key')
+    .optional(),
+  WEB_PUSH_VAPID_PRIVATE_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url P-256 private key')
+    .optional(),
+  WEB_PUSH_SUBJECT: z
+    .string()
+    .regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https: URL')
+    .optional(),
+  KEYCLOAK_CHANNEL_URL: httpUrl.optional(),
 });
 
 /** Loopback only: what the embedded and test profiles allow notification endpoints to reach by default. */
@@ -155,7 +195,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
   if (e.CLIENT_NOTIFICATION_RETRY_INITIAL_MS > e.CLIENT_NOTIFICATION_RETRY_MAX_MS) {
     problems.push('CLIENT_NOTIFICATION_RETRY_INITIAL_MS: must not exceed CLIENT_NOTIFICATION_RETRY_MAX_MS');
   }
+  if ((e.WEB_PUSH_VAPID_PUBLIC_KEY === undefined) !== (e.WEB_PUSH_VAPID_PRIVATE_KEY === undefined)) {
+    problems.push('WEB_PUSH_VAPID_PUBLIC_KEY: set both VAPID keys, or neither (they are then generated once and kept)');
+  }
+  if (e.KEYCLOAK_CHANNEL_URL?.startsWith('http://') && !relaxed) {
+    problems.push('KEYCLOAK_CHANNEL_URL: must be https in production');
+  }
+  if (e.AUTH_REQUEST_MAX_PENDING_PER_CLIENT_AND_USER > e.AUTH_REQUEST_MAX_PENDING_PER_USER) {
+    problems.push('AUTH_REQUEST_MAX_PENDING_PER_CLIENT_AND_USER: must not exceed AUTH_REQUEST_MAX_PENDING_PER_USER');
+  }
   if (problems.length > 0) throw new ConfigurationError(problems);
+  const issuerUrl = new URL(issuer);
 
   return {
     profile,
@@ -187,6 +237,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
       expiryGraceSeconds: e.CLIENT_NOTIFICATION_EXPIRY_GRACE_SECONDS,
       pollIntervalMs: e.CLIENT_NOTIFICATION_POLL_MS,
     },
+    abuseLimits: {
+      maxPendingPerUser: e.AUTH_REQUEST_MAX_PENDING_PER_USER,
+      maxPendingPerClientAndUser: e.AUTH_REQUEST_MAX_PENDING_PER_CLIENT_AND_USER,
+    },
+    webAuthn: {
+      rpId: e.WEBAUTHN_RP_ID ?? issuerUrl.hostname,
+      rpName: e.WEBAUTHN_RP_NAME,
+      origins: e.WEBAUTHN_ORIGINS?.split(',').map((origin) => origin.trim()) ?? [issuerUrl.origin],
+      enrolmentTtlSeconds: e.ENROLMENT_CODE_TTL_SECONDS,
+    },
+    webPush: {
+      vapidKeys:
+        e.WEB_PUSH_VAPID_PUBLIC_KEY && e.WEB_PUSH_VAPID_PRIVATE_KEY
+          ? { publicKey: e.WEB_PUSH_VAPID_PUBLIC_KEY, privateKey: e.WEB_PUSH_VAPID_PRIVATE_KEY }
+          : null,
+      subject:
+        e.WEB_PUSH_SUBJECT ??
+        (issuerUrl.protocol === 'https:' ? issuerUrl.origin : `mailto:admin@${issuerUrl.hostname}`),
+    },
+    keycloakChannelUrl: e.KEYCLOAK_CHANNEL_URL ?? null,
   };
 }
 

@@ -2,12 +2,18 @@ import { DataSource, MigrationExecutor, type MigrationInterface } from 'typeorm'
 import { InitialSchema1763700000000 } from './migrations/1763700000000-initial-schema.js';
 import { DeadLetters1763700000001 } from './migrations/1763700000001-dead-letters.js';
 import { ClientNotificationJobs1763700000002 } from './migrations/1763700000002-client-notification-jobs.js';
+import { DeviceChannels1763700000003 } from './migrations/1763700000003-device-channels.js';
+import { Authenticator1763700000004 } from './migrations/1763700000004-authenticator.js';
+import { PendingRequestQuotas1763700000005 } from './migrations/1763700000005-pending-request-quotas.js';
 
 /** The migration classes, in order. */
 export const ALL_MIGRATIONS: (new () => MigrationInterface)[] = [
   InitialSchema1763700000000,
   DeadLetters1763700000001,
   ClientNotificationJobs1763700000002,
+  DeviceChannels1763700000003,
+  Authenticator1763700000004,
+  PendingRequestQuotas1763700000005,
 ];
 
 const DEFAULT_POOL_SIZE = 10;

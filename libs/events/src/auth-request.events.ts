@@ -56,17 +56,66 @@ export type UserNotified = Event<
   { requestId: string; subject: string; channel: string; deviceId: string | null }
 > & { schemaVersion: 1 };
 
+/** A channel could not reach a device (after retries for transient failures). */
+export type NotificationFailed = Event<
+  'NotificationFailed',
+  {
+    requestId: string;
+    subject: string;
+    channel: string;
+    deviceId: string | null;
+    /** rejected: the channel refused for good (4xx, a gone push subscription); retries_exhausted: transient failures until expiry. */
+    reason: 'rejected' | 'refused_address' | 'retries_exhausted';
+    attempts: number;
+    /** A short, secret-free description of the last failure. */
+    detail: string;
+  }
+> & { schemaVersion: 1 };
+
+/**
+ * How the approver proved who they are. `webauthn`: a passkey assertion over a challenge derived
+ * from what the device showed (request id, scopes, binding message), so the signature proves what
+ * the user saw. `channel`: an external authentication channel (Keycloak-compatible HTTP channel,
+ * webhook) asserted the result. Null: the device API's bearer device token only.
+ */
+export type AuthenticationEvidence =
+  | {
+      method: 'webauthn';
+      credentialId: string;
+      /** The authenticator verified the user (PIN, biometrics), not only their presence. */
+      userVerified: boolean;
+      /** base64url SHA-256 of the challenge the assertion signed. */
+      challengeHash: string;
+      signCount: number;
+    }
+  | { method: 'channel'; channel: string };
+
 /** The user approved, possibly granting fewer scopes than requested. */
 export type ConsentGiven = Event<
   'ConsentGiven',
-  { requestId: string; subject: string; deviceId: string; grantedScope: string[]; authenticatedAt: string }
-> & { schemaVersion: 1 };
+  {
+    requestId: string;
+    subject: string;
+    deviceId: string;
+    grantedScope: string[];
+    authenticatedAt: string;
+    /** Null for v1 events and for the device API (device token only). */
+    evidence: AuthenticationEvidence | null;
+  }
+> & { schemaVersion: 2 };
+
+/**
+ * Why the request was refused: the user said no (`user_denied`), said "this wasn't me"
+ * (`not_recognized`: the user did not start anything, a sign of push bombing), or an external
+ * channel reported a failed (`authentication_failed`) or cancelled (`cancelled`) authentication.
+ */
+export type DenialReason = 'user_denied' | 'not_recognized' | 'authentication_failed' | 'cancelled';
 
 /** The user refused. */
 export type ConsentDenied = Event<
   'ConsentDenied',
-  { requestId: string; subject: string; deviceId: string; reason: 'user_denied' }
-> & { schemaVersion: 1 };
+  { requestId: string; subject: string; deviceId: string; reason: DenialReason }
+> & { schemaVersion: 2 };
 
 /**
  * Tokens were issued for the request (exactly once). The tokens themselves are never stored: only
@@ -154,6 +203,7 @@ export type ClientNotificationFailed = Event<
 export type AuthRequestEvent =
   | AuthRequested
   | UserNotified
+  | NotificationFailed
   | ConsentGiven
   | ConsentDenied
   | TokensIssued
@@ -166,6 +216,7 @@ export type AuthRequestEventType = AuthRequestEvent['type'];
 export const AUTH_REQUEST_EVENT_TYPES: readonly AuthRequestEventType[] = [
   'AuthRequested',
   'UserNotified',
+  'NotificationFailed',
   'ConsentGiven',
   'ConsentDenied',
   'TokensIssued',

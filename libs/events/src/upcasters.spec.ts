@@ -1,4 +1,4 @@
-import type { AuthRequested, TokensIssued } from './auth-request.events.js';
+import type { AuthRequested, ConsentDenied, ConsentGiven, TokensIssued } from './auth-request.events.js';
 import type { Event } from './envelope.js';
 import { UnknownEventVersionError, upcast } from './upcasters.js';
 
@@ -54,6 +54,30 @@ describe('upcast', () => {
       schemaVersion: 2,
       data: { accessTokenId: 'at-1', sealedTokens: null },
     });
+  });
+
+  it('brings v1 consents to v2: no evidence for an approval, the same reason for a refusal', () => {
+    const decision = { requestId: 'req-1', subject: 'user-1', deviceId: 'dev-1' };
+    const given: Event = {
+      eventId: 'e-3',
+      type: 'ConsentGiven',
+      schemaVersion: 1,
+      data: { ...decision, grantedScope: ['openid'], authenticatedAt: '2026-11-22T10:01:00.000Z' },
+      metadata,
+    };
+    const denied: Event = {
+      eventId: 'e-4',
+      type: 'ConsentDenied',
+      schemaVersion: 1,
+      data: { ...decision, reason: 'user_denied' },
+      metadata,
+    };
+    expect(upcast<ConsentGiven>(given)).toEqual({
+      ...given,
+      schemaVersion: 2,
+      data: { ...(given.data as object), evidence: null },
+    });
+    expect(upcast<ConsentDenied>(denied)).toEqual({ ...denied, schemaVersion: 2 });
   });
 
   it('returns an event of the current version as it is', () => {

@@ -4,8 +4,9 @@ import type { Event } from './envelope.js';
 export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   AuthRequested: 2,
   UserNotified: 1,
-  ConsentGiven: 1,
-  ConsentDenied: 1,
+  NotificationFailed: 1,
+  ConsentGiven: 2,
+  ConsentDenied: 2,
   TokensIssued: 2,
   ClientNotified: 1,
   TokensPushed: 1,
@@ -37,6 +38,10 @@ const UPCASTERS: Readonly<Record<string, Upcaster>> = {
   // v1 was written when only poll clients existed: nobody to notify, nothing pushed.
   'AuthRequested@1': withData({ clientNotification: null }),
   'TokensIssued@1': withData({ sealedTokens: null }),
+  // v1 consents came from the device API: a device token, no further evidence
+  'ConsentGiven@1': withData({ evidence: null }),
+  // v1 knew one reason, user_denied, which v2 keeps; v2 only adds reasons
+  'ConsentDenied@1': withData({}),
 };
 
 /** Brings an event read from the store or Kafka to the current version of its type. */

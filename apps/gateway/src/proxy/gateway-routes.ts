@@ -14,6 +14,11 @@ export const GATEWAY_ROUTES: readonly { url: string; methods: string[]; upstream
   { url: '/admin/v1/users/*', methods: ['POST'], upstream: 'notifier' },
   { url: '/device/v1/requests', methods: ['GET'], upstream: 'notifier' },
   { url: '/device/v1/requests/*', methods: ['POST'], upstream: 'notifier' },
+  // the built-in authenticator: its web app and its API
+  { url: '/authenticator', methods: ['GET'], upstream: 'notifier' },
+  { url: '/authenticator/*', methods: ['GET', 'POST'], upstream: 'notifier' },
+  // the Keycloak-compatible authentication channel's callback, at Keycloak's path
+  { url: '/realms/*', methods: ['POST'], upstream: 'notifier' },
 ];
 
 /**

@@ -104,7 +104,7 @@ describe('pending-requests projection', () => {
     const { events } = await store.appendToStream<AuthRequestEvent>(requested.streamId, 'any', [
       {
         type: 'ConsentDenied',
-        schemaVersion: 1,
+        schemaVersion: 2,
         data: { requestId: requested.data.requestId, subject, deviceId: 'dev_x', reason: 'user_denied' },
         metadata: { correlationId: 'notifier-int-spec', actor: 'device:dev_x', occurredAt: now },
       },

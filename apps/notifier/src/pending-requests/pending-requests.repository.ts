@@ -70,6 +70,7 @@ export class PendingRequestsRepository {
       case 'ConsentDenied':
         return this.setStatus(tx, event.data.requestId, 'denied');
       case 'UserNotified':
+      case 'NotificationFailed':
       case 'TokensIssued':
       case 'ClientNotified':
       case 'TokensPushed':

@@ -38,6 +38,7 @@ export class DeliveryJobsConsumer {
         if (await this.jobs.makeDue(event.streamId, new Date())) this.worker.wake();
         return;
       case 'UserNotified':
+      case 'NotificationFailed':
       case 'ClientNotified':
       case 'TokensPushed':
       case 'ClientNotificationFailed':

@@ -44,7 +44,12 @@ function requested(deliveryMode: TokenDeliveryMode): AuthRequestEvent {
 }
 
 const decision = { requestId: 'request-1', subject: 'user-1', deviceId: 'device-1' };
-const approved = event('ConsentGiven', { ...decision, grantedScope: ['openid'], authenticatedAt: requestedAt });
+const approved = event('ConsentGiven', {
+  ...decision,
+  grantedScope: ['openid'],
+  authenticatedAt: requestedAt,
+  evidence: null,
+});
 const denied = event('ConsentDenied', { ...decision, reason: 'user_denied' });
 const issued = event('TokensIssued', {
   clientId: 'client-1',
