@@ -3,6 +3,7 @@
 # tests against a real PostgreSQL and a real Kafka broker, both started here when needed:
 # - PostgreSQL: DATABASE_URL when set, otherwise an embedded PostgreSQL under .data/test-postgres;
 # - Kafka: a single-node broker from Maven Central jars on 127.0.0.1:${KAFKA_PORT:-9092}.
+# - Chromium (the authenticator's browser test): CHROMIUM_PATH, else Debian's package, installed when missing.
 # Prints a closing line "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,5 +60,17 @@ fi
 echo "== integration tests (real PostgreSQL and Kafka)"
 jest int --runInBand
 echo "== end-to-end tests"
+# The authenticator's browser test drives Debian's Chromium (playwright-core downloads no browser).
+if [ -z "${CHROMIUM_PATH:-}" ]; then
+  if ! command -v chromium >/dev/null; then
+    echo "chromium: installing Debian's package"
+    as_root=()
+    [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && as_root=(sudo)
+    apt_install() { "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }
+    apt_install || { "${as_root[@]}" apt-get update -q >/dev/null && apt_install; }
+  fi
+  CHROMIUM_PATH="$(command -v chromium)"
+  export CHROMIUM_PATH
+fi
 jest e2e --runInBand
 summary

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { CryptoModule } from '@backchannel/crypto';
 import { runHttpService } from '@backchannel/http';
 import { MessagingModule, kafkaConsumerOptions } from '@backchannel/messaging';
 import { NotifierModule } from './notifier.module.js';
@@ -9,6 +10,8 @@ runHttpService({
   features: [NotifierModule],
   infrastructure: (config) => [
     MessagingModule.forKafka({ brokers: config.kafkaBrokers, clientId: 'notifier', relay: config.relayEnabled }),
+    // seals channel secrets (VAPID private key, webhook secrets)
+    CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
   ],
   // the notifier consumes the auth-request topic in the same process as its device API
   beforeListen: async (app, config) => {

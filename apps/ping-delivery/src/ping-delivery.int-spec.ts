@@ -376,7 +376,7 @@ describe('ping-delivery', () => {
         const logged = logLines.filter((line) => line.includes(request.requestId));
         expect(logged.some((line) => line.includes('SealedPayloadError'))).toBe(true);
       } finally {
-        await app.get(DeliveryJobsRepository).finish(request.streamId, new Date());
+        await app.get(DeliveryJobsRepository).finish(request, new Date());
       }
     });
   });

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import { verifyJwt } from './jwt-verification.js';
 import { generateSigningKey, openSigningKey, type StoredSigningKey } from './signing-key.js';
-import { TokenSigner } from './token-signer.service.js';
+import { AUTHENTICATION_CHANNEL_TOKEN_TYPE, TokenSigner } from './token-signer.service.js';
 
 describe('TokenSigner', () => {
   const issuer = 'https://as.example.com';
@@ -58,6 +58,40 @@ describe('TokenSigner', () => {
         iat: issuedAtSeconds,
         exp: issuedAtSeconds + 300,
         jti: 'at-1',
+      });
+    });
+  });
+
+  describe('authentication channel token', () => {
+    it("carries Keycloak's claims, is addressed to the issuer and has a typ of its own", async () => {
+      const token = await signer.signAuthenticationChannelToken({
+        issuer,
+        subject: 'user-1',
+        clientId: 'client-1',
+        jti: 'channel-1',
+        issuedAt,
+        expiresInSeconds: 120,
+      });
+
+      expect(decodeProtectedHeader(token)).toEqual({
+        alg: 'ES256',
+        kid: stored.kid,
+        typ: AUTHENTICATION_CHANNEL_TOKEN_TYPE,
+      });
+      const payload = await verifyJwt(
+        token,
+        { keys: [stored.publicJwk] },
+        { issuer, audience: issuer, typ: AUTHENTICATION_CHANNEL_TOKEN_TYPE, currentDate: issuedAt },
+      );
+      expect(payload).toEqual({
+        iss: issuer,
+        sub: 'user-1',
+        aud: issuer,
+        typ: 'Bearer',
+        azp: 'client-1',
+        iat: issuedAtSeconds,
+        exp: issuedAtSeconds + 120,
+        jti: 'channel-1',
       });
     });
   });

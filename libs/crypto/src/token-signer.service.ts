@@ -31,6 +31,21 @@ export interface IdTokenInput {
   extraClaims?: Record<string, unknown>;
 }
 
+/** The bearer token of a Keycloak-compatible authentication channel request (see signAuthenticationChannelToken). */
+export interface AuthenticationChannelTokenInput {
+  issuer: string;
+  /** The user to authenticate. */
+  subject: string;
+  /** The client that asked (Keycloak's `azp`): an identifier, never a credential. */
+  clientId: string;
+  jti: string;
+  issuedAt: Date;
+  expiresInSeconds: number;
+}
+
+/** Its `typ` header: a token of its own kind, never mistaken for an access or ID token. */
+export const AUTHENTICATION_CHANNEL_TOKEN_TYPE = 'authn-channel+jwt';
+
 /** Where the signer gets its key; SigningKeys in the app, any key in unit tests. */
 export type ActiveSigningKeySource = Pick<SigningKeys, 'activeKey'>;
 
@@ -62,6 +77,17 @@ export class TokenSigner {
     if (input.amr !== undefined) claims.amr = input.amr;
     if (input.accessToken !== undefined) claims.at_hash = tokenHash(input.accessToken, key.alg);
     return this.sign(key, 'JWT', claims, { ...input, audience: input.clientId });
+  }
+
+  /**
+   * What Keycloak's HTTP authentication channel sends as `Authorization: Bearer`: a signed token
+   * naming the request (`jti`), the user (`sub`) and the client (`azp`), addressed to the issuer
+   * itself, which the channel's backend presents again at the callback.
+   */
+  async signAuthenticationChannelToken(input: AuthenticationChannelTokenInput): Promise<string> {
+    const key = await this.keys.activeKey();
+    const claims = { typ: 'Bearer', azp: input.clientId };
+    return this.sign(key, AUTHENTICATION_CHANNEL_TOKEN_TYPE, claims, { ...input, audience: input.issuer });
   }
 
   private sign(key: SigningKey, typ: string, claims: JWTPayload, registered: RegisteredClaims): Promise<string> {

@@ -10,16 +10,25 @@ import { parseNewDevice } from './directory-input.js';
 export class DeviceRegistry {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** The device token is returned here once. */
-  async registerDevice(subject: string, input: unknown): Promise<{ deviceId: string; deviceToken: string }> {
+  /**
+   * The device token is returned here once. `sql`: a caller's transaction, when the device comes
+   * with more (its notification channel).
+   */
+  async registerDevice(
+    subject: string,
+    input: unknown,
+    sql: Pick<DataSource, 'query'> = this.dataSource,
+  ): Promise<{ deviceId: string; deviceToken: string }> {
     const { name } = parseNewDevice(input);
     const deviceId = `dev_${randomToken(16)}`;
     const deviceToken = randomToken(32);
     try {
-      await this.dataSource.query(
-        `INSERT INTO devices (device_id, subject, name, token_sha256) VALUES ($1, $2, $3, $4)`,
-        [deviceId, subject, name, sha256Hex(deviceToken)],
-      );
+      await sql.query(`INSERT INTO devices (device_id, subject, name, token_sha256) VALUES ($1, $2, $3, $4)`, [
+        deviceId,
+        subject,
+        name,
+        sha256Hex(deviceToken),
+      ]);
     } catch (error) {
       if (violatedConstraint(error, FOREIGN_KEY_VIOLATION) !== undefined) throw new UnknownUserError(subject);
       throw error;

@@ -72,6 +72,21 @@ describe('EgressHttpClient against real HTTPS endpoints', () => {
     });
   });
 
+  it('posts any body with exactly the headers given', async () => {
+    const body = Buffer.from([0x00, 0xff, 0x10, 0x80]);
+    const outcome = await client().post({
+      url: receiver.url('/push'),
+      headers: { 'content-type': 'application/octet-stream', 'content-encoding': 'aes128gcm', ttl: '60' },
+      body,
+    });
+
+    expect(outcome).toEqual({ kind: 'delivered', status: 204 });
+    const [received] = receiver.requests;
+    expect(received!.rawBody).toEqual(body);
+    expect(received!.headers).toMatchObject({ 'content-encoding': 'aes128gcm', ttl: '60' });
+    expect(received!.headers['authorization']).toBeUndefined();
+  });
+
   it('delivers a 200 and ignores its body', async () => {
     receiver.setResponder(() => ({
       status: 200,

@@ -2,7 +2,14 @@ import { rootCertificates } from 'node:tls';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { Agent, buildConnector, request } from 'undici';
 import { addressesOf, EgressPolicyChecker, systemResolver } from './egress-policy.js';
-import type { EgressPolicy, JsonPostOutcome, JsonPostRequest, NotificationSender, Resolver } from './egress.types.js';
+import type {
+  EgressPolicy,
+  HttpPostRequest,
+  JsonPostOutcome,
+  JsonPostRequest,
+  NotificationSender,
+  Resolver,
+} from './egress.types.js';
 
 export interface EgressHttpClientOptions {
   policy: EgressPolicy;
@@ -20,9 +27,9 @@ const RESPONSE_BODY_LIMIT_BYTES = 16 * 1024;
 class RefusedAddressError extends Error {}
 
 /**
- * POSTs JSON to clients' notification endpoints. The connector resolves the host itself, checks
- * every address against the egress policy and connects to a checked address, with TLS still
- * verified against the host name: no DNS answer can change between the check and the connection.
+ * POSTs to clients' notification endpoints and to devices' channels. The connector resolves the
+ * host itself, checks every address against the egress policy and connects to a checked address,
+ * with TLS still verified against the host name: no DNS answer can change between the check and the connection.
  * Redirects are never followed. Every behaviour of the endpoint or the network is an outcome,
  * never an exception; neither the bearer token nor the body is ever logged.
  */
@@ -59,16 +66,23 @@ export class EgressHttpClient implements NotificationSender, OnApplicationShutdo
     });
   }
 
-  async postJson({ url, bearerToken, body }: JsonPostRequest): Promise<JsonPostOutcome> {
+  postJson({ url, bearerToken, body }: JsonPostRequest): Promise<JsonPostOutcome> {
+    return this.post({
+      url,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bearerToken}` },
+      body: Buffer.from(JSON.stringify(body)),
+    });
+  }
+
+  async post({ url, headers, body }: HttpPostRequest): Promise<JsonPostOutcome> {
     const syntax = this.checker.checkEndpointSyntax(url);
     if (!syntax.allowed) return { kind: 'refused_address', detail: `the endpoint ${syntax.reason}` };
-    const payload = JSON.stringify(body);
     try {
       const response = await request(url, {
         method: 'POST',
         dispatcher: this.agent,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${bearerToken}` },
-        body: payload,
+        headers,
+        body,
         // The agent's timeouts bound each phase; this bounds the whole attempt, resolution included.
         signal: AbortSignal.timeout(this.timeoutMs),
       });

@@ -32,8 +32,16 @@ export interface JsonPostRequest {
   body: unknown;
 }
 
+/** A POST of any body (a device channel's: an encrypted Web Push message, a signed webhook). */
+export interface HttpPostRequest {
+  url: string;
+  /** Sent as given; never logged. */
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
 /**
- * How one POST ended. Never thrown: every behaviour of the endpoint is an outcome.
+ * How one POST ended (postJson's, and post's). Never thrown: every behaviour of the endpoint is an outcome.
  * - delivered: any 2xx (CIBA: 204 expected, 200 accepted; the body is ignored);
  * - client_error: 4xx, never retried (a 401 or 403 above all);
  * - redirect: 3xx, never followed and never retried;

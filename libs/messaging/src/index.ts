@@ -26,3 +26,5 @@ export { classifyFailure, type FailureKind } from './failure-classification.js';
 export { backoffDelay, type BackoffOptions } from './retry-backoff.js';
 export { Wakeup } from './global-log.subscription.js';
 export { BackgroundLoop } from './background-loop.js';
+export { LeasedJobs, shortDetail, type LeasedJobTable, type ClaimedJob, type SqlRunner } from './leased-jobs.js';
+export { LeasedJobWorker, type LeasedJobWorkerOptions } from './leased-job-worker.js';

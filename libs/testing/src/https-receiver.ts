@@ -12,6 +12,8 @@ export interface ReceivedRequest {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: string;
+  /** The body's bytes (an encrypted Web Push message is not text). */
+  rawBody: Buffer;
   /** The body parsed as JSON, or null when it is not JSON. */
   json: unknown;
   receivedAt: number;
@@ -108,12 +110,14 @@ export async function startHttpsReceiver(options: HttpsReceiverOptions = {}): Pr
     const chunks: Buffer[] = [];
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
     incoming.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      const rawBody = Buffer.concat(chunks);
+      const body = rawBody.toString('utf8');
       const request: ReceivedRequest = {
         method: incoming.method ?? '',
         path: incoming.url ?? '',
         headers: { ...incoming.headers },
         body,
+        rawBody,
         json: parseJson(body),
         receivedAt: Date.now(),
       };

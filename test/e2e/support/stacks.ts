@@ -32,6 +32,8 @@ export type DistributedService = (typeof DISTRIBUTED_SERVICES)[number];
 export interface StackOptions {
   /** Added to the environment of every service (e.g. the notification CA file, short retries). */
   env?: NodeJS.ProcessEnv;
+  /** Host name of the embedded stack's issuer and base URL; 'localhost' where a browser needs a domain (WebAuthn). */
+  publicHost?: string;
 }
 
 /** The distributed topology, with control over each service for outage and crash tests. */
@@ -104,13 +106,14 @@ export async function startEmbeddedStack(options: StackOptions = {}): Promise<Ru
   const dataDir = await mkdtemp(path.join(tmpdir(), 'backchannel-embedded-'));
   await chmod(dataDir, 0o755); // PostgreSQL runs as its own user and must reach its folder
   const adminToken = randomBytes(32).toString('base64url');
+  const baseUrl = `http://${options.publicHost ?? '127.0.0.1'}:${port}`;
   const service = startProcess('npm start', 'npm', ['start', '--silent'], {
     ...FAST_FLOWS,
     PORT: String(port),
     EMBEDDED_POSTGRES_PORT: String(postgresPort),
     BACKCHANNEL_DATA_DIR: dataDir,
     BACKCHANNEL_ADMIN_TOKEN: adminToken,
-    BACKCHANNEL_ISSUER: `http://127.0.0.1:${port}`,
+    BACKCHANNEL_ISSUER: baseUrl,
     ...options.env,
   });
   const stop = async () => {
@@ -118,10 +121,10 @@ export async function startEmbeddedStack(options: StackOptions = {}): Promise<Ru
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
-    await waitUntilReady(service, `http://127.0.0.1:${port}/health/ready`, 120_000);
+    await waitUntilReady(service, `${baseUrl}/health/ready`, 120_000);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { baseUrl: `http://127.0.0.1:${port}`, adminToken, stop };
+  return { baseUrl, adminToken, stop };
 }

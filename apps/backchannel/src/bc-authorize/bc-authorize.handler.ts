@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { authRequestDecider } from '@backchannel/auth-request';
+import { type RequestAuthentication, authRequestDecider } from '@backchannel/auth-request';
 import { ClientAuthenticator } from '@backchannel/clients';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { PayloadSealer, randomToken } from '@backchannel/crypto';
@@ -8,6 +8,7 @@ import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import { type ClientNotificationTarget, type NotificationSecrets, authRequestStreamId } from '@backchannel/events';
 import type { OAuthFormRequest } from '@backchannel/http';
 import { AccessDenied, ServerError, UnknownUserId, parseBackchannelAuthenticationRequest } from '@backchannel/oauth';
+import { PendingRequestSlots } from '../pending-quota/pending-request-slots.repository.js';
 
 /** CIBA §7.3: the acknowledgement. `interval` is present because every client polls (or may). */
 export interface BackchannelAuthenticationResponse {
@@ -18,8 +19,9 @@ export interface BackchannelAuthenticationResponse {
 
 /**
  * The checks of CIBA §7.2 in order: client authentication, the client's right to the grant,
- * the request parameters, the user the hint names and a device to reach them on; then the request is recorded as the first
- * event of its own stream. Every problem that can be found up front is answered now, never later.
+ * the request parameters, the user the hint names and a device to reach them on, the user's limits
+ * on open requests; then the request is recorded as the first event of its own stream. Every
+ * problem that can be found up front is answered now, never later.
  */
 @Injectable()
 export class BcAuthorizeHandler {
@@ -29,6 +31,7 @@ export class BcAuthorizeHandler {
     private readonly devices: DeviceRegistry,
     private readonly store: PostgresEventStore,
     private readonly sealer: PayloadSealer,
+    private readonly pendingSlots: PendingRequestSlots,
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {}
 
@@ -51,6 +54,7 @@ export class BcAuthorizeHandler {
       maxExpirySeconds,
       Math.max(minExpirySeconds, request.requestedExpiry ?? defaultExpirySeconds),
     );
+    const expiresAt = new Date(input.now.getTime() + expiresIn * 1000);
     const authReqId = randomToken(32);
     const streamId = authRequestStreamId(authReqId);
     const clientNotification = await this.notificationTarget(
@@ -59,7 +63,7 @@ export class BcAuthorizeHandler {
       metadata.backchannel_client_notification_endpoint,
       request.clientNotificationToken,
     );
-    const result = await handleCommand(this.store, streamId, authRequestDecider, {
+    const command: RequestAuthentication = {
       type: 'RequestAuthentication',
       data: {
         requestId: `req_${randomToken(16)}`,
@@ -73,13 +77,18 @@ export class BcAuthorizeHandler {
         deliveryMode: metadata.backchannel_token_delivery_mode,
         pollInterval: pollIntervalSeconds,
         clientNotification,
-        expiresAt: new Date(input.now.getTime() + expiresIn * 1000).toISOString(),
+        expiresAt: expiresAt.toISOString(),
       },
       metadata: {
         now: input.now.toISOString(),
         correlationId: input.correlationId,
         actor: `client:${client.clientId}`,
       },
+    };
+    const slot = { streamId, subject: user.subject, clientId: client.clientId, expiresAt };
+    const result = await handleCommand(this.store, streamId, authRequestDecider, command, {
+      // Counted in the transaction that records the request: a refusal (access_denied) leaves no event.
+      inTransaction: (tx) => this.pendingSlots.reserve(tx, slot, input.now),
     });
     // A fresh 256-bit id cannot collide with an existing stream; if it ever did, fail loudly.
     if (result.outcome === 'rejected') throw new ServerError('The request could not be recorded.');

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
-import { PendingRequestsRepository } from '../pending-requests/pending-requests.repository.js';
+import { type PendingRequest, PendingRequestsRepository } from '../pending-requests/pending-requests.repository.js';
 import { DeviceDecisionHandler } from './device-decision.handler.js';
-import { type AuthenticatedDevice, type DeviceRequest, DeviceTokenGuard } from './device-token.guard.js';
+import { type DeviceRequest, DeviceTokenGuard, deviceOf } from './device-token.guard.js';
 
 export interface PendingRequestView {
   request_id: string;
@@ -13,9 +13,16 @@ export interface PendingRequestView {
   expires_at: string;
 }
 
-function deviceOf(request: DeviceRequest): AuthenticatedDevice {
-  if (!request.device) throw new Error('DeviceTokenGuard did not run');
-  return request.device;
+export function pendingRequestView(item: PendingRequest): PendingRequestView {
+  return {
+    request_id: item.requestId,
+    client_id: item.clientId,
+    client_name: item.clientName,
+    scope: item.scope.join(' '),
+    binding_message: item.bindingMessage,
+    created_at: item.createdAt.toISOString(),
+    expires_at: item.expiresAt.toISOString(),
+  };
 }
 
 /** The device API for custom authenticators: the user's pending requests, and their decisions. */
@@ -30,15 +37,7 @@ export class DeviceRequestsController {
   @Get()
   async list(@Req() request: DeviceRequest): Promise<PendingRequestView[]> {
     const pending = await this.pendingRequests.listPending(deviceOf(request).subject, new Date());
-    return pending.map((item) => ({
-      request_id: item.requestId,
-      client_id: item.clientId,
-      client_name: item.clientName,
-      scope: item.scope.join(' '),
-      binding_message: item.bindingMessage,
-      created_at: item.createdAt.toISOString(),
-      expires_at: item.expiresAt.toISOString(),
-    }));
+    return pending.map(pendingRequestView);
   }
 
   @Post(':requestId/decision')

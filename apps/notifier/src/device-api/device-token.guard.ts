@@ -10,6 +10,12 @@ export interface AuthenticatedDevice {
 
 export type DeviceRequest = FastifyRequest & { device?: AuthenticatedDevice };
 
+/** The device DeviceTokenGuard authenticated for this request. */
+export function deviceOf(request: DeviceRequest): AuthenticatedDevice {
+  if (!request.device) throw new Error('DeviceTokenGuard did not run');
+  return request.device;
+}
+
 /** The device API takes `Authorization: Bearer <device_token>`; the device's user is the only one it may act for. */
 @Injectable()
 export class DeviceTokenGuard implements CanActivate {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { ConfigModule } from '@backchannel/config';
+import { CryptoModule } from '@backchannel/crypto';
 import { EventStoreModule, PostgresEventStore } from '@backchannel/event-store';
 import {
   type AuthRequestEvent,
@@ -29,6 +30,7 @@ describe('pending-requests projection', () => {
         ConfigModule.forRoot(config),
         EventStoreModule.forRoot({ databaseUrl: config.databaseUrl, applicationName: 'notifier-int-spec' }),
         MessagingModule.forEmbedded(),
+        CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
         NotifierModule,
       ],
     }).compile();

@@ -11,7 +11,6 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import {
-  DeviceRegistry,
   DirectoryConflictError,
   DirectoryValidationError,
   UnknownUserError,
@@ -19,6 +18,8 @@ import {
   userResponse,
 } from '@backchannel/directory';
 import { AdminTokenGuard } from '@backchannel/http';
+import { EnrolmentService } from '../authenticator/enrolment/enrolment.service.js';
+import { DeviceRegistration } from './device-registration.service.js';
 
 /** The admin API for the built-in directory: users, and the devices they approve requests on. */
 @Controller('admin/v1/users')
@@ -26,7 +27,8 @@ import { AdminTokenGuard } from '@backchannel/http';
 export class UserAdminController {
   constructor(
     private readonly users: UserDirectory,
-    private readonly devices: DeviceRegistry,
+    private readonly deviceRegistration: DeviceRegistration,
+    private readonly enrolments: EnrolmentService,
   ) {}
 
   @Post()
@@ -37,13 +39,34 @@ export class UserAdminController {
 
   @Post(':sub/devices')
   @HttpCode(201)
-  @Header('Cache-Control', 'no-store') // the only time the device token is shown
+  @Header('Cache-Control', 'no-store') // the only time the device token (and a webhook secret) is shown
   async registerDevice(
     @Param('sub') subject: string,
     @Body() body: unknown,
-  ): Promise<{ device_id: string; device_token: string }> {
-    const device = await translateDirectoryErrors(() => this.devices.registerDevice(subject, body));
-    return { device_id: device.deviceId, device_token: device.deviceToken };
+  ): Promise<{ device_id: string; device_token: string; channel: string; webhook_secret?: string }> {
+    const device = await translateDirectoryErrors(() => this.deviceRegistration.register(subject, body));
+    return {
+      device_id: device.deviceId,
+      device_token: device.deviceToken,
+      channel: device.channel,
+      ...(device.webhookSecret === undefined ? {} : { webhook_secret: device.webhookSecret }),
+    };
+  }
+
+  /** A one-time code (and its link and QR code) that enrols a device in the built-in authenticator. */
+  @Post(':sub/enrolments')
+  @HttpCode(201)
+  @Header('Cache-Control', 'no-store') // the code is a credential until redeemed
+  async createEnrolment(
+    @Param('sub') subject: string,
+  ): Promise<{ enrolment_code: string; enrolment_url: string; expires_at: string; qr_svg: string }> {
+    const enrolment = await translateDirectoryErrors(() => this.enrolments.create(subject, new Date()));
+    return {
+      enrolment_code: enrolment.code,
+      enrolment_url: enrolment.url,
+      expires_at: enrolment.expiresAt.toISOString(),
+      qr_svg: enrolment.qrSvg,
+    };
   }
 }
 

@@ -30,12 +30,15 @@ export class DeliveryJobsConsumer {
   private async apply(event: RecordedEvent<AuthRequestEvent>): Promise<void> {
     switch (event.type) {
       case 'AuthRequested':
-        if (event.data.clientNotification) await this.jobs.schedule(event.streamId, event.data.expiresAt);
+        if (event.data.clientNotification) {
+          // nothing is owed before a decision or the expiry
+          await this.jobs.schedule({ streamId: event.streamId }, event.data.expiresAt, event.data.expiresAt);
+        }
         return;
       case 'ConsentGiven':
       case 'ConsentDenied':
       case 'TokensIssued':
-        if (await this.jobs.makeDue(event.streamId, new Date())) this.worker.wake();
+        if (await this.jobs.makeDue({ streamId: event.streamId }, new Date())) this.worker.wake();
         return;
       case 'UserNotified':
       case 'NotificationFailed':

@@ -5,6 +5,7 @@ import {
   clientNotificationDue,
 } from '@backchannel/auth-request';
 import type { JsonPostOutcome } from '@backchannel/egress';
+import { shortDetail } from '@backchannel/messaging';
 
 /** What to do with a claimed job, given the request's state. */
 export type DeliveryPlan =
@@ -18,9 +19,6 @@ export type DeliveryPlan =
 /** What follows one POST: the outcome to record, or another attempt at `at`. */
 export type AttemptFollowUp =
   { action: 'record'; result: ClientNotificationResult } | { action: 'retry'; at: Date; lastError: string };
-
-/** `detail` of the events and `last_error` of the job stay short (they are never secret: the sender's details hold no body or token). */
-const MAX_DETAIL_LENGTH = 200;
 
 /**
  * Until when a notification is worth retrying. A ping, the tokens and access_denied are owed from
@@ -52,11 +50,6 @@ export function planDelivery(state: AuthRequestState, now: Date, graceMs: number
   // an unparseable expiry compares false everywhere: finish rather than wait forever
   if (!(now < givenUpAt)) return { action: 'finish', why: 'nothing_owed' };
   return { action: 'wait', until: now < expiresAt ? expiresAt : givenUpAt };
-}
-
-/** A failure detail cut to a length fit for an event and a log line. */
-export function shortDetail(detail: string): string {
-  return detail.length <= MAX_DETAIL_LENGTH ? detail : `${detail.slice(0, MAX_DETAIL_LENGTH - 1)}…`;
 }
 
 /**

@@ -11,9 +11,9 @@ import { PayloadSealer } from '@backchannel/crypto';
 import type { NotificationSender } from '@backchannel/egress';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import type { AuthRequestEvent, NotificationSecrets, PushedTokens, RecordedEvent } from '@backchannel/events';
-import { backoffDelay } from '@backchannel/messaging';
+import { backoffDelay, shortDetail } from '@backchannel/messaging';
 import { type ClaimedJob, DeliveryJobsRepository } from '../delivery-jobs/delivery-jobs.repository.js';
-import { type DeliveryPlan, followUp, planDelivery, shortDetail } from './delivery-plan.js';
+import { type DeliveryPlan, followUp, planDelivery } from './delivery-plan.js';
 import { notificationPayload } from './notification-payload.js';
 
 const ACTOR = 'system:ping-delivery';
@@ -82,7 +82,7 @@ export class NotificationDelivery {
     const plan = planDelivery(snapshot.state, now, this.settings.expiryGraceSeconds * 1_000);
     switch (plan.action) {
       case 'finish':
-        return this.jobs.finish(job.streamId, now);
+        return this.jobs.finish(job, now);
       case 'wait':
         return this.waitFor(job, plan.until, snapshot.version);
       case 'send':
@@ -103,7 +103,7 @@ export class NotificationDelivery {
   private async waitFor(job: ClaimedJob, until: Date, versionRead: number): Promise<void> {
     await this.jobs.release(job, until);
     const { currentVersion } = await this.store.readStream(job.streamId);
-    if (currentVersion > versionRead) await this.jobs.makeDue(job.streamId, new Date());
+    if (currentVersion > versionRead) await this.jobs.makeDue(job, new Date());
   }
 
   private async send(
@@ -157,7 +157,7 @@ export class NotificationDelivery {
           actor: ACTOR,
         },
       },
-      { inTransaction: (tx) => this.jobs.finish(job.streamId, now, tx) },
+      { inTransaction: (tx) => this.jobs.finish(job, now, tx) },
     );
     const summary = `${describe(notification)} for ${requestId}`;
     if (recorded.outcome === 'rejected') {
@@ -169,7 +169,7 @@ export class NotificationDelivery {
       this.logger.warn(`${summary} failed (${result.reason}) after ${result.attempts} attempt(s): ${result.detail}`);
     }
     // no event was appended (rejected, or another worker recorded first): the job ends on its own
-    if (recorded.outcome === 'rejected' || recorded.events.length === 0) await this.jobs.finish(job.streamId, now);
+    if (recorded.outcome === 'rejected' || recorded.events.length === 0) await this.jobs.finish(job, now);
   }
 }
 

@@ -12,6 +12,7 @@ import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config'
 import { PayloadSealer, TokenSigner } from '@backchannel/crypto';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import type { PushedTokens } from '@backchannel/events';
+import { authenticationClaims } from './authentication-claims.js';
 
 /** The token endpoint's answer (CIBA §10.1.1) has the members of the push body without auth_req_id (§10.3.1). */
 export type TokenResponse = PushedTokens;
@@ -92,7 +93,7 @@ export class TokenMinter {
     request: IssuanceRequest,
   ): Promise<{ tokens: TokenResponse; accessTokenId: string; idTokenId: string }> {
     const { issuer, accessTokenTtlSeconds, idTokenTtlSeconds } = this.config;
-    const { subject, grantedScope, authenticatedAt } = state.consent;
+    const { subject, grantedScope, authenticatedAt, evidence } = state.consent;
     const accessTokenId = randomUUID();
     const idTokenId = randomUUID();
     const accessToken = await this.signer.signAccessToken({
@@ -110,6 +111,7 @@ export class TokenMinter {
       subject,
       clientId: request.clientId,
       authTime: new Date(authenticatedAt),
+      ...authenticationClaims(evidence),
       issuedAt: request.now,
       expiresInSeconds: idTokenTtlSeconds,
       jti: idTokenId,

@@ -1,10 +1,48 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** The built-in authenticator: enrolment codes and WebAuthn credentials (notifier). Filled in by the authenticator work. */
+/**
+ * The built-in authenticator (notifier): one-time enrolment codes (stored as SHA-256 digests, with
+ * the registration challenge of the device redeeming them), the passkeys registered through them,
+ * and the single-use nonces that bind a decision's WebAuthn challenge to what the device showed.
+ */
 export class Authenticator1763700000004 implements MigrationInterface {
   name = 'Authenticator1763700000004';
 
-  async up(_queryRunner: QueryRunner): Promise<void> {}
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
+      CREATE TABLE enrolment_codes (
+        code_sha256 text PRIMARY KEY,
+        subject text NOT NULL REFERENCES users (subject) ON DELETE CASCADE,
+        expires_at timestamptz NOT NULL,
+        registration_challenge text,
+        redeemed_at timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    await queryRunner.query(`
+      CREATE TABLE webauthn_credentials (
+        credential_id text PRIMARY KEY,
+        device_id text NOT NULL REFERENCES devices (device_id) ON DELETE CASCADE,
+        subject text NOT NULL REFERENCES users (subject) ON DELETE CASCADE,
+        public_key bytea NOT NULL,
+        counter bigint NOT NULL CHECK (counter >= 0),
+        transports text[] NOT NULL DEFAULT '{}',
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    await queryRunner.query(`CREATE INDEX webauthn_credentials_by_device ON webauthn_credentials (device_id)`);
+    // One open challenge per request and device: asking again replaces it.
+    await queryRunner.query(`
+      CREATE TABLE decision_nonces (
+        request_id text NOT NULL,
+        device_id text NOT NULL REFERENCES devices (device_id) ON DELETE CASCADE,
+        nonce text NOT NULL,
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (request_id, device_id)
+      )`);
+  }
 
-  async down(_queryRunner: QueryRunner): Promise<void> {}
+  async down(queryRunner: QueryRunner): Promise<void> {
+    for (const table of ['decision_nonces', 'webauthn_credentials', 'enrolment_codes']) {
+      await queryRunner.query(`DROP TABLE IF EXISTS ${table}`);
+    }
+  }
 }

@@ -1,0 +1,24 @@
+import { Body, Controller, HttpCode, Post, UseInterceptors } from '@nestjs/common';
+import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
+import { AuthenticatorHeaders } from '../authenticator-headers.interceptor.js';
+import { EnrolmentService } from './enrolment.service.js';
+
+/** Redeeming an enrolment code: the code is the only credential until the device has its token. */
+@Controller('authenticator/api/enrolment')
+@UseInterceptors(AuthenticatorHeaders)
+export class EnrolmentController {
+  constructor(private readonly enrolments: EnrolmentService) {}
+
+  @Post('options')
+  @HttpCode(200)
+  options(@Body() body: unknown): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    return this.enrolments.registrationOptions(body, new Date());
+  }
+
+  @Post('verify')
+  @HttpCode(201)
+  async verify(@Body() body: unknown): Promise<{ device_id: string; device_token: string }> {
+    const device = await this.enrolments.register(body, new Date());
+    return { device_id: device.deviceId, device_token: device.deviceToken };
+  }
+}

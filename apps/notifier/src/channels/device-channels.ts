@@ -1,0 +1,22 @@
+import { Injectable } from '@nestjs/common';
+import type { ChannelOutcome, DeviceChannel, DeviceChannelName, NotificationTarget } from './device-channel.js';
+import { KeycloakHttpChannel } from './keycloak-http/keycloak-http.channel.js';
+import { WebPushChannel } from './web-push/web-push.channel.js';
+import { WebhookChannel } from './webhook/webhook.channel.js';
+
+/** Every channel, by the name a device's setting gives. A new channel is one more entry. */
+@Injectable()
+export class DeviceChannels {
+  private readonly byName: { [Name in DeviceChannelName]: DeviceChannel<Name> };
+
+  constructor(webPush: WebPushChannel, webhook: WebhookChannel, keycloakHttp: KeycloakHttpChannel) {
+    this.byName = { 'web-push': webPush, webhook, 'keycloak-http': keycloakHttp };
+  }
+
+  /** Notifies the device through the channel its setting names. */
+  notify(target: NotificationTarget): Promise<ChannelOutcome> {
+    // the setting names the channel, so the target is of the kind that channel takes
+    const channel = this.byName[target.setting.channel] as DeviceChannel;
+    return channel.notify(target);
+  }
+}

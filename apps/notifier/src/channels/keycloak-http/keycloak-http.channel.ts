@@ -1,0 +1,60 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
+import { TokenSigner, randomToken } from '@backchannel/crypto';
+import { UserDirectory } from '@backchannel/directory';
+import { EgressHttpClient } from '@backchannel/egress';
+import { channelOutcomeOf } from '../channel-outcome.js';
+import type { ChannelOutcome, DeviceChannel, NotificationTarget, SettingOf } from '../device-channel.js';
+import { ChannelCallbackTokens } from './channel-callback-tokens.repository.js';
+import { keycloakChannelRequest } from './keycloak-channel-request.js';
+
+/**
+ * Keycloak's HTTP authentication channel, so that a backend written for Keycloak works unchanged:
+ * the request is POSTed as JSON to KEYCLOAK_CHANNEL_URL with `Authorization: Bearer <token>`,
+ * where the token is a JWS like Keycloak's (iss and aud the issuer, sub the user, azp the client,
+ * jti, exp the request's expiry) and is good for one callback; only 201 means accepted. The
+ * backend later reports the result at the callback endpoint with that token.
+ */
+@Injectable()
+export class KeycloakHttpChannel implements DeviceChannel<'keycloak-http'> {
+  readonly name = 'keycloak-http';
+
+  constructor(
+    private readonly signer: TokenSigner,
+    private readonly callbackTokens: ChannelCallbackTokens,
+    private readonly users: UserDirectory,
+    private readonly egress: EgressHttpClient,
+    @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
+  ) {}
+
+  async notify({
+    deviceId,
+    streamId,
+    request,
+  }: NotificationTarget<SettingOf<'keycloak-http'>>): Promise<ChannelOutcome> {
+    const url = this.config.keycloakChannelUrl;
+    if (url === null) return { kind: 'rejected', detail: 'KEYCLOAK_CHANNEL_URL is not configured' };
+    const user = await this.users.findBySubject(request.subject);
+    const now = new Date();
+    const token = await this.signer.signAuthenticationChannelToken({
+      issuer: this.config.issuer,
+      subject: request.subject,
+      clientId: request.clientId,
+      jti: randomToken(16),
+      issuedAt: now,
+      // exp is the request's expiry (in whole seconds), as in Keycloak's token
+      expiresInSeconds: Math.max(1, epochSeconds(Date.parse(request.expiresAt)) - epochSeconds(now.getTime())),
+    });
+    await this.callbackTokens.keep(token, { streamId, deviceId, subject: request.subject }, request.expiresAt);
+    const outcome = await this.egress.postJson({
+      url,
+      bearerToken: token,
+      body: keycloakChannelRequest(request, user?.username ?? request.subject),
+    });
+    return channelOutcomeOf(outcome, 'the authentication channel', (status) => status === 201);
+  }
+}
+
+function epochSeconds(milliseconds: number): number {
+  return Math.floor(milliseconds / 1_000);
+}
