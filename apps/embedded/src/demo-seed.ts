@@ -8,6 +8,7 @@ import { DeviceRegistry, UserDirectory } from '@backchannel/directory';
 export interface DemoCredentials {
   clientId: string;
   clientSecret: string;
+  subject: string;
   loginHint: string;
   deviceToken: string;
 }
@@ -19,7 +20,11 @@ export interface DemoCredentials {
  */
 export async function seedDemo(app: INestApplication, dataDir: string): Promise<DemoCredentials> {
   const file = path.join(dataDir, 'demo.json');
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as DemoCredentials;
+  if (existsSync(file)) {
+    const stored = JSON.parse(await readFile(file, 'utf8')) as Partial<DemoCredentials>;
+    // data folders seeded before the subject was recorded hold alice too
+    return { ...stored, subject: stored.subject ?? 'alice' } as DemoCredentials;
+  }
 
   const context = { actor: 'system:embedded', correlationId: 'embedded-demo-seed', now: new Date() };
   const { client, clientSecret } = await app.get(ClientRegistry).register(
@@ -39,6 +44,7 @@ export async function seedDemo(app: INestApplication, dataDir: string): Promise<
   const demo: DemoCredentials = {
     clientId: client.clientId,
     clientSecret,
+    subject: 'alice',
     loginHint: 'alice@example.com',
     deviceToken: device.deviceToken,
   };

@@ -1,7 +1,12 @@
 import type { DemoCredentials } from './demo-seed.js';
 
 /** What `npm start` prints: where it runs, the admin token, and a poll flow to paste into a shell. */
-export function embeddedBanner(issuer: string, adminToken: string, demo: DemoCredentials): string {
+export function embeddedBanner(
+  issuer: string,
+  adminToken: string,
+  demo: DemoCredentials,
+  enrolmentUrl: string,
+): string {
   const basic = `${demo.clientId}:${demo.clientSecret}`;
   return [
     '',
@@ -19,6 +24,10 @@ export function embeddedBanner(issuer: string, adminToken: string, demo: DemoCre
     `       -d '{"decision":"approve"}' ${issuer}/device/v1/requests/<request_id>/decision`,
     `  # 4. the client polls for its tokens`,
     `  curl -s -u '${basic}' -d grant_type=urn:openid:params:grant-type:ciba -d auth_req_id=<auth_req_id> ${issuer}/token`,
+    '',
+    `Or approve with a passkey in the built-in authenticator: open this one-time link in a browser`,
+    `(valid for ENROLMENT_CODE_TTL_SECONDS; a new one is printed at each start), then run step 1 again:`,
+    `  ${enrolmentUrl}`,
     '',
   ].join('\n');
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import path from 'node:path';
 import { BackchannelModule } from '../../backchannel/src/backchannel.module.js';
 import { GatewayModule } from '../../gateway/src/gateway.module.js';
+import { EnrolmentService } from '../../notifier/src/authenticator/enrolment/enrolment.service.js';
 import { NotifierModule } from '../../notifier/src/notifier.module.js';
 import { NOTIFIER_CONSUMER_GROUP } from '../../notifier/src/pending-requests/pending-requests.projection.js';
 import { PingDeliveryModule } from '../../ping-delivery/src/ping-delivery.module.js';
@@ -60,7 +61,9 @@ runService(SERVICE, async () => {
     });
   await app.init();
   const demo = await seedDemo(app, dataDir);
+  // a fresh one-time link each start, so the built-in authenticator can be tried at once
+  const enrolment = await app.get(EnrolmentService).create(demo.subject, new Date());
   await app.startAllMicroservices();
   await listen(app, config, SERVICE);
-  process.stdout.write(embeddedBanner(config.issuer, config.adminToken, demo));
+  process.stdout.write(embeddedBanner(config.issuer, config.adminToken, demo, enrolment.url));
 });

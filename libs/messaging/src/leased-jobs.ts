@@ -18,6 +18,8 @@ export type ClaimedJob<Key extends string> = Record<Key, string> & {
   /** This attempt included. */
   attempts: number;
   leaseUntil: Date;
+  /** Why the previous attempt failed, if one did. */
+  lastError: string | null;
 };
 
 /** `detail` of failure events and `last_error` of jobs stay short (and never hold a secret). */
@@ -104,7 +106,7 @@ export class LeasedJobs<Key extends string> {
            ORDER BY next_attempt_at
            LIMIT $3
            FOR UPDATE SKIP LOCKED)
-        RETURNING ${columns}, expires_at, attempts, lease_until`,
+        RETURNING ${columns}, expires_at, attempts, lease_until, last_error`,
       [now, new Date(now.getTime() + leaseMs), limit],
     );
     return rows.map((row) => {
@@ -114,6 +116,7 @@ export class LeasedJobs<Key extends string> {
         expiresAt: row['expires_at'] as Date,
         attempts: row['attempts'] as number,
         leaseUntil: row['lease_until'] as Date,
+        lastError: row['last_error'] as string | null,
       };
     });
   }

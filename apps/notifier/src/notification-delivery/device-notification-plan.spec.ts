@@ -1,7 +1,7 @@
 import { type AuthRequestState, foldAuthRequest } from '@backchannel/auth-request';
 import type { AuthRequestEvent } from '@backchannel/events';
 import { request } from '../channels/requested-authentication.fixture.js';
-import { deviceNotificationOwed, followUp } from './device-notification-plan.js';
+import { deviceNotificationOwed, expiredWhileRetrying, followUp } from './device-notification-plan.js';
 
 const metadata = { correlationId: 'c', actor: 'test', occurredAt: request.requestedAt };
 const requested: AuthRequestEvent = { eventId: 'e1', type: 'AuthRequested', schemaVersion: 2, data: request, metadata };
@@ -96,5 +96,18 @@ describe('followUp', () => {
   it('keeps details short', () => {
     const next = followUp({ kind: 'rejected', detail: 'x'.repeat(500) }, before, expiresAt, 100);
     expect(next.action === 'failed' && next.detail.length).toBe(200);
+  });
+});
+
+describe('expiredWhileRetrying', () => {
+  const afterExpiry = new Date(expiresAt.getTime() + 1_000);
+
+  it('gives up on a device that failed before and is claimed again after expiry', () => {
+    expect(expiredWhileRetrying(stateAfter(), 'device-1', afterExpiry, 3)).toBe(true);
+  });
+
+  it('stays silent for a device never tried, and before expiry', () => {
+    expect(expiredWhileRetrying(stateAfter(), 'device-1', afterExpiry, 1)).toBe(false);
+    expect(expiredWhileRetrying(stateAfter(), 'device-1', before, 3)).toBe(false);
   });
 });

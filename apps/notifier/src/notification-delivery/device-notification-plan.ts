@@ -20,6 +20,17 @@ export function deviceNotificationOwed(state: AuthRequestState, deviceId: string
 }
 
 /**
+ * A device whose retries were still running when the request expired (the last retry was due
+ * before expiry but claimed after it) is given up on: the attempts end in retries_exhausted
+ * rather than in silence. The current claim is not an attempt, hence `attempts - 1`.
+ */
+export function expiredWhileRetrying(state: AuthRequestState, deviceId: string, now: Date, attempts: number): boolean {
+  if (state.status !== 'Pending' || !isExpired(state, now.toISOString()) || attempts - 1 < 1) return false;
+  const thisDevice = (entry: { deviceId: string | null }) => entry.deviceId === deviceId;
+  return !state.notifications.some(thisDevice) && !state.failedNotifications.some(thisDevice);
+}
+
+/**
  * Maps one attempt's outcome to what follows: delivered and permanent refusals are recorded at
  * once; a transient failure is tried again `retryDelayMs` after `now`, unless that falls at or
  * after the request's expiry, when the device is given up on (retries_exhausted).

@@ -8,7 +8,12 @@ import type { ChannelOutcome, DeviceChannelName, NotificationTarget } from '../c
 import { DeviceChannels } from '../channels/device-channels.js';
 import { DeviceChannelsRepository } from '../channels/device-channels.repository.js';
 import { type DeviceNotificationJob, DeviceNotificationJobs } from './device-notification-jobs.repository.js';
-import { type AttemptFollowUp, deviceNotificationOwed, followUp } from './device-notification-plan.js';
+import {
+  type AttemptFollowUp,
+  deviceNotificationOwed,
+  expiredWhileRetrying,
+  followUp,
+} from './device-notification-plan.js';
 
 const ACTOR = 'system:notifier';
 
@@ -51,6 +56,18 @@ export class DeviceNotificationDelivery {
     const { events } = await this.store.readStream<AuthRequestEvent>(job.streamId);
     const state = foldAuthRequest(events);
     const device = await this.deviceChannels.find(job.deviceId);
+    if (device && expiredWhileRetrying(state, job.deviceId, new Date(), job.attempts)) {
+      const detail = job.lastError ?? 'the request expired before the next attempt';
+      const summary = `${device.setting.channel} notification of ${job.deviceId}`;
+      const gaveUp = { ...job, attempts: job.attempts - 1 };
+      return this.record(
+        gaveUp,
+        device.setting.channel,
+        { action: 'failed', reason: 'retries_exhausted', detail },
+        events,
+        summary,
+      );
+    }
     // decided, expired or already told; or the device is gone or back on the device API
     if (state.status === 'Empty' || !device || !deviceNotificationOwed(state, job.deviceId, new Date())) {
       return this.jobs.finish(job, new Date());
