@@ -5,10 +5,15 @@ import {
   type MicroserviceOptions,
   ServerKafka,
 } from '@nestjs/microservices';
-import { type EachMessagePayload, logLevel, Partitioners } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Consumer, type EachMessagePayload, logLevel, Partitioners } from 'kafkajs';
 import { deadLetterRecord } from './dead-letters.js';
 import { classifyFailure } from './failure-classification.js';
 import { decodeRecordedEvent } from './recorded-event.codec.js';
+import { backoffDelay } from './retry-backoff.js';
+
+/** Subscription attempts at start while a topic is still being created (about a minute in all). */
+const SUBSCRIBE_ATTEMPTS = 20;
 
 /** Hands every handler a RecordedEvent at its current schema version, whatever version was published. */
 export class RecordedEventDeserializer implements ConsumerDeserializer {
@@ -30,6 +35,24 @@ class RecordedEventKafkaServer extends ServerKafka {
     private readonly consumerGroup: string,
   ) {
     super(options);
+  }
+
+  /**
+   * A topic that is being created (first start of a cluster: the relay or the broker's
+   * auto-creation is at it) answers "does not host this topic-partition" for a moment; kafkajs marks
+   * that retriable, and so does this: the service waits for the topic instead of failing to start.
+   */
+  override async bindEvents(consumer: Consumer): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await super.bindEvents(consumer);
+      } catch (error) {
+        const retriable = (error as { retriable?: unknown }).retriable === true;
+        if (!retriable || attempt >= SUBSCRIBE_ATTEMPTS) throw error;
+        this.logger.warn(`${this.consumerGroup}: subscribing, attempt ${attempt}: ${(error as Error).message}`);
+        await sleep(backoffDelay(attempt, { initialDelayMs: 200, maxDelayMs: 5_000 }));
+      }
+    }
   }
 
   override async handleMessage(payload: EachMessagePayload): Promise<unknown> {
