@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoggerService } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
+import { type TestingModule } from '@nestjs/testing';
 import { type AuthRequestCommand, authRequestDecider } from '@backchannel/auth-request';
-import { type BackchannelConfig, ConfigModule } from '@backchannel/config';
-import { CryptoModule, PayloadSealer } from '@backchannel/crypto';
+import { type BackchannelConfig } from '@backchannel/config';
+import { PayloadSealer } from '@backchannel/crypto';
 import { EgressHttpClient } from '@backchannel/egress';
-import { EventStoreModule, PostgresEventStore, handleCommand } from '@backchannel/event-store';
+import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import {
   type AuthRequestEvent,
   type NotificationSecrets,
@@ -18,13 +18,13 @@ import {
   type TokenDeliveryMode,
   authRequestStreamId,
 } from '@backchannel/events';
-import { MessagingModule } from '@backchannel/messaging';
 import {
   type HttpsReceiver,
   type ReceivedRequest,
   type ReceiverReply,
   startHttpsReceiver,
   testConfig,
+  featureTestingModule,
 } from '@backchannel/testing';
 import { DataSource } from 'typeorm';
 import { DeliveryJobsConsumer } from './delivery-jobs/delivery-jobs.consumer.js';
@@ -79,15 +79,7 @@ describe('ping-delivery', () => {
   }
 
   async function startApp(appConfig: BackchannelConfig, name: string): Promise<TestingModule> {
-    const started = await Test.createTestingModule({
-      imports: [
-        ConfigModule.forRoot(appConfig),
-        EventStoreModule.forRoot({ databaseUrl: appConfig.databaseUrl, applicationName: name }),
-        MessagingModule.forEmbedded(),
-        CryptoModule.forRoot({ keyEncryptionKey: appConfig.keyEncryptionKey }),
-        PingDeliveryModule,
-      ],
-    }).compile();
+    const started = await featureTestingModule(PingDeliveryModule, appConfig, name).compile();
     started.useLogger(recordingLogger);
     await started.init();
     return started;

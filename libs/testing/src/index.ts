@@ -1,3 +1,4 @@
 export * from './decider-specification.js';
 export * from './test-config.js';
 export * from './https-receiver.js';
+export * from './feature-testing-module.js';

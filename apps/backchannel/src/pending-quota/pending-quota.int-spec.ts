@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { Test, type TestingModule } from '@nestjs/testing';
+import { type TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { type AuthRequestCommand, authRequestDecider } from '@backchannel/auth-request';
 import { ClientRegistry } from '@backchannel/clients';
-import { ConfigModule } from '@backchannel/config';
-import { CryptoModule } from '@backchannel/crypto';
 import { DeviceRegistry, UserDirectory } from '@backchannel/directory';
-import { EventStoreModule, PostgresEventStore, handleCommand } from '@backchannel/event-store';
+import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import { type AuthRequestEvent, authRequestStreamId } from '@backchannel/events';
-import { MessagingModule } from '@backchannel/messaging';
 import { AccessDenied } from '@backchannel/oauth';
-import { testConfig } from '@backchannel/testing';
+import { testConfig, featureTestingModule } from '@backchannel/testing';
 import { BackchannelModule } from '../backchannel.module.js';
 import { BcAuthorizeHandler } from '../bc-authorize/bc-authorize.handler.js';
 import { PendingQuotaConsumer } from './pending-quota.consumer.js';
@@ -34,15 +31,7 @@ describe('limits on open requests at /bc-authorize', () => {
   let clients: TestClient[];
 
   beforeAll(async () => {
-    app = await Test.createTestingModule({
-      imports: [
-        ConfigModule.forRoot(config),
-        EventStoreModule.forRoot({ databaseUrl: config.databaseUrl, applicationName: 'pending-quota-int-spec' }),
-        MessagingModule.forEmbedded(),
-        CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
-        BackchannelModule,
-      ],
-    }).compile();
+    app = await featureTestingModule(BackchannelModule, config, 'pending-quota-int-spec').compile();
     await app.init();
     handler = app.get(BcAuthorizeHandler);
     consumer = app.get(PendingQuotaConsumer);

@@ -1,14 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
-import { ConfigModule } from '@backchannel/config';
-import { CryptoModule } from '@backchannel/crypto';
-import { EventStoreModule, PostgresEventStore } from '@backchannel/event-store';
+import { PostgresEventStore } from '@backchannel/event-store';
 import { type AuthRequestEvent, type AuthRequested, authRequestStreamId } from '@backchannel/events';
-import { MessagingModule } from '@backchannel/messaging';
 import { OAuthExceptionFilter } from '@backchannel/oauth';
-import { TEST_ADMIN_TOKEN, testConfig } from '@backchannel/testing';
+import { TEST_ADMIN_TOKEN, testConfig, featureTestingModule } from '@backchannel/testing';
 import { NotifierModule } from '../notifier.module.js';
 import { PendingRequestsProjection } from '../pending-requests/pending-requests.projection.js';
 import { SoftwareAuthenticator } from './passkeys/software-authenticator.fixture.js';
@@ -18,15 +14,7 @@ const [ORIGIN] = config.webAuthn.origins;
 
 /** The notifier over HTTP (Fastify inject) on the real PostgreSQL, rendering errors as the services do. */
 export async function startNotifier(): Promise<NestFastifyApplication> {
-  const module = await Test.createTestingModule({
-    imports: [
-      ConfigModule.forRoot(config),
-      EventStoreModule.forRoot({ databaseUrl: config.databaseUrl, applicationName: 'authenticator-int-spec' }),
-      MessagingModule.forEmbedded(),
-      CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
-      NotifierModule,
-    ],
-  }).compile();
+  const module = await featureTestingModule(NotifierModule, config, 'authenticator-int-spec').compile();
   const app = module.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
   app.useGlobalFilters(new OAuthExceptionFilter());
   await app.init();

@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Test, type TestingModule } from '@nestjs/testing';
-import { ConfigModule } from '@backchannel/config';
-import { CryptoModule } from '@backchannel/crypto';
-import { EventStoreModule, PostgresEventStore } from '@backchannel/event-store';
+import { type TestingModule } from '@nestjs/testing';
+import { PostgresEventStore } from '@backchannel/event-store';
 import { type AuthRequestEvent, type AuthRequested, authRequestStreamId } from '@backchannel/events';
-import { MessagingModule } from '@backchannel/messaging';
-import { testConfig } from '@backchannel/testing';
+import { testConfig, featureTestingModule } from '@backchannel/testing';
 import { NotifierModule } from '../notifier.module.js';
 import { PendingRequestsRepository } from '../pending-requests/pending-requests.repository.js';
 import { DeviceDecisionHandler } from './device-decision.handler.js';
@@ -20,15 +17,7 @@ describe('device decision "not_me"', () => {
   let pendingRequests: PendingRequestsRepository;
 
   beforeAll(async () => {
-    app = await Test.createTestingModule({
-      imports: [
-        ConfigModule.forRoot(config),
-        EventStoreModule.forRoot({ databaseUrl: config.databaseUrl, applicationName: 'not-me-int-spec' }),
-        MessagingModule.forEmbedded(),
-        CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
-        NotifierModule,
-      ],
-    }).compile();
+    app = await featureTestingModule(NotifierModule, config, 'not-me-int-spec').compile();
     await app.init();
     store = app.get(PostgresEventStore);
     decisions = app.get(DeviceDecisionHandler);

@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { Test, type TestingModule } from '@nestjs/testing';
-import { ConfigModule } from '@backchannel/config';
-import { CryptoModule } from '@backchannel/crypto';
-import { EventStoreModule, PostgresEventStore } from '@backchannel/event-store';
+import { type TestingModule } from '@nestjs/testing';
+import { PostgresEventStore } from '@backchannel/event-store';
 import {
   type AuthRequestEvent,
   type AuthRequested,
   type RecordedEvent,
   authRequestStreamId,
 } from '@backchannel/events';
-import { MessagingModule } from '@backchannel/messaging';
-import { testConfig } from '@backchannel/testing';
+import { testConfig, featureTestingModule } from '@backchannel/testing';
 import { NotifierModule } from '../notifier.module.js';
 import { PendingRequestsProjection } from './pending-requests.projection.js';
 import { PendingRequestsRepository } from './pending-requests.repository.js';
@@ -25,15 +22,7 @@ describe('pending-requests projection', () => {
   let pendingRequests: PendingRequestsRepository;
 
   beforeAll(async () => {
-    app = await Test.createTestingModule({
-      imports: [
-        ConfigModule.forRoot(config),
-        EventStoreModule.forRoot({ databaseUrl: config.databaseUrl, applicationName: 'notifier-int-spec' }),
-        MessagingModule.forEmbedded(),
-        CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
-        NotifierModule,
-      ],
-    }).compile();
+    app = await featureTestingModule(NotifierModule, config, 'notifier-int-spec').compile();
     await app.init();
     projection = app.get(PendingRequestsProjection);
     store = app.get(PostgresEventStore);

@@ -1,14 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { Test, type TestingModule } from '@nestjs/testing';
+import { type TestingModule } from '@nestjs/testing';
 import { authRequestDecider } from '@backchannel/auth-request';
 import { ClientRegistry } from '@backchannel/clients';
-import { ConfigModule } from '@backchannel/config';
-import { CryptoModule } from '@backchannel/crypto';
-import { EventStoreModule, PostgresEventStore, createDataSource, handleCommand } from '@backchannel/event-store';
+import { PostgresEventStore, createDataSource, handleCommand } from '@backchannel/event-store';
 import { type AuthRequestEvent, authRequestStreamId } from '@backchannel/events';
-import { MessagingModule } from '@backchannel/messaging';
 import { OAuthError } from '@backchannel/oauth';
-import { testConfig } from '@backchannel/testing';
+import { testConfig, featureTestingModule } from '@backchannel/testing';
 import { TokenModule } from '../token.module.js';
 import { CibaGrantHandler } from './ciba-grant.handler.js';
 import { PollThrottleRepository, SLOW_DOWN_INCREMENT_SECONDS } from './poll-throttle.repository.js';
@@ -24,15 +21,7 @@ describe('CIBA grant on PostgreSQL', () => {
   let client: { clientId: string; clientSecret: string };
 
   beforeAll(async () => {
-    app = await Test.createTestingModule({
-      imports: [
-        ConfigModule.forRoot(config),
-        EventStoreModule.forRoot({ databaseUrl: config.databaseUrl, applicationName: 'token-int-spec' }),
-        MessagingModule.forEmbedded(),
-        CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
-        TokenModule,
-      ],
-    }).compile();
+    app = await featureTestingModule(TokenModule, config, 'token-int-spec').compile();
     await app.init();
     handler = app.get(CibaGrantHandler);
     store = app.get(PostgresEventStore);

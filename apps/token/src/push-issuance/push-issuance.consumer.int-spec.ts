@@ -1,11 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Test, type TestingModule } from '@nestjs/testing';
+import { type TestingModule } from '@nestjs/testing';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { authRequestDecider } from '@backchannel/auth-request';
-import { ConfigModule } from '@backchannel/config';
-import { CryptoModule, PayloadSealer, SigningKeys } from '@backchannel/crypto';
-import { EventStoreModule, PostgresEventStore, handleCommand } from '@backchannel/event-store';
+import { PayloadSealer, SigningKeys } from '@backchannel/crypto';
+import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import {
   type AuthRequestEvent,
   type NotificationSecrets,
@@ -15,8 +14,7 @@ import {
   type TokensIssued,
   authRequestStreamId,
 } from '@backchannel/events';
-import { MessagingModule } from '@backchannel/messaging';
-import { testConfig } from '@backchannel/testing';
+import { testConfig, featureTestingModule } from '@backchannel/testing';
 import { TokenModule } from '../token.module.js';
 import { PushIssuanceConsumer } from './push-issuance.consumer.js';
 
@@ -32,15 +30,7 @@ describe('push-mode issuance', () => {
   let signingKeys: SigningKeys;
 
   beforeAll(async () => {
-    app = await Test.createTestingModule({
-      imports: [
-        ConfigModule.forRoot(config),
-        EventStoreModule.forRoot({ databaseUrl: config.databaseUrl, applicationName: 'push-issuance-int-spec' }),
-        MessagingModule.forEmbedded(),
-        CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
-        TokenModule,
-      ],
-    }).compile();
+    app = await featureTestingModule(TokenModule, config, 'push-issuance-int-spec').compile();
     await app.init();
     consumer = app.get(PushIssuanceConsumer);
     store = app.get(PostgresEventStore);

@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Test, type TestingModule } from '@nestjs/testing';
+import { type TestingModule } from '@nestjs/testing';
 import { authRequestDecider } from '@backchannel/auth-request';
-import { ConfigModule } from '@backchannel/config';
-import { CryptoModule } from '@backchannel/crypto';
-import { EventStoreModule, PostgresEventStore, handleCommand } from '@backchannel/event-store';
+import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import { type AuthenticationEvidence, authRequestStreamId } from '@backchannel/events';
-import { MessagingModule } from '@backchannel/messaging';
-import { testConfig } from '@backchannel/testing';
+import { testConfig, featureTestingModule } from '@backchannel/testing';
 import { TokenModule } from '../token.module.js';
 import { TokenMinter } from './token-minter.js';
 
@@ -20,15 +17,7 @@ describe('token minter: authentication claims', () => {
   let store: PostgresEventStore;
 
   beforeAll(async () => {
-    app = await Test.createTestingModule({
-      imports: [
-        ConfigModule.forRoot(config),
-        EventStoreModule.forRoot({ databaseUrl: config.databaseUrl, applicationName: 'token-minter-int-spec' }),
-        MessagingModule.forEmbedded(),
-        CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
-        TokenModule,
-      ],
-    }).compile();
+    app = await featureTestingModule(TokenModule, config, 'token-minter-int-spec').compile();
     await app.init();
     minter = app.get(TokenMinter);
     store = app.get(PostgresEventStore);
