@@ -34,13 +34,14 @@ export default tseslint.config(
         URLSearchParams: 'readonly',
         Buffer: 'readonly',
         performance: 'readonly',
+        URL: 'readonly',
       },
     },
     rules: { 'no-console': 'off', '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // the built-in authenticator's web app: plain browser JavaScript, served as written
-    files: ['apps/notifier/src/authenticator/web/**/*.js'],
+    files: ['apps/approvals/src/authenticator/web/**/*.js'],
     languageOptions: {
       globals: {
         window: 'readonly',

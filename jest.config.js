@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+
 // Jest runs TypeScript as native ESM (node --experimental-vm-modules) through @swc/jest.
 // Three projects, by file suffix: unit (*.spec.ts, pure, no I/O), int (*.int-spec.ts, real
 // PostgreSQL and Kafka) and e2e (test/e2e/*.e2e-spec.ts, black-box against running services).
@@ -18,20 +20,11 @@ const swcTypeScript = [
 // Jest cannot require ESM, so that one package is compiled to CommonJS.
 const swcCookieToCommonJs = ['@swc/jest', { swcrc: false, module: { type: 'commonjs' } }];
 
-const libs = [
-  'events',
-  'auth-request',
-  'event-store',
-  'messaging',
-  'oauth',
-  'clients',
-  'directory',
-  'egress',
-  'crypto',
-  'config',
-  'http',
-  'testing',
-];
+// Every folder of libs/ is a lib, imported as @backchannel/<folder> (tsconfig.json, .swcrc and
+// nest-cli.json list them too: workspace-layout.spec.ts checks that all four agree).
+const libs = readdirSync(new URL('./libs', import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
 
 const shared = {
   extensionsToTreatAsEsm: ['.ts'],
@@ -52,11 +45,11 @@ export default {
   // Global only (Jest ignores it per project): generous for the e2e stacks, unit tests finish in ms.
   testTimeout: 180_000,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/*.spec.ts'] },
     {
       ...shared,
       displayName: 'int',
-      testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts', '<rootDir>/test/int/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/test/setup/migrate-database.global-setup.ts',
     },
     {

@@ -5,7 +5,7 @@
 # - Kafka: uses the broker on 127.0.0.1:${KAFKA_PORT:-9092} when one answers there, otherwise starts
 #   one with deploy/kafka/kafka.sh and stops it at the end;
 # - PostgreSQL: DATABASE_URL when set, otherwise an embedded PostgreSQL (fresh database) for the run;
-# - the five services and the HTTPS receiver are started and stopped by the bench itself.
+# - the six services and the HTTPS receiver are started and stopped by the bench itself.
 # BENCH_FLOWS (default 200) and BENCH_CONCURRENCY (default 8) size the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."

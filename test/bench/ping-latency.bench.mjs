@@ -1,5 +1,5 @@
 // npm run bench:ping (through deploy/bench-ping.sh, which provides PostgreSQL and Kafka): the time
-// from ConsentGiven being stored to the ping arriving at the client, over Kafka, with the five
+// from ConsentGiven being stored to the ping arriving at the client, over Kafka, with the six
 // distributed services started here (profile test) and a local HTTPS receiver as the client's
 // notification endpoint. Prints median, p95, p99 and max; asserts nothing.
 //   DATABASE_URL, KAFKA_BROKERS (required), BENCH_FLOWS (default 200), BENCH_CONCURRENCY (default 8),
@@ -26,7 +26,7 @@ const kafkaBrokers = process.env.KAFKA_BROKERS;
 if (!databaseUrl || !kafkaBrokers) throw new Error('DATABASE_URL and KAFKA_BROKERS are required (npm run bench:ping)');
 const workDir = process.env.BENCH_WORK_DIR ?? mkdtempSync(path.join(tmpdir(), 'backchannel-bench-ping-'));
 const CIBA = 'urn:openid:params:grant-type:ciba';
-const SERVICES = ['backchannel', 'token', 'notifier', 'ping-delivery', 'gateway'];
+const SERVICES = ['backchannel', 'token', 'notifier', 'approvals', 'ping-delivery', 'gateway'];
 const PING_TIMEOUT_MS = 30_000;
 
 /** A high-resolution wall clock (ms since the epoch, µs precision), comparable with PostgreSQL's. */
@@ -104,7 +104,7 @@ async function startServices(env) {
         ...env,
         BACKCHANNEL_URL: `http://127.0.0.1:${ports.backchannel}`,
         TOKEN_URL: `http://127.0.0.1:${ports.token}`,
-        NOTIFIER_URL: `http://127.0.0.1:${ports.notifier}`,
+        APPROVALS_URL: `http://127.0.0.1:${ports.approvals}`,
         PORT: String(ports[name]),
       },
       stdio: ['ignore', log, log],
@@ -274,7 +274,7 @@ try {
     throw new Error(`found ${consentStoredAt.size} ConsentGiven events for ${results.length} flows`);
   }
 
-  console.log(`ping latency over Kafka: five services (profile test), PostgreSQL and Kafka on this machine`);
+  console.log(`ping latency over Kafka: six services (profile test), PostgreSQL and Kafka on this machine`);
   console.log(`flows: ${results.length} complete ping flows, concurrency ${concurrency}, ${seconds.toFixed(1)} s`);
   console.log(
     summary(

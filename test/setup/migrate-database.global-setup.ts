@@ -1,5 +1,6 @@
 import Module from 'node:module';
 import type { Config } from '@jest/types';
+import type { MigrationInterface } from 'typeorm';
 
 type ResolveFilename = (request: string, parent: { filename?: string } | undefined, ...rest: unknown[]) => string;
 const moduleLoader = Module as unknown as { _resolveFilename: ResolveFilename };
@@ -27,7 +28,10 @@ async function withModuleNameMapper<T>(project: Config.ProjectConfig, work: () =
   }
 }
 
-/** Jest global setup of the int and e2e projects: brings the test database's schema up to date. */
+/**
+ * Jest global setup of the int and e2e projects: brings the test database's schema up to date
+ * with every migration of every owner (a service runs only those of the modules it is made of).
+ */
 export default async function migrateDatabase(
   _global: Config.GlobalConfig,
   project: Config.ProjectConfig,
@@ -36,11 +40,18 @@ export default async function migrateDatabase(
   if (!databaseUrl) {
     throw new Error('DATABASE_URL is not set: run the tests with `npm test`, which starts PostgreSQL');
   }
-  const { createDataSource, runMigrations } = await withModuleNameMapper(
-    project,
-    () => import('@backchannel/event-store'),
-  );
-  const dataSource = await createDataSource(databaseUrl, { applicationName: 'jest-global-setup' }).initialize();
+  const { createDataSource, migrations, runMigrations } = await withModuleNameMapper(project, async () => {
+    const { migrationFiles } = await import('./migration-files.js');
+    const exported = await Promise.all(migrationFiles(project.rootDir).map((file) => import(file)));
+    return {
+      ...(await import('@backchannel/event-store')),
+      migrations: exported.flatMap((classes: Record<string, new () => MigrationInterface>) => Object.values(classes)),
+    };
+  });
+  const dataSource = await createDataSource(databaseUrl, {
+    applicationName: 'jest-global-setup',
+    migrations,
+  }).initialize();
   try {
     await runMigrations(dataSource);
   } finally {

@@ -40,7 +40,7 @@ export async function seedDemo(app: INestApplication, dataDir: string): Promise<
   const users = app.get(UserDirectory);
   const existing = await users.findBySubject('alice');
   if (!existing) await users.createUser({ sub: 'alice', username: 'alice', email: 'alice@example.com', name: 'Alice' });
-  const device = await app.get(DeviceRegistry).registerDevice('alice', { name: 'Demo phone' });
+  const device = await app.get(DeviceRegistry).registerDevice('alice', { name: 'Demo phone' }, 'device_token');
   const demo: DemoCredentials = {
     clientId: client.clientId,
     clientSecret,

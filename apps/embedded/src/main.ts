@@ -1,17 +1,9 @@
 import 'reflect-metadata';
 import path from 'node:path';
-import { BackchannelModule } from '../../backchannel/src/backchannel.module.js';
-import { GatewayModule } from '../../gateway/src/gateway.module.js';
-import { EnrolmentService } from '../../notifier/src/authenticator/enrolment/enrolment.service.js';
-import { NotifierModule } from '../../notifier/src/notifier.module.js';
-import { NOTIFIER_CONSUMER_GROUP } from '../../notifier/src/pending-requests/pending-requests.projection.js';
-import { PingDeliveryModule } from '../../ping-delivery/src/ping-delivery.module.js';
-import { TokenModule } from '../../token/src/token.module.js';
+import { EnrolmentService } from '../../approvals/src/authenticator/enrolment/enrolment.service.js';
 import { loadConfig } from '@backchannel/config';
-import { CryptoModule } from '@backchannel/crypto';
-import { createHttpApplication, listen, runService, serviceRootModule } from '@backchannel/http';
-import { EventStoreTransport, MessagingModule } from '@backchannel/messaging';
-import { DataSource } from 'typeorm';
+import { listen, runService } from '@backchannel/http';
+import { createEmbeddedApplication } from './embedded-app.js';
 import { embeddedBanner } from './embedded-banner.js';
 import { seedDemo } from './demo-seed.js';
 import { loadOrCreateSecrets } from './embedded-secrets.js';
@@ -38,20 +30,7 @@ runService(SERVICE, async () => {
     BACKCHANNEL_ADMIN_TOKEN: secrets.adminToken,
     BACKCHANNEL_KEY_ENCRYPTION_KEY: secrets.keyEncryptionKey,
   });
-  const app = await createHttpApplication(
-    serviceRootModule(
-      config,
-      SERVICE,
-      [GatewayModule, BackchannelModule, TokenModule, NotifierModule, PingDeliveryModule],
-      [MessagingModule.forEmbedded(), CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey })],
-    ),
-    config,
-    SERVICE,
-  );
-  app.connectMicroservice(
-    { strategy: new EventStoreTransport({ dataSource: app.get(DataSource), consumerGroup: NOTIFIER_CONSUMER_GROUP }) },
-    { inheritAppConfig: true },
-  );
+  const app = await createEmbeddedApplication(config, SERVICE);
   // PostgreSQL stops last, once Nest has closed the app (on SIGTERM/SIGINT, enableShutdownHooks).
   app
     .getHttpAdapter()

@@ -2,25 +2,21 @@ import 'reflect-metadata';
 import { CryptoModule } from '@backchannel/crypto';
 import { runHttpService } from '@backchannel/http';
 import { MessagingModule, kafkaConsumerOptions } from '@backchannel/messaging';
+import { NOTIFIER_CONSUMER } from './device-notifications/new-request.consumer.js';
 import { NotifierModule } from './notifier.module.js';
-import { NOTIFIER_CONSUMER_GROUP } from './pending-requests/pending-requests.projection.js';
 
 runHttpService({
   service: 'notifier',
   features: [NotifierModule],
   infrastructure: (config) => [
     MessagingModule.forKafka({ brokers: config.kafkaBrokers, clientId: 'notifier', relay: config.relayEnabled }),
-    // seals channel secrets (VAPID private key, webhook secrets)
+    // opens webhook secrets and the VAPID private key, signs the Keycloak-compatible channel's tokens
     CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
   ],
-  // the notifier consumes the auth-request topic in the same process as its device API
+  // consumes new requests beside its health endpoints; its delivery worker starts with the app
   beforeListen: async (app, config) => {
     app.connectMicroservice(
-      kafkaConsumerOptions({
-        brokers: config.kafkaBrokers,
-        clientId: 'notifier',
-        consumerGroup: NOTIFIER_CONSUMER_GROUP,
-      }),
+      kafkaConsumerOptions({ brokers: config.kafkaBrokers, clientId: 'notifier', consumer: NOTIFIER_CONSUMER }),
       { inheritAppConfig: true },
     );
     await app.startAllMicroservices();

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { CryptoModule } from '@backchannel/crypto';
 import { runHttpService } from '@backchannel/http';
 import { MessagingModule, kafkaConsumerOptions } from '@backchannel/messaging';
-import { PING_DELIVERY_CONSUMER_GROUP } from './delivery-jobs/delivery-jobs.consumer.js';
+import { PING_DELIVERY_CONSUMER } from './client-notifications/client-notification.consumer.js';
 import { PingDeliveryModule } from './ping-delivery.module.js';
 
 runHttpService({
@@ -19,7 +19,7 @@ runHttpService({
       kafkaConsumerOptions({
         brokers: config.kafkaBrokers,
         clientId: 'ping-delivery',
-        consumerGroup: PING_DELIVERY_CONSUMER_GROUP,
+        consumer: PING_DELIVERY_CONSUMER,
       }),
       { inheritAppConfig: true },
     );

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { CryptoModule } from '@backchannel/crypto';
 import { runHttpService } from '@backchannel/http';
 import { MessagingModule, kafkaConsumerOptions } from '@backchannel/messaging';
-import { TOKEN_CONSUMER_GROUP } from './push-issuance/push-issuance.consumer.js';
+import { TOKEN_CONSUMER } from './push-issuance/push-issuance.consumer.js';
 import { TokenModule } from './token.module.js';
 
 runHttpService({
@@ -15,7 +15,7 @@ runHttpService({
   // the token service consumes the auth-request topic (push-mode issuance) in the same process as /token
   beforeListen: async (app, config) => {
     app.connectMicroservice(
-      kafkaConsumerOptions({ brokers: config.kafkaBrokers, clientId: 'token', consumerGroup: TOKEN_CONSUMER_GROUP }),
+      kafkaConsumerOptions({ brokers: config.kafkaBrokers, clientId: 'token', consumer: TOKEN_CONSUMER }),
       { inheritAppConfig: true },
     );
     await app.startAllMicroservices();

@@ -12,7 +12,13 @@ import type {
   RecordUserNotified,
   RequestAuthentication,
 } from './auth-request.decisions.js';
-import { clientNotificationDue, foldAuthRequest, isExpired } from './auth-request.facts.js';
+import {
+  CLIENT_NOTIFICATION_TRIGGERS,
+  clientNotificationDue,
+  deviceNotificationDue,
+  foldAuthRequest,
+  isExpired,
+} from './auth-request.facts.js';
 
 const requestedAt = '2026-11-22T10:00:00.000Z';
 const during = '2026-11-22T10:01:00.000Z';
@@ -462,6 +468,41 @@ describe('client notifications (ping and push)', () => {
     });
   });
 
+  describe('CLIENT_NOTIFICATION_TRIGGERS', () => {
+    // Every way a notification can become due before expiry is one event after the request; the
+    // table must name each such event, or a delivery job would wait for the expiry instead.
+    const answers = [consentGiven, consentDenied];
+    const sequences = (mode: 'ping' | 'push'): NewEvent<AuthRequestEvent>[][] => {
+      const requestedEvent = mode === 'ping' ? pingRequested : pushRequested;
+      return [
+        [requestedEvent],
+        ...answers.map((answer) => [requestedEvent, answer]),
+        [requestedEvent, consentGiven, pushIssued],
+      ];
+    };
+
+    it.each(['ping', 'push'] as const)('names every event that makes something due for a %s client', (mode) => {
+      for (const sequence of sequences(mode)) {
+        const last = sequence.at(-1)!;
+        const dueBefore = sequence.length > 1 ? due(sequence.slice(0, -1)) : null;
+        if (dueBefore === null && due(sequence) !== null) {
+          expect(CLIENT_NOTIFICATION_TRIGGERS[mode]).toContain(last.type);
+        }
+      }
+    });
+
+    it.each(['ping', 'push'] as const)('names no event after which nothing becomes due for a %s client', (mode) => {
+      for (const type of CLIENT_NOTIFICATION_TRIGGERS[mode]) {
+        const making = sequences(mode).filter((sequence) => sequence.at(-1)!.type === type);
+        expect(making.some((sequence) => due(sequence) !== null && due(sequence.slice(0, -1)) === null)).toBe(true);
+      }
+    });
+
+    it('names nothing for a poll client', () => {
+      expect(CLIENT_NOTIFICATION_TRIGGERS.poll).toEqual([]);
+    });
+  });
+
   describe('RecordClientNotification', () => {
     it('records a delivered ping with its status and attempts', () => {
       spec
@@ -542,7 +583,8 @@ describe('device notification failures and answers with evidence', () => {
   const failure = {
     channel: 'web-push',
     deviceId: 'device-1',
-    reason: 'rejected' as const,
+    reason: 'client_error' as const,
+    httpStatus: 410,
     attempts: 1,
     detail: 'HTTP 410',
   };
@@ -554,6 +596,34 @@ describe('device notification failures and answers with evidence', () => {
     spec.given([authRequested, notificationFailed]).when(recordFailure()).thenNothing();
     spec.given([authRequested, userNotified]).when(recordFailure()).thenNothing();
     spec.given([]).when(recordFailure()).thenRejects('not_found');
+  });
+
+  it('records a delivery that comes after a failure of the same device as nothing: one outcome per device', () => {
+    spec.given([authRequested, notificationFailed]).when(recordUserNotified()).thenNothing();
+  });
+
+  it('records a failure whatever the request became meanwhile: it is a fact about the device', () => {
+    spec.given([authRequested, consentDenied]).when(recordFailure()).then([notificationFailed]);
+  });
+
+  describe('deviceNotificationDue', () => {
+    const device = { channel: 'web-push', deviceId: 'device-1' };
+
+    const state = (...events: NewEvent<AuthRequestEvent>[]) =>
+      foldAuthRequest(events.map((e, index) => ({ ...e, eventId: `e-${index}` }) as AuthRequestEvent));
+
+    it('owes an open request to a device nothing was recorded for', () => {
+      expect(deviceNotificationDue(state(authRequested), device)).toBe(true);
+      expect(deviceNotificationDue(state(authRequested, userNotified), { ...device, deviceId: 'd-2' })).toBe(true);
+    });
+
+    it('owes nothing once the device was reached or given up on, once answered, or for no request', () => {
+      expect(deviceNotificationDue(state(authRequested, userNotified), device)).toBe(false);
+      expect(deviceNotificationDue(state(authRequested, notificationFailed), device)).toBe(false);
+      expect(deviceNotificationDue(state(authRequested, consentDenied), device)).toBe(false);
+      expect(deviceNotificationDue(state(authRequested, consentGiven), device)).toBe(false);
+      expect(deviceNotificationDue(state(), device)).toBe(false);
+    });
   });
 
   it('keeps the evidence of an approval and the reason of a refusal', () => {

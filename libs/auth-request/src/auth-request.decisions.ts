@@ -14,6 +14,7 @@ import {
 } from '@backchannel/events';
 import {
   clientNotificationDue,
+  deviceNotificationRecorded,
   isExpired,
   type AuthRequestState,
   type DueClientNotification,
@@ -44,7 +45,7 @@ export type RecordUserNotified = Command<'RecordUserNotified', { channel: string
 /** A channel gave up on a device: a permanent refusal, or transient failures until expiry. */
 export type RecordNotificationFailed = Command<
   'RecordNotificationFailed',
-  Pick<NotificationFailed['data'], 'channel' | 'deviceId' | 'reason' | 'attempts' | 'detail'>
+  Pick<NotificationFailed['data'], 'channel' | 'deviceId' | 'reason' | 'httpStatus' | 'attempts' | 'detail'>
 >;
 
 /**
@@ -144,30 +145,26 @@ function requestAuthentication(command: RequestAuthentication, state: AuthReques
 }
 
 /**
- * A redelivered notification (same channel and device) is accepted with no events whatever the
- * state has become since, so an at-least-once consumer can replay it without a rejection.
+ * One outcome per device: a repeated report (a redelivery, a second worker after a crash) is
+ * accepted with no events whatever the state has become since, so an at-least-once worker can
+ * replay it without a rejection.
  */
 function recordUserNotified(command: RecordUserNotified, state: AuthRequestState): AuthRequestDecision {
   if (state.status === 'Empty') return rejection('not_found', 'The authentication request does not exist.');
-  const { channel, deviceId } = command.data;
-  if (state.notifications.some((sent) => sent.channel === channel && sent.deviceId === deviceId)) return accept();
+  if (deviceNotificationRecorded(state, command.data)) return accept();
   if (state.status !== 'Pending') return rejection('not_pending', 'The authentication request is no longer pending.');
   if (isExpired(state, command.metadata.now)) return rejection('expired', 'The authentication request has expired.');
   const { requestId, subject } = state.request;
+  const { channel, deviceId } = command.data;
   return accept(newEvent('UserNotified', { requestId, subject, channel, deviceId }, command));
 }
 
-/** Like RecordUserNotified: a repeated report for the same channel and device adds nothing. */
+/** Like RecordUserNotified, one outcome per device; a failure is a fact whatever the request's state. */
 function recordNotificationFailed(command: RecordNotificationFailed, state: AuthRequestState): AuthRequestDecision {
   if (state.status === 'Empty') return rejection('not_found', 'The authentication request does not exist.');
-  const { channel, deviceId, reason, attempts, detail } = command.data;
-  const sameDevice = (entry: { channel: string; deviceId: string | null }) =>
-    entry.channel === channel && entry.deviceId === deviceId;
-  if (state.notifications.some(sameDevice) || state.failedNotifications.some(sameDevice)) return accept();
+  if (deviceNotificationRecorded(state, command.data)) return accept();
   const { requestId, subject } = state.request;
-  return accept(
-    newEvent('NotificationFailed', { requestId, subject, channel, deviceId, reason, attempts, detail }, command),
-  );
+  return accept(newEvent('NotificationFailed', { requestId, subject, ...command.data }, command));
 }
 
 /**

@@ -1,5 +1,6 @@
 import type {
   AuthRequestEvent,
+  AuthRequestEventType,
   AuthRequested,
   AuthenticationEvidence,
   ClientNotificationFailureReason,
@@ -7,6 +8,7 @@ import type {
   DenialReason,
   NotificationFailed,
   PushErrorCode,
+  TokenDeliveryMode,
 } from '@backchannel/events';
 
 /** What the client asked for, exactly as recorded by AuthRequested. */
@@ -191,6 +193,28 @@ export function evolve(state: AuthRequestState, event: AuthRequestEvent): AuthRe
   }
 }
 
+/** A device as its channel names it (deviceId null: a channel without device ids, as in v1 events). */
+export interface NotificationRecipient {
+  channel: string;
+  deviceId: string | null;
+}
+
+/** Whether the end of the device's notification (delivered or given up) is recorded: one outcome per device. */
+export function deviceNotificationRecorded(state: AuthRequestState, device: NotificationRecipient): boolean {
+  if (state.status === 'Empty') return false;
+  const same = (entry: NotificationRecipient) => entry.channel === device.channel && entry.deviceId === device.deviceId;
+  return state.notifications.some(same) || state.failedNotifications.some(same);
+}
+
+/**
+ * Whether a device is still owed the request: it is pending (nobody answered) and no outcome was
+ * recorded for this device. Time is the delivery's deadline (the request's expiry), so it is not
+ * looked at here; RecordUserNotified refuses a notification at or after expiry.
+ */
+export function deviceNotificationDue(state: AuthRequestState, device: NotificationRecipient): boolean {
+  return state.status === 'Pending' && !deviceNotificationRecorded(state, device);
+}
+
 /** The first outcome is final: a request gets at most one notification. */
 function recordClientNotification(state: AuthRequestState, outcome: ClientNotificationOutcome): AuthRequestState {
   if (state.status === 'Empty' || state.clientNotification !== null) return state;
@@ -226,6 +250,17 @@ export function clientNotificationDue(state: AuthRequestState, now: string): Due
     }
   }
 }
+
+/**
+ * The events after which clientNotificationDue may owe a client something, by delivery mode
+ * (besides expiry, which is a time, not an event): a ping follows the user's answer; a push follows
+ * the issuance of the tokens or a denial. A delivery job waits for these and no other.
+ */
+export const CLIENT_NOTIFICATION_TRIGGERS: Readonly<Record<TokenDeliveryMode, readonly AuthRequestEventType[]>> = {
+  poll: [],
+  ping: ['ConsentGiven', 'ConsentDenied'],
+  push: ['TokensIssued', 'ConsentDenied'],
+};
 
 /** The state of a stream, from its events in order. */
 export function foldAuthRequest(events: readonly AuthRequestEvent[]): AuthRequestState {

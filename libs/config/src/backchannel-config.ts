@@ -32,7 +32,7 @@ export interface BackchannelConfig {
   /** Whether this process takes part in relaying the event store to Kafka (one is active at a time). */
   relayEnabled: boolean;
   /** Where the gateway forwards each API (distributed topology). */
-  upstreams: { backchannel: string; token: string; notifier: string };
+  upstreams: { backchannel: string; token: string; approvals: string };
   /** Request body limit at the edge, in bytes. */
   bodyLimitBytes: number;
   /** Calls to clients' notification endpoints (ping and push), by ping-delivery. */
@@ -111,7 +111,7 @@ const environmentSchema = z.object({
   RELAY_ENABLED: z.enum(['true', 'false']).default('true'),
   BACKCHANNEL_URL: httpUrl.default('http://127.0.0.1:3001'),
   TOKEN_URL: httpUrl.default('http://127.0.0.1:3002'),
-  NOTIFIER_URL: httpUrl.default('http://127.0.0.1:3003'),
+  APPROVALS_URL: httpUrl.default('http://127.0.0.1:3005'),
   BODY_LIMIT_BYTES: integer(64 * 1024, 1024, 10 * 1024 * 1024),
   CLIENT_NOTIFICATION_ALLOW_HTTP: z.enum(['true', 'false']).optional(),
   CLIENT_NOTIFICATION_ALLOWED_NETWORKS: z.string().optional(),
@@ -225,7 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     idTokenTtlSeconds: e.ID_TOKEN_TTL_SECONDS,
     relayEnabled: e.RELAY_ENABLED === 'true',
-    upstreams: { backchannel: e.BACKCHANNEL_URL, token: e.TOKEN_URL, notifier: e.NOTIFIER_URL },
+    upstreams: { backchannel: e.BACKCHANNEL_URL, token: e.TOKEN_URL, approvals: e.APPROVALS_URL },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     clientNotification: {
       allowHttp: e.CLIENT_NOTIFICATION_ALLOW_HTTP === undefined ? relaxed : e.CLIENT_NOTIFICATION_ALLOW_HTTP === 'true',

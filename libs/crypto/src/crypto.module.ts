@@ -1,4 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { Migration } from '@backchannel/event-store';
+import { CreateSigningKeys1763700000200 } from './migrations/1763700000200-create-signing-keys.js';
 import { PayloadSealer } from './payload-sealer.service.js';
 import { SIGNING_KEY_OPTIONS, SigningKeys, type SigningKeyOptions } from './signing-keys.service.js';
 import { TokenSigner } from './token-signer.service.js';
@@ -9,6 +11,8 @@ import { TokenSigner } from './token-signer.service.js';
  */
 @Module({})
 export class CryptoModule {
+  static readonly migrations: readonly Migration[] = [CreateSigningKeys1763700000200];
+
   static forRoot(options: SigningKeyOptions): DynamicModule {
     return {
       module: CryptoModule,

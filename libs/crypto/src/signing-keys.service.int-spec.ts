@@ -42,7 +42,10 @@ describe('SigningKeys on PostgreSQL', () => {
   });
 
   async function openDataSource(): Promise<DataSource> {
-    const dataSource = await createDataSource(schemaUrl, { poolSize: 2 }).initialize();
+    const dataSource = await createDataSource(schemaUrl, {
+      poolSize: 2,
+      migrations: CryptoModule.migrations,
+    }).initialize();
     opened.push(dataSource);
     return dataSource;
   }

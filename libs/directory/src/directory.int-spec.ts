@@ -113,16 +113,25 @@ describe('UserDirectory and DeviceRegistry on PostgreSQL', () => {
     it('registers a device and authenticates it by its token', async () => {
       const user = await users.createUser(newUser());
 
-      const { deviceId, deviceToken } = await devices.registerDevice(user.subject, { name: 'Pixel 9' });
+      const { deviceId, deviceToken } = await devices.registerDevice(user.subject, { name: 'Pixel 9' }, 'device_token');
 
       expect(deviceId).toMatch(/^dev_[A-Za-z0-9_-]{22}$/);
       expect(Buffer.from(deviceToken, 'base64url')).toHaveLength(32);
-      await expect(devices.authenticate(deviceToken)).resolves.toEqual({ deviceId, subject: user.subject });
+      const device = { deviceId, subject: user.subject, answerDoor: 'device_token' };
+      await expect(devices.authenticate(deviceToken)).resolves.toEqual(device);
+      await expect(devices.find(deviceId)).resolves.toEqual(device);
+    });
+
+    it('keeps the answer door the device was registered with', async () => {
+      const user = await users.createUser(newUser());
+      const { deviceId, deviceToken } = await devices.registerDevice(user.subject, { name: 'Phone' }, 'passkey');
+      await expect(devices.authenticate(deviceToken)).resolves.toMatchObject({ deviceId, answerDoor: 'passkey' });
+      await expect(devices.find('dev_nobody')).resolves.toBeNull();
     });
 
     it('stores the token only as its SHA-256 digest', async () => {
       const user = await users.createUser(newUser());
-      const { deviceId, deviceToken } = await devices.registerDevice(user.subject, { name: 'Pixel 9' });
+      const { deviceId, deviceToken } = await devices.registerDevice(user.subject, { name: 'Pixel 9' }, 'device_token');
 
       const [row] = await moduleRef
         .get(DataSource)
@@ -135,7 +144,7 @@ describe('UserDirectory and DeviceRegistry on PostgreSQL', () => {
 
     it('answers null for a wrong token', async () => {
       const user = await users.createUser(newUser());
-      const { deviceToken } = await devices.registerDevice(user.subject, { name: 'Pixel 9' });
+      const { deviceToken } = await devices.registerDevice(user.subject, { name: 'Pixel 9' }, 'device_token');
 
       await expect(devices.authenticate(`${deviceToken}x`)).resolves.toBeNull();
       await expect(devices.authenticate(sha256Hex(deviceToken))).resolves.toBeNull();
@@ -146,21 +155,23 @@ describe('UserDirectory and DeviceRegistry on PostgreSQL', () => {
       const user = await users.createUser(newUser());
       await expect(devices.hasDevice(user.subject)).resolves.toBe(false);
 
-      await devices.registerDevice(user.subject, { name: 'Pixel 9' });
+      await devices.registerDevice(user.subject, { name: 'Pixel 9' }, 'device_token');
 
       await expect(devices.hasDevice(user.subject)).resolves.toBe(true);
     });
 
     it('refuses a device for an unknown user', async () => {
-      await expect(devices.registerDevice(`nobody-${randomUUID()}`, { name: 'Pixel 9' })).rejects.toBeInstanceOf(
-        UnknownUserError,
-      );
+      await expect(
+        devices.registerDevice(`nobody-${randomUUID()}`, { name: 'Pixel 9' }, 'device_token'),
+      ).rejects.toBeInstanceOf(UnknownUserError);
     });
 
     it('validates the device name', async () => {
       const user = await users.createUser(newUser());
 
-      await expect(devices.registerDevice(user.subject, { name: '' })).rejects.toBeInstanceOf(DirectoryValidationError);
+      await expect(devices.registerDevice(user.subject, { name: '' }, 'device_token')).rejects.toBeInstanceOf(
+        DirectoryValidationError,
+      );
     });
   });
 });

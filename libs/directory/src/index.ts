@@ -1,3 +1,4 @@
+export * from './device.js';
 export * from './user.js';
 export * from './directory-errors.js';
 export * from './user-directory.service.js';

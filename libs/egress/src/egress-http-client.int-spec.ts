@@ -7,7 +7,7 @@ import { type HttpsReceiver, startHttpsReceiver, staticResolver, testConfig } fr
 import { Test } from '@nestjs/testing';
 import { EgressHttpClient, type EgressHttpClientOptions } from './egress-http-client.js';
 import { EgressModule, egressHttpClientFromConfig } from './egress.module.js';
-import type { JsonPostOutcome } from './egress.types.js';
+import type { HttpPostOutcome } from './egress.types.js';
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
 
@@ -38,7 +38,7 @@ describe('EgressHttpClient against real HTTPS endpoints', () => {
     return created;
   }
 
-  function post(sender: EgressHttpClient, url: string): Promise<JsonPostOutcome> {
+  function post(sender: EgressHttpClient, url: string): Promise<HttpPostOutcome> {
     return sender.postJson({ url, bearerToken: 'notification-token-1', body: { auth_req_id: 'req-1' } });
   }
 
@@ -60,8 +60,12 @@ describe('EgressHttpClient against real HTTPS endpoints', () => {
     await Promise.all([receiver.close(), otherReceiver.close()]);
   });
 
-  it('delivers a 204: a POST with exactly the JSON body, the bearer token and the content type', async () => {
-    await expect(post(client(), receiver.url('/cb?tenant=7'))).resolves.toEqual({ kind: 'delivered', status: 204 });
+  it('sends a POST with exactly the JSON body, the bearer token and the content type, and reports the 204 with exactly the JSON body, the bearer token and the content type', async () => {
+    await expect(post(client(), receiver.url('/cb?tenant=7'))).resolves.toEqual({
+      kind: 'answered',
+      status: 204,
+      retryAfter: null,
+    });
 
     expect(receiver.requests).toHaveLength(1);
     const [received] = receiver.requests;
@@ -80,56 +84,62 @@ describe('EgressHttpClient against real HTTPS endpoints', () => {
       body,
     });
 
-    expect(outcome).toEqual({ kind: 'delivered', status: 204 });
+    expect(outcome).toEqual({ kind: 'answered', status: 204, retryAfter: null });
     const [received] = receiver.requests;
     expect(received!.rawBody).toEqual(body);
     expect(received!.headers).toMatchObject({ 'content-encoding': 'aes128gcm', ttl: '60' });
     expect(received!.headers['authorization']).toBeUndefined();
   });
 
-  it('delivers a 200 and ignores its body', async () => {
+  it('reports a 200 and ignores its body', async () => {
     receiver.setResponder(() => ({
       status: 200,
       headers: { 'content-type': 'text/plain' },
       body: 'x'.repeat(100_000),
     }));
-    await expect(post(client(), receiver.url('/cb'))).resolves.toEqual({ kind: 'delivered', status: 200 });
+    await expect(post(client(), receiver.url('/cb'))).resolves.toEqual({
+      kind: 'answered',
+      status: 200,
+      retryAfter: null,
+    });
   });
 
-  it.each([401, 403, 404])('reports a %i as a client error', async (status) => {
+  it.each([401, 404, 500])('reports a %i as it was answered', async (status) => {
     receiver.setResponder(() => ({ status }));
-    await expect(post(client(), receiver.url('/cb'))).resolves.toEqual({ kind: 'client_error', status });
+    await expect(post(client(), receiver.url('/cb'))).resolves.toEqual({ kind: 'answered', status, retryAfter: null });
+  });
+
+  it.each([
+    [429, '120'],
+    [503, 'Fri, 04 Dec 2026 10:00:00 GMT'],
+  ])('reports the Retry-After of a %i as sent', async (status, retryAfter) => {
+    receiver.setResponder(() => ({ status, headers: { 'retry-after': retryAfter } }));
+    await expect(post(client(), receiver.url('/cb'))).resolves.toEqual({ kind: 'answered', status, retryAfter });
   });
 
   it('never follows a redirect', async () => {
     receiver.setResponder(() => ({ status: 302, headers: { location: otherReceiver.url('/elsewhere') } }));
-    await expect(post(client(), receiver.url('/cb'))).resolves.toEqual({ kind: 'redirect', status: 302 });
+    await expect(post(client(), receiver.url('/cb'))).resolves.toEqual({
+      kind: 'answered',
+      status: 302,
+      retryAfter: null,
+    });
     expect(receiver.requests).toHaveLength(1);
     expect(otherReceiver.requests).toHaveLength(0);
   });
 
-  it('reports a 500 as retryable', async () => {
-    receiver.setResponder(() => ({ status: 500 }));
-    await expect(post(client(), receiver.url('/cb'))).resolves.toEqual({
-      kind: 'retryable',
-      status: 500,
-      detail: 'the endpoint answered 500',
-    });
-  });
-
-  it('gives up on a slow endpoint after timeoutMs, as retryable', async () => {
+  it('gives up on a slow endpoint after timeoutMs, as unreachable', async () => {
     receiver.setResponder(() => ({ status: 204, delayMs: 2_000 }));
     const startedAt = Date.now();
     const outcome = await post(client({ timeoutMs: 300 }), receiver.url('/cb'));
-    expect(outcome).toMatchObject({ kind: 'retryable', status: null, detail: expect.stringMatching(/timeout/i) });
+    expect(outcome).toMatchObject({ kind: 'unreachable', detail: expect.stringMatching(/timeout/i) });
     expect(Date.now() - startedAt).toBeLessThan(1_500);
   });
 
   it('gives up on an endpoint that never answers', async () => {
     receiver.setResponder(() => 'hang');
     await expect(post(client({ timeoutMs: 300 }), receiver.url('/cb'))).resolves.toMatchObject({
-      kind: 'retryable',
-      status: null,
+      kind: 'unreachable',
     });
   });
 
@@ -154,13 +164,13 @@ describe('EgressHttpClient against real HTTPS endpoints', () => {
 
   it('connects to the address it checked, with TLS verified against the host name', async () => {
     const outcome = await post(client(), `https://receiver.test:${receiver.port}/cb`);
-    expect(outcome).toEqual({ kind: 'delivered', status: 204 });
+    expect(outcome).toEqual({ kind: 'answered', status: 204, retryAfter: null });
     expect(receiver.requests[0]!.headers.host).toBe(`receiver.test:${receiver.port}`);
 
     // Same address, a name the certificate does not cover: verification is by name, not address.
     const mismatch = await post(client(), `https://not-in-certificate.test:${receiver.port}/cb`);
     expect(mismatch).toMatchObject({
-      kind: 'retryable',
+      kind: 'unreachable',
       detail: expect.stringContaining('ERR_TLS_CERT_ALTNAME_INVALID'),
     });
     expect(receiver.requests).toHaveLength(1);
@@ -168,8 +178,9 @@ describe('EgressHttpClient against real HTTPS endpoints', () => {
 
   it('moves on to the next checked address when one cannot be reached', async () => {
     await expect(post(client(), `https://dual-stack.test:${receiver.port}/cb`)).resolves.toEqual({
-      kind: 'delivered',
+      kind: 'answered',
       status: 204,
+      retryAfter: null,
     });
   });
 
@@ -185,22 +196,20 @@ describe('EgressHttpClient against real HTTPS endpoints', () => {
   it('does not deliver to a certificate it does not trust', async () => {
     const outcome = await post(client({ extraCaPem: null }), receiver.url('/cb'));
     expect(outcome).toMatchObject({
-      kind: 'retryable',
-      status: null,
+      kind: 'unreachable',
       detail: expect.stringMatching(/CERT|certificate/),
     });
     expect(receiver.requests).toHaveLength(0);
   });
 
-  it('reports a refused connection and an unknown name as retryable', async () => {
+  it('reports a refused connection and an unknown name as unreachable', async () => {
     const port = await closedPort();
     await expect(post(client(), `https://localhost:${port}/cb`)).resolves.toMatchObject({
-      kind: 'retryable',
-      status: null,
+      kind: 'unreachable',
       detail: expect.stringContaining('ECONNREFUSED'),
     });
     await expect(post(client(), 'https://unknown.test/cb')).resolves.toMatchObject({
-      kind: 'retryable',
+      kind: 'unreachable',
       detail: expect.stringContaining('ENOTFOUND'),
     });
   });
@@ -228,9 +237,9 @@ describe('EgressModule and egressHttpClientFromConfig', () => {
     const sender = moduleRef.get(EgressHttpClient);
     const request = { url: receiver.url('/cb'), bearerToken: 'token', body: {} };
 
-    await expect(sender.postJson(request)).resolves.toEqual({ kind: 'delivered', status: 204 });
+    await expect(sender.postJson(request)).resolves.toEqual({ kind: 'answered', status: 204, retryAfter: null });
     await moduleRef.close();
-    await expect(sender.postJson(request)).resolves.toMatchObject({ kind: 'retryable', status: null });
+    await expect(sender.postJson(request)).resolves.toMatchObject({ kind: 'unreachable' });
   });
 
   it('stops the start with the variable named when the CA file is missing or not a certificate', async () => {

@@ -2,14 +2,7 @@ import { rootCertificates } from 'node:tls';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { Agent, buildConnector, request } from 'undici';
 import { addressesOf, EgressPolicyChecker, systemResolver } from './egress-policy.js';
-import type {
-  EgressPolicy,
-  HttpPostRequest,
-  JsonPostOutcome,
-  JsonPostRequest,
-  NotificationSender,
-  Resolver,
-} from './egress.types.js';
+import type { EgressPolicy, HttpPostOutcome, HttpPostRequest, JsonPostRequest, Resolver } from './egress.types.js';
 
 export interface EgressHttpClientOptions {
   policy: EgressPolicy;
@@ -33,7 +26,7 @@ class RefusedAddressError extends Error {}
  * Redirects are never followed. Every behaviour of the endpoint or the network is an outcome,
  * never an exception; neither the bearer token nor the body is ever logged.
  */
-export class EgressHttpClient implements NotificationSender, OnApplicationShutdown {
+export class EgressHttpClient implements OnApplicationShutdown {
   private readonly checker: EgressPolicyChecker;
   private readonly timeoutMs: number;
   private readonly agent: Agent;
@@ -66,7 +59,7 @@ export class EgressHttpClient implements NotificationSender, OnApplicationShutdo
     });
   }
 
-  postJson({ url, bearerToken, body }: JsonPostRequest): Promise<JsonPostOutcome> {
+  postJson({ url, bearerToken, body }: JsonPostRequest): Promise<HttpPostOutcome> {
     return this.post({
       url,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${bearerToken}` },
@@ -74,7 +67,7 @@ export class EgressHttpClient implements NotificationSender, OnApplicationShutdo
     });
   }
 
-  async post({ url, headers, body }: HttpPostRequest): Promise<JsonPostOutcome> {
+  async post({ url, headers, body }: HttpPostRequest): Promise<HttpPostOutcome> {
     const syntax = this.checker.checkEndpointSyntax(url);
     if (!syntax.allowed) return { kind: 'refused_address', detail: `the endpoint ${syntax.reason}` };
     try {
@@ -87,10 +80,15 @@ export class EgressHttpClient implements NotificationSender, OnApplicationShutdo
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       await response.body.dump({ limit: RESPONSE_BODY_LIMIT_BYTES }).catch(() => undefined);
-      return outcomeOfStatus(response.statusCode);
+      const retryAfter = response.headers['retry-after'];
+      return {
+        kind: 'answered',
+        status: response.statusCode,
+        retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
+      };
     } catch (error) {
       if (error instanceof RefusedAddressError) return { kind: 'refused_address', detail: error.message };
-      return { kind: 'retryable', status: null, detail: describeFailure(error) };
+      return { kind: 'unreachable', detail: describeFailure(error) };
     }
   }
 
@@ -110,13 +108,6 @@ export class EgressHttpClient implements NotificationSender, OnApplicationShutdo
     if (!verdict.allowed) throw new RefusedAddressError(`the endpoint's host ${verdict.reason}`);
     return addresses;
   }
-}
-
-function outcomeOfStatus(status: number): JsonPostOutcome {
-  if (status >= 200 && status < 300) return { kind: 'delivered', status };
-  if (status >= 300 && status < 400) return { kind: 'redirect', status };
-  if (status >= 400 && status < 500) return { kind: 'client_error', status };
-  return { kind: 'retryable', status, detail: `the endpoint answered ${status}` };
 }
 
 /** Error code and message (never the request): ECONNREFUSED, a TLS verification code, a timeout. */

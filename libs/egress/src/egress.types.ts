@@ -41,21 +41,15 @@ export interface HttpPostRequest {
 }
 
 /**
- * How one POST ended (postJson's, and post's). Never thrown: every behaviour of the endpoint is an outcome.
- * - delivered: any 2xx (CIBA: 204 expected, 200 accepted; the body is ignored);
- * - client_error: 4xx, never retried (a 401 or 403 above all);
- * - redirect: 3xx, never followed and never retried;
+ * How one POST ended. Never thrown: every behaviour of the endpoint and the network is an outcome.
+ * What an answer means (delivered, retried, given up) is the delivery pipeline's to decide (the
+ * delivery lib's followUp), the same for every caller; this client only reports it.
+ * - answered: the endpoint sent a status (redirects are never followed); `retryAfter` is its
+ *   Retry-After header as sent, or null;
  * - refused_address: the host resolves to an address the policy refuses, or the URL is not allowed;
- * - retryable: network error, DNS failure, timeout, 5xx or any other status.
+ * - unreachable: network error, DNS failure, TLS failure or timeout.
  */
-export type JsonPostOutcome =
-  | { kind: 'delivered'; status: number }
-  | { kind: 'client_error'; status: number }
-  | { kind: 'redirect'; status: number }
+export type HttpPostOutcome =
+  | { kind: 'answered'; status: number; retryAfter: string | null }
   | { kind: 'refused_address'; detail: string }
-  | { kind: 'retryable'; status: number | null; detail: string };
-
-/** What ping-delivery needs from the HTTP client (EgressHttpClient implements it). */
-export interface NotificationSender {
-  postJson(request: JsonPostRequest): Promise<JsonPostOutcome>;
-}
+  | { kind: 'unreachable'; detail: string };

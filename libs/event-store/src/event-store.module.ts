@@ -29,7 +29,7 @@ async function openDataSource(options: EventStoreModuleOptions): Promise<DataSou
 /**
  * A global module providing the DataSource and PostgresEventStore. @nestjs/typeorm initializes the
  * DataSource (retrying while PostgreSQL starts) and destroys it at application shutdown, after
- * every other module has stopped using it.
+ * every other module has stopped using it. `migrations`: those of the tables the process uses.
  */
 @Module({})
 export class EventStoreModule {

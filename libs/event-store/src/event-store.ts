@@ -51,9 +51,12 @@ export interface LogCheckpoint {
 export const LOG_START: LogCheckpoint = { transactionId: '0', globalPosition: '0' };
 
 export interface ReadLogResult {
+  /** The events read (of the wanted types only, when some were asked for). */
   events: RecordedEvent[];
   /** Pass back as `after` to continue; equal to the input when nothing new is visible. */
   checkpoint: LogCheckpoint;
+  /** How many events of the log were looked at: fewer than the limit means the reader caught up. */
+  scanned: number;
 }
 
 /**

@@ -58,12 +58,19 @@ export async function readStoredStream(run: RunSql, streamId: string): Promise<R
 
 // Only transactions older than every running one (xid below the snapshot's xmin) are surely
 // finished, so events of a transaction that commits later can never appear behind the reader.
+// A reader that wants some event types only still scans the log in order, a page at a time, so
+// its checkpoint moves past the events it skips; those come back without their data.
 const READ_LOG = `
-  SELECT transaction_id, ${EVENT_COLUMNS} FROM events
-  WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-  ORDER BY transaction_id, global_position
-  LIMIT $3`;
+  SELECT transaction_id, stream_id, stream_version, global_position, recorded_at, event_id, event_type,
+    schema_version, previous_hash, hash, wanted,
+    CASE WHEN wanted THEN data END AS data, CASE WHEN wanted THEN metadata END AS metadata
+  FROM (
+    SELECT *, ($4::text[] IS NULL OR event_type = ANY($4::text[])) AS wanted FROM events
+    WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+      AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY transaction_id, global_position
+    LIMIT $3) AS page
+  ORDER BY transaction_id, global_position`;
 
 const LOG_HEAD = `
   SELECT transaction_id, global_position FROM events
@@ -75,14 +82,28 @@ function checkpointOf(row: { transaction_id: string; global_position: string }):
   return { transactionId: row.transaction_id, globalPosition: row.global_position };
 }
 
+/**
+ * Up to `limit` events of the log after `after`, or of them only those of `eventTypes`; the
+ * checkpoint is the last event looked at, wanted or not.
+ */
 export async function readLog(
   run: RunSql,
   after: LogCheckpoint,
   limit: number,
-): Promise<{ events: RecordedEvent[]; checkpoint: LogCheckpoint }> {
-  const rows = await run<LoggedEventRow>(READ_LOG, [after.transactionId, after.globalPosition, limit]);
+  eventTypes: readonly string[] | null = null,
+): Promise<{ events: RecordedEvent[]; checkpoint: LogCheckpoint; scanned: number }> {
+  const rows = await run<LoggedEventRow & { wanted: boolean }>(READ_LOG, [
+    after.transactionId,
+    after.globalPosition,
+    limit,
+    eventTypes,
+  ]);
   const last = rows.at(-1);
-  return { events: rows.map(recordedEvent), checkpoint: last ? checkpointOf(last) : after };
+  return {
+    events: rows.filter((row) => row.wanted).map(recordedEvent),
+    checkpoint: last ? checkpointOf(last) : after,
+    scanned: rows.length,
+  };
 }
 
 export async function readLogHead(run: RunSql): Promise<LogCheckpoint | undefined> {

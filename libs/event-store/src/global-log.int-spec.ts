@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
-import type { RecordedEvent } from '@backchannel/events';
+import type { NewEvent, RecordedEvent } from '@backchannel/events';
 import type { LogCheckpoint } from './event-store.js';
 import { retryOnVersionConflict } from './postgres-event-store.js';
 import { deferred, testStreamId, userNotified, useTestStore } from './test-events.fixture.js';
@@ -96,5 +96,32 @@ describe('readLog', () => {
 
     const seen = await tailLog(before, [streamId], () => 3, 1);
     expect(seen.map((event) => event.streamVersion)).toEqual([1, 2, 3]);
+  });
+
+  it('reads only the wanted event types, moving its checkpoint past the others', async () => {
+    const streamId = testStreamId('log-types');
+    const before = await db.store.currentLogCheckpoint();
+    // readLog does not upcast, so the data need not fit the type
+    const other = { ...userNotified('b'), type: 'NotificationFailed' } as NewEvent;
+    const { events: appended } = await db.store.appendToStream(streamId, 0, [
+      userNotified('a'),
+      other,
+      userNotified('c'),
+    ]);
+
+    let checkpoint = before;
+    const seen: RecordedEvent[] = [];
+    const giveUpAt = Date.now() + 20_000;
+    while (checkpoint.globalPosition !== appended[2].globalPosition) {
+      if (Date.now() > giveUpAt) throw new Error('the appended events never became visible');
+      const page = await db.store.readLog(checkpoint, 1, ['NotificationFailed']);
+      expect(page.scanned).toBeLessThanOrEqual(1);
+      seen.push(...page.events);
+      checkpoint = page.checkpoint;
+      if (page.scanned === 0) await sleep(2);
+    }
+    const ours = seen.filter((event) => event.streamId === streamId);
+    expect(ours).toEqual([expect.objectContaining({ eventId: appended[1].eventId, data: appended[1].data })]);
+    expect(seen.every((event) => event.type === 'NotificationFailed')).toBe(true);
   });
 });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { accept, type Decider, reject, type UserNotified } from '@backchannel/events';
 import { WrongExpectedVersionError } from './event-store.js';
-import { handleCommand } from './handle-command.js';
+import { handleCommand, readStreamState } from './handle-command.js';
 import { testStreamId, userNotified, useTestStore } from './test-events.fixture.js';
 
 /** A small decider: notify a user at most `limit` times; notifying on the same channel twice changes nothing. */
@@ -53,26 +53,35 @@ describe('handleCommand', () => {
 
   it('re-reads and re-decides after another writer appended first', async () => {
     const streamId = testStreamId('command-conflict');
-    const statesSeen: Notifications[] = [];
-    const result = await handleCommand(db.store, streamId, notifications, async (state: Notifications) => {
-      statesSeen.push(state);
-      // Another writer slips in between this read and the append, once.
-      if (statesSeen.length === 1) await db.store.appendToStream(streamId, 0, [userNotified('sneaky')]);
-      return notify('web-push');
-    });
+    const before = await readStreamState(db.store, streamId, notifications);
+    // Another writer slips in between this read and the append.
+    await db.store.appendToStream(streamId, 0, [userNotified('sneaky')]);
+    const result = await handleCommand(db.store, streamId, notifications, notify('web-push'), { from: before });
 
-    expect(statesSeen).toEqual([{ channels: [] }, { channels: ['sneaky'] }]);
+    expect(before).toMatchObject({ state: { channels: [] }, version: 0 });
     expect(result).toMatchObject({ outcome: 'accepted', state: { channels: ['sneaky', 'web-push'] } });
     expect(await db.store.verifyStream(streamId)).toEqual({ valid: true, length: 2 });
   });
 
+  it('decides on the given state without reading the stream when it is current', async () => {
+    const streamId = testStreamId('command-from');
+    const reads = jest.spyOn(db.store, 'readStream');
+    try {
+      const result = await handleCommand(db.store, streamId, notifications, notify('web-push'), {
+        from: { state: notifications.initialState(), version: 0 },
+      });
+      expect(result).toMatchObject({ outcome: 'accepted', state: { channels: ['web-push'] } });
+      expect(reads).not.toHaveBeenCalled();
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
   it('turns into a rejection when the re-read state no longer allows the command', async () => {
     const streamId = testStreamId('command-conflict-rejected');
-    let calls = 0;
-    const result = await handleCommand(db.store, streamId, notifications, async () => {
-      if (++calls === 1) await db.store.appendToStream(streamId, 0, [userNotified('sneaky')]);
-      return notify('web-push', 1);
-    });
+    const stale = { state: notifications.initialState(), version: 0 };
+    await db.store.appendToStream(streamId, 0, [userNotified('sneaky')]);
+    const result = await handleCommand(db.store, streamId, notifications, notify('web-push', 1), { from: stale });
 
     expect(result).toEqual({
       outcome: 'rejected',
@@ -97,21 +106,21 @@ describe('handleCommand', () => {
 
   it('gives up with WrongExpectedVersionError after maxAttempts', async () => {
     const streamId = testStreamId('command-give-up');
-    let calls = 0;
-    const result = handleCommand(
-      db.store,
-      streamId,
-      notifications,
-      async () => {
-        calls++;
-        await db.store.appendToStream(streamId, 'any', [userNotified(`sneaky-${calls}`)]);
-        return notify('web-push');
-      },
-      { maxAttempts: 3 },
-    );
-
-    await expect(result).rejects.toBeInstanceOf(WrongExpectedVersionError);
-    expect(calls).toBe(3);
+    const readStream = db.store.readStream.bind(db.store);
+    let reads = 0;
+    // every read is overtaken by another writer before the append
+    const overtaken = jest.spyOn(db.store, 'readStream').mockImplementation(async (id) => {
+      const read = await readStream(id);
+      await db.store.appendToStream(streamId, 'any', [userNotified(`sneaky-${++reads}`)]);
+      return read;
+    });
+    try {
+      const result = handleCommand(db.store, streamId, notifications, notify('web-push'), { maxAttempts: 3 });
+      await expect(result).rejects.toBeInstanceOf(WrongExpectedVersionError);
+      expect(reads).toBe(3);
+    } finally {
+      overtaken.mockRestore();
+    }
   });
 
   it('appends nothing and skips inTransaction when the decision has no events', async () => {

@@ -6,9 +6,21 @@ export type CommandResult<State, E extends Event, Rejection> =
   | { outcome: 'accepted'; events: RecordedEvent<E>[]; state: State /* after the new events */ }
   | { outcome: 'rejected'; rejection: Rejection; state: State };
 
+/** A stream's state folded at its version: where a command may start without reading the stream again. */
+export interface StreamState<State> {
+  state: State;
+  version: number;
+}
+
 export interface HandleCommandOptions<State, E extends Event> {
   /** Attempts in all, counting re-reads after version conflicts (default 5). */
   maxAttempts?: number;
+  /**
+   * Decide on this state first instead of reading the stream: the state the caller read before
+   * some work (a delivery, a signature), or the empty state of a stream it is about to create. If
+   * the stream moved on meanwhile, the append fails and the command is decided again on a re-read.
+   */
+  from?: StreamState<State>;
   /** Runs in the same transaction as the append (read models, processed-message records); not called when nothing is appended. */
   inTransaction?: (tx: EventStoreTransaction, events: RecordedEvent<E>[], state: State) => Promise<void>;
 }
@@ -24,33 +36,45 @@ function fold<Command, State, E extends Event, Rejection>(
   return events.reduce((folded, event) => decider.evolve(folded, event as unknown as E), state);
 }
 
+/** Reads a stream and folds it: its state and version, and the events they come from. */
+export async function readStreamState<Command, State, E extends Event, Rejection>(
+  store: PostgresEventStore,
+  streamId: string,
+  decider: Decider<Command, State, E, Rejection>,
+): Promise<StreamState<State> & { events: RecordedEvent<E>[] }> {
+  const { events, currentVersion } = await store.readStream<E>(streamId);
+  return { state: fold(decider, decider.initialState(), events), version: currentVersion, events };
+}
+
 /**
  * Read the stream, fold, decide, append with the expected version; on WrongExpectedVersionError
- * re-read and re-decide (at most options.maxAttempts, default 5). `command` may be a function of the
- * current state (used by the token endpoint to sign tokens for the state it is about to change).
- * `options.inTransaction(tx, events, state)` runs in the SAME transaction as the append (read models).
- * Round trips: one read, then one append (or BEGIN, append, the caller's statements, COMMIT).
+ * re-read and re-decide (at most options.maxAttempts, default 5). The command is data: it never
+ * depends on the state, so deciding it again after a conflict is the same decision on newer facts.
+ * `options.from` skips the first read. `options.inTransaction(tx, events, state)` runs in the SAME
+ * transaction as the append (read models). Round trips: one read (none with `from`), then one
+ * append (or BEGIN, append, the caller's statements, COMMIT).
  */
 export async function handleCommand<Command, State, E extends Event, Rejection>(
   store: PostgresEventStore,
   streamId: string,
   decider: Decider<Command, State, E, Rejection>,
-  command: Command | ((state: State) => Command | Promise<Command>),
+  command: Command,
   options: HandleCommandOptions<State, E> = {},
 ): Promise<CommandResult<State, E, Rejection>> {
   const { maxAttempts = DEFAULT_MAX_ATTEMPTS, inTransaction } = options;
+  let known = options.from;
   return retryOnVersionConflict(maxAttempts, async () => {
-    const stream = await store.readStream<E>(streamId);
-    const state = fold(decider, decider.initialState(), stream.events);
-    const decided =
-      typeof command === 'function' ? await (command as (state: State) => Command | Promise<Command>)(state) : command;
-    const decision = decider.decide(decided, state);
-    if (decision.outcome === 'rejected') return { outcome: 'rejected', rejection: decision.rejection, state };
-    if (decision.events.length === 0) return { outcome: 'accepted', events: [], state };
+    const stream = known ?? (await readStreamState(store, streamId, decider));
+    known = undefined;
+    const decision = decider.decide(command, stream.state);
+    if (decision.outcome === 'rejected') {
+      return { outcome: 'rejected', rejection: decision.rejection, state: stream.state };
+    }
+    if (decision.events.length === 0) return { outcome: 'accepted', events: [], state: stream.state };
 
     const append = async (appender: Pick<EventStoreTransaction, 'appendToStream'>) => {
-      const { events } = await appender.appendToStream(streamId, stream.currentVersion, decision.events);
-      return { outcome: 'accepted' as const, events, state: fold(decider, state, events) };
+      const { events } = await appender.appendToStream(streamId, stream.version, decision.events);
+      return { outcome: 'accepted' as const, events, state: fold(decider, stream.state, events) };
     };
     if (!inTransaction) return append(store);
     return store.transaction(async (tx) => {

@@ -106,9 +106,10 @@ export class PostgresEventStore {
    * The global log after `after`, in (transaction id, position) order, as stored (not upcast: the
    * relay forwards events verbatim and consumers upcast). Holds back events of transactions that
    * may still be followed by an older, uncommitted one, so a reader never skips an event.
+   * `eventTypes`: look at `limit` events and return those of these types only.
    */
-  readLog(after: LogCheckpoint, limit: number): Promise<ReadLogResult> {
-    return readLog(this.query, after, limit);
+  readLog(after: LogCheckpoint, limit: number, eventTypes: readonly string[] | null = null): Promise<ReadLogResult> {
+    return readLog(this.query, after, limit, eventTypes);
   }
 
   /** The checkpoint of the last event a log reader can see now: start here to read only newer events. */

@@ -1,20 +1,11 @@
 import { DataSource, MigrationExecutor, type MigrationInterface } from 'typeorm';
-import { InitialSchema1763700000000 } from './migrations/1763700000000-initial-schema.js';
-import { DeadLetters1763700000001 } from './migrations/1763700000001-dead-letters.js';
-import { ClientNotificationJobs1763700000002 } from './migrations/1763700000002-client-notification-jobs.js';
-import { DeviceChannels1763700000003 } from './migrations/1763700000003-device-channels.js';
-import { Authenticator1763700000004 } from './migrations/1763700000004-authenticator.js';
-import { PendingRequestQuotas1763700000005 } from './migrations/1763700000005-pending-request-quotas.js';
+import { CreateEventLog1763700000000 } from './migrations/1763700000000-create-event-log.js';
 
-/** The migration classes, in order. */
-export const ALL_MIGRATIONS: (new () => MigrationInterface)[] = [
-  InitialSchema1763700000000,
-  DeadLetters1763700000001,
-  ClientNotificationJobs1763700000002,
-  DeviceChannels1763700000003,
-  Authenticator1763700000004,
-  PendingRequestQuotas1763700000005,
-];
+/** A TypeORM migration class. Its name ends with a 13-digit timestamp: all migrations run in that order. */
+export type Migration = new () => MigrationInterface;
+
+/** The event log's own migrations: every data source knows them. */
+export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [CreateEventLog1763700000000];
 
 const DEFAULT_POOL_SIZE = 10;
 
@@ -24,24 +15,30 @@ const MIGRATION_LOCK_KEY = 7_364_210_518;
 export interface DataSourceSettings {
   poolSize?: number;
   applicationName?: string;
+  /**
+   * The migrations of the tables this process uses, besides the event log's (each module that owns
+   * tables declares them; see the http lib's serviceRootModule). Order does not matter here.
+   */
+  migrations?: readonly Migration[];
 }
 
-/** A PostgreSQL DataSource (not yet initialized) that knows every migration. */
+/** A PostgreSQL DataSource (not yet initialized) that knows the event log's and the given migrations. */
 export function createDataSource(databaseUrl: string, options: DataSourceSettings = {}): DataSource {
   return new DataSource({
     type: 'postgres',
     url: databaseUrl,
     poolSize: options.poolSize ?? DEFAULT_POOL_SIZE,
     applicationName: options.applicationName,
-    migrations: ALL_MIGRATIONS,
+    migrations: [...new Set([...EVENT_STORE_MIGRATIONS, ...(options.migrations ?? [])])],
     migrationsTableName: 'schema_migrations',
   });
 }
 
 /**
- * Applies the pending migrations, all in one transaction. Several services start at once, so the
- * run is serialised across processes with a PostgreSQL advisory lock held on the migrating
- * connection; whoever comes second finds nothing pending.
+ * Applies the data source's pending migrations in timestamp order, all in one transaction. Several
+ * services start at once, so the run is serialised across processes with a PostgreSQL advisory
+ * lock held on the migrating connection; whoever comes second finds nothing pending. A service
+ * knows only the migrations of the tables it uses; those of the others are left to them.
  */
 export async function runMigrations(dataSource: DataSource): Promise<void> {
   const runner = dataSource.createQueryRunner();

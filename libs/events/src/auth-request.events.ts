@@ -50,11 +50,27 @@ export type AuthRequested = Event<
   }
 > & { schemaVersion: 2 };
 
-/** The user's device was told about the request. */
+/**
+ * A channel (Web Push, webhook, Keycloak-compatible) delivered the request to one of the user's
+ * devices. Never recorded for the device API: its devices pull their list and nobody is told
+ * anything (v1 streams may hold such events, with channel device-api and no device id).
+ */
 export type UserNotified = Event<
   'UserNotified',
   { requestId: string; subject: string; channel: string; deviceId: string | null }
 > & { schemaVersion: 1 };
+
+/**
+ * Why a delivery (to a client's notification endpoint or to a device's channel) ended without
+ * success, the same words for both (the one delivery pipeline classifies every attempt):
+ * - client_error: the recipient answered 4xx, never retried (408, 425 and 429 are retried);
+ * - redirect: it answered 3xx, never followed;
+ * - rejected: the channel refused for good without an HTTP reason (a push subscription that cannot
+ *   be encrypted to, an answer the channel's contract does not accept);
+ * - refused_address: the URL or the address it resolves to is not allowed (SSRF policy);
+ * - retries_exhausted: transient failures until the deadline (the request's expiry).
+ */
+export type DeliveryFailureReason = 'client_error' | 'redirect' | 'rejected' | 'refused_address' | 'retries_exhausted';
 
 /** A channel could not reach a device (after retries for transient failures). */
 export type NotificationFailed = Event<
@@ -64,13 +80,15 @@ export type NotificationFailed = Event<
     subject: string;
     channel: string;
     deviceId: string | null;
-    /** rejected: the channel refused for good (4xx, a gone push subscription); retries_exhausted: transient failures until expiry. */
-    reason: 'rejected' | 'refused_address' | 'retries_exhausted';
+    /** v1 knew rejected (any permanent refusal, 4xx and redirects included), refused_address and retries_exhausted. */
+    reason: DeliveryFailureReason;
+    /** The last HTTP status, if the channel answered at all (null for v1 events). */
+    httpStatus: number | null;
     attempts: number;
     /** A short, secret-free description of the last failure. */
     detail: string;
   }
-> & { schemaVersion: 1 };
+> & { schemaVersion: 2 };
 
 /**
  * How the approver proved who they are. `webauthn`: a passkey assertion over a challenge derived
@@ -178,11 +196,8 @@ export type TokensPushed = Event<
   { requestId: string; clientId: string; accessTokenId: string; httpStatus: number; attempts: number }
 > & { schemaVersion: 1 };
 
-/**
- * Why delivery ended without success: the endpoint answered 4xx (never retried) or 3xx (never
- * followed), its address is not allowed, or retries ran out when the request expired.
- */
-export type ClientNotificationFailureReason = 'client_error' | 'redirect' | 'refused_address' | 'retries_exhausted';
+/** Why delivery to a client ended without success (a client's endpoint never "rejects" by contract). */
+export type ClientNotificationFailureReason = Exclude<DeliveryFailureReason, 'rejected'>;
 
 export type ClientNotificationFailed = Event<
   'ClientNotificationFailed',

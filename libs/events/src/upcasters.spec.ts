@@ -1,4 +1,10 @@
-import type { AuthRequested, ConsentDenied, ConsentGiven, TokensIssued } from './auth-request.events.js';
+import type {
+  AuthRequested,
+  ConsentDenied,
+  ConsentGiven,
+  NotificationFailed,
+  TokensIssued,
+} from './auth-request.events.js';
 import type { Event } from './envelope.js';
 import { UnknownEventVersionError, upcast } from './upcasters.js';
 
@@ -78,6 +84,29 @@ describe('upcast', () => {
       data: { ...(given.data as object), evidence: null },
     });
     expect(upcast<ConsentDenied>(denied)).toEqual({ ...denied, schemaVersion: 2 });
+  });
+
+  it('brings a v1 NotificationFailed to v2 with no HTTP status, keeping its reason', () => {
+    const v1: Event = {
+      eventId: 'e-5',
+      type: 'NotificationFailed',
+      schemaVersion: 1,
+      data: {
+        requestId: 'req-1',
+        subject: 'user-1',
+        channel: 'webhook',
+        deviceId: 'dev-1',
+        reason: 'rejected',
+        attempts: 2,
+        detail: 'the webhook answered 410',
+      },
+      metadata,
+    };
+    expect(upcast<NotificationFailed>(v1)).toEqual({
+      ...v1,
+      schemaVersion: 2,
+      data: { ...(v1.data as object), httpStatus: null },
+    });
   });
 
   it('returns an event of the current version as it is', () => {

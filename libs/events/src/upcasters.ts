@@ -4,7 +4,7 @@ import type { Event } from './envelope.js';
 export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   AuthRequested: 2,
   UserNotified: 1,
-  NotificationFailed: 1,
+  NotificationFailed: 2,
   ConsentGiven: 2,
   ConsentDenied: 2,
   TokensIssued: 2,
@@ -42,6 +42,8 @@ const UPCASTERS: Readonly<Record<string, Upcaster>> = {
   'ConsentGiven@1': withData({ evidence: null }),
   // v1 knew one reason, user_denied, which v2 keeps; v2 only adds reasons
   'ConsentDenied@1': withData({}),
+  // v1 had no HTTP status; its reasons (rejected, refused_address, retries_exhausted) are kept in v2
+  'NotificationFailed@1': withData({ httpStatus: null }),
 };
 
 /** Brings an event read from the store or Kafka to the current version of its type. */

@@ -5,3 +5,4 @@ export * from './http.module.js';
 export * from './service-root.module.js';
 export * from './run-service.js';
 export * from './oauth-form-request.js';
+export { migrationsOf } from './table-owners.js';

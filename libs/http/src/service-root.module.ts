@@ -2,14 +2,16 @@ import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { type BackchannelConfig, ConfigModule } from '@backchannel/config';
 import { EventStoreModule } from '@backchannel/event-store';
 import { HttpModule } from './http.module.js';
+import { migrationsOf } from './table-owners.js';
 
 @Module({})
 class ServiceRootModule {}
 
 /**
  * The root module of a service process: configuration, the event store (which every service
- * reads and appends to), health endpoints, the infrastructure chosen by the caller (Kafka or the
- * embedded event-store transport, signing keys), and the feature modules the process serves.
+ * reads and appends to, migrated with the tables of every module the service is made of), health
+ * endpoints, the infrastructure chosen by the caller (Kafka or the embedded event-store transport,
+ * signing keys), and the feature modules the process serves.
  */
 export function serviceRootModule(
   config: BackchannelConfig,
@@ -21,7 +23,11 @@ export function serviceRootModule(
     module: ServiceRootModule,
     imports: [
       ConfigModule.forRoot(config),
-      EventStoreModule.forRoot({ databaseUrl: config.databaseUrl, applicationName: `backchannel-${service}` }),
+      EventStoreModule.forRoot({
+        databaseUrl: config.databaseUrl,
+        applicationName: `backchannel-${service}`,
+        migrations: migrationsOf([...infrastructure, ...features]),
+      }),
       HttpModule,
       ...infrastructure,
       ...features,

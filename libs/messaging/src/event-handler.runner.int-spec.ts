@@ -3,7 +3,7 @@ import { EventStoreModule } from '@backchannel/event-store';
 import { type RecordedEvent, Topics, UnknownEventVersionError, deadLetterTopic } from '@backchannel/events';
 import { Controller, type INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import type { Producer } from 'kafkajs';
 import { DeadLetterHeaders } from './dead-letters.js';
 import { EventHandlerRunner } from './event-handler.runner.js';
@@ -17,12 +17,14 @@ import {
   testKafka,
 } from './integration.fixture.js';
 import { MessagingModule } from './messaging.module.js';
+import { ConsumerHandler, eventConsumer } from './event-consumer.js';
 import { kafkaConsumerOptions } from './recorded-event.kafka-server.js';
 import { EventHeaders, toEventMessage } from './recorded-event.codec.js';
 import { recordedEventFixture } from './recorded-event.fixture.js';
 
 const topic = `messaging-it-runner-${randomUUID()}`;
 const consumerGroup = `messaging-it-${randomUUID()}`;
+const consumer = eventConsumer(consumerGroup, topic, ['UserNotified']);
 
 /** What the handler's work does for each event, by event id (nothing: succeed). */
 const behaviours = new Map<string, () => Promise<void>>();
@@ -33,7 +35,7 @@ const completed = new Set<string>();
 class ScriptedController {
   constructor(private readonly runner: EventHandlerRunner) {}
 
-  @EventPattern<Record<string, RecordedEvent>>(topic)
+  @ConsumerHandler(consumer)
   async handle(@Payload() event: RecordedEvent): Promise<void> {
     deliveries.set(event.eventId, (deliveries.get(event.eventId) ?? 0) + 1);
     await this.runner.run(event, consumerGroup, async () => {
@@ -91,7 +93,7 @@ describe('EventHandlerRunner and dead letters over Kafka', () => {
     producer = testKafka(sharedBrokers()).producer();
     await producer.connect();
     app = await NestFactory.createMicroservice(ScriptedModule, {
-      ...kafkaConsumerOptions({ brokers: sharedBrokers(), clientId: 'messaging-it', consumerGroup }),
+      ...kafkaConsumerOptions({ brokers: sharedBrokers(), clientId: 'messaging-it', consumer }),
       logger: ['error'],
     });
     await app.listen();
@@ -130,6 +132,18 @@ describe('EventHandlerRunner and dead letters over Kafka', () => {
       [DeadLetterHeaders.errorName]: 'MalformedEventError',
     });
     expect(deadLetter!.headers[DeadLetterHeaders.originalOffset]).toMatch(/^[0-9]+$/);
+  }, 60_000);
+
+  it('skips events of the types the consumer does not take, without handing them to the handler', async () => {
+    const skipped = recordedEventFixture({ type: 'ConsentGiven' });
+    const next = recordedEventFixture();
+    await producer.send({
+      topic,
+      messages: [skipped, next].map((event) => ({ ...toEventMessage(event), partition: 0 })),
+    });
+
+    await eventually('the next message was handled', () => completed.has(next.eventId));
+    expect(deliveries.has(skipped.eventId)).toBe(false);
   }, 60_000);
 
   it('an event its handler finds poison goes to the dead-letter topic with the event headers, once', async () => {

@@ -4,14 +4,16 @@ import { EventStoreModule, PostgresEventStore, createDataSource } from '@backcha
 import { type NewEvent, type RecordedEvent, Topics, authRequestStreamId } from '@backchannel/events';
 import { Controller, type INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import type { DataSource } from 'typeorm';
 import { EventHandlerRunner } from './event-handler.runner.js';
+import { ConsumerHandler, eventConsumer } from './event-consumer.js';
 import { EventStoreTransport } from './event-store.transport.js';
 import { databaseUrl, eventually } from './integration.fixture.js';
 import { MessagingModule } from './messaging.module.js';
 
 const consumerGroup = `messaging-it-embedded-${randomUUID()}`;
+const consumer = eventConsumer(consumerGroup, Topics.authRequests, ['UserNotified']);
 /** This file's streams: the log is shared with every other test. */
 const ownStreams = new Set<string>();
 const received: RecordedEvent[] = [];
@@ -25,7 +27,7 @@ const waiting = new Set<string>();
 class RecordingController {
   constructor(private readonly runner: EventHandlerRunner) {}
 
-  @EventPattern(Topics.authRequests)
+  @ConsumerHandler(consumer)
   async handle(@Payload() event: RecordedEvent): Promise<void> {
     if (!ownStreams.has(event.streamId)) return;
     deliveries.set(event.eventId, (deliveries.get(event.eventId) ?? 0) + 1);
@@ -76,7 +78,7 @@ describe('EventStoreTransport', () => {
     app = await NestFactory.createMicroservice(RecordingModule, {
       strategy: new EventStoreTransport({
         dataSource,
-        consumerGroup,
+        consumer,
         pollIntervalMs: 200,
         batchSize: 50,
         backoff: { initialDelayMs: 20, maxDelayMs: 100 },
@@ -136,6 +138,20 @@ describe('EventStoreTransport', () => {
     expect(receivedIds().filter((id) => ids(appended).includes(id))).toEqual(ids(appended));
     const { events: stream } = await store.readStream(first);
     expect(received.filter((event) => event.streamId === first)).toEqual(stream);
+  }, 60_000);
+
+  it("hands the handler its consumer's event types only, and moves past the others", async () => {
+    const streamId = newStream();
+    const other = { ...userNotified(), type: 'NotificationFailed' } as NewEvent & { eventId: string };
+    const [, skipped, next] = await append([streamId, userNotified()], [streamId, other], [streamId, userNotified()]);
+
+    await eventually('the event after the skipped one arrived', () => receivedIds().includes(next!.eventId));
+    expect(deliveries.has(skipped!.eventId)).toBe(false);
+    const [checkpoint] = await dataSource.query(
+      `SELECT global_position FROM subscription_checkpoints WHERE subscription = $1`,
+      [`event-store-transport:${consumerGroup}`],
+    );
+    expect(BigInt(checkpoint.global_position)).toBeGreaterThanOrEqual(BigInt(next!.globalPosition));
   }, 60_000);
 
   it('resumes from its checkpoint after a restart: only the new events arrive', async () => {

@@ -1,19 +1,20 @@
-import { type RecordedEvent, topicForStream } from '@backchannel/events';
+import type { RecordedEvent } from '@backchannel/events';
 import { BaseRpcContext, type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import type { DataSource } from 'typeorm';
 import { GlobalLogSubscription, type LogSubscriber } from './global-log.subscription.js';
 import { PostgresDeadLetters } from './postgres-dead-letters.js';
+import type { EventConsumer } from './event-consumer.js';
 import { decodeRecordedEvent, toEventMessage } from './recorded-event.codec.js';
 import type { BackoffOptions } from './retry-backoff.js';
 
 export interface EventStoreTransportOptions {
   dataSource: DataSource;
-  /** Has its own checkpoint, like a Kafka consumer group has its own offsets. */
-  consumerGroup: string;
+  /** Has its own checkpoint, like a Kafka consumer group has its own offsets, and reads its event types only. */
+  consumer: EventConsumer;
   /** Longest wait for new events when no notification arrives (default 1 s). */
   pollIntervalMs?: number;
-  /** Events read at once (default 100). */
+  /** Events of the log looked at at once (default 100). */
   batchSize?: number;
   /** Before the same events are delivered again after a handler asked for redelivery (default 100 ms doubling to 10 s). */
   backoff?: BackoffOptions;
@@ -21,34 +22,33 @@ export interface EventStoreTransportOptions {
   lockRetryIntervalMs?: number;
 }
 
-/** The transport id of the embedded mode; @EventPattern handlers without a transport receive its events. */
-export const EVENT_STORE_TRANSPORT = Symbol('EVENT_STORE_TRANSPORT');
-
 /**
- * The embedded mode's transport: no Kafka, the same handlers. It tails the event store's global
- * log and hands each event, upcast and decoded exactly as from Kafka, to the handler registered for
- * topicForStream(event.streamId), one at a time in log order (so in order within each stream). The
- * checkpoint (subscription_checkpoints, per consumer group) moves past a batch once every event in
- * it was handled; a handler that throws (EventHandlerRunner asking for redelivery) has its event,
- * and only the events from it on, delivered again after a backoff. An event no upcaster knows goes
- * to the dead_letters table.
+ * The embedded mode's transport: no Kafka, the same handlers. One runs per consumer: it tails the
+ * event store's global log for the consumer's event types and hands each event, upcast and decoded
+ * exactly as from Kafka, to the consumer's handler, one at a time in log order (so in order within
+ * each stream). The checkpoint (subscription_checkpoints, per consumer group) moves past a batch
+ * once every event in it was handled; a handler that throws (EventHandlerRunner asking for
+ * redelivery) has its event, and only the events from it on, delivered again after a backoff. An
+ * event no upcaster knows goes to the dead_letters table.
  */
 export class EventStoreTransport extends Server implements CustomTransportStrategy, LogSubscriber {
-  override transportId = EVENT_STORE_TRANSPORT;
+  override readonly transportId: symbol;
   // handlers are awaited here, so their failures reach this transport (as they reach kafkajs)
   override readonly propagatesEventHandlerErrors = true;
   private readonly subscription: GlobalLogSubscription;
   private readonly deadLetters: PostgresDeadLetters;
-  private readonly consumerGroup: string;
+  private readonly consumer: EventConsumer;
   /** Events of the current batch already handled, not delivered again when the batch is retried. */
   private readonly handledInBatch = new Set<string>();
 
   constructor(options: EventStoreTransportOptions) {
     super();
-    this.consumerGroup = options.consumerGroup;
+    this.consumer = options.consumer;
+    this.transportId = options.consumer.transportId;
     this.deadLetters = new PostgresDeadLetters(options.dataSource);
     this.subscription = new GlobalLogSubscription(options.dataSource, this, {
-      subscription: `event-store-transport:${options.consumerGroup}`,
+      subscription: `event-store-transport:${options.consumer.group}`,
+      eventTypes: options.consumer.eventTypes,
       batchSize: options.batchSize ?? 100,
       pollIntervalMs: options.pollIntervalMs ?? 1_000,
       lockRetryIntervalMs: options.lockRetryIntervalMs ?? 2_000,
@@ -91,7 +91,7 @@ export class EventStoreTransport extends Server implements CustomTransportStrate
   }
 
   private async deliver(stored: RecordedEvent): Promise<void> {
-    const topic = topicForStream(stored.streamId);
+    const { topic } = this.consumer;
     const handler = this.getHandlerByPattern(topic);
     if (!handler) return;
     let event: RecordedEvent;
@@ -101,7 +101,7 @@ export class EventStoreTransport extends Server implements CustomTransportStrate
       // only an event no upcaster knows fails here: stored events are well-formed
       await this.deadLetters.record({
         topic,
-        consumerGroup: this.consumerGroup,
+        consumerGroup: this.consumer.group,
         ...toEventMessage(stored),
         kind: 'poison',
         error,

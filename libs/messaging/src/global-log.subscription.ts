@@ -11,6 +11,9 @@ import { backoffDelay, type BackoffOptions } from './retry-backoff.js';
 export interface LogSubscriptionOptions {
   /** Names the checkpoint row and the advisory lock. */
   subscription: string;
+  /** The event types the subscriber is fed (null: all); the checkpoint moves past the others. */
+  eventTypes?: readonly string[] | null;
+  /** Events of the log looked at per batch. */
   batchSize: number;
   /** Longest wait for new events when no notification arrives (a missed one only delays). */
   pollIntervalMs: number;
@@ -120,7 +123,11 @@ export class GlobalLogSubscription {
 
   /** Returns whether the subscription has caught up with the log. */
   private async handleNextBatch(stopped: AbortSignal): Promise<boolean> {
-    const { events, checkpoint } = await this.store.readLog(this.checkpoint, this.options.batchSize);
+    const { events, checkpoint, scanned } = await this.store.readLog(
+      this.checkpoint,
+      this.options.batchSize,
+      this.options.eventTypes ?? null,
+    );
     if (events.length > 0) await this.subscriber.handleBatch(events, stopped);
     if (
       checkpoint.transactionId !== this.checkpoint.transactionId ||
@@ -129,7 +136,7 @@ export class GlobalLogSubscription {
       await this.session!.saveCheckpoint(this.options.subscription, checkpoint);
       this.checkpoint = checkpoint;
     }
-    return events.length < this.options.batchSize;
+    return scanned < this.options.batchSize;
   }
 
   private async deactivate(): Promise<void> {

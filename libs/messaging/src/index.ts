@@ -1,11 +1,8 @@
 export { kafkaConsumerOptions, RecordedEventDeserializer } from './recorded-event.kafka-server.js';
 export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.service.js';
 export { MessagingModule, type KafkaMessagingOptions } from './messaging.module.js';
-export {
-  EventStoreTransport,
-  EVENT_STORE_TRANSPORT,
-  type EventStoreTransportOptions,
-} from './event-store.transport.js';
+export { EventStoreTransport, type EventStoreTransportOptions } from './event-store.transport.js';
+export { ConsumerHandler, eventConsumer, type EventConsumer } from './event-consumer.js';
 export { ProcessedMessages } from './processed-messages.js';
 export {
   EventHandlerRunner,
@@ -26,5 +23,3 @@ export { classifyFailure, type FailureKind } from './failure-classification.js';
 export { backoffDelay, type BackoffOptions } from './retry-backoff.js';
 export { Wakeup } from './global-log.subscription.js';
 export { BackgroundLoop } from './background-loop.js';
-export { LeasedJobs, shortDetail, type LeasedJobTable, type ClaimedJob, type SqlRunner } from './leased-jobs.js';
-export { LeasedJobWorker, type LeasedJobWorkerOptions } from './leased-job-worker.js';

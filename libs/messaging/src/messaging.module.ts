@@ -1,4 +1,5 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import type { Migration } from '@backchannel/event-store';
 import { DeadLetters } from './dead-letters.js';
 import {
   DEFAULT_HANDLER_RETRY_POLICY,
@@ -7,6 +8,7 @@ import {
   type HandlerRetryPolicy,
 } from './event-handler.runner.js';
 import { KafkaDeadLetters } from './kafka-dead-letters.js';
+import { CreateMessagingTables1763700000100 } from './migrations/1763700000100-create-messaging-tables.js';
 import { KAFKA_CONNECTION_OPTIONS, KafkaConnection } from './kafka.connection.js';
 import { OUTBOX_RELAY_OPTIONS, OutboxRelay, type OutboxRelayOptions } from './outbox-relay.service.js';
 import { PostgresDeadLetters } from './postgres-dead-letters.js';
@@ -32,6 +34,8 @@ function handlerProviders(deadLetters: Provider, policy = DEFAULT_HANDLER_RETRY_
  */
 @Module({})
 export class MessagingModule {
+  static readonly migrations: readonly Migration[] = [CreateMessagingTables1763700000100];
+
   /** Distributed mode: the relay (if `relay`) and a Kafka producer for dead letters. */
   static forKafka(options: KafkaMessagingOptions): DynamicModule {
     const relayProviders: Provider[] = options.relay

@@ -3,21 +3,24 @@ import { EventStoreModule, PostgresEventStore, createDataSource } from '@backcha
 import { type NewEvent, type RecordedEvent, Topics, authRequestStreamId } from '@backchannel/events';
 import { Controller, type INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import type { DataSource } from 'typeorm';
 import { databaseUrl, eventually, PrivateKafkaBroker } from './integration.fixture.js';
 import { KafkaConnection } from './kafka.connection.js';
 import { MessagingModule } from './messaging.module.js';
 import { OutboxRelay } from './outbox-relay.service.js';
+import { ConsumerHandler, eventConsumer } from './event-consumer.js';
 import { kafkaConsumerOptions } from './recorded-event.kafka-server.js';
 
 /** This file's streams: the log is shared with every other test. */
 const ownStreams = new Set<string>();
 const received: RecordedEvent[] = [];
 
+const recordingConsumer = eventConsumer(`outbox-relay-it-${randomUUID()}`, Topics.authRequests, ['UserNotified']);
+
 @Controller()
 class RecordingController {
-  @EventPattern(Topics.authRequests)
+  @ConsumerHandler(recordingConsumer)
   async handle(@Payload() event: RecordedEvent): Promise<void> {
     if (ownStreams.has(event.streamId)) received.push(event);
   }
@@ -99,7 +102,7 @@ describe('OutboxRelay (on a Kafka broker of its own)', () => {
 
   async function startConsumer(): Promise<INestMicroservice> {
     const consumer = await NestFactory.createMicroservice(RecordingModule, {
-      ...kafkaConsumerOptions({ brokers: broker.brokers, clientId: 'outbox-relay-it', consumerGroup: randomUUID() }),
+      ...kafkaConsumerOptions({ brokers: broker.brokers, clientId: 'outbox-relay-it', consumer: recordingConsumer }),
       logger: ['error'],
     });
     await consumer.listen();

@@ -3,24 +3,26 @@ import { EventStoreModule, createDataSource } from '@backchannel/event-store';
 import type { RecordedEvent } from '@backchannel/events';
 import { Controller, type INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import type { DataSource } from 'typeorm';
 import { createTopics, databaseUrl, eventually, sharedBrokers, testKafka } from './integration.fixture.js';
 import { MessagingModule } from './messaging.module.js';
 import { ProcessedMessages } from './processed-messages.js';
+import { ConsumerHandler, eventConsumer } from './event-consumer.js';
 import { kafkaConsumerOptions } from './recorded-event.kafka-server.js';
 import { toEventMessage } from './recorded-event.codec.js';
 import { recordedEventFixture } from './recorded-event.fixture.js';
 
 const topic = `messaging-it-processed-${randomUUID()}`;
 const consumerGroup = `messaging-it-${randomUUID()}`;
+const consumer = eventConsumer(consumerGroup, topic, ['UserNotified']);
 const outcomes: { eventId: string; outcome: 'processed' | 'duplicate' }[] = [];
 
 @Controller()
 class EffectController {
   constructor(private readonly processedMessages: ProcessedMessages) {}
 
-  @EventPattern<Record<string, RecordedEvent>>(topic)
+  @ConsumerHandler(consumer)
   async handle(@Payload() event: RecordedEvent): Promise<void> {
     const outcome = await this.processedMessages.runOnce(consumerGroup, event.eventId, async (tx) => {
       await tx.query('INSERT INTO messaging_it_effects (event_id, stream_id) VALUES ($1, $2)', [
@@ -53,7 +55,7 @@ describe('ProcessedMessages with a real Kafka consumer', () => {
     );
     await createTopics(sharedBrokers(), [topic]);
     app = await NestFactory.createMicroservice(EffectModule, {
-      ...kafkaConsumerOptions({ brokers: sharedBrokers(), clientId: 'messaging-it', consumerGroup }),
+      ...kafkaConsumerOptions({ brokers: sharedBrokers(), clientId: 'messaging-it', consumer }),
       logger: ['error', 'warn'],
     });
     await app.listen();

@@ -8,8 +8,9 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Consumer, type EachMessagePayload, logLevel, Partitioners } from 'kafkajs';
 import { deadLetterRecord } from './dead-letters.js';
+import type { EventConsumer } from './event-consumer.js';
 import { classifyFailure } from './failure-classification.js';
-import { decodeRecordedEvent } from './recorded-event.codec.js';
+import { EventHeaders, decodeRecordedEvent } from './recorded-event.codec.js';
 import { backoffDelay } from './retry-backoff.js';
 
 /** Subscription attempts at start while a topic is still being created (about a minute in all). */
@@ -23,18 +24,23 @@ export class RecordedEventDeserializer implements ConsumerDeserializer {
 }
 
 /**
- * Nest's Kafka server, plus one duty no handler can take: a message that does not decode into a
- * RecordedEvent (malformed, or a version no upcaster knows) goes to the consumer group's
- * dead-letter topic, and the offset moves on. Failures of handlers themselves are theirs to settle
- * (EventHandlerRunner): whatever they throw reaches kafkajs, which does not commit the offset
- * and delivers the message again.
+ * Nest's Kafka server for one consumer, plus two duties no handler can take: a message of an
+ * event type the consumer does not act on is skipped by its eventType header, undecoded; and a
+ * message that does not decode into a RecordedEvent (malformed, or a version no upcaster knows)
+ * goes to the consumer group's dead-letter topic. Both move the offset on. Failures of handlers
+ * themselves are theirs to settle (EventHandlerRunner): whatever they throw reaches kafkajs, which
+ * does not commit the offset and delivers the message again.
  */
 class RecordedEventKafkaServer extends ServerKafka {
-  constructor(
-    options: Required<KafkaOptions>['options'],
-    private readonly consumerGroup: string,
-  ) {
+  private readonly consumerGroup: string;
+  private readonly eventTypes: ReadonlySet<string>;
+
+  constructor(options: Required<KafkaOptions>['options'], consumer: EventConsumer) {
     super(options);
+    // its handler is bound to this server only (see ConsumerHandler)
+    this.transportId = consumer.transportId;
+    this.consumerGroup = consumer.group;
+    this.eventTypes = new Set(consumer.eventTypes);
   }
 
   /**
@@ -57,6 +63,9 @@ class RecordedEventKafkaServer extends ServerKafka {
 
   override async handleMessage(payload: EachMessagePayload): Promise<unknown> {
     const { topic, partition, message } = payload;
+    const eventType = message.headers?.[EventHeaders.eventType]?.toString();
+    // a message without the header is left to decoding, which dead-letters it if it is not an event
+    if (eventType !== undefined && !this.eventTypes.has(eventType)) return undefined;
     try {
       return await super.handleMessage(payload);
     } catch (error) {
@@ -88,29 +97,29 @@ class RecordedEventKafkaServer extends ServerKafka {
 }
 
 /**
- * Nest microservice options for consuming our topics from Kafka: a consumer group named exactly
- * `consumerGroup` that starts from the earliest offset when new (events published before the
- * group first joined are not skipped), commits offsets only after the handler returned, and
- * delivers RecordedEvents (see RecordedEventDeserializer). It is a custom strategy around Nest's
- * own Kafka server, so `@EventPattern(topic)` handlers and `KafkaContext` work as usual.
+ * Nest microservice options for one consumer over Kafka: a consumer group named exactly
+ * `consumer.group` that starts from the earliest offset when new (events published before the
+ * group first joined are not skipped), commits offsets only after the handler returned, and hands
+ * its ConsumerHandler RecordedEvents of its event types (see RecordedEventDeserializer). It is a
+ * custom strategy around Nest's own Kafka server, so `KafkaContext` works as usual.
  */
 export function kafkaConsumerOptions(options: {
   brokers: string[];
   clientId: string;
-  consumerGroup: string;
+  consumer: EventConsumer;
 }): MicroserviceOptions {
   const server = new RecordedEventKafkaServer(
     {
       postfixId: '',
       client: { brokers: options.brokers, clientId: options.clientId, logLevel: logLevel.WARN },
-      consumer: { groupId: options.consumerGroup },
+      consumer: { groupId: options.consumer.group },
       subscribe: { fromBeginning: true },
       // partitions are independent (one stream stays on one partition), so they are handled in parallel
       run: { autoCommit: true, partitionsConsumedConcurrently: 3 },
       producer: { createPartitioner: Partitioners.DefaultPartitioner },
       deserializer: new RecordedEventDeserializer(),
     },
-    options.consumerGroup,
+    options.consumer,
   );
   return { strategy: server };
 }

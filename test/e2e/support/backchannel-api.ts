@@ -128,7 +128,7 @@ export class BackchannelApi {
     });
   }
 
-  /** The user's pending request from the named client, once the notifier has learnt of it. */
+  /** The user's pending request from the named client (listed as soon as /bc-authorize answered). */
   pendingOnDevice(user: TestUser, clientName: string): Promise<Record<string, string>> {
     return waitFor('the request on the device', async () => {
       const list = await this.deviceRequests(user);

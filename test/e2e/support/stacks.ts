@@ -26,7 +26,14 @@ function requireBuild(entry: string): string {
   return file;
 }
 
-export const DISTRIBUTED_SERVICES = ['backchannel', 'token', 'notifier', 'ping-delivery', 'gateway'] as const;
+export const DISTRIBUTED_SERVICES = [
+  'backchannel',
+  'token',
+  'notifier',
+  'approvals',
+  'ping-delivery',
+  'gateway',
+] as const;
 export type DistributedService = (typeof DISTRIBUTED_SERVICES)[number];
 
 export interface StackOptions {
@@ -47,7 +54,7 @@ export interface DistributedStack extends RunningStack {
 }
 
 /**
- * The distributed topology: gateway, backchannel, token, notifier and ping-delivery, each in its
+ * The distributed topology: gateway, backchannel, token, notifier, approvals and ping-delivery, each in its
  * own process, talking through the real Kafka broker and the real PostgreSQL the test command started.
  */
 export async function startDistributedStack(options: StackOptions = {}): Promise<DistributedStack> {
@@ -68,7 +75,7 @@ export async function startDistributedStack(options: StackOptions = {}): Promise
   const gatewayEnv = {
     BACKCHANNEL_URL: `http://127.0.0.1:${ports.backchannel}`,
     TOKEN_URL: `http://127.0.0.1:${ports.token}`,
-    NOTIFIER_URL: `http://127.0.0.1:${ports.notifier}`,
+    APPROVALS_URL: `http://127.0.0.1:${ports.approvals}`,
   };
   const processes = new Map<DistributedService, ServiceProcess>();
   const startService = async (service: DistributedService) => {

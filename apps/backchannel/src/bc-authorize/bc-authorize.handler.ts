@@ -5,10 +5,19 @@ import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config'
 import { PayloadSealer, randomToken } from '@backchannel/crypto';
 import { DeviceRegistry, UserDirectory } from '@backchannel/directory';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
-import { type ClientNotificationTarget, type NotificationSecrets, authRequestStreamId } from '@backchannel/events';
+import {
+  type AuthRequested,
+  type ClientNotificationTarget,
+  type NotificationSecrets,
+  type RecordedEvent,
+  authRequestStreamId,
+} from '@backchannel/events';
 import type { OAuthFormRequest } from '@backchannel/http';
 import { AccessDenied, ServerError, UnknownUserId, parseBackchannelAuthenticationRequest } from '@backchannel/oauth';
-import { PendingRequestSlots } from '../pending-quota/pending-request-slots.repository.js';
+import { type OpenRequestLimits, TooManyOpenRequestsError, UserRequests } from '@backchannel/user-requests';
+
+/** One answer for either cap, so a client learns nothing of what other clients asked. */
+export const TOO_MANY_OPEN_REQUESTS = 'Too many pending authentication requests for this user.';
 
 /** CIBA §7.3: the acknowledgement. `interval` is present because every client polls (or may). */
 export interface BackchannelAuthenticationResponse {
@@ -20,20 +29,26 @@ export interface BackchannelAuthenticationResponse {
 /**
  * The checks of CIBA §7.2 in order: client authentication, the client's right to the grant,
  * the request parameters, the user the hint names and a device to reach them on, the user's limits
- * on open requests; then the request is recorded as the first event of its own stream. Every
- * problem that can be found up front is answered now, never later.
+ * on open requests; then the request is recorded as the first event of its own stream, and made
+ * to the user (UserRequests) in the same transaction. Every problem that can be found up front is
+ * answered now, never later.
  */
 @Injectable()
 export class BcAuthorizeHandler {
+  private readonly limits: OpenRequestLimits;
+
   constructor(
     private readonly clients: ClientAuthenticator,
     private readonly users: UserDirectory,
     private readonly devices: DeviceRegistry,
     private readonly store: PostgresEventStore,
     private readonly sealer: PayloadSealer,
-    private readonly pendingSlots: PendingRequestSlots,
+    private readonly userRequests: UserRequests,
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
-  ) {}
+  ) {
+    const { maxPendingPerUser, maxPendingPerClientAndUser } = config.abuseLimits;
+    this.limits = { maxPerUser: maxPendingPerUser, maxPerClientAndUser: maxPendingPerClientAndUser };
+  }
 
   async handle(input: OAuthFormRequest): Promise<BackchannelAuthenticationResponse> {
     const client = await this.clients.authenticateCibaClient(input.authorization, input.params);
@@ -85,10 +100,18 @@ export class BcAuthorizeHandler {
         actor: `client:${client.clientId}`,
       },
     };
-    const slot = { streamId, subject: user.subject, clientId: client.clientId, expiresAt };
     const result = await handleCommand(this.store, streamId, authRequestDecider, command, {
+      // a new stream: nothing to read (a collision would fail the append, then be read)
+      from: { state: authRequestDecider.initialState(), version: 0 },
       // Counted in the transaction that records the request: a refusal (access_denied) leaves no event.
-      inTransaction: (tx) => this.pendingSlots.reserve(tx, slot, input.now),
+      inTransaction: async (tx, [requested]) => {
+        try {
+          await this.userRequests.add(tx, requested as RecordedEvent<AuthRequested>, this.limits);
+        } catch (error) {
+          if (error instanceof TooManyOpenRequestsError) throw new AccessDenied(TOO_MANY_OPEN_REQUESTS, 403);
+          throw error;
+        }
+      },
     });
     // A fresh 256-bit id cannot collide with an existing stream; if it ever did, fail loudly.
     if (result.outcome === 'rejected') throw new ServerError('The request could not be recorded.');

@@ -10,15 +10,15 @@ export const GATEWAY_ROUTES: readonly { url: string; methods: string[]; upstream
   { url: '/admin/v1/clients', methods: ['POST'], upstream: 'backchannel' },
   { url: '/admin/v1/clients/*', methods: ['GET'], upstream: 'backchannel' },
   { url: '/token', methods: ['POST'], upstream: 'token' },
-  { url: '/admin/v1/users', methods: ['POST'], upstream: 'notifier' },
-  { url: '/admin/v1/users/*', methods: ['POST'], upstream: 'notifier' },
-  { url: '/device/v1/requests', methods: ['GET'], upstream: 'notifier' },
-  { url: '/device/v1/requests/*', methods: ['POST'], upstream: 'notifier' },
-  // the built-in authenticator: its web app and its API
-  { url: '/authenticator', methods: ['GET'], upstream: 'notifier' },
-  { url: '/authenticator/*', methods: ['GET', 'POST'], upstream: 'notifier' },
+  { url: '/admin/v1/users', methods: ['POST'], upstream: 'approvals' },
+  { url: '/admin/v1/users/*', methods: ['POST'], upstream: 'approvals' },
+  { url: '/device/v1/requests', methods: ['GET'], upstream: 'approvals' },
+  { url: '/device/v1/requests/*', methods: ['POST'], upstream: 'approvals' },
+  // where users answer (approvals): the device API, the built-in authenticator's web app and API
+  { url: '/authenticator', methods: ['GET'], upstream: 'approvals' },
+  { url: '/authenticator/*', methods: ['GET', 'POST'], upstream: 'approvals' },
   // the Keycloak-compatible authentication channel's callback, at Keycloak's path
-  { url: '/realms/*', methods: ['POST'], upstream: 'notifier' },
+  { url: '/realms/*', methods: ['POST'], upstream: 'approvals' },
 ];
 
 /**

@@ -1,5 +1,7 @@
-import { request } from './requested-authentication.fixture.js';
-import type { ChannelOutcome, DeviceChannelSetting, NotificationTarget } from './device-channel.js';
+import type { DeliveryOutcome } from '@backchannel/delivery';
+import type { DeviceChannelSetting } from '@backchannel/device-channels';
+import { SAMPLE_REQUEST as request } from '@backchannel/testing';
+import type { NotificationTarget } from './device-channel.js';
 import { DeviceChannels } from './device-channels.js';
 import type { KeycloakHttpChannel } from './keycloak-http/keycloak-http.channel.js';
 import type { WebPushChannel } from './web-push/web-push.channel.js';
@@ -9,9 +11,9 @@ import type { WebhookChannel } from './webhook/webhook.channel.js';
 function channelAnswering<Channel>(name: string, seen: NotificationTarget[]): Channel {
   return {
     name,
-    notify: (target: NotificationTarget) => {
+    send: (target: NotificationTarget) => {
       seen.push(target);
-      return Promise.resolve<ChannelOutcome>({ kind: 'rejected', detail: name });
+      return Promise.resolve<DeliveryOutcome>({ kind: 'rejected', detail: name });
     },
   } as Channel;
 }
@@ -28,10 +30,10 @@ describe('DeviceChannels', () => {
     { channel: 'web-push', subscription: { endpoint: 'https://push.example/1', keys: { p256dh: 'k', auth: 'a' } } },
     { channel: 'webhook', url: 'https://bot.example/hook', sealedSecret: 'sealed' },
     { channel: 'keycloak-http' },
-  ])('notifies through the channel the device setting names: $channel', async (setting) => {
+  ])('sends through the channel the device setting names: $channel', async (setting) => {
     const target: NotificationTarget = { deviceId: 'dev_1', setting, streamId: 'auth-request-1', request };
 
-    await expect(channels.notify(target)).resolves.toEqual({ kind: 'rejected', detail: setting.channel });
+    await expect(channels.send(target)).resolves.toEqual({ kind: 'rejected', detail: setting.channel });
     expect(seen.at(-1)).toBe(target);
   });
 });

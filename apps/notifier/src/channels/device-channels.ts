@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { ChannelOutcome, DeviceChannel, DeviceChannelName, NotificationTarget } from './device-channel.js';
+import type { DeliveryOutcome } from '@backchannel/delivery';
+import type { DeviceChannelName } from '@backchannel/device-channels';
+import type { DeviceChannel, NotificationTarget } from './device-channel.js';
 import { KeycloakHttpChannel } from './keycloak-http/keycloak-http.channel.js';
 import { WebPushChannel } from './web-push/web-push.channel.js';
 import { WebhookChannel } from './webhook/webhook.channel.js';
@@ -13,10 +15,10 @@ export class DeviceChannels {
     this.byName = { 'web-push': webPush, webhook, 'keycloak-http': keycloakHttp };
   }
 
-  /** Notifies the device through the channel its setting names. */
-  notify(target: NotificationTarget): Promise<ChannelOutcome> {
+  /** Sends the request to the device through the channel its setting names. */
+  send(target: NotificationTarget): Promise<DeliveryOutcome> {
     // the setting names the channel, so the target is of the kind that channel takes
     const channel = this.byName[target.setting.channel] as DeviceChannel;
-    return channel.notify(target);
+    return channel.send(target);
   }
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { jest } from '@jest/globals';
 import { type TestingModule } from '@nestjs/testing';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { authRequestDecider } from '@backchannel/auth-request';
@@ -7,6 +8,8 @@ import { PayloadSealer, SigningKeys } from '@backchannel/crypto';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import {
   type AuthRequestEvent,
+  type AuthRequested,
+  type ConsentGiven,
   type NotificationSecrets,
   type PushedTokens,
   type RecordedEvent,
@@ -48,7 +51,10 @@ describe('push-mode issuance', () => {
     streamId: string;
   }
 
-  /** A request of a `mode` client, approved at once, expiring `lifetimeMs` after now; its secrets really sealed. */
+  /**
+   * A request of a `mode` client, handed to the consumer as the transport would, then approved at
+   * once, expiring `lifetimeMs` after now; its secrets really sealed.
+   */
   async function approvedRequest(mode: TokenDeliveryMode, lifetimeMs = 60_000): Promise<ApprovedRequest> {
     const now = new Date();
     const authReqId = randomBytes(32).toString('base64url');
@@ -78,6 +84,7 @@ describe('push-mode issuance', () => {
       },
       metadata,
     });
+    await consumer.onAuthRequestEvent(await recorded(streamId, 'AuthRequested'));
     const consented = await handleCommand(store, streamId, authRequestDecider, {
       type: 'GiveConsent',
       data: { subject: SUBJECT, deviceId: 'dev_push_int_spec', grantedScope: ['openid', 'email'] },
@@ -91,11 +98,14 @@ describe('push-mode issuance', () => {
     return (await store.readStream<AuthRequestEvent>(streamId)).events;
   }
 
-  /** The stored event of `type`, read back as a transport would deliver it. */
-  async function recorded(streamId: string, type: AuthRequestEvent['type']): Promise<RecordedEvent<AuthRequestEvent>> {
+  /** The stored event of `type` (one the consumer takes), read back as a transport would deliver it. */
+  async function recorded<Type extends 'AuthRequested' | 'ConsentGiven'>(
+    streamId: string,
+    type: Type,
+  ): Promise<RecordedEvent<Extract<AuthRequested | ConsentGiven, { type: Type }>>> {
     const event = (await streamEvents(streamId)).find((candidate) => candidate.type === type);
     if (!event) throw new Error(`no ${type} in ${streamId}`);
-    return event;
+    return event as RecordedEvent<Extract<AuthRequested | ConsentGiven, { type: Type }>>;
   }
 
   async function tokensIssued(streamId: string): Promise<RecordedEvent<TokensIssued>[]> {
@@ -189,15 +199,24 @@ describe('push-mode issuance', () => {
     expect((await streamEvents(streamId)).map((event) => event.type)).toEqual(['AuthRequested', 'ConsentGiven']);
   });
 
-  it.each(['poll', 'ping'] as const)('leaves a %s request to the token endpoint', async (mode) => {
-    const { streamId } = await approvedRequest(mode);
+  it.each(['poll', 'ping'] as const)(
+    'leaves a %s request to the token endpoint, without reading its stream',
+    async (mode) => {
+      const { streamId } = await approvedRequest(mode);
+      const consent = await recorded(streamId, 'ConsentGiven');
+      const reads = jest.spyOn(store, 'readStream');
+      try {
+        await consumer.onAuthRequestEvent(consent);
+        expect(reads).not.toHaveBeenCalled();
+      } finally {
+        reads.mockRestore();
+      }
 
-    await consumer.onAuthRequestEvent(await recorded(streamId, 'ConsentGiven'));
+      expect((await streamEvents(streamId)).map((event) => event.type)).toEqual(['AuthRequested', 'ConsentGiven']);
+    },
+  );
 
-    expect((await streamEvents(streamId)).map((event) => event.type)).toEqual(['AuthRequested', 'ConsentGiven']);
-  });
-
-  it('mints on ConsentGiven only, not on the other events of a push request', async () => {
+  it('mints on ConsentGiven only, not when a push request is made', async () => {
     const { streamId } = await approvedRequest('push');
 
     await consumer.onAuthRequestEvent(await recorded(streamId, 'AuthRequested'));

@@ -1,27 +1,32 @@
 import { Controller, Logger } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
-import { type RequestedAuthentication, foldAuthRequest } from '@backchannel/auth-request';
+import { Payload } from '@nestjs/microservices';
 import { PayloadSealer } from '@backchannel/crypto';
-import { PostgresEventStore } from '@backchannel/event-store';
+import { authRequestDecider } from '@backchannel/auth-request';
+import { PostgresEventStore, readStreamState } from '@backchannel/event-store';
 import {
-  type AuthRequestEvent,
+  type AuthRequested,
   type ConsentGiven,
   type NotificationSecrets,
   type RecordedEvent,
   Topics,
 } from '@backchannel/events';
-import { EventHandlerRunner } from '@backchannel/messaging';
+import { ConsumerHandler, EventHandlerRunner, eventConsumer } from '@backchannel/messaging';
 import { TokenMinter } from '../token-minting/token-minter.js';
+import { PushIssuances } from './push-issuances.repository.js';
 
-/** The token service's consumer group on the auth-request topic (and its dead-letter topic's suffix). */
-export const TOKEN_CONSUMER_GROUP = 'backchannel-token';
+/** The token service's consumer group: push requests, and approvals. */
+export const TOKEN_CONSUMER = eventConsumer('backchannel-token', Topics.authRequests, [
+  'AuthRequested',
+  'ConsentGiven',
+]);
 
 /**
  * Push mode (CIBA §10.3): once the user approves, the tokens are minted here and recorded, sealed
- * to the stream, in TokensIssued, which ping-delivery forwards to the client. A redelivered or
- * concurrent ConsentGiven finds the request issued and the decider refuses a second issuance; an
- * approval handled at or after expiry issues nothing (ping-delivery then pushes the error).
- * Poll and ping clients redeem at /token, so their requests are left alone.
+ * to the stream, in TokensIssued, which ping-delivery forwards to the client. A push request is
+ * noted when it is made (push_issuances), so an approval of any other request is recognised as
+ * nothing to do without reading its stream. A redelivered or concurrent ConsentGiven finds the
+ * request issued and the decider refuses a second issuance; an approval handled at or after expiry
+ * issues nothing (ping-delivery then pushes the error).
  */
 @Controller()
 export class PushIssuanceConsumer {
@@ -30,39 +35,44 @@ export class PushIssuanceConsumer {
   constructor(
     private readonly store: PostgresEventStore,
     private readonly runner: EventHandlerRunner,
+    private readonly pushIssuances: PushIssuances,
     private readonly minter: TokenMinter,
     private readonly sealer: PayloadSealer,
   ) {}
 
-  @EventPattern(Topics.authRequests)
-  async onAuthRequestEvent(@Payload() event: RecordedEvent<AuthRequestEvent>): Promise<void> {
-    if (event.type !== 'ConsentGiven') return;
-    await this.runner.run(event, TOKEN_CONSUMER_GROUP, () => this.issueForPush(event));
+  @ConsumerHandler(TOKEN_CONSUMER)
+  async onAuthRequestEvent(@Payload() event: RecordedEvent<AuthRequested | ConsentGiven>): Promise<void> {
+    await this.runner.run(event, TOKEN_CONSUMER.group, () =>
+      event.type === 'AuthRequested' ? this.noteIfPush(event) : this.issueIfPush(event),
+    );
   }
 
-  private async issueForPush(event: RecordedEvent<ConsentGiven>): Promise<void> {
-    const request = await this.pushRequest(event.streamId);
-    if (!request) return;
+  private async noteIfPush(event: RecordedEvent<AuthRequested>): Promise<void> {
+    if (event.data.deliveryMode !== 'push') return;
+    await this.pushIssuances.expect(event.streamId, event.data.expiresAt, new Date());
+  }
+
+  private async issueIfPush(event: RecordedEvent<ConsentGiven>): Promise<void> {
+    if (!(await this.pushIssuances.isExpected(event.streamId))) return;
+    const stream = await readStreamState(this.store, event.streamId, authRequestDecider);
+    if (stream.state.status === 'Empty') throw new Error(`no request behind ${event.streamId}`);
+    const { request } = stream.state;
     if (!request.clientNotification) throw new Error(`push request ${request.requestId} has no notification target`);
     const { authReqId } = await this.sealer.open<NotificationSecrets>(
       request.clientNotification.sealedSecrets,
       event.streamId,
     );
-    const result = await this.minter.issue(event.streamId, {
+    const issuance = {
       clientId: request.clientId,
       now: new Date(),
       origin: { correlationId: event.metadata.correlationId, causationId: event.eventId, actor: 'system:token' },
-      push: { authReqId, streamId: event.streamId },
-    });
-    // Already issued (a redelivery) or expired: nothing to do, and not a failure.
+      push: { authReqId },
+    };
+    const result = await this.minter.issue(event.streamId, issuance, stream);
+    // Already issued (a redelivery) or expired: nothing more to do, and not a failure.
     if (result.outcome === 'rejected') {
       this.logger.log(`no tokens for push request ${request.requestId}: ${result.rejection.code}`);
     }
-  }
-
-  /** The request behind the stream when it is in push mode; ConsentGiven does not say the mode. */
-  private async pushRequest(streamId: string): Promise<RequestedAuthentication | null> {
-    const state = foldAuthRequest((await this.store.readStream<AuthRequestEvent>(streamId)).events);
-    return state.status !== 'Empty' && state.request.deliveryMode === 'push' ? state.request : null;
+    await this.pushIssuances.settle(event.streamId);
   }
 }

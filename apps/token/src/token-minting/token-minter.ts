@@ -6,12 +6,11 @@ import {
   type AuthRequestState,
   type IssueTokens,
   authRequestDecider,
-  isExpired,
 } from '@backchannel/auth-request';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { PayloadSealer, TokenSigner } from '@backchannel/crypto';
-import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
-import type { PushedTokens } from '@backchannel/events';
+import { PostgresEventStore, type StreamState, handleCommand, readStreamState } from '@backchannel/event-store';
+import type { PushedTokens, TokensIssued } from '@backchannel/events';
 import { authenticationClaims } from './authentication-claims.js';
 
 /** The token endpoint's answer (CIBA §10.1.1) has the members of the push body without auth_req_id (§10.3.1). */
@@ -27,20 +26,24 @@ export interface IssuanceRequest {
   /** Correlation, causation and actor of the IssueTokens command. */
   origin: Omit<AuthRequestCommandMetadata, 'now'>;
   /** Push mode: the ID token names the auth_req_id, and the tokens are sealed to the stream for ping-delivery. */
-  push?: { authReqId: string; streamId: string };
+  push?: { authReqId: string };
 }
 
 export type IssuanceResult =
   | { outcome: 'issued'; tokens: TokenResponse }
   | { outcome: 'rejected'; rejection: AuthRequestRejection; state: AuthRequestState };
 
-type ApprovedState = Extract<AuthRequestState, { status: 'Approved' }>;
+type Issued = TokensIssued['data'];
+type Consent = Extract<AuthRequestState, { status: 'Approved' }>['consent'];
 
 /**
- * The one place tokens are minted, for the /token grant and for push mode alike. Tokens are
- * signed for the state read, and only when it will accept IssueTokens; `TokensIssued` is then
- * appended with the expected version, so of concurrent issuances exactly one is recorded and the
- * others re-decide on the new state and are rejected.
+ * The one place tokens are minted, for the /token grant and for push mode alike. The decider is
+ * asked first, on the state read, so nothing is signed for a request that is pending, denied,
+ * expired, redeemed or another client's. Once it says yes, the tokens are signed, once, for what
+ * its TokensIssued records (token ids, subject, scope, expiry; the consent's time and evidence),
+ * and the command, now carrying the sealed push payload, is appended with the expected version.
+ * If the stream moved on meanwhile it is decided again on the new state: a concurrent redemption
+ * leaves this one rejected, and its tokens, never shown, are dropped.
  */
 @Injectable()
 export class TokenMinter {
@@ -51,56 +54,58 @@ export class TokenMinter {
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {}
 
-  async issue(streamId: string, request: IssuanceRequest): Promise<IssuanceResult> {
-    let minted: TokenResponse | null = null;
-    const result = await handleCommand(this.store, streamId, authRequestDecider, async (state: AuthRequestState) => {
-      const { command, tokens } = await this.issueTokens(state, request);
-      minted = tokens;
-      return command;
-    });
+  /** `read`: the stream's state when the caller has just read it (push issuance looks at the request first). */
+  async issue(
+    streamId: string,
+    request: IssuanceRequest,
+    read?: StreamState<AuthRequestState>,
+  ): Promise<IssuanceResult> {
+    const stream = read ?? (await readStreamState(this.store, streamId, authRequestDecider));
+    const command = this.issueTokens(request);
+    const decision = authRequestDecider.decide(command, stream.state);
+    if (decision.outcome === 'rejected') {
+      return { outcome: 'rejected', rejection: decision.rejection, state: stream.state };
+    }
+    if (stream.state.status !== 'Approved') throw new Error('tokens decided for a request that is not approved');
+    const issued = decision.events[0]!.data as Issued;
+    const tokens = await this.sign(issued, stream.state.consent, request);
+    const sealedTokens = request.push ? await this.sealer.seal(tokens, streamId) : null;
+    const result = await handleCommand(
+      this.store,
+      streamId,
+      authRequestDecider,
+      { ...command, data: { ...command.data, sealedTokens } },
+      { from: stream },
+    );
     if (result.outcome === 'rejected') return result;
-    const tokens = minted as TokenResponse | null;
-    if (!tokens) throw new Error('tokens were issued without being minted');
     return { outcome: 'issued', tokens };
   }
 
-  /** The command for `state`; tokens only when the state will accept it (the decider rejects it otherwise). */
-  private async issueTokens(
-    state: AuthRequestState,
-    request: IssuanceRequest,
-  ): Promise<{ command: IssueTokens; tokens: TokenResponse | null }> {
-    const minted = isRedeemable(state, request) ? await this.mint(state, request) : null;
-    const sealedTokens = minted && request.push ? await this.sealer.seal(minted.tokens, request.push.streamId) : null;
+  /** The command, from what the caller knows: the client, fresh token ids, the time. */
+  private issueTokens(request: IssuanceRequest): IssueTokens {
     const accessTokenExpiresAt = new Date(request.now.getTime() + this.config.accessTokenTtlSeconds * 1000);
     return {
-      command: {
-        type: 'IssueTokens',
-        data: {
-          clientId: request.clientId,
-          accessTokenId: minted?.accessTokenId ?? '',
-          idTokenId: minted?.idTokenId ?? null,
-          accessTokenExpiresAt: accessTokenExpiresAt.toISOString(),
-          sealedTokens,
-        },
-        metadata: { ...request.origin, now: request.now.toISOString() },
+      type: 'IssueTokens',
+      data: {
+        clientId: request.clientId,
+        accessTokenId: randomUUID(),
+        idTokenId: randomUUID(),
+        accessTokenExpiresAt: accessTokenExpiresAt.toISOString(),
+        sealedTokens: null,
       },
-      tokens: minted?.tokens ?? null,
+      metadata: { ...request.origin, now: request.now.toISOString() },
     };
   }
 
-  private async mint(
-    state: ApprovedState,
-    request: IssuanceRequest,
-  ): Promise<{ tokens: TokenResponse; accessTokenId: string; idTokenId: string }> {
+  /** The tokens of what the decider decided to record, with the consent's authentication claims. */
+  private async sign(issued: Issued, consent: Consent, request: IssuanceRequest): Promise<TokenResponse> {
     const { issuer, accessTokenTtlSeconds, idTokenTtlSeconds } = this.config;
-    const { subject, grantedScope, authenticatedAt, evidence } = state.consent;
-    const accessTokenId = randomUUID();
-    const idTokenId = randomUUID();
+    const { subject, grantedScope, clientId, accessTokenId, idTokenId } = issued;
     const accessToken = await this.signer.signAccessToken({
       issuer,
       audience: issuer,
       subject,
-      clientId: request.clientId,
+      clientId,
       scope: grantedScope,
       jti: accessTokenId,
       issuedAt: request.now,
@@ -109,33 +114,21 @@ export class TokenMinter {
     const idToken = await this.signer.signIdToken({
       issuer,
       subject,
-      clientId: request.clientId,
-      authTime: new Date(authenticatedAt),
-      ...authenticationClaims(evidence),
+      clientId,
+      authTime: new Date(consent.authenticatedAt),
+      ...authenticationClaims(consent.evidence),
       issuedAt: request.now,
       expiresInSeconds: idTokenTtlSeconds,
-      jti: idTokenId,
+      jti: idTokenId!,
       accessToken,
       ...(request.push && { extraClaims: { [AUTH_REQ_ID_CLAIM]: request.push.authReqId } }),
     });
     return {
-      tokens: {
-        access_token: accessToken,
-        token_type: 'Bearer',
-        expires_in: accessTokenTtlSeconds,
-        id_token: idToken,
-        scope: grantedScope.join(' '),
-      },
-      accessTokenId,
-      idTokenId,
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: accessTokenTtlSeconds,
+      id_token: idToken,
+      scope: grantedScope.join(' '),
     };
   }
-}
-
-function isRedeemable(state: AuthRequestState, request: IssuanceRequest): state is ApprovedState {
-  return (
-    state.status === 'Approved' &&
-    state.request.clientId === request.clientId &&
-    !isExpired(state, request.now.toISOString())
-  );
 }

@@ -1,19 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { TokenSigner, randomToken } from '@backchannel/crypto';
+import type { DeliveryOutcome } from '@backchannel/delivery';
+import { ChannelCallbackTokens, type SettingOf, keycloakChannelRequest } from '@backchannel/device-channels';
 import { UserDirectory } from '@backchannel/directory';
 import { EgressHttpClient } from '@backchannel/egress';
-import { channelOutcomeOf } from '../channel-outcome.js';
-import type { ChannelOutcome, DeviceChannel, NotificationTarget, SettingOf } from '../device-channel.js';
-import { ChannelCallbackTokens } from './channel-callback-tokens.repository.js';
-import { keycloakChannelRequest } from './keycloak-channel-request.js';
+import type { DeviceChannel, NotificationTarget } from '../device-channel.js';
 
 /**
  * Keycloak's HTTP authentication channel, so that a backend written for Keycloak works unchanged:
  * the request is POSTed as JSON to KEYCLOAK_CHANNEL_URL with `Authorization: Bearer <token>`,
  * where the token is a JWS like Keycloak's (iss and aud the issuer, sub the user, azp the client,
- * jti, exp the request's expiry) and is good for one callback; only 201 means accepted. The
- * backend later reports the result at the callback endpoint with that token.
+ * jti, exp the request's expiry) and is good for one callback. Only 201 means accepted: another 2xx
+ * is a refusal by the channel's contract. The backend later reports the result at the callback
+ * endpoint (in approvals) with that token.
  */
 @Injectable()
 export class KeycloakHttpChannel implements DeviceChannel<'keycloak-http'> {
@@ -27,11 +27,11 @@ export class KeycloakHttpChannel implements DeviceChannel<'keycloak-http'> {
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {}
 
-  async notify({
+  async send({
     deviceId,
     streamId,
     request,
-  }: NotificationTarget<SettingOf<'keycloak-http'>>): Promise<ChannelOutcome> {
+  }: NotificationTarget<SettingOf<'keycloak-http'>>): Promise<DeliveryOutcome> {
     const url = this.config.keycloakChannelUrl;
     if (url === null) return { kind: 'rejected', detail: 'KEYCLOAK_CHANNEL_URL is not configured' };
     const user = await this.users.findBySubject(request.subject);
@@ -51,7 +51,10 @@ export class KeycloakHttpChannel implements DeviceChannel<'keycloak-http'> {
       bearerToken: token,
       body: keycloakChannelRequest(request, user?.username ?? request.subject),
     });
-    return channelOutcomeOf(outcome, 'the authentication channel', (status) => status === 201);
+    if (outcome.kind === 'answered' && outcome.status >= 200 && outcome.status < 300 && outcome.status !== 201) {
+      return { kind: 'rejected', detail: `answered ${outcome.status}; the channel accepts a request with 201 only` };
+    }
+    return outcome;
   }
 }
 

@@ -1,4 +1,4 @@
-import { request } from '../requested-authentication.fixture.js';
+import { SAMPLE_REQUEST as request } from '@backchannel/testing';
 import { timeToLiveSeconds, webPushMessage } from './web-push-message.js';
 
 describe('the Web Push message', () => {

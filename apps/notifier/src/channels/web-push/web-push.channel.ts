@@ -1,19 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import webPush from 'web-push';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
+import type { DeliveryOutcome } from '@backchannel/delivery';
+import { type SettingOf, VapidKeys } from '@backchannel/device-channels';
 import { EgressHttpClient } from '@backchannel/egress';
-import { channelOutcomeOf } from '../channel-outcome.js';
-import type { ChannelOutcome, DeviceChannel, NotificationTarget, SettingOf } from '../device-channel.js';
-import { VapidKeys } from '../vapid-keys.service.js';
+import type { DeviceChannel, NotificationTarget } from '../device-channel.js';
 import { timeToLiveSeconds, webPushMessage } from './web-push-message.js';
-
-/** A push service's answers that mean the subscription is gone for good (RFC 8030 §6.2, §7.3). */
-const SUBSCRIPTION_GONE = new Set([404, 410]);
 
 /**
  * Web Push to the built-in authenticator: the message is encrypted for the subscription
  * (aes128gcm, RFC 8291) and signed for the push service with the VAPID key (RFC 8292) by the
- * web-push package, then POSTed through the egress client (SSRF policy, pinned address).
+ * web-push package, then POSTed through the egress client (SSRF policy, pinned address). A push
+ * service's 404 or 410 means the subscription is gone (RFC 8030 §6.2, §7.3): a client error, never retried.
  */
 @Injectable()
 export class WebPushChannel implements DeviceChannel<'web-push'> {
@@ -25,7 +23,7 @@ export class WebPushChannel implements DeviceChannel<'web-push'> {
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {}
 
-  async notify({ setting, request }: NotificationTarget<SettingOf<'web-push'>>): Promise<ChannelOutcome> {
+  async send({ setting, request }: NotificationTarget<SettingOf<'web-push'>>): Promise<DeliveryOutcome> {
     const vapid = await this.vapidKeys.current();
     let details: ReturnType<typeof webPush.generateRequestDetails>;
     try {
@@ -39,10 +37,6 @@ export class WebPushChannel implements DeviceChannel<'web-push'> {
       return { kind: 'rejected', detail: `the push message cannot be built: ${(error as Error).message}` };
     }
     const headers = Object.fromEntries(Object.entries(details.headers).map(([name, value]) => [name, String(value)]));
-    const outcome = await this.egress.post({ url: details.endpoint, headers, body: details.body! });
-    if (outcome.kind === 'client_error' && SUBSCRIPTION_GONE.has(outcome.status)) {
-      return { kind: 'rejected', detail: `the push service answered ${outcome.status}: the subscription is gone` };
-    }
-    return channelOutcomeOf(outcome, 'the push service');
+    return this.egress.post({ url: details.endpoint, headers, body: details.body! });
   }
 }

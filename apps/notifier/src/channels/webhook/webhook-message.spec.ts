@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { request } from '../requested-authentication.fixture.js';
+import { SAMPLE_REQUEST as request } from '@backchannel/testing';
 import { webhookMessage, webhookSignature } from './webhook-message.js';
 
 describe('the webhook message', () => {

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { PayloadSealer } from '@backchannel/crypto';
+import type { DeliveryOutcome } from '@backchannel/delivery';
+import type { SettingOf } from '@backchannel/device-channels';
 import { EgressHttpClient } from '@backchannel/egress';
-import { channelOutcomeOf } from '../channel-outcome.js';
-import type { ChannelOutcome, DeviceChannel, NotificationTarget, SettingOf } from '../device-channel.js';
+import type { DeviceChannel, NotificationTarget } from '../device-channel.js';
 import { WEBHOOK_SIGNATURE_HEADER, webhookMessage, webhookSignature } from './webhook-message.js';
 
 /** A signed JSON POST to the device's own URL, for custom devices and bots. */
@@ -15,15 +16,14 @@ export class WebhookChannel implements DeviceChannel<'webhook'> {
     private readonly egress: EgressHttpClient,
   ) {}
 
-  async notify({ deviceId, setting, request }: NotificationTarget<SettingOf<'webhook'>>): Promise<ChannelOutcome> {
+  async send({ deviceId, setting, request }: NotificationTarget<SettingOf<'webhook'>>): Promise<DeliveryOutcome> {
     const secret = await this.sealer.open<string>(setting.sealedSecret, deviceId);
     const body = Buffer.from(JSON.stringify(webhookMessage(deviceId, request)));
     const signature = webhookSignature(secret, Math.floor(Date.now() / 1_000), body);
-    const outcome = await this.egress.post({
+    return this.egress.post({
       url: setting.url,
       headers: { 'content-type': 'application/json', [WEBHOOK_SIGNATURE_HEADER]: signature },
       body,
     });
-    return channelOutcomeOf(outcome, 'the webhook');
   }
 }

@@ -1,0 +1,126 @@
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import QRCode from 'qrcode';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
+import { randomToken, sha256Hex } from '@backchannel/crypto';
+import { DeviceRegistry, UnknownUserError, UserDirectory } from '@backchannel/directory';
+import {
+  PasskeyRelyingParty,
+  PasskeyVerificationError,
+  passkeyResponseSchema,
+} from '../passkeys/passkey-relying-party.js';
+import { PasskeysRepository } from '../passkeys/passkeys.repository.js';
+import { parseBody } from '../request-body.js';
+import { EnrolmentCodesRepository, type OpenEnrolment } from './enrolment-codes.repository.js';
+
+/** What an admin hands to the user: the code, the link that redeems it, and the link as a QR code. */
+export interface Enrolment {
+  code: string;
+  url: string;
+  expiresAt: Date;
+  qrSvg: string;
+}
+
+/** The device the enrolment created; its token is shown this once. */
+export interface EnrolledDevice {
+  deviceId: string;
+  deviceToken: string;
+}
+
+const enrolmentCode = z.string().min(1).max(128);
+
+const optionsRequestSchema = z.strictObject({ code: enrolmentCode });
+
+const verifyRequestSchema = z.strictObject({
+  code: enrolmentCode,
+  response: passkeyResponseSchema,
+  /** Same bounds as the directory's device names. */
+  device_name: z.string().trim().min(1).max(100).optional(),
+});
+
+/** The name of an enrolled device when the page gives none. */
+const DEFAULT_DEVICE_NAME = 'Authenticator';
+
+function invalidCode(): BadRequestException {
+  return new BadRequestException('The enrolment code is unknown, used or expired: ask for a new one.');
+}
+
+/**
+ * Enrolment of a device in the built-in authenticator: an admin creates a one-time code for a
+ * user; the device redeems it by registering a passkey, which creates the device (and its token)
+ * for that user. The code is single use and expires after ENROLMENT_CODE_TTL_SECONDS; a failed
+ * registration leaves it open, so the user can try again.
+ */
+@Injectable()
+export class EnrolmentService {
+  constructor(
+    @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly users: UserDirectory,
+    private readonly devices: DeviceRegistry,
+    private readonly codes: EnrolmentCodesRepository,
+    private readonly passkeys: PasskeysRepository,
+    private readonly relyingParty: PasskeyRelyingParty,
+  ) {}
+
+  /** A new code for the user; UnknownUserError when there is no such user. */
+  async create(subject: string, now: Date): Promise<Enrolment> {
+    if (!(await this.users.findBySubject(subject))) throw new UnknownUserError(subject);
+    const code = randomToken(32);
+    const expiresAt = new Date(now.getTime() + this.config.webAuthn.enrolmentTtlSeconds * 1000);
+    await this.codes.create(sha256Hex(code), subject, expiresAt);
+    // In the fragment, the code never reaches a server log or a Referer header.
+    const url = `${this.config.issuer}/authenticator/#/enrol/${code}`;
+    const qrSvg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    return { code, url, expiresAt, qrSvg };
+  }
+
+  /** Registration options for the code's user; the challenge is kept with the code. */
+  async registrationOptions(body: unknown, now: Date): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    const { code } = parseBody(optionsRequestSchema, body, '{"code": "<enrolment code>"}');
+    const { subject } = await this.openEnrolment(code, now);
+    const user = await this.users.findBySubject(subject);
+    if (!user) throw invalidCode();
+    const options = await this.relyingParty.registrationOptions(user);
+    if (!(await this.codes.setRegistrationChallenge(sha256Hex(code), options.challenge, now))) throw invalidCode();
+    return options;
+  }
+
+  /** Verifies the registration against the kept challenge, then uses the code up and creates the device with its passkey. */
+  async register(body: unknown, now: Date): Promise<EnrolledDevice> {
+    const request = parseBody(
+      verifyRequestSchema,
+      body,
+      '{"code": "<enrolment code>", "response": <the registration response>, "device_name"?: "<name>"}',
+    );
+    const challenge = (await this.openEnrolment(request.code, now)).registrationChallenge;
+    if (challenge === null) throw new BadRequestException('Ask for the registration options first.');
+    const passkey = await this.relyingParty
+      .verifyRegistration(request.response as unknown as RegistrationResponseJSON, challenge)
+      .catch((error: unknown) => {
+        if (error instanceof PasskeyVerificationError) {
+          throw new BadRequestException(`The passkey registration could not be verified: ${error.message}.`);
+        }
+        throw error;
+      });
+    // one transaction: the code is used up exactly when its device and passkey exist
+    return this.dataSource.transaction(async (manager) => {
+      const subject = await this.codes.redeem(sha256Hex(request.code), challenge, now, manager);
+      if (subject === null) throw invalidCode();
+      const name = request.device_name ?? DEFAULT_DEVICE_NAME;
+      const device = await this.devices.registerDevice(subject, { name }, 'passkey', manager);
+      if (!(await this.passkeys.add(device.deviceId, subject, passkey, manager))) {
+        throw new BadRequestException('This passkey is registered already.');
+      }
+      return device;
+    });
+  }
+
+  private async openEnrolment(code: string, now: Date): Promise<OpenEnrolment> {
+    const enrolment = await this.codes.findOpen(sha256Hex(code), now);
+    if (!enrolment) throw invalidCode();
+    return enrolment;
+  }
+}

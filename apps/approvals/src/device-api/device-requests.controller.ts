@@ -1,0 +1,68 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { type UserRequest, UserRequests } from '@backchannel/user-requests';
+import { AnswerRecorder } from '../answers/answer-recorder.js';
+import { type DeviceRequest, DeviceTokenGuard, deviceOf } from '../device-auth/device-token.guard.js';
+import { decisionError, unknownRequest } from './decision-error.js';
+import { parseDeviceDecision } from './device-decision.js';
+
+export interface PendingRequestView {
+  request_id: string;
+  client_id: string;
+  client_name: string;
+  scope: string;
+  binding_message: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+export function pendingRequestView(item: UserRequest): PendingRequestView {
+  return {
+    request_id: item.requestId,
+    client_id: item.clientId,
+    client_name: item.clientName,
+    scope: item.scope.join(' '),
+    binding_message: item.bindingMessage,
+    created_at: item.createdAt.toISOString(),
+    expires_at: item.expiresAt.toISOString(),
+  };
+}
+
+/**
+ * The device API for custom authenticators: the user's pending requests, and their answers. Any
+ * device may list; only a device whose door is its device token may answer here.
+ */
+@Controller('device/v1/requests')
+@UseGuards(DeviceTokenGuard)
+export class DeviceRequestsController {
+  constructor(
+    private readonly userRequests: UserRequests,
+    private readonly answers: AnswerRecorder,
+  ) {}
+
+  @Get()
+  async list(@Req() request: DeviceRequest): Promise<PendingRequestView[]> {
+    const open = await this.userRequests.listOpen(deviceOf(request).subject, new Date());
+    return open.map(pendingRequestView);
+  }
+
+  @Post(':requestId/decision')
+  @HttpCode(204)
+  async decide(
+    @Req() request: DeviceRequest,
+    @Param('requestId') requestId: string,
+    @Body() body: unknown,
+  ): Promise<void> {
+    const answer = parseDeviceDecision(body);
+    const asked = await this.userRequests.find(requestId);
+    if (!asked) throw unknownRequest();
+    const result = await this.answers.record({
+      device: deviceOf(request),
+      door: 'device_token',
+      streamId: asked.streamId,
+      answer,
+      correlationId: request.id,
+      now: new Date(),
+    });
+    if (result.outcome === 'refused') throw decisionError(result.refusal);
+  }
+}

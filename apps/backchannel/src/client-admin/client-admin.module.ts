@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { ClientsModule } from '@backchannel/clients';
+import { HttpModule } from '@backchannel/http';
+import { ClientAdminController } from './client-admin.controller.js';
+
+/** The client registry's admin API. */
+@Module({ imports: [ClientsModule.forRoot(), HttpModule], controllers: [ClientAdminController] })
+export class ClientAdminModule {}

@@ -1,0 +1,61 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { CLIENT_NOTIFICATION_TRIGGERS } from '@backchannel/auth-request';
+import { DeliveryJobs, DeliveryWorker } from '@backchannel/delivery';
+import {
+  type AuthRequested,
+  type ConsentDenied,
+  type ConsentGiven,
+  type RecordedEvent,
+  type TokensIssued,
+  Topics,
+} from '@backchannel/events';
+import { ConsumerHandler, EventHandlerRunner, eventConsumer } from '@backchannel/messaging';
+
+/** ping-delivery's consumer group: new requests, and the events after which a client may be owed a notification. */
+export const PING_DELIVERY_CONSUMER = eventConsumer('backchannel-ping-delivery', Topics.authRequests, [
+  'AuthRequested',
+  'ConsentGiven',
+  'ConsentDenied',
+  'TokensIssued',
+]);
+
+type ConsumedEvent = RecordedEvent<AuthRequested | ConsentGiven | ConsentDenied | TokensIssued>;
+
+/**
+ * Keeps a delivery job per ping or push request: created by AuthRequested (due at expiry, when a
+ * push client is owed expired_token) with the event types that make it due at once for its mode
+ * (CLIENT_NOTIFICATION_TRIGGERS), and woken by those. Both statements are idempotent, so a
+ * redelivered event changes nothing; what is sent is decided later from the stream, never from the event.
+ */
+@Controller()
+export class ClientNotificationConsumer {
+  constructor(
+    private readonly runner: EventHandlerRunner,
+    private readonly jobs: DeliveryJobs,
+    private readonly worker: DeliveryWorker,
+  ) {}
+
+  @ConsumerHandler(PING_DELIVERY_CONSUMER)
+  async onAuthRequestEvent(@Payload() event: ConsumedEvent): Promise<void> {
+    await this.runner.run(event, PING_DELIVERY_CONSUMER.group, () => this.apply(event));
+  }
+
+  private async apply(event: ConsumedEvent): Promise<void> {
+    if (event.type !== 'AuthRequested') {
+      if (await this.jobs.wake('client-notification', event.streamId, event.type, new Date())) this.worker.wake();
+      return;
+    }
+    // a poll client is owed nothing: its requests have no notification endpoint
+    if (!event.data.clientNotification) return;
+    await this.jobs.schedule({
+      queue: 'client-notification',
+      streamId: event.streamId,
+      recipient: event.data.clientId,
+      expiresAt: event.data.expiresAt,
+      // nothing is owed before an answer or the expiry
+      dueAt: event.data.expiresAt,
+      wakeOn: CLIENT_NOTIFICATION_TRIGGERS[event.data.deliveryMode],
+    });
+  }
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { ClientsModule } from '@backchannel/clients';
+import type { Migration } from '@backchannel/event-store';
+import { TokenMintingModule } from '../token-minting/token-minting.module.js';
+import { CibaGrantController } from './ciba-grant.controller.js';
+import { CibaGrantHandler } from './ciba-grant.handler.js';
+import { CreatePollThrottle1763700000500 } from './migrations/1763700000500-create-poll-throttle.js';
+import { PollThrottleRepository } from './poll-throttle.repository.js';
+
+/** The token endpoint for the CIBA grant, with its poll throttling. */
+@Module({
+  imports: [ClientsModule.forRoot(), TokenMintingModule],
+  controllers: [CibaGrantController],
+  providers: [CibaGrantHandler, PollThrottleRepository],
+})
+export class CibaGrantModule {
+  static readonly migrations: readonly Migration[] = [CreatePollThrottle1763700000500];
+}

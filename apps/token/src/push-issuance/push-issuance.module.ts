@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import type { Migration } from '@backchannel/event-store';
+import { TokenMintingModule } from '../token-minting/token-minting.module.js';
+import { CreatePushIssuances1765000000300 } from './migrations/1765000000300-create-push-issuances.js';
+import { PushIssuanceConsumer } from './push-issuance.consumer.js';
+import { PushIssuances } from './push-issuances.repository.js';
+
+/** Push mode: tokens minted once the user approves, for ping-delivery to push. */
+@Module({ imports: [TokenMintingModule], controllers: [PushIssuanceConsumer], providers: [PushIssuances] })
+export class PushIssuanceModule {
+  static readonly migrations: readonly Migration[] = [CreatePushIssuances1765000000300];
+}

@@ -1,0 +1,74 @@
+import {
+  type AuthRequestState,
+  type RecordClientNotification,
+  type RecordNotificationFailed,
+  type RecordUserNotified,
+  authRequestDecider,
+} from '@backchannel/auth-request';
+import { PostgresEventStore, type StreamState, handleCommand, readStreamState } from '@backchannel/event-store';
+import type { AuthRequestEvent, RecordedEvent } from '@backchannel/events';
+import type { DeliveryOutcome } from './attempt-follow-up.js';
+import type { DeliveryJob, DeliveryQueue, SqlRunner } from './delivery-jobs.repository.js';
+import type { DeliveryChannel, DeliveryPlan } from './delivery-worker.js';
+
+/** A request's stream as a delivery read it: its state, its version, its events. */
+export type AuthRequestStream = StreamState<AuthRequestState> & { events: RecordedEvent<AuthRequestEvent>[] };
+
+/** How a delivery ended, as a command to the decider (its metadata is the delivery's). */
+export type DeliveryOutcomeCommand =
+  | Pick<RecordUserNotified, 'type' | 'data'>
+  | Pick<RecordNotificationFailed, 'type' | 'data'>
+  | Pick<RecordClientNotification, 'type' | 'data'>;
+
+/**
+ * A delivery of a CIBA request (to its client, or to one of its user's devices): the request's
+ * stream is read once per attempt, the decider says what is owed, and the outcome is recorded
+ * through the decider on the state that was read, so the stream is read again only if it moved
+ * on meanwhile.
+ */
+export abstract class AuthRequestDelivery<Outcome extends DeliveryOutcome> implements DeliveryChannel<Outcome> {
+  abstract readonly queue: DeliveryQueue;
+
+  /** `actor`: who records the outcomes (`system:<service>`). */
+  constructor(
+    protected readonly store: PostgresEventStore,
+    private readonly actor: string,
+  ) {}
+
+  async plan(job: DeliveryJob, now: Date): Promise<DeliveryPlan<Outcome>> {
+    return this.planFor(job, await readStreamState(this.store, job.streamId, authRequestDecider), now);
+  }
+
+  /** What the job owes, as the decider sees the stream. */
+  protected abstract planFor(job: DeliveryJob, stream: AuthRequestStream, now: Date): Promise<DeliveryPlan<Outcome>>;
+
+  /**
+   * Records an outcome caused by `cause` (an event of the stream), with `finishJob` in its
+   * transaction; false when the decider recorded nothing.
+   */
+  protected async recordOutcome(
+    job: DeliveryJob,
+    stream: AuthRequestStream,
+    cause: RecordedEvent<AuthRequestEvent>,
+    outcome: DeliveryOutcomeCommand,
+    finishJob: (tx: SqlRunner) => Promise<void>,
+  ): Promise<boolean> {
+    const metadata = {
+      now: new Date().toISOString(),
+      correlationId: stream.events[0]!.metadata.correlationId,
+      causationId: cause.eventId,
+      actor: this.actor,
+    };
+    const recorded = await handleCommand(
+      this.store,
+      job.streamId,
+      authRequestDecider,
+      { ...outcome, metadata },
+      {
+        from: stream,
+        inTransaction: finishJob,
+      },
+    );
+    return recorded.outcome === 'accepted' && recorded.events.length > 0;
+  }
+}

@@ -1,0 +1,156 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { EventStoreTransaction } from '@backchannel/event-store';
+
+/** A kind of delivery, worked by its own workers: ping-delivery's and the notifier's. */
+export type DeliveryQueue = 'client-notification' | 'device-notification';
+
+/** One delivery: of a request (its stream) to one recipient (a client, a device). */
+export interface DeliveryJobKey {
+  queue: DeliveryQueue;
+  streamId: string;
+  recipient: string;
+}
+
+/** A job a worker holds the lease of. */
+export interface DeliveryJob extends DeliveryJobKey {
+  expiresAt: Date;
+  /** This claim included. */
+  attempts: number;
+  leaseUntil: Date;
+  /** Why the previous attempt failed, if one did. */
+  lastError: string | null;
+}
+
+export interface NewDeliveryJob extends DeliveryJobKey {
+  expiresAt: Date | string;
+  /** When to look at it first. */
+  dueAt: Date | string;
+  /** The event types that make it due at once (none: only its time does). */
+  wakeOn?: readonly string[];
+}
+
+/** Where a statement runs: the pool, or a caller's transaction. */
+export type SqlRunner = Pick<EventStoreTransaction, 'query'>;
+
+interface JobRow {
+  queue: DeliveryQueue;
+  stream_id: string;
+  recipient: string;
+  expires_at: Date;
+  attempts: number;
+  lease_until: Date;
+  last_error: string | null;
+}
+
+/**
+ * The delivery_jobs table: every retried delivery, of both kinds. Due jobs are claimed with a lease
+ * (`FOR UPDATE SKIP LOCKED`), so a job is in one worker's hands at a time and a crashed worker's
+ * jobs are claimed again once their lease lapses. The request's stream is the truth: a job only
+ * says when to look at it again. Every time is the caller's clock, the one the decider is given.
+ */
+@Injectable()
+export class DeliveryJobs {
+  private readonly pool: SqlRunner;
+
+  constructor(@Inject(DataSource) dataSource: DataSource) {
+    // a structured result, because DataSource.query answers an UPDATE with [rows, count]
+    this.pool = {
+      query: async <Row>(sql: string, parameters?: unknown[]) => {
+        const runner = dataSource.createQueryRunner();
+        try {
+          return (await runner.query(sql, parameters, true)).records as Row[];
+        } finally {
+          await runner.release();
+        }
+      },
+    };
+  }
+
+  /** Adds the job unless it exists, so a redelivered event schedules nothing twice. */
+  async schedule(job: NewDeliveryJob, sql: SqlRunner = this.pool): Promise<void> {
+    await sql.query(
+      `INSERT INTO delivery_jobs (queue, stream_id, recipient, expires_at, next_attempt_at, wake_on)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (queue, stream_id, recipient) DO NOTHING`,
+      [job.queue, job.streamId, job.recipient, job.expiresAt, job.dueAt, job.wakeOn ?? []],
+    );
+  }
+
+  /**
+   * An event of `eventType` happened to the request: its jobs of `queue` that wait for that type are
+   * due now. A job leased meanwhile remembers it, so giving it back does not lose the wake-up.
+   * Returns whether a job was woken.
+   */
+  async wake(queue: DeliveryQueue, streamId: string, eventType: string, now: Date): Promise<boolean> {
+    const rows = await this.pool.query(
+      `UPDATE delivery_jobs SET next_attempt_at = least(next_attempt_at, $3), woken = true
+        WHERE queue = $1 AND stream_id = $2 AND done_at IS NULL AND $4 = ANY(wake_on)
+        RETURNING 1`,
+      [queue, streamId, now, eventType],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Leases up to `limit` due jobs of the queue for `leaseMs` and counts the attempt. Rows another
+   * worker is claiming are skipped, and a leased row is not due until its lease lapses.
+   */
+  async claimDue(queue: DeliveryQueue, now: Date, leaseMs: number, limit: number): Promise<DeliveryJob[]> {
+    const rows = await this.pool.query<JobRow>(
+      `UPDATE delivery_jobs SET lease_until = $3, attempts = attempts + 1, woken = false
+        WHERE (queue, stream_id, recipient) IN (
+          SELECT queue, stream_id, recipient FROM delivery_jobs
+           WHERE queue = $1 AND done_at IS NULL AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until <= $2)
+           ORDER BY next_attempt_at
+           LIMIT $4
+           FOR UPDATE SKIP LOCKED)
+        RETURNING queue, stream_id, recipient, expires_at, attempts, lease_until, last_error`,
+      [queue, now, new Date(now.getTime() + leaseMs), limit],
+    );
+    return rows.map((row) => ({
+      queue: row.queue,
+      streamId: row.stream_id,
+      recipient: row.recipient,
+      expiresAt: row.expires_at,
+      attempts: row.attempts,
+      leaseUntil: row.lease_until,
+      lastError: row.last_error,
+    }));
+  }
+
+  /**
+   * Nothing was owed yet: give the claim back uncounted, to be looked at again at `until`, or at
+   * once if an event woke the job while it was leased.
+   */
+  async release(job: DeliveryJob, until: Date, now: Date): Promise<void> {
+    await this.updateLeased(job, `attempts = attempts - 1, next_attempt_at = CASE WHEN woken THEN $2 ELSE $1 END`, [
+      until,
+      now,
+    ]);
+  }
+
+  /** The attempt failed in a way worth retrying: try again at `at`. */
+  async retryLater(job: DeliveryJob, at: Date, lastError: string): Promise<void> {
+    await this.updateLeased(job, 'next_attempt_at = $1, last_error = $2', [at, lastError]);
+  }
+
+  /** The job ended (its outcome is an event) or will never be owed. */
+  async finish(job: DeliveryJobKey, now: Date, sql: SqlRunner = this.pool): Promise<void> {
+    await sql.query(
+      `UPDATE delivery_jobs SET done_at = $4, lease_until = NULL
+        WHERE queue = $1 AND stream_id = $2 AND recipient = $3 AND done_at IS NULL`,
+      [job.queue, job.streamId, job.recipient, now],
+    );
+  }
+
+  /** Updates the job only while this claim's lease holds (a lapsed lease may be another worker's now). */
+  private async updateLeased(job: DeliveryJob, assignments: string, parameters: unknown[]): Promise<void> {
+    const key = parameters.length;
+    await this.pool.query(
+      `UPDATE delivery_jobs SET lease_until = NULL, ${assignments}
+        WHERE queue = $${key + 1} AND stream_id = $${key + 2} AND recipient = $${key + 3} AND lease_until = $${key + 4}`,
+      [...parameters, job.queue, job.streamId, job.recipient, job.leaseUntil],
+    );
+  }
+}

@@ -1,0 +1,99 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, QueryFailedError } from 'typeorm';
+import type { EventStoreTransaction } from '@backchannel/event-store';
+import type { DeviceChannelSetting, WebPushSubscription } from './device-channel-setting.js';
+import { VapidKeys } from './vapid-keys.service.js';
+
+/** Raised when a channel is set for a device that is not registered. */
+export class UnknownDeviceError extends Error {
+  constructor(deviceId: string) {
+    super(`no device ${deviceId}`);
+    this.name = 'UnknownDeviceError';
+  }
+}
+
+/** A device that is sent its user's requests, with how. */
+export interface NotifiedDevice {
+  deviceId: string;
+  setting: DeviceChannelSetting;
+}
+
+interface DeviceChannelRow {
+  device_id: string;
+  channel: DeviceChannelSetting['channel'];
+  settings: Record<string, unknown>;
+}
+
+/** Where a statement runs: the pool, or a caller's transaction. */
+type Sql = Pick<EventStoreTransaction, 'query'>;
+
+const FOREIGN_KEY_VIOLATION = '23503';
+
+/**
+ * The device_channels table: how each device is notified. A device without a row uses the device
+ * API, which needs no sending (the device lists its requests).
+ */
+@Injectable()
+export class DeviceChannelsRepository {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly vapidKeys: VapidKeys,
+  ) {}
+
+  /** The authenticator's Web Push subscription replaces the device's channel. */
+  async useWebPush(deviceId: string, subscription: WebPushSubscription): Promise<void> {
+    const { endpoint, keys } = subscription;
+    await this.use(deviceId, {
+      channel: 'web-push',
+      subscription: { endpoint, keys: { p256dh: keys.p256dh, auth: keys.auth } },
+    });
+  }
+
+  /** The VAPID public key a browser subscribes with (`applicationServerKey`). */
+  vapidPublicKey(): Promise<string> {
+    return this.vapidKeys.publicKey();
+  }
+
+  /** Sets (or replaces) the device's channel. */
+  async use(deviceId: string, setting: DeviceChannelSetting, sql: Sql = this.dataSource): Promise<void> {
+    const { channel, ...settings } = setting;
+    try {
+      await sql.query(
+        `INSERT INTO device_channels (device_id, channel, settings) VALUES ($1, $2, $3)
+         ON CONFLICT (device_id) DO UPDATE SET channel = excluded.channel, settings = excluded.settings, updated_at = now()`,
+        [deviceId, channel, JSON.stringify(settings)],
+      );
+    } catch (error) {
+      if (
+        error instanceof QueryFailedError &&
+        (error.driverError as { code?: string }).code === FOREIGN_KEY_VIOLATION
+      ) {
+        throw new UnknownDeviceError(deviceId);
+      }
+      throw error;
+    }
+  }
+
+  /** The user's devices that are sent requests (those with a channel other than the device API). */
+  async notifiedDevicesOf(subject: string, sql: Sql = this.dataSource): Promise<NotifiedDevice[]> {
+    const rows = (await sql.query(
+      `SELECT c.device_id, c.channel, c.settings FROM device_channels c JOIN devices d USING (device_id)
+        WHERE d.subject = $1 ORDER BY c.device_id`,
+      [subject],
+    )) as DeviceChannelRow[];
+    return rows.map(toNotifiedDevice);
+  }
+
+  /** The device's channel, or null when it uses the device API (or is gone). */
+  async find(deviceId: string): Promise<NotifiedDevice | null> {
+    const rows = (await this.dataSource.query(
+      `SELECT device_id, channel, settings FROM device_channels WHERE device_id = $1`,
+      [deviceId],
+    )) as DeviceChannelRow[];
+    return rows[0] ? toNotifiedDevice(rows[0]) : null;
+  }
+}
+
+function toNotifiedDevice(row: DeviceChannelRow): NotifiedDevice {
+  return { deviceId: row.device_id, setting: { channel: row.channel, ...row.settings } as DeviceChannelSetting };
+}

@@ -1,0 +1,16 @@
+/**
+ * The one way a device may answer a request (its answer policy), fixed when it is registered:
+ * - device_token: its bearer token at the device API (admin-registered devices: the device API's
+ *   own, and webhook devices, which are told by webhook and answer there);
+ * - passkey: a WebAuthn assertion in the built-in authenticator (enrolled devices; their bearer
+ *   token, which the web app keeps in localStorage, may list requests but never decide);
+ * - channel_callback: the Keycloak-compatible channel's callback, with the one-time token it was sent.
+ */
+export type AnswerDoor = 'device_token' | 'passkey' | 'channel_callback';
+
+/** A registered device, as it authenticates. */
+export interface Device {
+  deviceId: string;
+  subject: string;
+  answerDoor: AnswerDoor;
+}

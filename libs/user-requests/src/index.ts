@@ -1,0 +1,3 @@
+export * from './open-request-limits.js';
+export * from './user-requests.repository.js';
+export { UserRequestsModule } from './user-requests.module.js';

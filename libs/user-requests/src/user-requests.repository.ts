@@ -1,0 +1,130 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { EventStoreTransaction } from '@backchannel/event-store';
+import type { AuthRequested, RecordedEvent } from '@backchannel/events';
+import { type OpenRequestCounts, type OpenRequestLimits, exceedsOpenRequestLimits } from './open-request-limits.js';
+
+/** A request made to a user, as their devices see it: never the auth_req_id, which only the client holds. */
+export interface UserRequest {
+  /** What the device sees and answers with. */
+  requestId: string;
+  streamId: string;
+  subject: string;
+  clientId: string;
+  clientName: string;
+  scope: string[];
+  bindingMessage: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+  /** When an answer was recorded (ConsentGiven or ConsentDenied), or null. */
+  answeredAt: Date | null;
+}
+
+/** The user already has as many open requests as the limits allow. */
+export class TooManyOpenRequestsError extends Error {
+  constructor() {
+    super('too many open requests for this user');
+    this.name = 'TooManyOpenRequestsError';
+  }
+}
+
+interface UserRequestRow {
+  request_id: string;
+  stream_id: string;
+  subject: string;
+  client_id: string;
+  client_name: string;
+  scope: string[];
+  binding_message: string | null;
+  created_at: Date;
+  expires_at: Date;
+  answered_at: Date | null;
+}
+
+function toUserRequest(row: UserRequestRow): UserRequest {
+  return {
+    requestId: row.request_id,
+    streamId: row.stream_id,
+    subject: row.subject,
+    clientId: row.client_id,
+    clientName: row.client_name,
+    scope: row.scope,
+    bindingMessage: row.binding_message,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    answeredAt: row.answered_at,
+  };
+}
+
+/** Whether a request is still open at `now`: nobody answered, and it has not expired. */
+export function isOpen(request: UserRequest, now: Date): boolean {
+  return request.answeredAt === null && now < request.expiresAt;
+}
+
+/**
+ * The requests made to each user (user_requests), the one model of "open requests": the devices
+ * list a user's open ones, and /bc-authorize counts them against the user's limits. It is written
+ * in the transactions that record the facts it reflects, never by a consumer later: a row in the
+ * one that appends AuthRequested (counted under a per-user lock, so concurrent requests never pass
+ * a cap together), `answered_at` in the one that appends the user's answer (so the request leaves
+ * the devices' lists and frees its place at once). Expiry needs no write: it is compared with `now`.
+ */
+@Injectable()
+export class UserRequests {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  /**
+   * Adds the request just recorded, in the transaction that records it, or throws
+   * TooManyOpenRequestsError, which rolls the request back. `now` is the request's time.
+   */
+  async add(
+    tx: EventStoreTransaction,
+    requested: RecordedEvent<AuthRequested>,
+    limits: OpenRequestLimits,
+  ): Promise<void> {
+    const { requestId, subject, clientId, clientName, scope, bindingMessage, requestedAt, expiresAt } = requested.data;
+    // Namespaced, so a subject never shares a key with another advisory lock (log tailers, key creation).
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('user-requests:' || $1, 0))`, [subject]);
+    // A statement of its own, after the lock: its snapshot sees every request committed before.
+    const [open] = await tx.query<OpenRequestCounts>(
+      `SELECT count(*)::int AS "forUser", (count(*) FILTER (WHERE client_id = $2))::int AS "forClient"
+         FROM user_requests
+        WHERE subject = $1 AND answered_at IS NULL AND expires_at > $3`,
+      [subject, clientId, requestedAt],
+    );
+    if (exceedsOpenRequestLimits(open!, limits)) throw new TooManyOpenRequestsError();
+    await tx.query(
+      `INSERT INTO user_requests
+         (request_id, stream_id, subject, client_id, client_name, scope, binding_message, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [requestId, requested.streamId, subject, clientId, clientName, scope, bindingMessage, requestedAt, expiresAt],
+    );
+  }
+
+  /** The user answered, in the transaction that records the answer. */
+  async markAnswered(tx: EventStoreTransaction, streamId: string, at: Date): Promise<void> {
+    await tx.query(`UPDATE user_requests SET answered_at = $2 WHERE stream_id = $1 AND answered_at IS NULL`, [
+      streamId,
+      at,
+    ]);
+  }
+
+  /** The user's open requests, newest first. */
+  async listOpen(subject: string, now: Date): Promise<UserRequest[]> {
+    const rows: UserRequestRow[] = await this.dataSource.query(
+      `SELECT * FROM user_requests
+        WHERE subject = $1 AND answered_at IS NULL AND expires_at > $2
+        ORDER BY created_at DESC, request_id`,
+      [subject, now],
+    );
+    return rows.map(toUserRequest);
+  }
+
+  /** The request with this device-facing id, open or not. */
+  async find(requestId: string): Promise<UserRequest | null> {
+    const rows: UserRequestRow[] = await this.dataSource.query(`SELECT * FROM user_requests WHERE request_id = $1`, [
+      requestId,
+    ]);
+    return rows[0] ? toUserRequest(rows[0]) : null;
+  }
+}
