@@ -10,7 +10,6 @@ import { PingDeliveryModule } from '../../ping-delivery/src/ping-delivery.module
 import { TOKEN_CONSUMER } from '../../token/src/push-issuance/push-issuance.consumer.js';
 import { TokenModule } from '../../token/src/token.module.js';
 import type { BackchannelConfig } from '@backchannel/config';
-import { CryptoModule } from '@backchannel/crypto';
 import { createHttpApplication, serviceRootModule } from '@backchannel/http';
 import { EventStoreTransport, MessagingModule } from '@backchannel/messaging';
 
@@ -36,10 +35,7 @@ export async function createEmbeddedApplication(
   service: string,
 ): Promise<NestFastifyApplication> {
   const app = await createHttpApplication(
-    serviceRootModule(config, service, EMBEDDED_FEATURES, [
-      MessagingModule.forEmbedded(),
-      CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
-    ]),
+    serviceRootModule(config, service, EMBEDDED_FEATURES, [MessagingModule.forEmbedded()]),
     config,
     service,
   );

@@ -1,6 +1,7 @@
-import type { DynamicModule, Type } from '@nestjs/common';
+import type { Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type BackchannelConfig, ConfigurationError, loadConfig } from '@backchannel/config';
+import { type EventConsumer, MessagingModule, kafkaConsumerOptions } from '@backchannel/messaging';
 import { createHttpApplication, createLogger, listen } from './http-application.factory.js';
 import { serviceRootModule } from './service-root.module.js';
 
@@ -17,19 +18,31 @@ export function runService(service: string, start: () => Promise<void>): void {
 export interface HttpServiceDefinition {
   service: string;
   features: Type<unknown>[];
-  /** Process-level modules the features need: messaging, signing keys. */
-  infrastructure: (config: BackchannelConfig) => DynamicModule[];
-  /** Anything to add to the application before it listens (a Kafka consumer, proxy routes). */
+  /**
+   * A service that writes events takes part in relaying them to Kafka (one relay is active at a
+   * time); `consumer`: the consumer group it runs over Kafka beside its HTTP endpoints.
+   */
+  kafka?: { consumer?: EventConsumer };
+  /** Anything to add to the application before it listens (proxy routes). */
   beforeListen?: (app: NestFastifyApplication, config: BackchannelConfig) => Promise<void>;
 }
 
 /** The main of a distributed service: configuration from the environment, the app, then listen. */
 export function runHttpService(definition: HttpServiceDefinition): void {
-  const { service, features, infrastructure, beforeListen } = definition;
+  const { service, features, kafka, beforeListen } = definition;
   runService(service, async () => {
     const config = loadConfig();
-    const root = serviceRootModule(config, service, features, infrastructure(config));
-    const app = await createHttpApplication(root, config, service);
+    const brokers = config.kafkaBrokers;
+    const messaging = kafka
+      ? [MessagingModule.forKafka({ brokers, clientId: service, relay: config.relayEnabled })]
+      : [];
+    const app = await createHttpApplication(serviceRootModule(config, service, features, messaging), config, service);
+    if (kafka?.consumer) {
+      app.connectMicroservice(kafkaConsumerOptions({ brokers, clientId: service, consumer: kafka.consumer }), {
+        inheritAppConfig: true,
+      });
+      await app.startAllMicroservices();
+    }
     await beforeListen?.(app, config);
     await listen(app, config, service);
   });

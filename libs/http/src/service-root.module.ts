@@ -1,5 +1,6 @@
 import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { type BackchannelConfig, ConfigModule } from '@backchannel/config';
+import { CryptoModule } from '@backchannel/crypto';
 import { EventStoreModule } from '@backchannel/event-store';
 import { HttpModule } from './http.module.js';
 import { migrationsOf } from './table-owners.js';
@@ -9,16 +10,17 @@ class ServiceRootModule {}
 
 /**
  * The root module of a service process: configuration, the event store (which every service
- * reads and appends to, migrated with the tables of every module the service is made of), health
- * endpoints, the infrastructure chosen by the caller (Kafka or the embedded event-store transport,
- * signing keys), and the feature modules the process serves.
+ * reads and appends to, migrated with the tables of every module the service is made of), signing
+ * keys and sealing, health endpoints, the messaging chosen by the caller (Kafka or the embedded
+ * event-store transport), and the feature modules the process serves.
  */
 export function serviceRootModule(
   config: BackchannelConfig,
   service: string,
   features: Type<unknown>[],
-  infrastructure: DynamicModule[],
+  messaging: DynamicModule[],
 ): DynamicModule {
+  const infrastructure = [CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }), ...messaging];
   return {
     module: ServiceRootModule,
     imports: [

@@ -6,7 +6,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoggerService } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { BackchannelConfig } from '@backchannel/config';
-import { CryptoModule } from '@backchannel/crypto';
 import { DeviceChannelsRepository } from '@backchannel/device-channels';
 import { PostgresEventStore } from '@backchannel/event-store';
 import type { AuthRequestEvent, AuthRequested, RecordedEvent } from '@backchannel/events';
@@ -68,7 +67,7 @@ export class DeviceChannelsFixture {
       this.config,
       'device-channels-int-spec',
       [NotifierModule, ApprovalsModule],
-      [MessagingModule.forEmbedded(), CryptoModule.forRoot({ keyEncryptionKey: this.config.keyEncryptionKey })],
+      [MessagingModule.forEmbedded()],
     );
     this.app = await createHttpApplication(root, this.config, 'notifier');
     this.app.useLogger(this.recordingLogger());
