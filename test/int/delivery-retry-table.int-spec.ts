@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EventBatch } from '@backchannel/messaging';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,14 +127,14 @@ describe('the delivery retry table, for client notifications and device channels
       authReqId,
     );
     const consumer = app.get(ClientNotificationConsumer);
-    await consumer.onAuthRequestEvent(requested);
+    await consumer.onAuthRequestEvents(new EventBatch([requested]));
     const approved = await handleCommand(app.get(PostgresEventStore), streamId, authRequestDecider, {
       type: 'GiveConsent',
       data: { subject, deviceId: 'dev_elsewhere' },
       metadata: { now: new Date().toISOString(), correlationId: 'retry-table', actor: 'test' },
     });
     if (approved.outcome !== 'accepted') throw new Error('not approved');
-    await consumer.onAuthRequestEvent(approved.events[0] as RecordedEvent<ConsentGiven>);
+    await consumer.onAuthRequestEvents(new EventBatch([approved.events[0] as RecordedEvent<ConsentGiven>]));
     const before = Date.now();
     await attemptOnce('client-notification', streamId);
     return verdictOf('client-notification', streamId, ['ClientNotified', 'ClientNotificationFailed'], before);
@@ -148,7 +149,7 @@ describe('the delivery retry table, for client notifications and device channels
       .get(DeviceRegistration)
       .register(subject, { name: 'Bot', channel: 'webhook', webhook_url: receiver.url(path) });
     const requested: RecordedEvent<AuthRequested> = await recordRequest(app, subject);
-    await app.get(NewRequestConsumer).onAuthRequested(requested);
+    await app.get(NewRequestConsumer).onAuthRequested(new EventBatch([requested]));
     const before = Date.now();
     await attemptOnce('device-notification', requested.streamId);
     return verdictOf('device-notification', requested.streamId, ['UserNotified', 'NotificationFailed'], before);

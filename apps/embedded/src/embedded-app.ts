@@ -23,7 +23,7 @@ export const EMBEDDED_FEATURES = [
   PingDeliveryModule,
 ];
 
-/** Every consumer group, each fed from the event store by its own transport, with its own checkpoint. */
+/** Every consumer group, fed from the event store by one transport, each with its own checkpoint. */
 export const EMBEDDED_CONSUMERS = [NOTIFIER_CONSUMER, TOKEN_CONSUMER, PING_DELIVERY_CONSUMER];
 
 /**
@@ -35,16 +35,16 @@ export async function createEmbeddedApplication(
   service: string,
 ): Promise<NestFastifyApplication> {
   const app = await createHttpApplication(
-    serviceRootModule(config, service, EMBEDDED_FEATURES, [MessagingModule.forEmbedded()]),
+    serviceRootModule(config, service, EMBEDDED_FEATURES, [
+      MessagingModule.forEmbedded({ streamLanes: config.consumers.streamLanes }),
+    ]),
     config,
     service,
   );
   const dataSource = app.get(DataSource);
-  for (const consumer of EMBEDDED_CONSUMERS) {
-    app.connectMicroservice(
-      { strategy: new EventStoreTransport({ dataSource, consumer }) },
-      { inheritAppConfig: true },
-    );
-  }
+  app.connectMicroservice(
+    { strategy: new EventStoreTransport({ dataSource, consumers: EMBEDDED_CONSUMERS }) },
+    { inheritAppConfig: true },
+  );
   return app;
 }

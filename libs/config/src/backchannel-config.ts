@@ -31,6 +31,13 @@ export interface BackchannelConfig {
   idTokenTtlSeconds: number;
   /** Whether this process takes part in relaying the event store to Kafka (one is active at a time). */
   relayEnabled: boolean;
+  /** How a consumer works through what it is handed (deployment settings, like the topics' partitions). */
+  consumers: {
+    /** Streams of one batch handled at once (each stream's events stay in order). */
+    streamLanes: number;
+    /** Kafka partitions of a topic one consumer process works on at once. */
+    partitionsConsumedConcurrently: number;
+  };
   /** Where the gateway forwards each API (distributed topology). */
   upstreams: { backchannel: string; token: string; approvals: string };
   /** Request body limit at the edge, in bytes. */
@@ -109,6 +116,8 @@ const environmentSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: integer(600, 30, 86_400),
   ID_TOKEN_TTL_SECONDS: integer(600, 30, 86_400),
   RELAY_ENABLED: z.enum(['true', 'false']).default('true'),
+  CONSUMER_STREAM_LANES: integer(8, 1, 256),
+  KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: integer(3, 1, 64),
   BACKCHANNEL_URL: httpUrl.default('http://127.0.0.1:3001'),
   TOKEN_URL: httpUrl.default('http://127.0.0.1:3002'),
   APPROVALS_URL: httpUrl.default('http://127.0.0.1:3005'),
@@ -225,6 +234,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     idTokenTtlSeconds: e.ID_TOKEN_TTL_SECONDS,
     relayEnabled: e.RELAY_ENABLED === 'true',
+    consumers: {
+      streamLanes: e.CONSUMER_STREAM_LANES,
+      partitionsConsumedConcurrently: e.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
+    },
     upstreams: { backchannel: e.BACKCHANNEL_URL, token: e.TOKEN_URL, approvals: e.APPROVALS_URL },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     clientNotification: {

@@ -50,9 +50,17 @@ export interface LogCheckpoint {
 
 export const LOG_START: LogCheckpoint = { transactionId: '0', globalPosition: '0' };
 
+/** Whether `a` comes after `b` in the log's order. */
+export function isAfterInLog(a: LogCheckpoint, b: LogCheckpoint): boolean {
+  const byTransaction = BigInt(a.transactionId) - BigInt(b.transactionId);
+  return byTransaction !== 0n ? byTransaction > 0n : BigInt(a.globalPosition) > BigInt(b.globalPosition);
+}
+
 export interface ReadLogResult {
   /** The events read (of the wanted types only, when some were asked for). */
   events: RecordedEvent[];
+  /** Where each of `events` stands in the log (same order). */
+  positions: LogCheckpoint[];
   /** Pass back as `after` to continue; equal to the input when nothing new is visible. */
   checkpoint: LogCheckpoint;
   /** How many events of the log were looked at: fewer than the limit means the reader caught up. */

@@ -6,6 +6,7 @@ import {
   type AppendResult,
   type ExpectedVersion,
   type LogCheckpoint,
+  type ReadLogResult,
   WrongExpectedVersionError,
 } from './event-store.js';
 import { asStoredJson, eventHashTemplate } from './hash-chain.js';
@@ -91,7 +92,7 @@ export async function readLog(
   after: LogCheckpoint,
   limit: number,
   eventTypes: readonly string[] | null = null,
-): Promise<{ events: RecordedEvent[]; checkpoint: LogCheckpoint; scanned: number }> {
+): Promise<ReadLogResult> {
   const rows = await run<LoggedEventRow & { wanted: boolean }>(READ_LOG, [
     after.transactionId,
     after.globalPosition,
@@ -99,8 +100,10 @@ export async function readLog(
     eventTypes,
   ]);
   const last = rows.at(-1);
+  const wanted = rows.filter((row) => row.wanted);
   return {
-    events: rows.filter((row) => row.wanted).map(recordedEvent),
+    events: wanted.map(recordedEvent),
+    positions: wanted.map(checkpointOf),
     checkpoint: last ? checkpointOf(last) : after,
     scanned: rows.length,
   };

@@ -34,13 +34,22 @@ export function runHttpService(definition: HttpServiceDefinition): void {
     const config = loadConfig();
     const brokers = config.kafkaBrokers;
     const messaging = kafka
-      ? [MessagingModule.forKafka({ brokers, clientId: service, relay: config.relayEnabled })]
+      ? [
+          MessagingModule.forKafka({
+            brokers,
+            clientId: service,
+            relay: config.relayEnabled,
+            streamLanes: config.consumers.streamLanes,
+          }),
+        ]
       : [];
     const app = await createHttpApplication(serviceRootModule(config, service, features, messaging), config, service);
     if (kafka?.consumer) {
-      app.connectMicroservice(kafkaConsumerOptions({ brokers, clientId: service, consumer: kafka.consumer }), {
-        inheritAppConfig: true,
-      });
+      const { partitionsConsumedConcurrently } = config.consumers;
+      app.connectMicroservice(
+        kafkaConsumerOptions({ brokers, clientId: service, consumer: kafka.consumer, partitionsConsumedConcurrently }),
+        { inheritAppConfig: true },
+      );
       await app.startAllMicroservices();
     }
     await beforeListen?.(app, config);

@@ -17,6 +17,7 @@ import {
   testKafka,
 } from './integration.fixture.js';
 import { MessagingModule } from './messaging.module.js';
+import type { EventBatch } from './event-batch.js';
 import { ConsumerHandler, eventConsumer } from './event-consumer.js';
 import { kafkaConsumerOptions } from './recorded-event.kafka-server.js';
 import { EventHeaders, toEventMessage } from './recorded-event.codec.js';
@@ -28,19 +29,22 @@ const consumer = eventConsumer(consumerGroup, topic, ['UserNotified']);
 
 /** What the handler's work does for each event, by event id (nothing: succeed). */
 const behaviours = new Map<string, () => Promise<void>>();
+/** How often each event was handed to the handler (in a batch), and the order they were finished in. */
 const deliveries = new Map<string, number>();
 const completed = new Set<string>();
+const completionOrder: string[] = [];
 
 @Controller()
 class ScriptedController {
   constructor(private readonly runner: EventHandlerRunner) {}
 
   @ConsumerHandler(consumer)
-  async handle(@Payload() event: RecordedEvent): Promise<void> {
-    deliveries.set(event.eventId, (deliveries.get(event.eventId) ?? 0) + 1);
-    await this.runner.run(event, consumerGroup, async () => {
+  async handle(@Payload() batch: EventBatch): Promise<void> {
+    for (const event of batch.events) deliveries.set(event.eventId, (deliveries.get(event.eventId) ?? 0) + 1);
+    await this.runner.runLanes(batch, consumerGroup, async (event) => {
       await behaviours.get(event.eventId)?.();
       completed.add(event.eventId);
+      completionOrder.push(event.eventId);
     });
   }
 }
@@ -186,5 +190,53 @@ describe('EventHandlerRunner and dead letters over Kafka', () => {
     const stubborn = await handledAfterTransientFailures(3);
     expect(deliveries.get(stubborn.eventId)).toBeGreaterThanOrEqual(2);
     expect(collectors[1]!.messages.some((m) => m.headers[EventHeaders.eventId] === stubborn.eventId)).toBe(false);
+  }, 60_000);
+
+  /** Events of two streams interleaved, published at once (one batch of partition 0). */
+  async function publishInterleaved(): Promise<{ first: RecordedEvent[]; second: RecordedEvent[] }> {
+    const [firstStream, secondStream] = [recordedEventFixture().streamId, recordedEventFixture().streamId];
+    const first = [recordedEventFixture({ streamId: firstStream }), recordedEventFixture({ streamId: firstStream })];
+    const second = [recordedEventFixture({ streamId: secondStream }), recordedEventFixture({ streamId: secondStream })];
+    return { first, second };
+  }
+
+  const sendTogether = (events: RecordedEvent[]) =>
+    producer.send({ topic, messages: events.map((event) => ({ ...toEventMessage(event), partition: 0 })) });
+
+  it('works on the streams of a batch side by side, each stream in order', async () => {
+    const { first, second } = await publishInterleaved();
+    // the first stream's first event finishes only once the other stream is done: one lane would never get there
+    let otherStreamDone!: () => void;
+    const otherStreamFinished = new Promise<void>((resolve) => (otherStreamDone = resolve));
+    behaviours.set(first[0]!.eventId, () => otherStreamFinished);
+    behaviours.set(second[1]!.eventId, async () => otherStreamDone());
+    await sendTogether([first[0]!, second[0]!, first[1]!, second[1]!]);
+
+    await eventually('both streams were handled', () => [...first, ...second].every((e) => completed.has(e.eventId)));
+
+    const order = (events: RecordedEvent[]) =>
+      completionOrder.filter((id) => events.some((event) => event.eventId === id));
+    expect(order(first)).toEqual(first.map((event) => event.eventId));
+    expect(order(second)).toEqual(second.map((event) => event.eventId));
+    // the race happened: the second stream moved on while the first stream's first event was in hand
+    expect(completionOrder.indexOf(second[0]!.eventId)).toBeLessThan(completionOrder.indexOf(first[0]!.eventId));
+  }, 60_000);
+
+  it('a batch failing half way is redelivered with only the events not finished', async () => {
+    const { first, second } = await publishInterleaved();
+    // outlasts the handler's retries: Kafka must deliver it again
+    behaviours.set(first[0]!.eventId, failTimes(3, connectionRefused));
+    await sendTogether([first[0]!, second[0]!, first[1]!, second[1]!]);
+
+    await eventually('every event was handled', () => [...first, ...second].every((e) => completed.has(e.eventId)));
+
+    expect(deliveries.get(first[0]!.eventId)).toBeGreaterThanOrEqual(2);
+    // finished the first time, behind the failed offset: not handed again
+    for (const event of second) expect(deliveries.get(event.eventId)).toBe(1);
+    // held behind its stream's failed event, then handed with it
+    expect(deliveries.get(first[1]!.eventId)).toBe(deliveries.get(first[0]!.eventId));
+    expect(completionOrder.filter((id) => first.some((event) => event.eventId === id))).toEqual(
+      first.map((event) => event.eventId),
+    );
   }, 60_000);
 });

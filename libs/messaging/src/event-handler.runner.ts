@@ -3,6 +3,7 @@ import { type RecordedEvent, topicForStream } from '@backchannel/events';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { KafkaRetriableException } from '@nestjs/microservices';
 import { DeadLetters, describeError } from './dead-letters.js';
+import { type EventBatch, inLanes } from './event-batch.js';
 import { classifyFailure } from './failure-classification.js';
 import { toEventMessage } from './recorded-event.codec.js';
 import { backoffDelay, type BackoffOptions } from './retry-backoff.js';
@@ -23,6 +24,10 @@ export const DEFAULT_HANDLER_RETRY_POLICY: HandlerRetryPolicy = {
 
 export const HANDLER_RETRY_POLICY = Symbol('HANDLER_RETRY_POLICY');
 
+/** How many streams of a batch a consumer works on at once (a deployment setting: CONSUMER_STREAM_LANES). */
+export const CONSUMER_STREAM_LANES = Symbol('CONSUMER_STREAM_LANES');
+export const DEFAULT_CONSUMER_STREAM_LANES = 8;
+
 /**
  * The one retry and dead-letter policy of every event handler, whichever transport delivered the
  * event. Nothing but a request for redelivery leaves `run`:
@@ -37,12 +42,36 @@ export const HANDLER_RETRY_POLICY = Symbol('HANDLER_RETRY_POLICY');
 export class EventHandlerRunner {
   private readonly logger = new Logger(EventHandlerRunner.name);
   private readonly policy: HandlerRetryPolicy;
+  private readonly lanes: number;
 
   constructor(
     private readonly deadLetters: DeadLetters,
     @Optional() @Inject(HANDLER_RETRY_POLICY) policy?: HandlerRetryPolicy,
+    @Optional() @Inject(CONSUMER_STREAM_LANES) lanes?: number,
   ) {
     this.policy = policy ?? DEFAULT_HANDLER_RETRY_POLICY;
+    this.lanes = lanes ?? DEFAULT_CONSUMER_STREAM_LANES;
+  }
+
+  /**
+   * Runs `work` on every event of the batch not finished yet, each under `run`'s policy: streams
+   * side by side on up to `lanes` lanes, the events of one stream one after another, in order.
+   * Finished events are marked on the batch. A stream whose event is left for redelivery stops
+   * there (its later events must not overtake it); the other lanes carry on, and then the request
+   * for redelivery is thrown, so the transport hands the batch again with only what is unfinished.
+   */
+  async runLanes<E extends RecordedEvent>(
+    batch: EventBatch<E>,
+    consumerGroup: string,
+    work: (event: E) => Promise<void>,
+    lanes = this.lanes,
+  ): Promise<void> {
+    await inLanes(batch.pendingByStream(), lanes, async (stream) => {
+      for (const event of stream) {
+        await this.run(event, consumerGroup, () => work(event));
+        batch.markDone(event);
+      }
+    });
   }
 
   async run(event: RecordedEvent, consumerGroup: string, work: () => Promise<void>): Promise<void> {

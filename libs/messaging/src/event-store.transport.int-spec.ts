@@ -7,6 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import { Payload } from '@nestjs/microservices';
 import type { DataSource } from 'typeorm';
 import { EventHandlerRunner } from './event-handler.runner.js';
+import type { EventBatch } from './event-batch.js';
 import { ConsumerHandler, eventConsumer } from './event-consumer.js';
 import { EventStoreTransport } from './event-store.transport.js';
 import { databaseUrl, eventually } from './integration.fixture.js';
@@ -14,10 +15,14 @@ import { MessagingModule } from './messaging.module.js';
 
 const consumerGroup = `messaging-it-embedded-${randomUUID()}`;
 const consumer = eventConsumer(consumerGroup, Topics.authRequests, ['UserNotified']);
+/** A second group fed by the same transport, which never fails. */
+const otherGroup = `messaging-it-embedded-other-${randomUUID()}`;
+const otherConsumer = eventConsumer(otherGroup, Topics.authRequests, ['UserNotified']);
 /** This file's streams: the log is shared with every other test. */
 const ownStreams = new Set<string>();
 const received: RecordedEvent[] = [];
 const deliveries = new Map<string, number>();
+const otherDeliveries = new Map<string, number>();
 const transientFailuresLeft = new Map<string, number>();
 /** Streams whose events' handling waits for the promise, and those waiting now. */
 const heldStreams = new Map<string, Promise<void>>();
@@ -28,10 +33,10 @@ class RecordingController {
   constructor(private readonly runner: EventHandlerRunner) {}
 
   @ConsumerHandler(consumer)
-  async handle(@Payload() event: RecordedEvent): Promise<void> {
-    if (!ownStreams.has(event.streamId)) return;
-    deliveries.set(event.eventId, (deliveries.get(event.eventId) ?? 0) + 1);
-    await this.runner.run(event, consumerGroup, async () => {
+  async handle(@Payload() batch: EventBatch): Promise<void> {
+    await this.runner.runLanes(batch, consumerGroup, async (event) => {
+      if (!ownStreams.has(event.streamId)) return;
+      deliveries.set(event.eventId, (deliveries.get(event.eventId) ?? 0) + 1);
       const failuresLeft = transientFailuresLeft.get(event.eventId) ?? 0;
       if (failuresLeft > 0) {
         transientFailuresLeft.set(event.eventId, failuresLeft - 1);
@@ -40,6 +45,14 @@ class RecordingController {
       waiting.add(event.streamId);
       await heldStreams.get(event.streamId);
       received.push(event);
+    });
+  }
+
+  @ConsumerHandler(otherConsumer)
+  async handleOther(@Payload() batch: EventBatch): Promise<void> {
+    await this.runner.runLanes(batch, otherGroup, async (event) => {
+      if (ownStreams.has(event.streamId))
+        otherDeliveries.set(event.eventId, (otherDeliveries.get(event.eventId) ?? 0) + 1);
     });
   }
 }
@@ -78,7 +91,7 @@ describe('EventStoreTransport', () => {
     app = await NestFactory.createMicroservice(RecordingModule, {
       strategy: new EventStoreTransport({
         dataSource,
-        consumer,
+        consumers: [consumer, otherConsumer],
         pollIntervalMs: 200,
         batchSize: 50,
         backoff: { initialDelayMs: 20, maxDelayMs: 100 },
@@ -108,6 +121,18 @@ describe('EventStoreTransport', () => {
     return recorded;
   }
 
+  /** Appends in one transaction, so the events become visible, and are read, together. */
+  function appendTogether(...appends: [streamId: string, event: NewEvent][]): Promise<RecordedEvent[]> {
+    return store.transaction(async (tx) => {
+      const recorded: RecordedEvent[] = [];
+      for (const [streamId, event] of appends)
+        recorded.push(...(await tx.appendToStream(streamId, 'any', [event])).events);
+      return recorded;
+    });
+  }
+
+  const receivedOf = (streamId: string) => received.filter((event) => event.streamId === streamId);
+
   const receivedIds = () => received.map((event) => event.eventId);
   const ids = (events: RecordedEvent[]) => events.map((event) => event.eventId);
 
@@ -122,7 +147,7 @@ describe('EventStoreTransport', () => {
     await dataSource?.destroy();
   }, 60_000);
 
-  it('delivers appended events to the @EventPattern handler in log order, as RecordedEvents', async () => {
+  it("hands appended events to the group's handler as RecordedEvents, each stream's in order", async () => {
     const [first, second, third] = [newStream(), newStream(), newStream()];
     const appended = await append(
       [first, userNotified()],
@@ -135,9 +160,52 @@ describe('EventStoreTransport', () => {
 
     await eventually('every event arrived', () => ids(appended).every((id) => receivedIds().includes(id)));
 
-    expect(receivedIds().filter((id) => ids(appended).includes(id))).toEqual(ids(appended));
-    const { events: stream } = await store.readStream(first);
-    expect(received.filter((event) => event.streamId === first)).toEqual(stream);
+    for (const streamId of [first, second, third]) {
+      const { events: stream } = await store.readStream(streamId);
+      expect(receivedOf(streamId)).toEqual(stream);
+    }
+  }, 60_000);
+
+  it('works on the streams of a batch side by side, each stream still in order', async () => {
+    const [slow, fast] = [newStream(), newStream()];
+    let release!: () => void;
+    heldStreams.set(slow, new Promise((resolve) => (release = resolve)));
+    const [slowFirst, , slowSecond, fastSecond] = await appendTogether(
+      [slow, userNotified()],
+      [fast, userNotified()],
+      [slow, userNotified()],
+      [fast, userNotified()],
+    );
+
+    await eventually('the other stream went past the held one', () => receivedIds().includes(fastSecond!.eventId));
+    // the race happened: the later stream finished while the earlier one's first event was still in hand
+    expect(waiting.has(slow)).toBe(true);
+    expect(receivedIds()).not.toContain(slowFirst!.eventId);
+    release();
+
+    await eventually('the held stream finished', () => receivedIds().includes(slowSecond!.eventId));
+    expect(ids(receivedOf(slow))).toEqual([slowFirst!.eventId, slowSecond!.eventId]);
+  }, 60_000);
+
+  it('hands a batch that failed half way again with only what was not finished, and no group anything twice', async () => {
+    const [failing, fine] = [newStream(), newStream()];
+    const stubbornEvent = userNotified();
+    transientFailuresLeft.set(stubbornEvent.eventId, 2);
+    const appended = await appendTogether(
+      [failing, stubbornEvent],
+      [fine, userNotified()],
+      [failing, userNotified()],
+      [fine, userNotified()],
+    );
+    const [stubborn, fineFirst, afterStubborn, fineSecond] = appended;
+
+    await eventually('every event arrived', () => ids(appended).every((id) => receivedIds().includes(id)));
+
+    expect(deliveries.get(stubborn!.eventId)).toBe(3);
+    for (const event of [fineFirst, afterStubborn, fineSecond]) expect(deliveries.get(event!.eventId)).toBe(1);
+    expect(ids(receivedOf(failing))).toEqual([stubborn!.eventId, afterStubborn!.eventId]);
+    await eventually('the other group was handed them', () => ids(appended).every((id) => otherDeliveries.has(id)));
+    for (const event of appended) expect(otherDeliveries.get(event.eventId)).toBe(1);
   }, 60_000);
 
   it("hands the handler its consumer's event types only, and moves past the others", async () => {
@@ -147,11 +215,15 @@ describe('EventStoreTransport', () => {
 
     await eventually('the event after the skipped one arrived', () => receivedIds().includes(next!.eventId));
     expect(deliveries.has(skipped!.eventId)).toBe(false);
-    const [checkpoint] = await dataSource.query(
-      `SELECT global_position FROM subscription_checkpoints WHERE subscription = $1`,
-      [`event-store-transport:${consumerGroup}`],
+    // every group has its own checkpoint
+    const checkpoints: { global_position: string }[] = await dataSource.query(
+      `SELECT global_position FROM subscription_checkpoints WHERE subscription = ANY($1)`,
+      [[`event-store-transport:${consumerGroup}`, `event-store-transport:${otherGroup}`]],
     );
-    expect(BigInt(checkpoint.global_position)).toBeGreaterThanOrEqual(BigInt(next!.globalPosition));
+    expect(checkpoints).toHaveLength(2);
+    for (const checkpoint of checkpoints) {
+      expect(BigInt(checkpoint.global_position)).toBeGreaterThanOrEqual(BigInt(next!.globalPosition));
+    }
   }, 60_000);
 
   it('resumes from its checkpoint after a restart: only the new events arrive', async () => {
@@ -167,7 +239,7 @@ describe('EventStoreTransport', () => {
     await eventually('the events appended while stopped arrived', () =>
       ids(whileStopped).every((id) => receivedIds().includes(id)),
     );
-    expect(receivedIds().slice(receivedBeforeRestart)).toEqual(ids(whileStopped));
+    expect(receivedIds().slice(receivedBeforeRestart).sort()).toEqual(ids(whileStopped).sort());
   }, 60_000);
 
   it('delivers again an event whose handler asked for redelivery, holding back the events behind it', async () => {

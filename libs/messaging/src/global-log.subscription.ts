@@ -1,6 +1,6 @@
 import { BackgroundLoop } from './background-loop.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LOG_START, type LogCheckpoint, PostgresEventStore } from '@backchannel/event-store';
+import { LOG_START, type LogCheckpoint, PostgresEventStore, isAfterInLog } from '@backchannel/event-store';
 import type { RecordedEvent } from '@backchannel/events';
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
@@ -9,8 +9,13 @@ import { LogTailSession } from './log-tail.session.js';
 import { backoffDelay, type BackoffOptions } from './retry-backoff.js';
 
 export interface LogSubscriptionOptions {
-  /** Names the checkpoint row and the advisory lock. */
+  /** Names the advisory lock, and the checkpoint row unless `checkpoints` are given. */
   subscription: string;
+  /**
+   * Readers fed from this one subscription, each with its own checkpoint row (e.g. consumer groups
+   * in one process): the log is read once from the earliest, and each is told what it has not passed.
+   */
+  checkpoints?: readonly string[];
   /** The event types the subscriber is fed (null: all); the checkpoint moves past the others. */
   eventTypes?: readonly string[] | null;
   /** Events of the log looked at per batch. */
@@ -23,23 +28,29 @@ export interface LogSubscriptionOptions {
   backoff: BackoffOptions;
 }
 
+/** Events read from the log, in log order. */
+export interface LogBatch {
+  events: RecordedEvent[];
+  /** Those of `events` past the named checkpoint (all of them, unless its reader was behind the others). */
+  newFor(checkpoint: string): RecordedEvent[];
+}
+
 /** What a subscription feeds, while it is the active one. */
 export interface LogSubscriber {
   /** Before the first batch once active; a failure is retried with backoff. */
   activate(): Promise<void>;
   /**
-   * Events in log order. Throwing keeps the checkpoint where it was: the same events come again.
-   * A subscriber that handles events one by one throws once `stopped` aborts, so stop waits for
-   * the event in hand only.
+   * Throwing keeps the checkpoints where they were: the same events come again (and perhaps more).
+   * Stop waits for the batch in hand.
    */
-  handleBatch(events: RecordedEvent[], stopped: AbortSignal): Promise<void>;
+  handleBatch(batch: LogBatch): Promise<void>;
   /** After stop, or when the session holding the lock broke (another process may take over). */
   deactivate(): Promise<void>;
 }
 
 /**
- * Tails the global event log from a checkpoint and feeds a subscriber, batch after batch; the
- * checkpoint moves only past a batch the subscriber handled. Only one process is active per
+ * Tails the global event log from its checkpoints and feeds a subscriber, batch after batch; the
+ * checkpoints move (in one statement) only past a batch the subscriber handled. Only one process is active per
  * subscription (an advisory lock on a dedicated session); the others stand by and retry the lock.
  * Wakes on the append notification, with a poll as the fallback.
  */
@@ -51,7 +62,8 @@ export class GlobalLogSubscription {
   private session: LogTailSession | null = null;
   private locked = false;
   private activated = false;
-  private checkpoint: LogCheckpoint = LOG_START;
+  private readonly checkpointNames: readonly string[];
+  private checkpoints = new Map<string, LogCheckpoint>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -59,6 +71,7 @@ export class GlobalLogSubscription {
     private readonly options: LogSubscriptionOptions,
   ) {
     this.store = new PostgresEventStore(dataSource);
+    this.checkpointNames = options.checkpoints ?? [options.subscription];
     this.logger = new Logger(`${GlobalLogSubscription.name}:${options.subscription}`);
   }
 
@@ -84,7 +97,7 @@ export class GlobalLogSubscription {
           await pause(this.options.lockRetryIntervalMs, stopped);
           continue;
         }
-        const caughtUp = await this.handleNextBatch(stopped);
+        const caughtUp = await this.handleNextBatch();
         failures = 0;
         if (caughtUp) await this.wakeup.wait(this.options.pollIntervalMs, stopped);
       } catch (error) {
@@ -105,14 +118,15 @@ export class GlobalLogSubscription {
       this.session ??= await LogTailSession.open(this.dataSource, () => this.wakeup.notify());
       if (!(await this.session.tryLock(this.options.subscription))) return false;
       try {
-        this.checkpoint = await this.session.loadCheckpoint(this.options.subscription);
+        this.checkpoints = await this.session.loadCheckpoints(this.checkpointNames);
       } catch (error) {
         // Never tail from a checkpoint that was not loaded: give the lock back (closing the session) and retry.
         await this.deactivate();
         throw error;
       }
       this.locked = true;
-      this.logger.log(`active from ${this.checkpoint.transactionId}/${this.checkpoint.globalPosition}`);
+      const from = this.earliestCheckpoint();
+      this.logger.log(`active from ${from.transactionId}/${from.globalPosition}`);
     }
     if (!this.activated) {
       await this.subscriber.activate();
@@ -122,21 +136,32 @@ export class GlobalLogSubscription {
   }
 
   /** Returns whether the subscription has caught up with the log. */
-  private async handleNextBatch(stopped: AbortSignal): Promise<boolean> {
-    const { events, checkpoint, scanned } = await this.store.readLog(
-      this.checkpoint,
+  private async handleNextBatch(): Promise<boolean> {
+    const { events, positions, checkpoint, scanned } = await this.store.readLog(
+      this.earliestCheckpoint(),
       this.options.batchSize,
       this.options.eventTypes ?? null,
     );
-    if (events.length > 0) await this.subscriber.handleBatch(events, stopped);
-    if (
-      checkpoint.transactionId !== this.checkpoint.transactionId ||
-      checkpoint.globalPosition !== this.checkpoint.globalPosition
-    ) {
-      await this.session!.saveCheckpoint(this.options.subscription, checkpoint);
-      this.checkpoint = checkpoint;
+    if (events.length > 0) {
+      await this.subscriber.handleBatch({
+        events,
+        newFor: (name) => {
+          const from = this.checkpoints.get(name) ?? LOG_START;
+          return events.filter((_, index) => isAfterInLog(positions[index]!, from));
+        },
+      });
+    }
+    const moved = this.checkpointNames.filter((name) => isAfterInLog(checkpoint, this.checkpoints.get(name)!));
+    if (moved.length > 0) {
+      await this.session!.saveCheckpoints(moved, checkpoint);
+      for (const name of moved) this.checkpoints.set(name, checkpoint);
     }
     return scanned < this.options.batchSize;
+  }
+
+  private earliestCheckpoint(): LogCheckpoint {
+    const checkpoints = this.checkpointNames.map((name) => this.checkpoints.get(name) ?? LOG_START);
+    return checkpoints.reduce((earliest, checkpoint) => (isAfterInLog(earliest, checkpoint) ? checkpoint : earliest));
   }
 
   private async deactivate(): Promise<void> {

@@ -1,11 +1,13 @@
-export { kafkaConsumerOptions, RecordedEventDeserializer } from './recorded-event.kafka-server.js';
+export { kafkaConsumerOptions } from './recorded-event.kafka-server.js';
 export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.service.js';
 export { MessagingModule, type KafkaMessagingOptions } from './messaging.module.js';
 export { EventStoreTransport, type EventStoreTransportOptions } from './event-store.transport.js';
 export { ConsumerHandler, eventConsumer, type EventConsumer } from './event-consumer.js';
-export { ProcessedMessages } from './processed-messages.js';
+export { EventBatch } from './event-batch.js';
 export {
   EventHandlerRunner,
+  CONSUMER_STREAM_LANES,
+  DEFAULT_CONSUMER_STREAM_LANES,
   DEFAULT_HANDLER_RETRY_POLICY,
   HANDLER_RETRY_POLICY,
   type HandlerRetryPolicy,

@@ -51,23 +51,27 @@ export class LogTailSession {
     return rows[0]?.locked === true;
   }
 
-  async loadCheckpoint(subscription: string): Promise<LogCheckpoint> {
-    const { rows } = await this.client.query<{ transaction_id: string; global_position: string }>(
-      `SELECT transaction_id::text AS transaction_id, global_position::text AS global_position
-       FROM subscription_checkpoints WHERE subscription = $1`,
-      [subscription],
+  /** Each named checkpoint, LOG_START for one never saved. */
+  async loadCheckpoints(names: readonly string[]): Promise<Map<string, LogCheckpoint>> {
+    const { rows } = await this.client.query<{ subscription: string; transaction_id: string; global_position: string }>(
+      `SELECT subscription, transaction_id::text AS transaction_id, global_position::text AS global_position
+       FROM subscription_checkpoints WHERE subscription = ANY($1::text[])`,
+      [names],
     );
-    const [row] = rows;
-    return row ? { transactionId: row.transaction_id, globalPosition: row.global_position } : LOG_START;
+    const saved = new Map(
+      rows.map((row) => [row.subscription, { transactionId: row.transaction_id, globalPosition: row.global_position }]),
+    );
+    return new Map(names.map((name) => [name, saved.get(name) ?? LOG_START]));
   }
 
-  async saveCheckpoint(subscription: string, checkpoint: LogCheckpoint): Promise<void> {
+  /** Moves the named checkpoints to `checkpoint`, in one statement. */
+  async saveCheckpoints(names: readonly string[], checkpoint: LogCheckpoint): Promise<void> {
     await this.client.query(
       `INSERT INTO subscription_checkpoints (subscription, transaction_id, global_position)
-       VALUES ($1, $2::xid8, $3::bigint)
+       SELECT name, $2::xid8, $3::bigint FROM unnest($1::text[]) AS name
        ON CONFLICT (subscription) DO UPDATE
        SET transaction_id = EXCLUDED.transaction_id, global_position = EXCLUDED.global_position, updated_at = now()`,
-      [subscription, checkpoint.transactionId, checkpoint.globalPosition],
+      [names, checkpoint.transactionId, checkpoint.globalPosition],
     );
   }
 

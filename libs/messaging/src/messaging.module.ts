@@ -2,6 +2,8 @@ import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import type { Migration } from '@backchannel/event-store';
 import { DeadLetters } from './dead-letters.js';
 import {
+  CONSUMER_STREAM_LANES,
+  DEFAULT_CONSUMER_STREAM_LANES,
   DEFAULT_HANDLER_RETRY_POLICY,
   EventHandlerRunner,
   HANDLER_RETRY_POLICY,
@@ -12,7 +14,6 @@ import { CreateMessagingTables1763700000100 } from './migrations/1763700000100-c
 import { KAFKA_CONNECTION_OPTIONS, KafkaConnection } from './kafka.connection.js';
 import { OUTBOX_RELAY_OPTIONS, OutboxRelay, type OutboxRelayOptions } from './outbox-relay.service.js';
 import { PostgresDeadLetters } from './postgres-dead-letters.js';
-import { ProcessedMessages } from './processed-messages.js';
 
 export interface KafkaMessagingOptions {
   brokers: string[];
@@ -21,16 +22,26 @@ export interface KafkaMessagingOptions {
   relay: boolean;
   relayOptions?: OutboxRelayOptions;
   handlerRetryPolicy?: HandlerRetryPolicy;
+  /** Streams of a batch a handler works on at once (default 8). */
+  streamLanes?: number;
 }
 
 /** What handlers use in both modes; the mode decides where dead letters go. */
-function handlerProviders(deadLetters: Provider, policy = DEFAULT_HANDLER_RETRY_POLICY): Provider[] {
-  return [deadLetters, { provide: HANDLER_RETRY_POLICY, useValue: policy }, EventHandlerRunner, ProcessedMessages];
+function handlerProviders(
+  deadLetters: Provider,
+  options: { handlerRetryPolicy?: HandlerRetryPolicy; streamLanes?: number },
+): Provider[] {
+  return [
+    deadLetters,
+    { provide: HANDLER_RETRY_POLICY, useValue: options.handlerRetryPolicy ?? DEFAULT_HANDLER_RETRY_POLICY },
+    { provide: CONSUMER_STREAM_LANES, useValue: options.streamLanes ?? DEFAULT_CONSUMER_STREAM_LANES },
+    EventHandlerRunner,
+  ];
 }
 
 /**
  * Messaging for the apps, global so that every feature module's handlers can inject
- * EventHandlerRunner and ProcessedMessages. Needs EventStoreModule (the DataSource and store).
+ * EventHandlerRunner. Needs EventStoreModule (the DataSource and store).
  */
 @Module({})
 export class MessagingModule {
@@ -47,20 +58,20 @@ export class MessagingModule {
       providers: [
         { provide: KAFKA_CONNECTION_OPTIONS, useValue: { brokers: options.brokers, clientId: options.clientId } },
         KafkaConnection,
-        ...handlerProviders({ provide: DeadLetters, useClass: KafkaDeadLetters }, options.handlerRetryPolicy),
+        ...handlerProviders({ provide: DeadLetters, useClass: KafkaDeadLetters }, options),
         ...relayProviders,
       ],
-      exports: [EventHandlerRunner, ProcessedMessages, DeadLetters, ...(options.relay ? [OutboxRelay] : [])],
+      exports: [EventHandlerRunner, DeadLetters, ...(options.relay ? [OutboxRelay] : [])],
     };
   }
 
   /** Embedded mode: no Kafka; dead letters are rows of the dead_letters table. */
-  static forEmbedded(options: { handlerRetryPolicy?: HandlerRetryPolicy } = {}): DynamicModule {
+  static forEmbedded(options: { handlerRetryPolicy?: HandlerRetryPolicy; streamLanes?: number } = {}): DynamicModule {
     return {
       module: MessagingModule,
       global: true,
-      providers: handlerProviders({ provide: DeadLetters, useClass: PostgresDeadLetters }, options.handlerRetryPolicy),
-      exports: [EventHandlerRunner, ProcessedMessages, DeadLetters],
+      providers: handlerProviders({ provide: DeadLetters, useClass: PostgresDeadLetters }, options),
+      exports: [EventHandlerRunner, DeadLetters],
     };
   }
 }

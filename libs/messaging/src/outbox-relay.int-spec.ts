@@ -10,6 +10,7 @@ import { KafkaConnection } from './kafka.connection.js';
 import { MessagingModule } from './messaging.module.js';
 import { OutboxRelay } from './outbox-relay.service.js';
 import { ConsumerHandler, eventConsumer } from './event-consumer.js';
+import { EventBatch } from './event-batch.js';
 import { kafkaConsumerOptions } from './recorded-event.kafka-server.js';
 
 /** This file's streams: the log is shared with every other test. */
@@ -21,8 +22,10 @@ const recordingConsumer = eventConsumer(`outbox-relay-it-${randomUUID()}`, Topic
 @Controller()
 class RecordingController {
   @ConsumerHandler(recordingConsumer)
-  async handle(@Payload() event: RecordedEvent): Promise<void> {
-    if (ownStreams.has(event.streamId)) received.push(event);
+  async handle(@Payload() batch: EventBatch): Promise<void> {
+    for (const event of batch.events) {
+      if (ownStreams.has(event.streamId)) received.push(event);
+    }
   }
 }
 

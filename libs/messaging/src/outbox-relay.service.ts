@@ -2,7 +2,7 @@ import { type RecordedEvent, Topics, topicForStream } from '@backchannel/events'
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { GlobalLogSubscription, type LogSubscriber } from './global-log.subscription.js';
+import { GlobalLogSubscription, type LogBatch, type LogSubscriber } from './global-log.subscription.js';
 import { KafkaConnection } from './kafka.connection.js';
 import { type EventMessage, toEventMessage } from './recorded-event.codec.js';
 import type { BackoffOptions } from './retry-backoff.js';
@@ -99,7 +99,7 @@ export class OutboxRelay implements LogSubscriber, OnApplicationBootstrap, Befor
     }
   }
 
-  async handleBatch(events: RecordedEvent[]): Promise<void> {
+  async handleBatch({ events }: LogBatch): Promise<void> {
     this.producer ??= await this.kafka.connectProducer();
     try {
       await this.producer.sendBatch({ acks: -1, topicMessages: messagesByTopic(events) });

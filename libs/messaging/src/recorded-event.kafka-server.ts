@@ -1,13 +1,9 @@
-import {
-  type ConsumerDeserializer,
-  type IncomingEvent,
-  type KafkaOptions,
-  type MicroserviceOptions,
-  ServerKafka,
-} from '@nestjs/microservices';
+import type { RecordedEvent } from '@backchannel/events';
+import { BaseRpcContext, type KafkaOptions, type MicroserviceOptions, ServerKafka } from '@nestjs/microservices';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Consumer, type EachMessagePayload, logLevel, Partitioners } from 'kafkajs';
+import { type Batch, type Consumer, type EachBatchPayload, type KafkaMessage, logLevel, Partitioners } from 'kafkajs';
 import { deadLetterRecord } from './dead-letters.js';
+import { EventBatch, handOver } from './event-batch.js';
 import type { EventConsumer } from './event-consumer.js';
 import { classifyFailure } from './failure-classification.js';
 import { EventHeaders, decodeRecordedEvent } from './recorded-event.codec.js';
@@ -16,30 +12,27 @@ import { backoffDelay } from './retry-backoff.js';
 /** Subscription attempts at start while a topic is still being created (about a minute in all). */
 const SUBSCRIBE_ATTEMPTS = 20;
 
-/** Hands every handler a RecordedEvent at its current schema version, whatever version was published. */
-export class RecordedEventDeserializer implements ConsumerDeserializer {
-  deserialize(message: { value: unknown }, options?: { channel?: string }): IncomingEvent {
-    return { pattern: options?.channel, data: decodeRecordedEvent(message.value) };
-  }
-}
-
 /**
- * Nest's Kafka server for one consumer, plus two duties no handler can take: a message of an
- * event type the consumer does not act on is skipped by its eventType header, undecoded; and a
- * message that does not decode into a RecordedEvent (malformed, or a version no upcaster knows)
- * goes to the consumer group's dead-letter topic. Both move the offset on. Failures of handlers
- * themselves are theirs to settle (EventHandlerRunner): whatever they throw reaches kafkajs, which
- * does not commit the offset and delivers the message again.
+ * Nest's Kafka server for one consumer, taking the topic's messages a batch per partition
+ * (kafkajs' eachBatch) and handing the consumer's handler an EventBatch, plus two duties no handler
+ * can take: a message of an event type the consumer does not act on is skipped by its eventType
+ * header, undecoded; and a message that does not decode into a RecordedEvent (malformed, or a
+ * version no upcaster knows) goes to the consumer group's dead-letter topic. Offsets are resolved
+ * up to the first event the handler did not finish; when it asks for redelivery (EventHandlerRunner)
+ * those are committed, kafkajs fetches again from there, and the events that were finished beyond
+ * that point are remembered and not handed again.
  */
 class RecordedEventKafkaServer extends ServerKafka {
   private readonly consumerGroup: string;
+  private readonly consumerTopic: string;
   private readonly eventTypes: ReadonlySet<string>;
+  /** Per partition, offsets finished after the first unfinished one of a batch that asked for redelivery. */
+  private readonly finishedAhead = new Map<string, Set<string>>();
 
   constructor(options: Required<KafkaOptions>['options'], consumer: EventConsumer) {
     super(options);
-    // its handler is bound to this server only (see ConsumerHandler)
-    this.transportId = consumer.transportId;
     this.consumerGroup = consumer.group;
+    this.consumerTopic = consumer.topic;
     this.eventTypes = new Set(consumer.eventTypes);
   }
 
@@ -51,7 +44,13 @@ class RecordedEventKafkaServer extends ServerKafka {
   override async bindEvents(consumer: Consumer): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await super.bindEvents(consumer);
+        await consumer.subscribe({ ...this.options.subscribe, topics: [this.consumerTopic] });
+        await consumer.run({
+          ...this.options.run,
+          eachBatchAutoResolve: false,
+          eachBatch: (payload) => this.handleKafkaBatch(payload),
+        });
+        return;
       } catch (error) {
         const retriable = (error as { retriable?: unknown }).retriable === true;
         if (!retriable || attempt >= SUBSCRIBE_ATTEMPTS) throw error;
@@ -61,19 +60,54 @@ class RecordedEventKafkaServer extends ServerKafka {
     }
   }
 
-  override async handleMessage(payload: EachMessagePayload): Promise<unknown> {
-    const { topic, partition, message } = payload;
-    const eventType = message.headers?.[EventHeaders.eventType]?.toString();
-    // a message without the header is left to decoding, which dead-letters it if it is not an event
-    if (eventType !== undefined && !this.eventTypes.has(eventType)) return undefined;
+  private async handleKafkaBatch({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
+    const partitionKey = `${batch.topic}/${batch.partition}`;
+    const finishedBefore = this.finishedAhead.get(partitionKey) ?? new Set<string>();
+    const finished = new Set<string>();
+    const handed = new Map<RecordedEvent, string>();
+    for (const message of batch.messages) {
+      const eventType = message.headers?.[EventHeaders.eventType]?.toString();
+      // a message without the header is left to decoding, which dead-letters it if it is not an event
+      const skipped = eventType !== undefined && !this.eventTypes.has(eventType);
+      if (skipped || finishedBefore.has(message.offset)) {
+        finished.add(message.offset);
+        continue;
+      }
+      const event = await this.decodeOrDeadLetter(batch, message);
+      if (event) handed.set(event, message.offset);
+      else finished.add(message.offset);
+    }
+    const events = new EventBatch([...handed.keys()]);
     try {
-      return await super.handleMessage(payload);
+      if (events.events.length > 0) {
+        await handOver(this, this.consumerGroup, events, new BaseRpcContext([batch.topic]));
+      }
+      for (const offset of handed.values()) finished.add(offset);
+    } finally {
+      for (const [event, offset] of handed) if (events.isDone(event)) finished.add(offset);
+      this.resolveFinished(batch, finished, resolveOffset);
+      await heartbeat();
+    }
+  }
+
+  /** Resolves the offsets up to the first unfinished message, and remembers those finished beyond it. */
+  private resolveFinished(batch: Batch, finished: ReadonlySet<string>, resolveOffset: (offset: string) => void): void {
+    const partitionKey = `${batch.topic}/${batch.partition}`;
+    const firstUnfinished = batch.messages.findIndex((message) => !finished.has(message.offset));
+    const resolvedUpTo = firstUnfinished === -1 ? batch.messages.length : firstUnfinished;
+    if (resolvedUpTo > 0) resolveOffset(batch.messages[resolvedUpTo - 1]!.offset);
+    const ahead = batch.messages.slice(resolvedUpTo).filter((message) => finished.has(message.offset));
+    if (ahead.length > 0) this.finishedAhead.set(partitionKey, new Set(ahead.map((message) => message.offset)));
+    else this.finishedAhead.delete(partitionKey);
+  }
+
+  private async decodeOrDeadLetter(batch: Batch, message: KafkaMessage): Promise<RecordedEvent | null> {
+    try {
+      return decodeRecordedEvent(message.value);
     } catch (error) {
-      // Only the deserializer's errors arrive here as they were thrown (Nest turns a handler's into
-      // an RpcException or a plain object), so poison here means the message did not decode.
       if (classifyFailure(error) !== 'poison') throw error;
       this.logger.error(
-        `${this.consumerGroup}: undecodable message at ${topic}/${partition}/${message.offset} dead-lettered`,
+        `${this.consumerGroup}: undecodable message at ${batch.topic}/${batch.partition}/${message.offset} dead-lettered`,
       );
       const headers = Object.fromEntries(
         Object.entries(message.headers ?? {}).flatMap(([name, value]) =>
@@ -81,17 +115,18 @@ class RecordedEventKafkaServer extends ServerKafka {
         ),
       );
       const record = deadLetterRecord({
-        topic,
+        topic: batch.topic,
         consumerGroup: this.consumerGroup,
         key: message.key?.toString() ?? null,
         value: message.value,
         headers,
         kind: 'poison',
         error,
-        partition,
+        partition: batch.partition,
         offset: message.offset,
       });
       await this.producer!.send({ ...record, acks: -1 });
+      return null;
     }
   }
 }
@@ -99,14 +134,16 @@ class RecordedEventKafkaServer extends ServerKafka {
 /**
  * Nest microservice options for one consumer over Kafka: a consumer group named exactly
  * `consumer.group` that starts from the earliest offset when new (events published before the
- * group first joined are not skipped), commits offsets only after the handler returned, and hands
- * its ConsumerHandler RecordedEvents of its event types (see RecordedEventDeserializer). It is a
- * custom strategy around Nest's own Kafka server, so `KafkaContext` works as usual.
+ * group first joined are not skipped), commits offsets only of events the handler finished, and
+ * hands its ConsumerHandler EventBatches of RecordedEvents of its event types, upcast. It is a
+ * custom strategy around Nest's own Kafka server.
  */
 export function kafkaConsumerOptions(options: {
   brokers: string[];
   clientId: string;
   consumer: EventConsumer;
+  /** Partitions worked on at once (default 3): one stream stays on one partition, so they are independent. */
+  partitionsConsumedConcurrently?: number;
 }): MicroserviceOptions {
   const server = new RecordedEventKafkaServer(
     {
@@ -114,10 +151,8 @@ export function kafkaConsumerOptions(options: {
       client: { brokers: options.brokers, clientId: options.clientId, logLevel: logLevel.WARN },
       consumer: { groupId: options.consumer.group },
       subscribe: { fromBeginning: true },
-      // partitions are independent (one stream stays on one partition), so they are handled in parallel
-      run: { autoCommit: true, partitionsConsumedConcurrently: 3 },
+      run: { autoCommit: true, partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3 },
       producer: { createPartitioner: Partitioners.DefaultPartitioner },
-      deserializer: new RecordedEventDeserializer(),
     },
     options.consumer,
   );

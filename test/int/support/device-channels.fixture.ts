@@ -10,7 +10,7 @@ import { DeviceChannelsRepository } from '@backchannel/device-channels';
 import { PostgresEventStore } from '@backchannel/event-store';
 import type { AuthRequestEvent, AuthRequested, RecordedEvent } from '@backchannel/events';
 import { createHttpApplication, serviceRootModule } from '@backchannel/http';
-import { MessagingModule } from '@backchannel/messaging';
+import { MessagingModule, EventBatch } from '@backchannel/messaging';
 import {
   type HttpsReceiver,
   type ReceivedRequest,
@@ -147,7 +147,7 @@ export class DeviceChannelsFixture {
 
   /** Delivers the event to the notifier's consumer, as a transport would (once per call). */
   deliver(event: RecordedEvent<AuthRequested>): Promise<void> {
-    return this.app.get(NewRequestConsumer).onAuthRequested(event);
+    return this.app.get(NewRequestConsumer).onAuthRequested(new EventBatch([event]));
   }
 
   async streamEvents(streamId: string): Promise<RecordedEvent<AuthRequestEvent>[]> {

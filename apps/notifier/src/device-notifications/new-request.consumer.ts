@@ -3,7 +3,7 @@ import { Payload } from '@nestjs/microservices';
 import { DeliveryJobs, DeliveryWorker } from '@backchannel/delivery';
 import { DeviceChannelsRepository } from '@backchannel/device-channels';
 import { type AuthRequested, type RecordedEvent, Topics } from '@backchannel/events';
-import { ConsumerHandler, EventHandlerRunner, eventConsumer } from '@backchannel/messaging';
+import { ConsumerHandler, type EventBatch, EventHandlerRunner, eventConsumer } from '@backchannel/messaging';
 
 /** The notifier's consumer group: new requests only. */
 export const NOTIFIER_CONSUMER = eventConsumer('backchannel-notifier', Topics.authRequests, ['AuthRequested']);
@@ -23,20 +23,22 @@ export class NewRequestConsumer {
   ) {}
 
   @ConsumerHandler(NOTIFIER_CONSUMER)
-  async onAuthRequested(@Payload() event: RecordedEvent<AuthRequested>): Promise<void> {
-    await this.runner.run(event, NOTIFIER_CONSUMER.group, async () => {
-      const devices = await this.deviceChannels.notifiedDevicesOf(event.data.subject);
-      const now = new Date();
-      for (const { deviceId } of devices) {
-        await this.jobs.schedule({
-          queue: 'device-notification',
-          streamId: event.streamId,
-          recipient: deviceId,
-          expiresAt: event.data.expiresAt,
-          dueAt: now,
-        });
-      }
-      if (devices.length > 0) this.worker.wake();
-    });
+  async onAuthRequested(@Payload() batch: EventBatch<RecordedEvent<AuthRequested>>): Promise<void> {
+    await this.runner.runLanes(batch, NOTIFIER_CONSUMER.group, (event) => this.scheduleNotifications(event));
+  }
+
+  private async scheduleNotifications(event: RecordedEvent<AuthRequested>): Promise<void> {
+    const devices = await this.deviceChannels.notifiedDevicesOf(event.data.subject);
+    const now = new Date();
+    for (const { deviceId } of devices) {
+      await this.jobs.schedule({
+        queue: 'device-notification',
+        streamId: event.streamId,
+        recipient: deviceId,
+        expiresAt: event.data.expiresAt,
+        dueAt: now,
+      });
+    }
+    if (devices.length > 0) this.worker.wake();
   }
 }

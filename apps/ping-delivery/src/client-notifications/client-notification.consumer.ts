@@ -10,7 +10,7 @@ import {
   type TokensIssued,
   Topics,
 } from '@backchannel/events';
-import { ConsumerHandler, EventHandlerRunner, eventConsumer } from '@backchannel/messaging';
+import { ConsumerHandler, type EventBatch, EventHandlerRunner, eventConsumer } from '@backchannel/messaging';
 
 /** ping-delivery's consumer group: new requests, and the events after which a client may be owed a notification. */
 export const PING_DELIVERY_CONSUMER = eventConsumer('backchannel-ping-delivery', Topics.authRequests, [
@@ -37,8 +37,8 @@ export class ClientNotificationConsumer {
   ) {}
 
   @ConsumerHandler(PING_DELIVERY_CONSUMER)
-  async onAuthRequestEvent(@Payload() event: ConsumedEvent): Promise<void> {
-    await this.runner.run(event, PING_DELIVERY_CONSUMER.group, () => this.apply(event));
+  async onAuthRequestEvents(@Payload() batch: EventBatch<ConsumedEvent>): Promise<void> {
+    await this.runner.runLanes(batch, PING_DELIVERY_CONSUMER.group, (event) => this.apply(event));
   }
 
   private async apply(event: ConsumedEvent): Promise<void> {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EventBatch } from '@backchannel/messaging';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -202,14 +203,14 @@ describe('ping-delivery', () => {
   function consumed(events: RecordedEvent<AuthRequestEvent>[]) {
     const types: readonly string[] = PING_DELIVERY_CONSUMER.eventTypes;
     return events.filter((event) => types.includes(event.type)) as Parameters<
-      ClientNotificationConsumer['onAuthRequestEvent']
-    >[0][];
+      ClientNotificationConsumer['onAuthRequestEvents']
+    >[0]['events'][number][];
   }
 
   /** Reads the stream back and hands `consumer` every event of its types it has not seen (as Kafka or the embedded transport would). */
   async function deliverEvents(request: TestRequest, fromVersion = 0, consumer = app.get(ClientNotificationConsumer)) {
     const events = consumed((await streamEvents(request)).filter((event) => event.streamVersion > fromVersion));
-    for (const event of events) await consumer.onAuthRequestEvent(event);
+    for (const event of events) await consumer.onAuthRequestEvents(new EventBatch([event]));
     return events;
   }
 
@@ -280,7 +281,10 @@ describe('ping-delivery', () => {
       const events = await deliverEvents(request);
       const consumer = app.get(ClientNotificationConsumer);
       await Promise.all(
-        events.flatMap((event) => [consumer.onAuthRequestEvent(event), consumer.onAuthRequestEvent(event)]),
+        events.flatMap((event) => [
+          consumer.onAuthRequestEvents(new EventBatch([event])),
+          consumer.onAuthRequestEvents(new EventBatch([event])),
+        ]),
       );
 
       await waitForOutcome(request);
@@ -523,9 +527,9 @@ describe('ping-delivery', () => {
       const request = await requestAuthentication('ping', { replies: [{ status: 204, delayMs: 200 }] });
       await approve(request);
       const [requested, approved] = consumed(await streamEvents(request));
-      for (const consumer of consumers) await consumer.onAuthRequestEvent(requested!);
+      for (const consumer of consumers) await consumer.onAuthRequestEvents(new EventBatch([requested!]));
       // both processes get the approval and wake their workers together
-      await Promise.all(consumers.map((consumer) => consumer.onAuthRequestEvent(approved!)));
+      await Promise.all(consumers.map((consumer) => consumer.onAuthRequestEvents(new EventBatch([approved!]))));
 
       expect(await waitForOutcome(request)).toMatchObject({ type: 'ClientNotified', data: { attempts: 1 } });
       await settle();

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { EventBatch } from '@backchannel/messaging';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jest } from '@jest/globals';
 import { type TestingModule } from '@nestjs/testing';
@@ -84,7 +85,7 @@ describe('push-mode issuance', () => {
       },
       metadata,
     });
-    await consumer.onAuthRequestEvent(await recorded(streamId, 'AuthRequested'));
+    await consumer.onAuthRequestEvents(new EventBatch([await recorded(streamId, 'AuthRequested')]));
     const consented = await handleCommand(store, streamId, authRequestDecider, {
       type: 'GiveConsent',
       data: { subject: SUBJECT, deviceId: 'dev_push_int_spec', grantedScope: ['openid', 'email'] },
@@ -118,7 +119,7 @@ describe('push-mode issuance', () => {
     const { authReqId, clientId, streamId } = await approvedRequest('push');
     const consent = await recorded(streamId, 'ConsentGiven');
 
-    await consumer.onAuthRequestEvent(consent);
+    await consumer.onAuthRequestEvents(new EventBatch([consent]));
 
     const [issued, ...others] = await tokensIssued(streamId);
     expect(others).toEqual([]);
@@ -172,9 +173,9 @@ describe('push-mode issuance', () => {
     const { streamId } = await approvedRequest('push');
     const consent = await recorded(streamId, 'ConsentGiven');
 
-    await consumer.onAuthRequestEvent(consent);
+    await consumer.onAuthRequestEvents(new EventBatch([consent]));
     const [first] = await tokensIssued(streamId);
-    await consumer.onAuthRequestEvent(consent);
+    await consumer.onAuthRequestEvents(new EventBatch([consent]));
 
     expect(await tokensIssued(streamId)).toEqual([first]);
   });
@@ -183,7 +184,7 @@ describe('push-mode issuance', () => {
     const { streamId } = await approvedRequest('push');
     const consent = await recorded(streamId, 'ConsentGiven');
 
-    await Promise.all(Array.from({ length: 4 }, () => consumer.onAuthRequestEvent(consent)));
+    await Promise.all(Array.from({ length: 4 }, () => consumer.onAuthRequestEvents(new EventBatch([consent]))));
 
     expect(await tokensIssued(streamId)).toHaveLength(1);
   });
@@ -194,7 +195,7 @@ describe('push-mode issuance', () => {
     const consent = await recorded(streamId, 'ConsentGiven');
     await sleep(lifetimeMs + 50);
 
-    await consumer.onAuthRequestEvent(consent);
+    await consumer.onAuthRequestEvents(new EventBatch([consent]));
 
     expect((await streamEvents(streamId)).map((event) => event.type)).toEqual(['AuthRequested', 'ConsentGiven']);
   });
@@ -206,7 +207,7 @@ describe('push-mode issuance', () => {
       const consent = await recorded(streamId, 'ConsentGiven');
       const reads = jest.spyOn(store, 'readStream');
       try {
-        await consumer.onAuthRequestEvent(consent);
+        await consumer.onAuthRequestEvents(new EventBatch([consent]));
         expect(reads).not.toHaveBeenCalled();
       } finally {
         reads.mockRestore();
@@ -219,7 +220,7 @@ describe('push-mode issuance', () => {
   it('mints on ConsentGiven only, not when a push request is made', async () => {
     const { streamId } = await approvedRequest('push');
 
-    await consumer.onAuthRequestEvent(await recorded(streamId, 'AuthRequested'));
+    await consumer.onAuthRequestEvents(new EventBatch([await recorded(streamId, 'AuthRequested')]));
 
     expect(await tokensIssued(streamId)).toEqual([]);
   });

@@ -10,7 +10,7 @@ import {
   type RecordedEvent,
   Topics,
 } from '@backchannel/events';
-import { ConsumerHandler, EventHandlerRunner, eventConsumer } from '@backchannel/messaging';
+import { ConsumerHandler, type EventBatch, EventHandlerRunner, eventConsumer } from '@backchannel/messaging';
 import { TokenMinter } from '../token-minting/token-minter.js';
 import { PushIssuances } from './push-issuances.repository.js';
 
@@ -41,8 +41,8 @@ export class PushIssuanceConsumer {
   ) {}
 
   @ConsumerHandler(TOKEN_CONSUMER)
-  async onAuthRequestEvent(@Payload() event: RecordedEvent<AuthRequested | ConsentGiven>): Promise<void> {
-    await this.runner.run(event, TOKEN_CONSUMER.group, () =>
+  async onAuthRequestEvents(@Payload() batch: EventBatch<RecordedEvent<AuthRequested | ConsentGiven>>): Promise<void> {
+    await this.runner.runLanes(batch, TOKEN_CONSUMER.group, (event) =>
       event.type === 'AuthRequested' ? this.noteIfPush(event) : this.issueIfPush(event),
     );
   }
