@@ -3,8 +3,10 @@
 // name (e.g. the `postgres` children of the process that started PostgreSQL). CPU of a group is
 // utime + stime of its live members, plus (withReaped) cutime + cstime: the time of children that
 // already exited and were waited for, e.g. PostgreSQL backends whose connection closed. RSS is the
-// sum over the members, sampled; its peak over the measured window is reported (a sum over
-// PostgreSQL processes counts the shared buffers each backend touched more than once).
+// sum over the members, sampled; its peak over the measured window is reported. For a group of many
+// processes (proportional: PostgreSQL, whose backends all map the shared buffers and the same
+// binary) the sum is of PSS (/proc/<pid>/smaps_rollup), each shared page divided among the
+// processes that map it, so the group's memory is counted once.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 
@@ -43,6 +45,16 @@ function readAll() {
     children.get(proc.ppid).push(proc);
   }
   return { byPid, children };
+}
+
+/** Proportional set size of one process: its private pages, and its share of every shared one. */
+function proportionalOf(proc) {
+  try {
+    const rollup = readFileSync(`/proc/${proc.pid}/smaps_rollup`, 'utf8');
+    return Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0; // exited meanwhile
+  }
 }
 
 function members(snapshot, group) {

@@ -9,6 +9,7 @@ const postgresChildren = (pid) => ({
   pids: [pid],
   descendants: true,
   withReaped: true,
+  proportional: true,
   filter: (proc, isRoot) => !isRoot && proc.comm === 'postgres',
 });
 
@@ -41,7 +42,7 @@ export async function startEmbedded({ workDir, caFile }) {
     adminToken,
     groups: [
       { name: 'embedded (node)', pids: [service.pid] },
-      { name: 'postgresql (all processes)', ...postgresChildren(service.pid) },
+      { name: 'postgresql (PSS of all processes)', ...postgresChildren(service.pid) },
     ],
     stop: () => stopProcess(service),
   };
@@ -90,7 +91,7 @@ export async function startDistributed({ workDir, caFile, keyEncryptionKey }) {
     groups: [
       ...services.map((service) => ({ name: service.name, pids: [service.pid] })),
       ...(BENCH_POSTGRES_PID
-        ? [{ name: 'postgresql (all processes)', ...postgresChildren(Number(BENCH_POSTGRES_PID)) }]
+        ? [{ name: 'postgresql (PSS of all processes)', ...postgresChildren(Number(BENCH_POSTGRES_PID)) }]
         : []),
       ...(BENCH_KAFKA_PID ? [{ name: 'kafka (jvm)', pids: [Number(BENCH_KAFKA_PID)] }] : []),
     ],
