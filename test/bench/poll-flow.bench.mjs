@@ -14,7 +14,7 @@
 //   BENCH_WARMUP (default 64) flows first, not counted, BENCH_PING_SHARE (default 0.2) the share of
 //   flows made by a ping-mode client, BENCH_WORK_DIR (logs; default a temp folder).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
@@ -37,6 +37,7 @@ const topologies = (process.env.BENCH_TOPOLOGY ?? 'embedded,distributed,peer')
 for (const name of topologies) {
   if (!['embedded', 'distributed', 'peer'].includes(name)) throw new Error(`BENCH_TOPOLOGY: unknown ${name}`);
 }
+const ownWorkDir = !process.env.BENCH_WORK_DIR;
 const workDir = process.env.BENCH_WORK_DIR ?? mkdtempSync(path.join(tmpdir(), 'backchannel-bench-'));
 chmodSync(workDir, 0o755); // the embedded PostgreSQL runs as its own user when started by root
 const CIBA = 'urn:openid:params:grant-type:ciba';
@@ -374,4 +375,5 @@ for (const [name, rate] of throughput) {
 if (badSignatures) console.log(`webhook calls refused for a bad signature: ${badSignatures}`);
 await receiver.close();
 await closeHttp();
+if (ownWorkDir && !failed) rmSync(workDir, { recursive: true, force: true });
 process.exit(failed ? 1 : 0);
