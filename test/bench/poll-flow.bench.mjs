@@ -17,7 +17,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { clearTimeout, setTimeout } from 'node:timers';
+import { clearTimeout, setImmediate, setInterval, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHttpsReceiver } from '../../dist/libs/testing/src/https-receiver.js';
 import { TEST_KEY_ENCRYPTION_KEY } from '../../dist/libs/testing/src/test-config.js';

@@ -8,6 +8,7 @@
 // binary) the sum is of PSS (/proc/<pid>/smaps_rollup), each shared page divided among the
 // processes that map it, so the group's memory is counted once.
 import { execFileSync } from 'node:child_process';
+import { clearInterval, setInterval } from 'node:timers';
 import { readFileSync, readdirSync } from 'node:fs';
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -82,10 +83,10 @@ export function processSampler(groups, intervalMs = 250) {
     for (const entry of state) {
       const found = members(snapshot, entry.group);
       entry.lastTicks = found.reduce((sum, p) => sum + p.ticks + (entry.group.withReaped ? p.reapedTicks : 0), 0);
-      entry.peakRss = Math.max(
-        entry.peakRss,
-        found.reduce((sum, p) => sum + p.rssBytes, 0),
-      );
+      const resident = entry.group.proportional
+        ? found.reduce((sum, p) => sum + proportionalOf(p), 0)
+        : found.reduce((sum, p) => sum + p.rssBytes, 0);
+      entry.peakRss = Math.max(entry.peakRss, resident);
       entry.maxProcesses = Math.max(entry.maxProcesses, found.length);
     }
   };
