@@ -58,6 +58,13 @@ export interface BackchannelConfig {
   };
   /** Keycloak-compatible HTTP authentication channel: where requests are POSTed; null when not used. */
   keycloakChannelUrl: string | null;
+  /** How the active relay moves the event log to Kafka (deployment settings; see docs/performance-growth.md). */
+  relay: {
+    /** Events read from the log and produced in one Kafka request (RELAY_BATCH_SIZE). */
+    batchSize: number;
+    /** Compression of the produced batches (RELAY_COMPRESSION): none, or gzip to trade CPU for bytes. */
+    compression: 'none' | 'gzip';
+  };
 }
 
 export interface ClientNotificationConfig {
@@ -141,6 +148,8 @@ const environmentSchema = z.object({
     .regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https: URL')
     .optional(),
   KEYCLOAK_CHANNEL_URL: httpUrl.optional(),
+  RELAY_BATCH_SIZE: integer(1_000, 1, 10_000),
+  RELAY_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
 });
 
 /** Loopback only: what the embedded and test profiles allow notification endpoints to reach by default. */
@@ -257,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
         (issuerUrl.protocol === 'https:' ? issuerUrl.origin : `mailto:admin@${issuerUrl.hostname}`),
     },
     keycloakChannelUrl: e.KEYCLOAK_CHANNEL_URL ?? null,
+    relay: { batchSize: e.RELAY_BATCH_SIZE, compression: e.RELAY_COMPRESSION },
   };
 }
 

@@ -34,7 +34,14 @@ export function runHttpService(definition: HttpServiceDefinition): void {
     const config = loadConfig();
     const brokers = config.kafkaBrokers;
     const messaging = kafka
-      ? [MessagingModule.forKafka({ brokers, clientId: service, relay: config.relayEnabled })]
+      ? [
+          MessagingModule.forKafka({
+            brokers,
+            clientId: service,
+            relay: config.relayEnabled,
+            relayOptions: { batchSize: config.relay.batchSize, compression: config.relay.compression },
+          }),
+        ]
       : [];
     const app = await createHttpApplication(serviceRootModule(config, service, features, messaging), config, service);
     if (kafka?.consumer) {
