@@ -39,7 +39,7 @@ export function runHttpService(definition: HttpServiceDefinition): void {
             brokers,
             clientId: service,
             relay: config.relayEnabled,
-            relayOptions: { batchSize: config.relay.batchSize, compression: config.relay.compression },
+            relayOptions: config.relay,
           }),
         ]
       : [];
