@@ -5,7 +5,7 @@
 // timing each call: bc-authorize, the device list (every call until the request shows), the
 // decision and the token. Prints p50/p95/p99 per call and log size, and EXPLAIN ANALYZE of the
 // hot statements on the seeded data (the heaviest user) to BENCH_EXPLAIN_FILE when set.
-// The workers sign in as the seeded users with the longest histories (seed-user-0..N-1).
+// The workers sign in as seeded users: half with the longest histories, half the last registered.
 // BENCH_PORT (3949) and BENCH_POSTGRES_PORT (54349) choose the ports; BENCH_WORK_DIR the folder.
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -75,13 +75,16 @@ async function call(route, { method = 'GET', headers = {}, form, json } = {}) {
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
-async function runFlows(count) {
+async function runFlows(size, count) {
   const basic = `Basic ${Buffer.from('seed-client-0:seed-client-secret-0').toString('base64')}`;
   const timings = { 'bc-authorize': [], 'device list': [], decision: [], token: [] };
-  const workers = Array.from({ length: concurrency }, (_, index) => ({
-    sub: `seed-user-${index}`,
-    device: { authorization: `Bearer seed-device-token-${index}-0` },
-  }));
+  // half the workers are the users with the longest histories (the first ones seeded), half the
+  // last users seeded (their rows come last in the tables: the worst case of a scan)
+  const users = Math.max(50, Math.round(size / 20));
+  const workers = Array.from({ length: concurrency }, (_, index) => {
+    const user = index % 2 === 0 ? index / 2 : users - 1 - (index - 1) / 2;
+    return { sub: `seed-user-${user}`, device: { authorization: `Bearer seed-device-token-${user}-0` } };
+  });
   async function oneFlow({ sub, device }) {
     const ack = await call('/bc-authorize', {
       method: 'POST',
@@ -221,8 +224,8 @@ try {
     const stop = await startApp();
     try {
       await explainHot(size);
-      await runFlows(Math.min(40, flows)); // warm-up (connections, JIT), not counted
-      const result = await runFlows(flows);
+      await runFlows(size, Math.min(40, flows)); // warm-up (connections, JIT), not counted
+      const result = await runFlows(size, flows);
       results.push({ size, ...result });
       printResult(results.at(-1));
     } finally {
