@@ -60,7 +60,7 @@ export interface BackchannelConfig {
   keycloakChannelUrl: string | null;
   /** How the active relay moves the event log to Kafka (deployment settings; see docs/performance-growth.md). */
   relay: {
-    /** Events read from the log and produced in one Kafka request (RELAY_BATCH_SIZE). */
+    /** Events the relay reads from the log at once (RELAY_BATCH_SIZE). */
     batchSize: number;
     /** Compression of the produced batches (RELAY_COMPRESSION): none, or gzip to trade CPU for bytes. */
     compression: 'none' | 'gzip';
