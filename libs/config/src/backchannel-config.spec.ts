@@ -63,4 +63,17 @@ describe('loadConfig', () => {
   it('splits the broker list', () => {
     expect(loadConfig({ ...production, KAFKA_BROKERS: 'a:9092, b:9092' }).kafkaBrokers).toEqual(['a:9092', 'b:9092']);
   });
+
+  it('reads the relay settings, with the measured defaults', () => {
+    expect(loadConfig(production).relay).toEqual({ batchSize: 500, compression: 'none', maxRequestBytes: 524_288 });
+    expect(
+      loadConfig({
+        ...production,
+        RELAY_BATCH_SIZE: '2000',
+        RELAY_COMPRESSION: 'gzip',
+        RELAY_MAX_REQUEST_BYTES: '65536',
+      }).relay,
+    ).toEqual({ batchSize: 2000, compression: 'gzip', maxRequestBytes: 65_536 });
+    expect(problemsOf({ ...production, RELAY_COMPRESSION: 'lz4' })).toContain('RELAY_COMPRESSION');
+  });
 });

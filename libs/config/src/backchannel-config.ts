@@ -65,6 +65,15 @@ export interface BackchannelConfig {
   };
   /** Keycloak-compatible HTTP authentication channel: where requests are POSTed; null when not used. */
   keycloakChannelUrl: string | null;
+  /** How the active relay moves the event log to Kafka (deployment settings; see docs/performance-growth.md). */
+  relay: {
+    /** Events the relay reads from the log at once (RELAY_BATCH_SIZE). */
+    batchSize: number;
+    /** Compression of the produced batches (RELAY_COMPRESSION): none, or gzip to trade CPU for bytes. */
+    compression: 'none' | 'gzip';
+    /** Largest produce request (RELAY_MAX_REQUEST_BYTES), below the brokers' message.max.bytes. */
+    maxRequestBytes: number;
+  };
 }
 
 export interface ClientNotificationConfig {
@@ -150,6 +159,9 @@ const environmentSchema = z.object({
     .regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https: URL')
     .optional(),
   KEYCLOAK_CHANNEL_URL: httpUrl.optional(),
+  RELAY_BATCH_SIZE: integer(500, 1, 10_000),
+  RELAY_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
+  RELAY_MAX_REQUEST_BYTES: integer(512 * 1024, 16 * 1024, 64 * 1024 * 1024),
 });
 
 /** Loopback only: what the embedded and test profiles allow notification endpoints to reach by default. */
@@ -270,6 +282,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
         (issuerUrl.protocol === 'https:' ? issuerUrl.origin : `mailto:admin@${issuerUrl.hostname}`),
     },
     keycloakChannelUrl: e.KEYCLOAK_CHANNEL_URL ?? null,
+    relay: {
+      batchSize: e.RELAY_BATCH_SIZE,
+      compression: e.RELAY_COMPRESSION,
+      maxRequestBytes: e.RELAY_MAX_REQUEST_BYTES,
+    },
   };
 }
 

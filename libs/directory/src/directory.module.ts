@@ -3,12 +3,17 @@ import type { Migration } from '@backchannel/event-store';
 import { DeviceRegistry } from './device-registry.service.js';
 import { CreateDirectory1763700000400 } from './migrations/1763700000400-create-directory.js';
 import { DeviceAnswerDoors1765000000000 } from './migrations/1765000000000-device-answer-doors.js';
+import { DevicesBySubject1765000000500 } from './migrations/1765000000500-devices-by-subject.js';
 import { UserDirectory } from './user-directory.service.js';
 
 /** The built-in directory of users and their devices; needs the DataSource from EventStoreModule. */
 @Module({})
 export class DirectoryModule {
-  static readonly migrations: readonly Migration[] = [CreateDirectory1763700000400, DeviceAnswerDoors1765000000000];
+  static readonly migrations: readonly Migration[] = [
+    CreateDirectory1763700000400,
+    DeviceAnswerDoors1765000000000,
+    DevicesBySubject1765000000500,
+  ];
 
   static forRoot(): DynamicModule {
     return {

@@ -40,6 +40,7 @@ export function runHttpService(definition: HttpServiceDefinition): void {
             clientId: service,
             relay: config.relayEnabled,
             streamLanes: config.consumers.streamLanes,
+            relayOptions: config.relay,
           }),
         ]
       : [];

@@ -1,6 +1,6 @@
 import { type RecordedEvent, Topics, topicForStream } from '@backchannel/events';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Producer } from 'kafkajs';
+import { CompressionTypes, type Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { GlobalLogSubscription, type LogBatch, type LogSubscriber } from './global-log.subscription.js';
 import { KafkaConnection } from './kafka.connection.js';
@@ -10,8 +10,16 @@ import type { BackoffOptions } from './retry-backoff.js';
 export interface OutboxRelayOptions {
   /** The checkpoint row and lock name (default 'outbox-relay'): one active relay per name. */
   subscription?: string;
-  /** Events read and produced at once (default 500). */
+  /** Events read from the log and produced at once (default 500). */
   batchSize?: number;
+  /** Compression of the produced batches (default none: on a busy host gzip costs more CPU than it saves). */
+  compression?: 'none' | 'gzip';
+  /**
+   * Largest produce request, in bytes of keys and values (default 512 KiB): a batch of events is
+   * sent in as many requests as it takes, one after the other. The broker refuses a record batch
+   * above its message.max.bytes (1 MiB by default), and a refused batch would stall the relay.
+   */
+  maxRequestBytes?: number;
   /** Longest wait for new events when no notification arrives (default 1 s). */
   pollIntervalMs?: number;
   /** How often a standby relay tries to take over (default 2 s). */
@@ -38,6 +46,8 @@ export class OutboxRelay implements LogSubscriber, OnApplicationBootstrap, Befor
   private readonly subscription: GlobalLogSubscription;
   private readonly partitions: number;
   private readonly replicationFactor: number;
+  private readonly compression: CompressionTypes;
+  private readonly maxRequestBytes: number;
   private producer: Producer | null = null;
 
   constructor(
@@ -47,6 +57,8 @@ export class OutboxRelay implements LogSubscriber, OnApplicationBootstrap, Befor
   ) {
     this.partitions = options.partitions ?? 3;
     this.replicationFactor = options.replicationFactor ?? 1;
+    this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+    this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
     this.subscription = new GlobalLogSubscription(dataSource, this, {
       subscription: options.subscription ?? 'outbox-relay',
       batchSize: options.batchSize ?? 500,
@@ -102,7 +114,9 @@ export class OutboxRelay implements LogSubscriber, OnApplicationBootstrap, Befor
   async handleBatch({ events }: LogBatch): Promise<void> {
     this.producer ??= await this.kafka.connectProducer();
     try {
-      await this.producer.sendBatch({ acks: -1, topicMessages: messagesByTopic(events) });
+      for (const request of produceRequests(events, this.maxRequestBytes)) {
+        await this.producer.sendBatch({ acks: -1, compression: this.compression, topicMessages: request });
+      }
     } catch (error) {
       // A fresh producer id restarts the sequence numbers, so re-sending a batch that was partly
       // written yields duplicates (tolerated) instead of an out-of-order rejection.
@@ -122,13 +136,28 @@ export class OutboxRelay implements LogSubscriber, OnApplicationBootstrap, Befor
   }
 }
 
-function messagesByTopic(events: RecordedEvent[]) {
-  const byTopic = new Map<string, EventMessage[]>();
+/**
+ * The events as produce requests of at most `maxBytes` of keys and values each (an event larger
+ * than that goes alone), in log order, so sending them one after the other keeps every stream in order.
+ */
+export function produceRequests(events: RecordedEvent[], maxBytes: number) {
+  const requests: Map<string, EventMessage[]>[] = [];
+  let request = new Map<string, EventMessage[]>();
+  let bytes = 0;
   for (const event of events) {
+    const message = toEventMessage(event);
+    const size = Buffer.byteLength(message.key) + Buffer.byteLength(message.value);
+    if (bytes > 0 && bytes + size > maxBytes) {
+      requests.push(request);
+      request = new Map();
+      bytes = 0;
+    }
     const topic = topicForStream(event.streamId);
-    const messages = byTopic.get(topic) ?? [];
-    messages.push(toEventMessage(event));
-    byTopic.set(topic, messages);
+    const messages = request.get(topic) ?? [];
+    messages.push(message);
+    request.set(topic, messages);
+    bytes += size;
   }
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+  if (bytes > 0) requests.push(request);
+  return requests.map((byTopic) => [...byTopic].map(([topic, messages]) => ({ topic, messages })));
 }
