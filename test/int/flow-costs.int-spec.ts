@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { PostgresEventStore } from '@backchannel/event-store';
 import { authRequestStreamId } from '@backchannel/events';
-import { EventHandlerRunner } from '@backchannel/messaging';
+import { type EventBatch, EventHandlerRunner } from '@backchannel/messaging';
 import { testConfig } from '@backchannel/testing';
 import { EMBEDDED_CONSUMERS, createEmbeddedApplication } from '../../apps/embedded/src/embedded-app.js';
 import { BackchannelApi, type TestClient } from '../e2e/support/backchannel-api.js';
@@ -34,15 +34,34 @@ describe('the cost of a flow', () => {
       reads.set(id, (reads.get(id) ?? 0) + 1);
       return readStream.call(this, id);
     });
-    const run = EventHandlerRunner.prototype.run;
-    jest.spyOn(EventHandlerRunner.prototype, 'run').mockImplementation(function (
+    // what each consumer is handed: the unfinished events of a batch, worked on together or in lanes
+    const inTogether = new WeakSet<object>();
+    const handed = (batch: EventBatch, group: string) =>
+      deliveries.push(...batch.pending().map((event) => ({ group, type: event.type, streamId: event.streamId })));
+    const { runLanes, runTogether } = EventHandlerRunner.prototype;
+    jest.spyOn(EventHandlerRunner.prototype, 'runTogether').mockImplementation(async function (
       this: EventHandlerRunner,
-      event,
+      batch,
       group,
       work,
     ) {
-      deliveries.push({ group, type: event.type, streamId: event.streamId });
-      return run.call(this, event, group, work);
+      handed(batch, group);
+      inTogether.add(batch);
+      try {
+        return await runTogether.call(this, batch, group, work);
+      } finally {
+        inTogether.delete(batch);
+      }
+    });
+    jest.spyOn(EventHandlerRunner.prototype, 'runLanes').mockImplementation(function (
+      this: EventHandlerRunner,
+      batch,
+      group,
+      work,
+      lanes,
+    ) {
+      if (!inTogether.has(batch)) handed(batch, group);
+      return runLanes.call(this, batch, group, work, lanes);
     });
     await app.init();
     await app.startAllMicroservices();

@@ -67,29 +67,51 @@ export class DeliveryJobs {
     };
   }
 
-  /** Adds the job unless it exists, so a redelivered event schedules nothing twice. */
-  async schedule(job: NewDeliveryJob, sql: SqlRunner = this.pool): Promise<void> {
-    await sql.query(
+  /** Adds the jobs, in one statement, except those that exist: a redelivered event schedules nothing twice. */
+  async schedule(jobs: readonly NewDeliveryJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.pool.query(
       `INSERT INTO delivery_jobs (queue, stream_id, recipient, expires_at, next_attempt_at, wake_on)
-       VALUES ($1, $2, $3, $4, $5, $6)
+       SELECT job.queue, job.stream_id, job.recipient, job.expires_at, job.due_at,
+         ARRAY(SELECT jsonb_array_elements_text(job.wake_on))
+       FROM jsonb_to_recordset($1::jsonb) AS job (
+         queue text, stream_id text, recipient text, expires_at timestamptz, due_at timestamptz, wake_on jsonb)
        ON CONFLICT (queue, stream_id, recipient) DO NOTHING`,
-      [job.queue, job.streamId, job.recipient, job.expiresAt, job.dueAt, job.wakeOn ?? []],
+      [
+        JSON.stringify(
+          jobs.map((job) => ({
+            queue: job.queue,
+            stream_id: job.streamId,
+            recipient: job.recipient,
+            expires_at: job.expiresAt,
+            due_at: job.dueAt,
+            wake_on: job.wakeOn ?? [],
+          })),
+        ),
+      ],
     );
   }
 
   /**
-   * An event of `eventType` happened to the request: its jobs of `queue` that wait for that type are
-   * due now. A job leased meanwhile remembers it, so giving it back does not lose the wake-up.
-   * Returns whether a job was woken.
+   * Events happened to requests (`streamId`, `eventType` pairs): their jobs of `queue` that wait
+   * for such an event are due now, in one statement. A job leased meanwhile remembers it, so giving
+   * it back does not lose the wake-up. Returns how many jobs were woken.
    */
-  async wake(queue: DeliveryQueue, streamId: string, eventType: string, now: Date): Promise<boolean> {
+  async wake(
+    queue: DeliveryQueue,
+    happened: readonly { streamId: string; eventType: string }[],
+    now: Date,
+  ): Promise<number> {
+    if (happened.length === 0) return 0;
     const rows = await this.pool.query(
-      `UPDATE delivery_jobs SET next_attempt_at = least(next_attempt_at, $3), woken = true
-        WHERE queue = $1 AND stream_id = $2 AND done_at IS NULL AND $4 = ANY(wake_on)
+      `UPDATE delivery_jobs SET next_attempt_at = least(next_attempt_at, $2), woken = true
+        FROM unnest($3::text[], $4::text[]) AS happened (stream_id, event_type)
+        WHERE queue = $1 AND delivery_jobs.stream_id = happened.stream_id AND done_at IS NULL
+          AND happened.event_type = ANY(wake_on)
         RETURNING 1`,
-      [queue, streamId, now, eventType],
+      [queue, now, happened.map((event) => event.streamId), happened.map((event) => event.eventType)],
     );
-    return rows.length > 0;
+    return rows.length;
   }
 
   /**

@@ -74,14 +74,16 @@ export class DeviceChannelsRepository {
     }
   }
 
-  /** The user's devices that are sent requests (those with a channel other than the device API). */
-  async notifiedDevicesOf(subject: string, sql: Sql = this.dataSource): Promise<NotifiedDevice[]> {
-    const rows = (await sql.query(
-      `SELECT c.device_id, c.channel, c.settings FROM device_channels c JOIN devices d USING (device_id)
-        WHERE d.subject = $1 ORDER BY c.device_id`,
-      [subject],
-    )) as DeviceChannelRow[];
-    return rows.map(toNotifiedDevice);
+  /** Each user's devices that are sent requests (those with a channel other than the device API), in one statement. */
+  async notifiedDevicesOfEach(subjects: readonly string[]): Promise<Map<string, NotifiedDevice[]>> {
+    const rows = (await this.dataSource.query(
+      `SELECT d.subject, c.device_id, c.channel, c.settings FROM device_channels c JOIN devices d USING (device_id)
+        WHERE d.subject = ANY($1::text[]) ORDER BY d.subject, c.device_id`,
+      [[...new Set(subjects)]],
+    )) as (DeviceChannelRow & { subject: string })[];
+    const bySubject = new Map<string, NotifiedDevice[]>();
+    for (const row of rows) bySubject.set(row.subject, [...(bySubject.get(row.subject) ?? []), toNotifiedDevice(row)]);
+    return bySubject;
   }
 
   /** The device's channel, or null when it uses the device API (or is gone). */

@@ -1,4 +1,5 @@
 import type { Event, NewEvent, RecordedEvent } from '@backchannel/events';
+import type { Statement } from './sql.js';
 
 /**
  * What the caller expects the stream to look like before an append:
@@ -69,7 +70,7 @@ export interface ReadLogResult {
 
 /**
  * A unit of work on one PostgreSQL transaction: appends and the caller's own statements
- * (read models, processed-message records) commit or roll back together.
+ * (read models) commit or roll back together.
  */
 export interface EventStoreTransaction {
   appendToStream<E extends Event>(
@@ -77,6 +78,6 @@ export interface EventStoreTransaction {
     expectedVersion: ExpectedVersion,
     events: NewEvent<E>[],
   ): Promise<AppendResult<E>>;
-  /** Runs SQL on the same transaction (pg-style $1 placeholders). */
-  query<Row = Record<string, unknown>>(sql: string, parameters?: unknown[]): Promise<Row[]>;
+  /** Runs SQL on the same transaction (pg-style $1 placeholders); `prepared(text)` for the hot path. */
+  query<Row = Record<string, unknown>>(statement: Statement, parameters?: unknown[]): Promise<Row[]>;
 }

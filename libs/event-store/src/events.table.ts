@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { QueryFailedError } from 'typeorm';
-import type { DatabaseError } from 'pg';
 import type { Event, EventMetadata, NewEvent, RecordedEvent } from '@backchannel/events';
 import {
   type AppendResult,
@@ -10,9 +8,7 @@ import {
   WrongExpectedVersionError,
 } from './event-store.js';
 import { asStoredJson, eventHashTemplate } from './hash-chain.js';
-
-/** Runs one parameterized statement ($1, $2, ...) and returns its rows. */
-export type RunSql = <Row>(sql: string, parameters: unknown[]) => Promise<Row[]>;
+import { type RunSql, databaseErrorOf, prepared } from './sql.js';
 
 interface EventRow {
   stream_id: string;
@@ -49,11 +45,11 @@ function recordedEvent(row: EventRow): RecordedEvent {
   };
 }
 
+const READ_STREAM = prepared(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`);
+
 /** One stream's events as stored (not upcast), in version order. */
 export async function readStoredStream(run: RunSql, streamId: string): Promise<RecordedEvent[]> {
-  const rows = await run<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`, [
-    streamId,
-  ]);
+  const rows = await run<EventRow>(READ_STREAM, [streamId]);
   return rows.map(recordedEvent);
 }
 
@@ -61,7 +57,7 @@ export async function readStoredStream(run: RunSql, streamId: string): Promise<R
 // finished, so events of a transaction that commits later can never appear behind the reader.
 // A reader that wants some event types only still scans the log in order, a page at a time, so
 // its checkpoint moves past the events it skips; those come back without their data.
-const READ_LOG = `
+const READ_LOG = prepared(`
   SELECT transaction_id, stream_id, stream_version, global_position, recorded_at, event_id, event_type,
     schema_version, previous_hash, hash, wanted,
     CASE WHEN wanted THEN data END AS data, CASE WHEN wanted THEN metadata END AS metadata
@@ -71,7 +67,7 @@ const READ_LOG = `
       AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
     ORDER BY transaction_id, global_position
     LIMIT $3) AS page
-  ORDER BY transaction_id, global_position`;
+  ORDER BY transaction_id, global_position`);
 
 const LOG_HEAD = `
   SELECT transaction_id, global_position FROM events
@@ -122,7 +118,7 @@ export async function readLogHead(run: RunSql): Promise<LogCheckpoint | undefine
  * conflict, so the log order (by transaction id) keeps every stream in version order. A writer
  * racing for the same version loses on events_stream_version_unique.
  */
-const APPEND = `
+const APPEND = prepared(`
   WITH RECURSIVE
     head AS (
       SELECT stream_version, hash, transaction_id FROM events
@@ -154,14 +150,14 @@ const APPEND = `
     appended.metadata, chain.previous_hash, chain.hash
   FROM chain JOIN appended USING (ordinal)
   ORDER BY ordinal
-  RETURNING global_position, stream_version, recorded_at, previous_hash, hash`;
+  RETURNING global_position, stream_version, recorded_at, previous_hash, hash`);
 
-const CURRENT_VERSION = `SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $1`;
+const CURRENT_VERSION = prepared(`SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $1`);
 
 type AppendedRow = Pick<EventRow, 'global_position' | 'stream_version' | 'recorded_at' | 'previous_hash' | 'hash'>;
 
 function isVersionConflict(error: unknown): boolean {
-  const cause = (error as Partial<QueryFailedError<DatabaseError>>).driverError;
+  const cause = databaseErrorOf(error);
   return cause?.code === '23505' && cause.constraint === 'events_stream_version_unique';
 }
 

@@ -16,3 +16,4 @@ export {
 } from './handle-command.js';
 export { type ChainVerification, type EventHashInput, canonicalJson, eventHash, verifyChain } from './hash-chain.js';
 export { EventStoreModule, type EventStoreModuleOptions } from './event-store.module.js';
+export { type PreparedStatement, type Statement, databaseErrorOf, prepared } from './sql.js';

@@ -10,7 +10,8 @@ import {
   type ReadStreamResult,
   WrongExpectedVersionError,
 } from './event-store.js';
-import { appendEvents, readLog, readLogHead, readStoredStream, type RunSql } from './events.table.js';
+import { appendEvents, readLog, readLogHead, readStoredStream } from './events.table.js';
+import { type RunSql, poolSql, queryRunnerSql } from './sql.js';
 import { type ChainVerification, verifyChain } from './hash-chain.js';
 
 /** Appends with expected version 'any' lose only to a concurrent writer; a few tries settle it. */
@@ -62,10 +63,11 @@ function upcastRecorded<E extends Event>(event: RecordedEvent): RecordedEvent<E>
 class QueryRunnerTransaction implements EventStoreTransaction {
   constructor(private readonly runner: QueryRunner) {}
 
-  readonly query = async <Row>(sql: string, parameters: unknown[] = []): Promise<Row[]> =>
-    (await this.runner.query(sql, parameters, true)).records as Row[];
+  private readonly run = queryRunnerSql(this.runner);
 
-  readonly appendToStream = appendingWith(this.query, (append) =>
+  readonly query: EventStoreTransaction['query'] = (statement, parameters = []) => this.run(statement, parameters);
+
+  readonly appendToStream = appendingWith(this.run, (append) =>
     retryOnVersionConflict(
       ANY_VERSION_APPEND_ATTEMPTS,
       () => this.runner.manager.transaction(append),
@@ -79,7 +81,7 @@ class QueryRunnerTransaction implements EventStoreTransaction {
 export class PostgresEventStore {
   constructor(private readonly dataSource: DataSource) {}
 
-  private readonly query: RunSql = (sql, parameters) => this.dataSource.query(sql, parameters);
+  private readonly query = poolSql(this.dataSource);
 
   /** The stream's events, upcast to the current schema versions, in version order. */
   async readStream<E extends Event>(streamId: string): Promise<ReadStreamResult<E>> {

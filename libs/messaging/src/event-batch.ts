@@ -20,6 +20,11 @@ export class EventBatch<E extends RecordedEvent = RecordedEvent> {
     return this.done.has(event.eventId);
   }
 
+  /** The events not finished yet, in batch order. */
+  pending(): E[] {
+    return this.events.filter((event) => !this.isDone(event));
+  }
+
   /** The events not finished yet, grouped by stream, each stream's in order. */
   pendingByStream(): E[][] {
     const streams = new Map<string, E[]>();

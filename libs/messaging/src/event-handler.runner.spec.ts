@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import { Topics, UnknownEventVersionError, deadLetterTopic } from '@backchannel/events';
 import { KafkaRetriableException } from '@nestjs/microservices';
 import { type DeadLetter, DeadLetters, deadLetterRecord } from './dead-letters.js';
+import { EventBatch } from './event-batch.js';
 import { EventHandlerRunner, type HandlerRetryPolicy } from './event-handler.runner.js';
 import { EventHeaders } from './recorded-event.codec.js';
 import { recordedEventFixture } from './recorded-event.fixture.js';
@@ -110,6 +111,34 @@ describe('EventHandlerRunner', () => {
       await runner.run(event, 'notifier', work);
       expect(work).toHaveBeenCalledTimes(4);
       expect(deadLetters.letters).toEqual([]);
+    });
+  });
+
+  describe('runTogether', () => {
+    const events = [recordedEventFixture(), recordedEventFixture(), recordedEventFixture()];
+
+    it('works on all of a batch at once, and marks every event finished', async () => {
+      const batch = new EventBatch(events);
+      const calls: string[][] = [];
+      await runner.runTogether(batch, 'ping-delivery', async (some) => {
+        calls.push(some.map((e) => e.eventId));
+      });
+      expect(calls).toEqual([events.map((e) => e.eventId)]);
+      expect(events.every((e) => batch.isDone(e))).toBe(true);
+    });
+
+    it('after a failure together, handles each event alone: the poison one is dead-lettered, the rest done', async () => {
+      const poison = events[1]!;
+      const batch = new EventBatch(events);
+      const calls: string[][] = [];
+      await runner.runTogether(batch, 'ping-delivery', async (some) => {
+        calls.push(some.map((e) => e.eventId));
+        if (some.includes(poison)) throw new UnknownEventVersionError('UserNotified', 9);
+      });
+      expect(calls[0]).toHaveLength(3);
+      expect(calls.slice(1).sort()).toEqual(events.map((e) => [e.eventId]).sort());
+      expect(deadLetters.letters.map((letter) => letter.headers[EventHeaders.eventId])).toEqual([poison.eventId]);
+      expect(events.every((e) => batch.isDone(e))).toBe(true);
     });
   });
 });

@@ -74,6 +74,31 @@ export class EventHandlerRunner {
     });
   }
 
+  /**
+   * For a handler whose effects on many events are one statement (or one transaction): all or
+   * nothing, idempotent per event, and right for the events in batch order. Runs `work` once on
+   * every unfinished event of the batch; if that fails, falls back to runLanes with `work` on one
+   * event at a time, so each failure is retried, redelivered or dead-lettered per event as `run` says.
+   */
+  async runTogether<E extends RecordedEvent>(
+    batch: EventBatch<E>,
+    consumerGroup: string,
+    work: (events: E[]) => Promise<void>,
+  ): Promise<void> {
+    const pending = batch.pending();
+    if (pending.length > 1) {
+      try {
+        await work(pending);
+        for (const event of pending) batch.markDone(event);
+        return;
+      } catch (error) {
+        const reason = describeError(error).message;
+        this.logger.warn(`${consumerGroup}: ${pending.length} events failed together, now one by one: ${reason}`);
+      }
+    }
+    await this.runLanes(batch, consumerGroup, (event) => work([event]));
+  }
+
   async run(event: RecordedEvent, consumerGroup: string, work: () => Promise<void>): Promise<void> {
     // Counted per kind, so failures of an outage never use up the attempts that lead to a dead letter.
     const failures = { transient: 0, unexpected: 0 };

@@ -24,21 +24,23 @@ export class NewRequestConsumer {
 
   @ConsumerHandler(NOTIFIER_CONSUMER)
   async onAuthRequested(@Payload() batch: EventBatch<RecordedEvent<AuthRequested>>): Promise<void> {
-    await this.runner.runLanes(batch, NOTIFIER_CONSUMER.group, (event) => this.scheduleNotifications(event));
+    await this.runner.runTogether(batch, NOTIFIER_CONSUMER.group, (events) => this.scheduleNotifications(events));
   }
 
-  private async scheduleNotifications(event: RecordedEvent<AuthRequested>): Promise<void> {
-    const devices = await this.deviceChannels.notifiedDevicesOf(event.data.subject);
+  /** One statement finds the devices of the batch's users, one schedules their jobs. */
+  private async scheduleNotifications(events: RecordedEvent<AuthRequested>[]): Promise<void> {
+    const devices = await this.deviceChannels.notifiedDevicesOfEach(events.map((event) => event.data.subject));
     const now = new Date();
-    for (const { deviceId } of devices) {
-      await this.jobs.schedule({
-        queue: 'device-notification',
+    const jobs = events.flatMap((event) =>
+      (devices.get(event.data.subject) ?? []).map(({ deviceId }) => ({
+        queue: 'device-notification' as const,
         streamId: event.streamId,
         recipient: deviceId,
         expiresAt: event.data.expiresAt,
         dueAt: now,
-      });
-    }
-    if (devices.length > 0) this.worker.wake();
+      })),
+    );
+    await this.jobs.schedule(jobs);
+    if (jobs.length > 0) this.worker.wake();
   }
 }

@@ -294,6 +294,25 @@ describe('ping-delivery', () => {
       expect((await streamEvents(request)).filter((event) => OUTCOME_TYPES.has(event.type))).toHaveLength(1);
     });
 
+    it('handles a batch of several requests in one go: pings the approved one, schedules the other', async () => {
+      const [approved, waiting, poll] = [
+        await requestAuthentication('ping'),
+        await requestAuthentication('ping'),
+        await requestAuthentication('poll'),
+      ];
+      await approve(approved);
+      const all = [...(await streamEvents(approved)), ...(await streamEvents(waiting)), ...(await streamEvents(poll))];
+      const batch = new EventBatch(all.sort((a, b) => Number(a.globalPosition) - Number(b.globalPosition)));
+      await app.get(ClientNotificationConsumer).onAuthRequestEvents(batch);
+
+      expect(all.every((event) => batch.isDone(event))).toBe(true);
+      expect(await waitForOutcome(approved)).toMatchObject({ type: 'ClientNotified', data: { kind: 'ping' } });
+      expect(await jobOf(waiting)).toMatchObject({ attempts: 0, done_at: null });
+      expect(await jobOf(poll)).toBeNull();
+      await settle();
+      expect(requestsTo(waiting)).toEqual([]);
+    });
+
     it('does not retry a 401 and records the failure', async () => {
       const request = await requestAuthentication('ping', { replies: [{ status: 401 }] });
       await approve(request);

@@ -24,7 +24,7 @@ export const TOKEN_CONSUMER = eventConsumer('backchannel-token', Topics.authRequ
  * Push mode (CIBA §10.3): once the user approves, the tokens are minted here and recorded, sealed
  * to the stream, in TokensIssued, which ping-delivery forwards to the client. A push request is
  * noted when it is made (push_issuances), so an approval of any other request is recognised as
- * nothing to do without reading its stream. A redelivered or concurrent ConsentGiven finds the
+ * nothing to do without reading its stream (a batch's are looked up in one statement). A redelivered or concurrent ConsentGiven finds the
  * request issued and the decider refuses a second issuance; an approval handled at or after expiry
  * issues nothing (ping-delivery then pushes the error).
  */
@@ -42,18 +42,24 @@ export class PushIssuanceConsumer {
 
   @ConsumerHandler(TOKEN_CONSUMER)
   async onAuthRequestEvents(@Payload() batch: EventBatch<RecordedEvent<AuthRequested | ConsentGiven>>): Promise<void> {
-    await this.runner.runLanes(batch, TOKEN_CONSUMER.group, (event) =>
-      event.type === 'AuthRequested' ? this.noteIfPush(event) : this.issueIfPush(event),
+    await this.runner.runTogether(batch, TOKEN_CONSUMER.group, (events) => this.handle(events));
+  }
+
+  /** One statement notes the batch's push requests, one finds which approvals are of push requests. */
+  private async handle(events: RecordedEvent<AuthRequested | ConsentGiven>[]): Promise<void> {
+    const requested = events.filter((event): event is RecordedEvent<AuthRequested> => event.type === 'AuthRequested');
+    await this.pushIssuances.expect(
+      requested
+        .filter((event) => event.data.deliveryMode === 'push')
+        .map((event) => ({ streamId: event.streamId, expiresAt: event.data.expiresAt })),
+      new Date(),
     );
+    const approvals = events.filter((event): event is RecordedEvent<ConsentGiven> => event.type === 'ConsentGiven');
+    const expected = await this.pushIssuances.expectedAmong(approvals.map((event) => event.streamId));
+    for (const approval of approvals) if (expected.has(approval.streamId)) await this.issue(approval);
   }
 
-  private async noteIfPush(event: RecordedEvent<AuthRequested>): Promise<void> {
-    if (event.data.deliveryMode !== 'push') return;
-    await this.pushIssuances.expect(event.streamId, event.data.expiresAt, new Date());
-  }
-
-  private async issueIfPush(event: RecordedEvent<ConsentGiven>): Promise<void> {
-    if (!(await this.pushIssuances.isExpected(event.streamId))) return;
+  private async issue(event: RecordedEvent<ConsentGiven>): Promise<void> {
     const stream = await readStreamState(this.store, event.streamId, authRequestDecider);
     if (stream.state.status === 'Empty') throw new Error(`no request behind ${event.streamId}`);
     const { request } = stream.state;

@@ -6,21 +6,25 @@ import { DataSource } from 'typeorm';
 export class PushIssuances {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
-  /** Expects an approval of this push request; requests that expired unanswered are forgotten meanwhile. */
-  async expect(streamId: string, expiresAt: string, now: Date): Promise<void> {
+  /** Expects approvals of these push requests, in one statement; requests that expired unanswered are forgotten meanwhile. */
+  async expect(requests: readonly { streamId: string; expiresAt: string }[], now: Date): Promise<void> {
+    if (requests.length === 0) return;
     await this.dataSource.query(
       `WITH expired AS (DELETE FROM push_issuances WHERE expires_at <= $3)
-       INSERT INTO push_issuances (stream_id, expires_at) VALUES ($1, $2) ON CONFLICT (stream_id) DO NOTHING`,
-      [streamId, expiresAt, now],
+       INSERT INTO push_issuances (stream_id, expires_at)
+       SELECT * FROM unnest($1::text[], $2::timestamptz[]) ON CONFLICT (stream_id) DO NOTHING`,
+      [requests.map((request) => request.streamId), requests.map((request) => request.expiresAt), now],
     );
   }
 
-  /** Whether tokens are expected for this stream (a push request approved and not yet issued). */
-  async isExpected(streamId: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(`SELECT 1 FROM push_issuances WHERE stream_id = $1`, [
-      streamId,
-    ]);
-    return rows.length > 0;
+  /** Those of the streams whose tokens are expected (push requests approved and not yet issued). */
+  async expectedAmong(streamIds: readonly string[]): Promise<Set<string>> {
+    if (streamIds.length === 0) return new Set();
+    const rows: { stream_id: string }[] = await this.dataSource.query(
+      `SELECT stream_id FROM push_issuances WHERE stream_id = ANY($1::text[])`,
+      [streamIds],
+    );
+    return new Set(rows.map((row) => row.stream_id));
   }
 
   /** The tokens were issued, or never will be. */

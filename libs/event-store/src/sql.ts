@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { DataSource, QueryRunner } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+
+/**
+ * A statement of the hot path that PostgreSQL parses and plans once per connection (a named
+ * prepared statement) instead of on every call: for the log's append, a recursive CTE, that is most
+ * of its cost. The name is derived from the text, so one name never means two statements.
+ */
+export interface PreparedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+export function prepared(text: string): PreparedStatement {
+  return { name: `bc_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text };
+}
+
+/** Plain text (parsed each time: for statements that vary or are rare), or prepared. */
+export type Statement = string | PreparedStatement;
+
+/** Runs one parameterized statement ($1, $2, ...) and returns its rows. */
+export type RunSql = <Row>(statement: Statement, parameters: unknown[]) => Promise<Row[]>;
+
+async function onClient<Row>(client: Pick<PoolClient, 'query'>, statement: PreparedStatement, parameters: unknown[]) {
+  const result = await client.query<QueryResultRow>({ name: statement.name, text: statement.text, values: parameters });
+  return result.rows as Row[];
+}
+
+/**
+ * Statements on the pool, each in its own transaction. Prepared ones go straight to the pg pool
+ * (TypeORM's query takes text only); the others through TypeORM.
+ */
+export function poolSql(dataSource: DataSource): RunSql {
+  return async <Row>(statement: Statement, parameters: unknown[]) => {
+    if (typeof statement === 'string') return (await dataSource.query(statement, parameters)) as Row[];
+    const pool = (dataSource.driver as PostgresDriver).master as Pool;
+    return onClient<Row>(pool, statement, parameters);
+  };
+}
+
+/** Statements on the connection of a query runner (inside its transaction, if one is open). */
+export function queryRunnerSql(runner: QueryRunner): RunSql {
+  return async <Row>(statement: Statement, parameters: unknown[]) => {
+    if (typeof statement === 'string') return (await runner.query(statement, parameters, true)).records as Row[];
+    const client = (await runner.connect()) as PoolClient;
+    return onClient<Row>(client, statement, parameters);
+  };
+}
+
+/** The PostgreSQL error behind a failed statement, whichever way it ran (TypeORM wraps it). */
+export function databaseErrorOf(error: unknown): { code?: string; constraint?: string } | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const wrapped = (error as { driverError?: unknown }).driverError;
+  return (typeof wrapped === 'object' && wrapped !== null ? wrapped : error) as { code?: string; constraint?: string };
+}
