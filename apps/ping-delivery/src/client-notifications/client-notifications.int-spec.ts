@@ -301,8 +301,12 @@ describe('ping-delivery', () => {
         await requestAuthentication('poll'),
       ];
       await approve(approved);
-      const all = [...(await streamEvents(approved)), ...(await streamEvents(waiting)), ...(await streamEvents(poll))];
-      const batch = new EventBatch(all.sort((a, b) => Number(a.globalPosition) - Number(b.globalPosition)));
+      const all = consumed([
+        ...(await streamEvents(approved)),
+        ...(await streamEvents(waiting)),
+        ...(await streamEvents(poll)),
+      ]).sort((a, b) => Number(a.globalPosition) - Number(b.globalPosition));
+      const batch = new EventBatch(all);
       await app.get(ClientNotificationConsumer).onAuthRequestEvents(batch);
 
       expect(all.every((event) => batch.isDone(event))).toBe(true);
