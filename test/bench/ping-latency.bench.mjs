@@ -9,7 +9,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, openSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
@@ -18,6 +17,7 @@ import pg from 'pg';
 import { authRequestStreamId } from '../../dist/libs/events/src/index.js';
 import { startHttpsReceiver } from '../../dist/libs/testing/src/https-receiver.js';
 import { TEST_KEY_ENCRYPTION_KEY } from '../../dist/libs/testing/src/test-config.js';
+import { freePort } from './support/processes.mjs';
 
 const flows = Number(process.env.BENCH_FLOWS ?? 200);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -31,17 +31,6 @@ const PING_TIMEOUT_MS = 30_000;
 
 /** A high-resolution wall clock (ms since the epoch, µs precision), comparable with PostgreSQL's. */
 const wallClock = () => performance.timeOrigin + performance.now();
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // ---- the services, each in its own process group, listed for the shell's cleanup too
 const children = [];

@@ -12,9 +12,11 @@
 //   BENCH_FLOWS (default 1500) flows measured per topology, BENCH_CONCURRENCY (default 32) flows at
 //   once (one user and device per worker), BENCH_TOPOLOGY (default embedded,distributed,peer),
 //   BENCH_WARMUP (default 64) flows first, not counted, BENCH_PING_SHARE (default 0.2) the share of
-//   flows made by a ping-mode client, BENCH_WORK_DIR (logs; default a temp folder).
+//   flows made by a ping-mode client, BENCH_WORK_DIR (logs; default a temp folder),
+//   BENCH_PROFILE_DIR (when set: a CPU profile and the PostgreSQL statements of each Backchannel
+//   process over the measured flows, written there and summarised by component after the figures).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { clearTimeout, setImmediate, setInterval, setTimeout } from 'node:timers';
@@ -23,6 +25,7 @@ import { startHttpsReceiver } from '../../dist/libs/testing/src/https-receiver.j
 import { TEST_KEY_ENCRYPTION_KEY } from '../../dist/libs/testing/src/test-config.js';
 import { basicAuth, call, closeHttp, expectStatus } from './support/http.mjs';
 import { processSampler } from './support/proc-stats.mjs';
+import { profileReport } from './support/profile-summary.mjs';
 import { latencyRows, table } from './support/stats.mjs';
 import { startDistributed, startEmbedded, startPeer } from './support/stacks.mjs';
 
@@ -293,6 +296,25 @@ const descriptions = {
 const self = { name: 'bench client (this process)', pids: [process.pid] };
 const mb = (bytes) => (bytes / 2 ** 20).toFixed(0);
 
+const profileDir = process.env.BENCH_PROFILE_DIR ? path.resolve(process.env.BENCH_PROFILE_DIR) : null;
+
+/** SIGUSR2 to each profiled process: the first starts its profile, the second writes it (support/profile-preload.cjs). */
+function toggleProfiles(target) {
+  if (!profileDir) return;
+  for (const { pid } of target.profiled) process.kill(pid, 'SIGUSR2');
+}
+
+/** Waits for each profiled process's files, then prints where its CPU went and what it asked PostgreSQL. */
+async function printProfiles(target, done) {
+  for (const { name, pid } of target.profiled) {
+    const file = path.join(profileDir, `${name}-${pid}`);
+    for (let waited = 0; !existsSync(`${file}.statements.json`) && waited < 30_000; waited += 100) await sleep(100);
+    const profile = JSON.parse(readFileSync(`${file}.cpuprofile`, 'utf8'));
+    const statements = JSON.parse(readFileSync(`${file}.statements.json`, 'utf8'));
+    console.log(profileReport(`${name} (${file}.cpuprofile)`, profile, statements, Math.max(1, done)));
+  }
+}
+
 console.log(
   `bench: ${flows} flows per topology (${Math.round(flows * pingShare)} ping, the rest poll), concurrency ${concurrency}, ` +
     `${warmup} warm-up flows not counted; ${new Date().toISOString()}`,
@@ -312,10 +334,12 @@ for (const name of topologies) {
     const figures = emptyFigures();
     const sampler = processSampler([...target.groups, self]);
     sampler.start();
+    toggleProfiles(target);
     const began = now();
     const pingFlows = await runFlows(target, workers, flows, figures);
     const seconds = (now() - began) / 1000;
     const usage = sampler.stop();
+    toggleProfiles(target);
     const done = figures.flow.length;
     throughput.set(name, done / seconds);
 
@@ -356,9 +380,10 @@ for (const name of topologies) {
         ],
       ]),
     );
+    if (profileDir) await printProfiles(target, done);
   } catch (error) {
     failed = true;
-    console.log(`\n== ${name}: failed: ${error instanceof Error ? error.message : String(error)} (logs: ${workDir})`);
+    console.log(`\n== ${name}: failed: ${error instanceof Error ? error.stack : String(error)} (logs: ${workDir})`);
   } finally {
     await target?.stop();
   }

@@ -76,4 +76,15 @@ describe('loadConfig', () => {
     ).toEqual({ batchSize: 2000, compression: 'gzip', maxRequestBytes: 65_536 });
     expect(problemsOf({ ...production, RELAY_COMPRESSION: 'lz4' })).toContain('RELAY_COMPRESSION');
   });
+
+  it('reads the consumer settings, with the measured defaults', () => {
+    expect(loadConfig(production).consumers).toEqual({
+      streamLanes: 8,
+      partitionsConsumedConcurrently: 3,
+      kafkaFetch: { minBytes: 16_384, maxWaitMs: 20 },
+    });
+    const tuned = loadConfig({ ...production, KAFKA_FETCH_MIN_BYTES: '1', KAFKA_FETCH_MAX_WAIT_MS: '0' });
+    expect(tuned.consumers.kafkaFetch).toEqual({ minBytes: 1, maxWaitMs: 0 });
+    expect(problemsOf({ ...production, KAFKA_FETCH_MAX_WAIT_MS: '60000' })).toContain('KAFKA_FETCH_MAX_WAIT_MS');
+  });
 });

@@ -37,6 +37,11 @@ export interface BackchannelConfig {
     streamLanes: number;
     /** Kafka partitions of a topic one consumer process works on at once. */
     partitionsConsumedConcurrently: number;
+    /**
+     * How long the broker may hold a Kafka fetch to fill it: fewer, fuller fetches under load
+     * (less broker and consumer CPU per event) for at most `maxWaitMs` more latency when quiet.
+     */
+    kafkaFetch: { minBytes: number; maxWaitMs: number };
   };
   /** Where the gateway forwards each API (distributed topology). */
   upstreams: { backchannel: string; token: string; approvals: string };
@@ -65,7 +70,7 @@ export interface BackchannelConfig {
   };
   /** Keycloak-compatible HTTP authentication channel: where requests are POSTed; null when not used. */
   keycloakChannelUrl: string | null;
-  /** How the active relay moves the event log to Kafka (deployment settings; see docs/performance-growth.md). */
+  /** How the active relay moves the event log to Kafka (deployment settings; see docs/performance.md, "The relay"). */
   relay: {
     /** Events the relay reads from the log at once (RELAY_BATCH_SIZE). */
     batchSize: number;
@@ -127,6 +132,8 @@ const environmentSchema = z.object({
   RELAY_ENABLED: z.enum(['true', 'false']).default('true'),
   CONSUMER_STREAM_LANES: integer(8, 1, 256),
   KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: integer(3, 1, 64),
+  KAFKA_FETCH_MIN_BYTES: integer(16 * 1024, 1, 16 * 1024 * 1024),
+  KAFKA_FETCH_MAX_WAIT_MS: integer(20, 0, 5000),
   BACKCHANNEL_URL: httpUrl.default('http://127.0.0.1:3001'),
   TOKEN_URL: httpUrl.default('http://127.0.0.1:3002'),
   APPROVALS_URL: httpUrl.default('http://127.0.0.1:3005'),
@@ -249,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     consumers: {
       streamLanes: e.CONSUMER_STREAM_LANES,
       partitionsConsumedConcurrently: e.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
+      kafkaFetch: { minBytes: e.KAFKA_FETCH_MIN_BYTES, maxWaitMs: e.KAFKA_FETCH_MAX_WAIT_MS },
     },
     upstreams: { backchannel: e.BACKCHANNEL_URL, token: e.TOKEN_URL, approvals: e.APPROVALS_URL },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

@@ -42,7 +42,8 @@ export async function createHttpApplication(
   registerMethodNotAllowed(fastify);
   registerNulCharacterGuard(fastify);
   app.useGlobalFilters(new OAuthExceptionFilter());
-  app.enableShutdownHooks();
+  // Only the signals that mean "stop" (Nest's default list adds SIGUSR2, SIGHUP and fault signals).
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   for (const relaxation of developmentRelaxations(config)) logger.warn(`DEVELOPMENT SETTING: ${relaxation}`);
   return app;
 }

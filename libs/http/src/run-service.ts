@@ -46,9 +46,15 @@ export function runHttpService(definition: HttpServiceDefinition): void {
       : [];
     const app = await createHttpApplication(serviceRootModule(config, service, features, messaging), config, service);
     if (kafka?.consumer) {
-      const { partitionsConsumedConcurrently } = config.consumers;
+      const { partitionsConsumedConcurrently, kafkaFetch } = config.consumers;
       app.connectMicroservice(
-        kafkaConsumerOptions({ brokers, clientId: service, consumer: kafka.consumer, partitionsConsumedConcurrently }),
+        kafkaConsumerOptions({
+          brokers,
+          clientId: service,
+          consumer: kafka.consumer,
+          partitionsConsumedConcurrently,
+          fetch: kafkaFetch,
+        }),
         { inheritAppConfig: true },
       );
       await app.startAllMicroservices();

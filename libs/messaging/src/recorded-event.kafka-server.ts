@@ -144,12 +144,18 @@ export function kafkaConsumerOptions(options: {
   consumer: EventConsumer;
   /** Partitions worked on at once (default 3): one stream stays on one partition, so they are independent. */
   partitionsConsumedConcurrently?: number;
+  /** How long the broker may hold a fetch to fill it (kafkajs' defaults, 1 byte and 5 s, when absent). */
+  fetch?: { minBytes: number; maxWaitMs: number };
 }): MicroserviceOptions {
+  const { fetch } = options;
   const server = new RecordedEventKafkaServer(
     {
       postfixId: '',
       client: { brokers: options.brokers, clientId: options.clientId, logLevel: logLevel.WARN },
-      consumer: { groupId: options.consumer.group },
+      consumer: {
+        groupId: options.consumer.group,
+        ...(fetch && { minBytes: fetch.minBytes, maxWaitTimeInMs: fetch.maxWaitMs }),
+      },
       subscribe: { fromBeginning: true },
       run: { autoCommit: true, partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3 },
       producer: { createPartitioner: Partitioners.DefaultPartitioner },

@@ -1,8 +1,10 @@
 // The three systems the bench drives, each started here and described the same way:
-// { name, baseUrl, adminToken?, groups (for the /proc sampler), stop() }.
+// { name, baseUrl, adminToken?, groups (for the /proc sampler), profiled (pids that answer SIGUSR2
+// with a CPU profile when BENCH_PROFILE_DIR is set), stop() }.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort, startProcess, stopProcess, waitUntilReady } from './processes.mjs';
 
 const postgresChildren = (pid) => ({
@@ -12,6 +14,20 @@ const postgresChildren = (pid) => ({
   proportional: true,
   filter: (proc, isRoot) => !isRoot && proc.comm === 'postgres',
 });
+
+const profileDir = process.env.BENCH_PROFILE_DIR ? path.resolve(process.env.BENCH_PROFILE_DIR) : null;
+const profilePreload = fileURLToPath(new URL('./profile-preload.cjs', import.meta.url));
+
+/** Starts one of Backchannel's node processes, with the profiling preload when BENCH_PROFILE_DIR is set. */
+function startBackchannelProcess(workDir, name, script, env) {
+  if (!profileDir) return startProcess(workDir, name, process.execPath, [script], env);
+  mkdirSync(profileDir, { recursive: true });
+  return startProcess(workDir, name, process.execPath, ['--require', profilePreload, script], {
+    ...env,
+    BENCH_PROFILE_DIR: profileDir,
+    BENCH_PROFILE_NAME: name,
+  });
+}
 
 /** What both Backchannel topologies get: short polling interval, the receiver's CA trusted. */
 const commonEnv = ({ caFile }) => ({
@@ -27,7 +43,7 @@ export async function startEmbedded({ workDir, caFile }) {
   chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user when started by root
   const adminToken = randomBytes(32).toString('base64url');
   const baseUrl = `http://127.0.0.1:${port}`;
-  const service = startProcess(workDir, 'embedded', process.execPath, ['dist/apps/embedded/src/main.js'], {
+  const service = startBackchannelProcess(workDir, 'embedded', 'dist/apps/embedded/src/main.js', {
     ...commonEnv({ caFile }),
     PORT: String(port),
     EMBEDDED_POSTGRES_PORT: String(postgresPort),
@@ -44,6 +60,7 @@ export async function startEmbedded({ workDir, caFile }) {
       { name: 'embedded (node)', pids: [service.pid] },
       { name: 'postgresql (PSS of all processes)', ...postgresChildren(service.pid) },
     ],
+    profiled: [service],
     stop: () => stopProcess(service),
   };
 }
@@ -66,7 +83,7 @@ export async function startDistributed({ workDir, caFile, keyEncryptionKey }) {
   };
   try {
     for (const name of DISTRIBUTED_SERVICES) {
-      const service = startProcess(workDir, name, process.execPath, [`dist/apps/${name}/src/main.js`], {
+      const service = startBackchannelProcess(workDir, name, `dist/apps/${name}/src/main.js`, {
         ...commonEnv({ caFile }),
         BACKCHANNEL_PROFILE: 'test', // plain-http issuer on loopback
         BACKCHANNEL_ISSUER: baseUrl,
@@ -95,6 +112,7 @@ export async function startDistributed({ workDir, caFile, keyEncryptionKey }) {
         : []),
       ...(BENCH_KAFKA_PID ? [{ name: 'kafka (jvm)', pids: [Number(BENCH_KAFKA_PID)] }] : []),
     ],
+    profiled: services,
     stop,
   };
 }
@@ -123,6 +141,7 @@ export async function startPeer({ workDir }) {
     script,
     baseUrl,
     groups: [{ name: 'oidc-provider peer (node)', pids: [peer.pid] }],
+    profiled: [],
     stop: () => stopProcess(peer),
   };
 }
