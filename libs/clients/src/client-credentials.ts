@@ -1,14 +1,28 @@
-import { constantTimeEqualHex, randomToken, sha256Hex } from '@backchannel/crypto';
-import type { TokenEndpointAuthMethod } from '@backchannel/events';
+import { constantTimeEqualHex, randomToken, sha256Hex, unverifiedJwtClaims } from '@backchannel/crypto';
 import { InvalidClient, InvalidRequest } from '@backchannel/oauth';
 import type { RegisteredClient } from './registered-client.js';
 
-/** What the client presented, before anything is checked against the registry. */
-export interface ClientCredentials {
-  method: TokenEndpointAuthMethod;
+/** RFC 7523 §2.2: the only client_assertion_type. */
+export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+const CLIENT_ID_SYNTAX = /^[\x20-\x7E]{1,255}$/;
+
+/** A shared secret, as presented (client_secret_basic or client_secret_post). */
+export interface SecretCredentials {
+  method: 'client_secret_basic' | 'client_secret_post';
   clientId: string;
   clientSecret: string;
 }
+
+/** A signed JWT (RFC 7523), not verified yet: the client is the one its `iss` names. */
+export interface AssertionCredentials {
+  method: 'private_key_jwt';
+  clientId: string;
+  assertion: string;
+}
+
+/** What the client presented, before anything is checked against the registry. */
+export type ClientCredentials = SecretCredentials | AssertionCredentials;
 
 /** Every failed check ends in this one description, so a response never tells which one failed. */
 export const CLIENT_AUTHENTICATION_FAILED = 'Client authentication failed.';
@@ -21,8 +35,9 @@ const BASIC_CREDENTIALS = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * RFC 6749 §2.3: HTTP Basic (client_secret_basic) or client_id and client_secret in the form
- * (client_secret_post), never more than one method in a request.
+ * RFC 6749 §2.3: HTTP Basic (client_secret_basic), client_id and client_secret in the form
+ * (client_secret_post) or a client assertion (RFC 7523, private_key_jwt); never more than one
+ * method in a request.
  */
 export function parseClientCredentials(
   authorization: string | undefined,
@@ -36,6 +51,9 @@ export function parseClientCredentials(
   if (methodsUsed.length > 1) {
     throw new InvalidRequest('The request uses more than one client authentication method.');
   }
+  if (form.has('client_assertion') || form.has('client_assertion_type')) {
+    return parseClientAssertion(form);
+  }
   if (authorization !== undefined) {
     const basic = parseBasicAuthorization(authorization);
     if (formClientId !== undefined && formClientId !== basic.clientId) {
@@ -45,10 +63,40 @@ export function parseClientCredentials(
   }
   if (formClientId === undefined || formClientSecret === undefined) {
     throw new InvalidClient(
-      'Client authentication is required: HTTP Basic, or client_id and client_secret in the request body.',
+      'Client authentication is required: HTTP Basic, client_id and client_secret in the request body, or a client assertion.',
     );
   }
   return { method: 'client_secret_post', clientId: formClientId, clientSecret: formClientSecret };
+}
+
+/**
+ * RFC 7521 §4.2: client_assertion_type and client_assertion together; the client is named by the
+ * assertion's `iss` (and must match client_id when that is sent too).
+ */
+function parseClientAssertion(form: ReadonlyMap<string, string>): AssertionCredentials {
+  const assertion = form.get('client_assertion');
+  const assertionType = form.get('client_assertion_type');
+  if (assertion === undefined || assertionType === undefined) {
+    throw new InvalidRequest('client_assertion and client_assertion_type must be sent together.');
+  }
+  if (assertionType !== JWT_BEARER_ASSERTION_TYPE) {
+    throw new InvalidRequest(`client_assertion_type must be ${JWT_BEARER_ASSERTION_TYPE}.`);
+  }
+  let issuer: unknown;
+  try {
+    issuer = unverifiedJwtClaims(assertion).iss;
+  } catch {
+    throw new InvalidClient('The client assertion is not a signed JWT.');
+  }
+  // RFC 6749 §A.1: a client_id is VSCHARs (and never holds a NUL, which PostgreSQL text cannot store).
+  if (typeof issuer !== 'string' || !CLIENT_ID_SYNTAX.test(issuer)) {
+    throw new InvalidClient("The client assertion's iss must be the client_id.");
+  }
+  const formClientId = form.get('client_id');
+  if (formClientId !== undefined && formClientId !== issuer) {
+    throw new InvalidClient("The client_id parameter does not match the client assertion's iss.");
+  }
+  return { method: 'private_key_jwt', clientId: issuer, assertion };
 }
 
 /**
@@ -57,7 +105,7 @@ export function parseClientCredentials(
  */
 export function verifyClientCredentials(
   client: RegisteredClient | null,
-  credentials: ClientCredentials,
+  credentials: SecretCredentials,
 ): RegisteredClient {
   const secretMatches = constantTimeEqualHex(
     sha256Hex(credentials.clientSecret),
@@ -70,7 +118,7 @@ export function verifyClientCredentials(
 }
 
 /** RFC 6749 §2.3.1: base64 of `form-urlencoded(id):form-urlencoded(secret)`. */
-function parseBasicAuthorization(authorization: string): Pick<ClientCredentials, 'clientId' | 'clientSecret'> {
+function parseBasicAuthorization(authorization: string): Pick<SecretCredentials, 'clientId' | 'clientSecret'> {
   const encoded = BASIC_CREDENTIALS.exec(authorization)?.[1];
   if (encoded === undefined || encoded.length % 4 !== 0) {
     throw new InvalidClient('The Authorization header is not HTTP Basic credentials.');

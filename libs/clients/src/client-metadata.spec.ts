@@ -1,7 +1,7 @@
 import { EgressPolicyChecker, type Resolver } from '@backchannel/egress';
 import type { TokenDeliveryMode } from '@backchannel/events';
 import { CIBA_GRANT_TYPE, InvalidClientMetadata } from '@backchannel/oauth';
-import { staticResolver } from '@backchannel/testing';
+import { newClientKey, staticResolver } from '@backchannel/testing';
 import { validateClientMetadata, validateClientRegistration } from './client-metadata.js';
 
 const minimal = { client_name: 'Call centre', backchannel_token_delivery_mode: 'poll' };
@@ -96,19 +96,68 @@ describe('validateClientMetadata', () => {
   });
 
   describe('token_endpoint_auth_method', () => {
-    it.each(['private_key_jwt', 'tls_client_auth', 'client_secret_jwt', 'none'])('rejects %s, naming it', (method) => {
+    const supported = 'client_secret_basic, client_secret_post, private_key_jwt';
+
+    it.each(['tls_client_auth', 'client_secret_jwt', 'none'])('rejects %s, naming it', (method) => {
       expect(rejection({ ...minimal, token_endpoint_auth_method: method }).description).toBe(
-        `token_endpoint_auth_method '${method}' is not supported (supported: client_secret_basic, client_secret_post)`,
+        `token_endpoint_auth_method '${method}' is not supported (supported: ${supported})`,
       );
     });
 
     it('does not echo a value with characters an error description cannot carry', () => {
       expect(rejection({ ...minimal, token_endpoint_auth_method: 'a"b' }).description).toBe(
-        'token_endpoint_auth_method must be one of client_secret_basic, client_secret_post',
+        `token_endpoint_auth_method must be one of ${supported}`,
       );
       expect(rejection({ ...minimal, token_endpoint_auth_method: 3 }).description).toBe(
-        'token_endpoint_auth_method must be one of client_secret_basic, client_secret_post',
+        `token_endpoint_auth_method must be one of ${supported}`,
       );
+    });
+  });
+
+  describe('private_key_jwt: jwks and token_endpoint_auth_signing_alg', () => {
+    const es256 = newClientKey('ES256');
+    const ps256 = newClientKey('PS256');
+    const keyClient = { ...minimal, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [es256.publicJwk] } };
+
+    it('keeps the keys and the algorithm of a key-based client', () => {
+      expect(validate({ ...keyClient, token_endpoint_auth_signing_alg: 'ES256' })).toEqual({
+        client_name: 'Call centre',
+        token_endpoint_auth_method: 'private_key_jwt',
+        grant_types: [CIBA_GRANT_TYPE],
+        scope: 'openid',
+        backchannel_token_delivery_mode: 'poll',
+        backchannel_user_code_parameter: false,
+        jwks: { keys: [es256.publicJwk] },
+        token_endpoint_auth_signing_alg: 'ES256',
+      });
+    });
+
+    it('requires jwks, refuses jwks_uri rather than dropping it, and checks the keys', () => {
+      const { jwks: _jwks, ...withoutKeys } = keyClient;
+      expect(rejection(withoutKeys).description).toBe('jwks is required for private_key_jwt');
+      expect(rejection({ ...keyClient, jwks_uri: 'https://client.example/jwks' }).description).toBe(
+        'jwks_uri is not supported yet: register the public keys by value in jwks',
+      );
+      expect(rejection({ ...keyClient, jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }).description).toBe(
+        'jwks key 0 holds private or symmetric key material: register public keys only',
+      );
+    });
+
+    it('allows only PS256, ES256 and EdDSA, only for private_key_jwt, and only with a key for it', () => {
+      for (const alg of ['RS256', 'HS256', 'none']) {
+        expect(rejection({ ...keyClient, token_endpoint_auth_signing_alg: alg }).description).toBe(
+          `token_endpoint_auth_signing_alg '${alg}' is not supported (supported: PS256, ES256, EdDSA)`,
+        );
+      }
+      expect(rejection({ ...minimal, token_endpoint_auth_signing_alg: 'ES256' }).description).toBe(
+        'token_endpoint_auth_signing_alg is only for private_key_jwt',
+      );
+      expect(rejection({ ...keyClient, token_endpoint_auth_signing_alg: 'PS256' }).description).toBe(
+        'jwks has no key for token_endpoint_auth_signing_alg PS256',
+      );
+      expect(
+        validate({ ...keyClient, jwks: { keys: [ps256.publicJwk] }, token_endpoint_auth_signing_alg: 'PS256' }),
+      ).toMatchObject({ token_endpoint_auth_signing_alg: 'PS256' });
     });
   });
 

@@ -1,14 +1,17 @@
 import { type EgressPolicyChecker, type Resolver, systemResolver } from '@backchannel/egress';
-import type { ClientMetadata, TokenDeliveryMode } from '@backchannel/events';
+import type { ClientMetadata, ClientSigningAlgorithm, TokenDeliveryMode } from '@backchannel/events';
 import { CIBA_GRANT_TYPE, InvalidClientMetadata, SCOPE_TOKEN } from '@backchannel/oauth';
 import { z } from 'zod';
+import { CLIENT_SIGNING_ALGORITHMS, parseClientJwks, signingAlgorithmOf } from './client-keys.js';
 
 export const REFRESH_TOKEN_GRANT_TYPE = 'refresh_token';
 
 /** Delivery modes a client may register. */
 export const SUPPORTED_DELIVERY_MODES: readonly TokenDeliveryMode[] = ['poll', 'ping', 'push'];
 
-const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+/** Client authentication methods a client may register (discovery lists the same). */
+export const SUPPORTED_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+const AUTH_METHODS = SUPPORTED_AUTH_METHODS;
 const GRANT_TYPES = [CIBA_GRANT_TYPE, REFRESH_TOKEN_GRANT_TYPE] as const;
 const DELIVERY_MODES = ['poll', 'ping', 'push'] as const satisfies readonly TokenDeliveryMode[];
 
@@ -59,6 +62,14 @@ const clientMetadataMembers = z.object(
         (userCode) => !userCode,
         'backchannel_user_code_parameter true is not supported: this server does not support user codes',
       ),
+    jwks: z.unknown().optional(),
+    // Refused rather than dropped (RFC 7591 §2 would allow dropping it): the client counts on its keys.
+    jwks_uri: z.never({ error: 'jwks_uri is not supported yet: register the public keys by value in jwks' }).optional(),
+    token_endpoint_auth_signing_alg: z
+      .enum(CLIENT_SIGNING_ALGORITHMS as [string, ...string[]], {
+        error: (issue) => notSupported('token_endpoint_auth_signing_alg', issue.input, CLIENT_SIGNING_ALGORITHMS),
+      })
+      .optional(),
     backchannel_authentication_request_signing_alg: z
       .never({
         error:
@@ -99,6 +110,7 @@ export function validateClientMetadata(
     backchannel_token_delivery_mode: mode,
     ...notificationEndpoint(mode, endpoint, egress),
     backchannel_user_code_parameter: members.backchannel_user_code_parameter,
+    ...clientKeys(members),
   };
 }
 
@@ -119,6 +131,28 @@ export async function validateClientRegistration(
     if (!verdict.allowed) throw new InvalidClientMetadata(`backchannel_client_notification_endpoint ${verdict.reason}`);
   }
   return metadata;
+}
+
+/** The client's keys and what it signs assertions with: required by private_key_jwt, and only there for it. */
+function clientKeys(members: {
+  token_endpoint_auth_method: string;
+  jwks?: unknown;
+  token_endpoint_auth_signing_alg?: string;
+}): Pick<ClientMetadata, 'jwks' | 'token_endpoint_auth_signing_alg'> {
+  const { token_endpoint_auth_method: method, jwks, token_endpoint_auth_signing_alg: alg } = members;
+  const keyBased = method === 'private_key_jwt';
+  if (keyBased && jwks === undefined) throw new InvalidClientMetadata('jwks is required for private_key_jwt');
+  if (!keyBased && alg !== undefined) {
+    throw new InvalidClientMetadata('token_endpoint_auth_signing_alg is only for private_key_jwt');
+  }
+  const keys = jwks === undefined ? undefined : parseClientJwks(jwks);
+  if (keys && alg !== undefined && !keys.keys.some((key) => signingAlgorithmOf(key) === alg)) {
+    throw new InvalidClientMetadata(`jwks has no key for token_endpoint_auth_signing_alg ${alg}`);
+  }
+  return {
+    ...(keys && { jwks: keys }),
+    ...(alg !== undefined && { token_endpoint_auth_signing_alg: alg as ClientSigningAlgorithm }),
+  };
 }
 
 /** CIBA §4: ping and push need an https endpoint to notify (http only if the policy allows it); poll clients are never called. */

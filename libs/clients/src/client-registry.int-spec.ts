@@ -4,12 +4,14 @@ import { sha256Hex } from '@backchannel/crypto';
 import { EventStoreModule, PostgresEventStore } from '@backchannel/event-store';
 import { clientStreamId } from '@backchannel/events';
 import { InvalidClientMetadata } from '@backchannel/oauth';
-import { testConfig } from '@backchannel/testing';
+import { clientAssertion, newClientKey, testConfig } from '@backchannel/testing';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { ClientAuthenticator } from './client-authenticator.service.js';
 import { ClientRegistry } from './client-registry.service.js';
+import { JWT_BEARER_ASSERTION_TYPE } from './client-credentials.js';
 import { ClientsModule } from './clients.module.js';
+import { SpentClientJwts } from './spent-client-jwts.js';
 
 describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
   let moduleRef: TestingModule;
@@ -35,11 +37,14 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
 
   afterAll(() => moduleRef.close());
 
-  function register(metadata: Record<string, unknown> = {}) {
-    return registry.register(
+  /** A client with a secret (the default method). */
+  async function register(metadata: Record<string, unknown> = {}) {
+    const { client, clientSecret } = await registry.register(
       { client_name: 'Call centre', backchannel_token_delivery_mode: 'poll', ...metadata },
       { actor: 'admin', correlationId: randomUUID(), now },
     );
+    if (clientSecret === null) throw new Error('a client of a secret method is given a secret');
+    return { client, clientSecret };
   }
 
   function basic(clientId: string, secret: string): string {
@@ -188,6 +193,106 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
           expect.objectContaining({ error: 'invalid_client', description: 'Client authentication failed.' }),
         );
       }
+    });
+  });
+
+  describe('private_key_jwt', () => {
+    const key = newClientKey('ES256');
+    const assertionForm = (assertion: string) =>
+      new Map([
+        ['client_assertion_type', JWT_BEARER_ASSERTION_TYPE],
+        ['client_assertion', assertion],
+      ]);
+
+    async function registerKeyClient() {
+      return registry.register(
+        {
+          client_name: 'Bank',
+          backchannel_token_delivery_mode: 'poll',
+          token_endpoint_auth_method: 'private_key_jwt',
+          jwks: { keys: [key.publicJwk] },
+        },
+        { actor: 'admin', correlationId: randomUUID(), now },
+      );
+    }
+
+    /** A second service replica: its own module, pool and caches, the same database. */
+    async function replica(): Promise<TestingModule> {
+      return Test.createTestingModule({
+        imports: [
+          ConfigModule.forRoot(config),
+          EventStoreModule.forRoot({ databaseUrl: process.env.DATABASE_URL!, runMigrations: false, poolSize: 2 }),
+          ClientsModule.forRoot(),
+        ],
+      }).compile();
+    }
+
+    it('registers a key-based client without a secret, and stores no digest', async () => {
+      const { client, clientSecret } = await registerKeyClient();
+      expect(clientSecret).toBeNull();
+      expect(client.secretSha256).toBeNull();
+      expect(client.metadata).toMatchObject({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [key.publicJwk] },
+      });
+      const rows = await dataSource.query(`SELECT secret_sha256 FROM clients WHERE client_id = $1`, [client.clientId]);
+      expect(rows).toEqual([{ secret_sha256: null }]);
+      // and no secret can authenticate it, not even an empty one
+      await expect(authenticator.authenticate(basic(client.clientId, ''), new Map())).rejects.toMatchObject({
+        error: 'invalid_client',
+      });
+    });
+
+    it('authenticates an assertion once; the replay is refused here and by another replica', async () => {
+      const { client } = await registerKeyClient();
+      const assertion = await clientAssertion(key, { clientId: client.clientId, audience: config.issuer });
+
+      await expect(authenticator.authenticate(undefined, assertionForm(assertion))).resolves.toEqual(client);
+      const replay = {
+        error: 'invalid_client',
+        description: 'The client assertion was already used: each jti is accepted once.',
+      };
+      await expect(authenticator.authenticate(undefined, assertionForm(assertion))).rejects.toMatchObject(replay);
+
+      const other = await replica();
+      try {
+        const otherAuthenticator = other.get(ClientAuthenticator);
+        await expect(otherAuthenticator.authenticate(undefined, assertionForm(assertion))).rejects.toMatchObject(
+          replay,
+        );
+        const fresh = await clientAssertion(key, { clientId: client.clientId, audience: `${config.issuer}/token` });
+        await expect(otherAuthenticator.authenticate(undefined, assertionForm(fresh))).resolves.toEqual(client);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('accepts one of several concurrent uses of the same assertion', async () => {
+      const { client } = await registerKeyClient();
+      const assertion = await clientAssertion(key, { clientId: client.clientId, audience: config.issuer });
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 8 }, () => authenticator.authenticate(undefined, assertionForm(assertion))),
+      );
+      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+      expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toHaveLength(7);
+    });
+
+    it('keeps a spent jti until the assertion expires, then sweeps it', async () => {
+      const spent = moduleRef.get(SpentClientJwts);
+      const clientId = `sweep-${randomUUID()}`;
+      const later = new Date(Date.now() + 120_000);
+      expect(await spent.spend(clientId, 'assertion', 'j-1', new Date(Date.now() + 60_000), new Date())).toBe(true);
+      expect(await spent.spend(clientId, 'assertion', 'j-1', new Date(Date.now() + 60_000), new Date())).toBe(false);
+      // a signed request of the same client may carry the same jti: another kind of JWT
+      expect(await spent.spend(clientId, 'request', 'j-1', new Date(Date.now() + 60_000), new Date())).toBe(true);
+      // a sweep two minutes later (the first call of a fresh guard always sweeps) removes the expired row
+      const sweeper = new SpentClientJwts(dataSource);
+      expect(await sweeper.spend(clientId, 'assertion', 'j-2', new Date(later.getTime() + 60_000), later)).toBe(true);
+      const left = await dataSource.query(
+        `SELECT count(*)::int AS n FROM spent_client_jwts WHERE client_id = $1`,
+        [clientId],
+      );
+      expect(left).toEqual([{ n: 1 }]); // j-2; both j-1 expired and were swept
     });
   });
 });

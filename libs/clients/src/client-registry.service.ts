@@ -17,7 +17,7 @@ export interface RegistrationContext {
 
 interface ClientRow {
   client_id: string;
-  secret_sha256: string;
+  secret_sha256: string | null;
   metadata: ClientMetadata;
   registered_at: Date;
 }
@@ -41,16 +41,19 @@ export class ClientRegistry {
     this.egress = new EgressPolicyChecker(config.clientNotification);
   }
 
-  /** Registers a client; the secret is returned here once and kept only as its SHA-256 digest. */
+  /**
+   * Registers a client; a secret is returned here once and kept only as its SHA-256 digest. A
+   * client that authenticates with its keys (private_key_jwt) gets none (`clientSecret` null).
+   */
   async register(
     input: unknown,
     context: RegistrationContext,
-  ): Promise<{ client: RegisteredClient; clientSecret: string }> {
+  ): Promise<{ client: RegisteredClient; clientSecret: string | null }> {
     const metadata = await validateClientRegistration(input, this.egress);
-    const clientSecret = randomToken(32);
+    const clientSecret = metadata.token_endpoint_auth_method === 'private_key_jwt' ? null : randomToken(32);
     const client: RegisteredClient = {
       clientId: randomToken(16),
-      secretSha256: sha256Hex(clientSecret),
+      secretSha256: clientSecret === null ? null : sha256Hex(clientSecret),
       metadata,
       registeredAt: context.now.toISOString(),
     };

@@ -3,16 +3,18 @@ import type { Migration } from '@backchannel/event-store';
 import { ClientAuthenticator } from './client-authenticator.service.js';
 import { ClientRegistry } from './client-registry.service.js';
 import { CreateClients1763700000300 } from './migrations/1763700000300-create-clients.js';
+import { KeyBasedClients1765000000600 } from './migrations/1765000000600-key-based-clients.js';
+import { SpentClientJwts } from './spent-client-jwts.js';
 
 /** The client registry and client authentication; needs the global EventStoreModule and ConfigModule. */
 @Module({})
 export class ClientsModule {
-  static readonly migrations: readonly Migration[] = [CreateClients1763700000300];
+  static readonly migrations: readonly Migration[] = [CreateClients1763700000300, KeyBasedClients1765000000600];
 
   static forRoot(): DynamicModule {
     return {
       module: ClientsModule,
-      providers: [ClientRegistry, ClientAuthenticator],
+      providers: [ClientRegistry, ClientAuthenticator, SpentClientJwts],
       exports: [ClientRegistry, ClientAuthenticator],
     };
   }

@@ -1,11 +1,18 @@
 export * from './registered-client.js';
+export { CLIENT_SIGNING_ALGORITHMS } from './client-keys.js';
 export {
   REFRESH_TOKEN_GRANT_TYPE,
+  SUPPORTED_AUTH_METHODS,
   SUPPORTED_DELIVERY_MODES,
   validateClientMetadata,
   validateClientRegistration,
 } from './client-metadata.js';
-export { CLIENT_AUTHENTICATION_FAILED, parseClientCredentials, type ClientCredentials } from './client-credentials.js';
+export {
+  CLIENT_AUTHENTICATION_FAILED,
+  JWT_BEARER_ASSERTION_TYPE,
+  parseClientCredentials,
+  type ClientCredentials,
+} from './client-credentials.js';
 export * from './client-registry.service.js';
 export * from './client-authenticator.service.js';
 export * from './clients.module.js';

@@ -2,8 +2,8 @@ import type { ClientMetadata } from '@backchannel/events';
 
 export interface RegisteredClient {
   clientId: string;
-  /** Hex SHA-256 of the client secret; the secret itself is shown once, at registration. */
-  secretSha256: string;
+  /** Hex SHA-256 of the client secret (shown once, at registration); null: the client has keys, no secret. */
+  secretSha256: string | null;
   metadata: ClientMetadata;
   /** ISO-8601 instant. */
   registeredAt: string;
@@ -14,8 +14,8 @@ export function clientRegistrationResponse(client: RegisteredClient): Record<str
   return {
     client_id: client.clientId,
     client_id_issued_at: Math.floor(Date.parse(client.registeredAt) / 1000),
-    // RFC 7591: 0 = the secret does not expire.
-    client_secret_expires_at: 0,
+    // RFC 7591: required when a secret was issued; 0 = it does not expire.
+    ...(client.secretSha256 !== null && { client_secret_expires_at: 0 }),
     ...client.metadata,
   };
 }

@@ -1,2 +1,3 @@
 export * from './backchannel-config.js';
 export * from './config.module.js';
+export * from './public-endpoints.js';

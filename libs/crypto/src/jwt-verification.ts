@@ -1,4 +1,12 @@
-import { createLocalJWKSet, errors, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import {
+  createLocalJWKSet,
+  decodeJwt,
+  errors,
+  jwtVerify,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyOptions,
+} from 'jose';
 import { SIGNING_ALGORITHMS } from './signing-key.js';
 
 export interface ExpectedJwt {
@@ -21,6 +29,8 @@ export class JwtVerificationError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** For ERR_JWT_CLAIM_VALIDATION_FAILED: the claim at fault. */
+    readonly claim?: string,
   ) {
     super(message);
     this.name = 'JwtVerificationError';
@@ -28,19 +38,67 @@ export class JwtVerificationError extends Error {
 }
 
 /** Verifies signature (allow-listed algorithms only), issuer, audience, typ, lifetime and required claims. */
-export async function verifyJwt(token: string, jwks: { keys: JWK[] }, expected: ExpectedJwt): Promise<JWTPayload> {
+export function verifyJwt(token: string, jwks: { keys: JWK[] }, expected: ExpectedJwt): Promise<JWTPayload> {
+  return verifyWith(token, jwks, {
+    algorithms: [...SIGNING_ALGORITHMS],
+    issuer: expected.issuer,
+    audience: expected.audience,
+    typ: expected.typ,
+    currentDate: expected.currentDate,
+    requiredClaims: REQUIRED_CLAIMS,
+  });
+}
+
+/** What a JWT signed by a client (a client assertion, later a request object) must be. */
+export interface ExpectedClientJwt {
+  /** The algorithms allowed for this client; never `none` or a symmetric one for keys. */
+  algorithms: readonly string[];
+  issuer: string;
+  subject?: string;
+  /** `aud` must hold one of these. */
+  audiences: readonly string[];
+  requiredClaims: string[];
+  clockToleranceSeconds: number;
+  currentDate: Date;
+}
+
+/** Verifies a JWT a client signed with one of its registered public keys. */
+export function verifyClientJwt(
+  token: string,
+  jwks: { keys: JWK[] },
+  expected: ExpectedClientJwt,
+): Promise<JWTPayload> {
+  return verifyWith(token, jwks, {
+    algorithms: [...expected.algorithms],
+    issuer: expected.issuer,
+    subject: expected.subject,
+    audience: [...expected.audiences],
+    requiredClaims: expected.requiredClaims,
+    clockTolerance: expected.clockToleranceSeconds,
+    currentDate: expected.currentDate,
+  });
+}
+
+/** The claims of a JWT, not verified: only to find out who says they signed it. */
+export function unverifiedJwtClaims(token: string): JWTPayload {
   try {
-    const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), {
-      algorithms: [...SIGNING_ALGORITHMS],
-      issuer: expected.issuer,
-      audience: expected.audience,
-      typ: expected.typ,
-      currentDate: expected.currentDate,
-      requiredClaims: REQUIRED_CLAIMS,
-    });
+    return decodeJwt(token);
+  } catch (error) {
+    throw asVerificationError(error);
+  }
+}
+
+async function verifyWith(token: string, jwks: { keys: JWK[] }, options: JWTVerifyOptions): Promise<JWTPayload> {
+  try {
+    const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), options);
     return payload;
   } catch (error) {
-    if (error instanceof errors.JOSEError) throw new JwtVerificationError(error.code, error.message);
-    throw error;
+    throw asVerificationError(error);
   }
+}
+
+function asVerificationError(error: unknown): unknown {
+  if (!(error instanceof errors.JOSEError)) return error;
+  const claim = error instanceof errors.JWTClaimValidationFailed ? error.claim : undefined;
+  return new JwtVerificationError(error.code, error.message, claim);
 }

@@ -1,7 +1,17 @@
 import type { Event } from './envelope.js';
 import type { TokenDeliveryMode } from './auth-request.events.js';
 
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post';
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+/** Algorithms a client may sign its assertions (and later its requests) with: FAPI's, never none or HS*. */
+export type ClientSigningAlgorithm = 'PS256' | 'ES256' | 'EdDSA';
+
+/** A public JSON Web Key as registered (RFC 7517 members; checked at registration). */
+export interface ClientPublicJwk {
+  kty: string;
+  kid?: string;
+  [member: string]: unknown;
+}
 
 /** Registered client metadata (RFC 7591 names), as stored; never includes the secret. */
 export interface ClientMetadata {
@@ -12,12 +22,19 @@ export interface ClientMetadata {
   backchannel_token_delivery_mode: TokenDeliveryMode;
   backchannel_client_notification_endpoint?: string;
   backchannel_user_code_parameter: boolean;
+  /** The client's public keys, by value (RFC 7591 `jwks`): private_key_jwt assertions are verified with them. */
+  jwks?: { keys: ClientPublicJwk[] };
+  /** When registered, the only algorithm its client assertions may use. */
+  token_endpoint_auth_signing_alg?: ClientSigningAlgorithm;
 }
 
-/** A client was registered. The secret is kept only as its SHA-256 digest (hex). */
+/**
+ * A client was registered. The secret is kept only as its SHA-256 digest (hex); a client that
+ * authenticates with its keys (private_key_jwt) has none (`null`).
+ */
 export type ClientRegistered = Event<
   'ClientRegistered',
-  { clientId: string; metadata: ClientMetadata; secretSha256: string; registeredAt: string }
+  { clientId: string; metadata: ClientMetadata; secretSha256: string | null; registeredAt: string }
 > & { schemaVersion: 1 };
 
 export type ClientEvent = ClientRegistered;

@@ -4,3 +4,4 @@ export * from './https-receiver.js';
 export * from './feature-testing-module.js';
 export * from './requested-authentication.sample.js';
 export * from './recorded-request.js';
+export * from './client-keys.fixture.js';

@@ -89,6 +89,24 @@ export class BackchannelApi {
     return { clientId: String(response.body.client_id), clientSecret: String(response.body.client_secret) };
   }
 
+  /** A client that authenticates with its keys (private_key_jwt): it is given no secret. */
+  async registerKeyClient(metadata: Record<string, unknown>): Promise<{ clientId: string }> {
+    const response = await this.postJson(
+      '/admin/v1/clients',
+      {
+        grant_types: [CIBA_GRANT],
+        scope: 'openid profile email',
+        backchannel_token_delivery_mode: 'poll',
+        token_endpoint_auth_method: 'private_key_jwt',
+        ...metadata,
+      },
+      this.admin(),
+    );
+    if (response.status !== 201) throw new Error(`client registration failed: ${JSON.stringify(response.body)}`);
+    if ('client_secret' in response.body) throw new Error('a key-based client was given a secret');
+    return { clientId: String(response.body.client_id) };
+  }
+
   getAdmin(path: string): Promise<HttpResult> {
     return this.get(path, this.admin());
   }

@@ -1,5 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { verifyJwt } from '@backchannel/crypto';
+import { clientAssertion, newClientKey } from '@backchannel/testing';
+import { importPKCS8 } from 'jose';
+import * as oidc from 'openid-client';
 import { BackchannelApi, CIBA_GRANT, type TestClient, type TestUser, basicAuth } from './backchannel-api.js';
 import { expectOAuthError } from './expectations.js';
 import type { RunningStack } from './stacks.js';
@@ -90,6 +93,63 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
       expect(accessToken).toMatchObject({ sub: user.sub, client_id: client.clientId, scope: 'openid' });
 
       expectOAuthError(await api.token(client, ack.auth_req_id), 400, 'invalid_grant');
+    });
+
+    it('serves a private_key_jwt client using openid-client: a complete poll flow, each assertion used once', async () => {
+      const key = newClientKey('ES256');
+      const { clientId } = await api.registerKeyClient({ client_name: 'Key client', jwks: { keys: [key.publicJwk] } });
+      const privateKey = await importPKCS8(key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 'ES256');
+      const config = await oidc.discovery(
+        new URL(stack.baseUrl),
+        clientId,
+        { id_token_signed_response_alg: 'ES256' },
+        oidc.PrivateKeyJwt({ key: privateKey, kid: key.kid }),
+        { execute: [oidc.allowInsecureRequests] },
+      );
+      expect(config.serverMetadata()).toMatchObject({
+        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+        token_endpoint_auth_signing_alg_values_supported: ['PS256', 'ES256', 'EdDSA'],
+      });
+
+      const user = await api.createUserWithDevice();
+      const ack = await oidc.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: user.email });
+      const onDevice = await pendingOnDevice(user, 'Key client');
+      expect(onDevice.client_id).toBe(clientId);
+      expect((await api.decide(user, onDevice.request_id, { decision: 'approve' })).status).toBe(204);
+      // openid-client signs a fresh assertion per call, verifies the ID token against /jwks
+      const tokens = await oidc.pollBackchannelAuthenticationGrant(config, ack);
+      expect(tokens.claims()).toMatchObject({ iss: stack.baseUrl, sub: user.sub, aud: clientId });
+
+      // The same assertion twice: the second is refused, at either endpoint.
+      const assertion = await clientAssertion(key, { clientId, audience: `${stack.baseUrl}/token` });
+      const form = {
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+      };
+      const first = await api.postForm('/bc-authorize', { ...form, scope: 'openid', login_hint: user.email });
+      expect(first.status).toBe(200);
+      const replayed = await api.postForm('/token', {
+        ...form,
+        grant_type: CIBA_GRANT,
+        auth_req_id: String(first.body.auth_req_id),
+      });
+      expectOAuthError(replayed, 401, 'invalid_client');
+      expect(replayed.body.error_description).toBe('The client assertion was already used: each jti is accepted once.');
+
+      // RS256 is no FAPI algorithm, even with a registered RSA key.
+      const rsa = newClientKey('RS256');
+      const rsaClient = await api.registerKeyClient({
+        client_name: 'RSA client',
+        jwks: { keys: [{ ...rsa.publicJwk }] },
+      });
+      const rs256 = await clientAssertion(rsa, { clientId: rsaClient.clientId, audience: stack.baseUrl });
+      const refused = await api.postForm('/bc-authorize', {
+        client_assertion_type: form.client_assertion_type,
+        client_assertion: rs256,
+        scope: 'openid',
+        login_hint: user.email,
+      });
+      expectOAuthError(refused, 401, 'invalid_client');
     });
 
     it('denies: the client gets access_denied (400 at the token endpoint)', async () => {

@@ -43,7 +43,7 @@ describe('limits on open requests at /bc-authorize', () => {
         const { client, clientSecret } = await app
           .get(ClientRegistry)
           .register({ client_name: `Quota client ${name}`, backchannel_token_delivery_mode: 'poll' }, context);
-        return { clientId: client.clientId, clientSecret };
+        return { clientId: client.clientId, clientSecret: clientSecret! };
       }),
     );
   });

@@ -14,7 +14,7 @@ import type { FastifyRequest } from 'fastify';
 import { ClientRegistry, clientRegistrationResponse } from '@backchannel/clients';
 import { AdminTokenGuard } from '@backchannel/http';
 
-/** The admin API for clients: RFC 7591 metadata in, client_id and a once-shown client_secret out. */
+/** The admin API for clients: RFC 7591 metadata in, client_id and (for secret methods) a once-shown client_secret out. */
 @Controller('admin/v1/clients')
 @UseGuards(AdminTokenGuard)
 export class ClientAdminController {
@@ -29,7 +29,7 @@ export class ClientAdminController {
       correlationId: request.id,
       now: new Date(),
     });
-    return { ...clientRegistrationResponse(client), client_secret: clientSecret, client_secret_expires_at: 0 };
+    return { ...clientRegistrationResponse(client), ...(clientSecret !== null && { client_secret: clientSecret }) };
   }
 
   @Get(':clientId')

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
-import { SUPPORTED_DELIVERY_MODES } from '@backchannel/clients';
-import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
+import { CLIENT_SIGNING_ALGORITHMS, SUPPORTED_AUTH_METHODS, SUPPORTED_DELIVERY_MODES } from '@backchannel/clients';
+import { BACKCHANNEL_CONFIG, type BackchannelConfig, publicEndpoints } from '@backchannel/config';
 import { SigningKeys } from '@backchannel/crypto';
 import { CIBA_GRANT_TYPE } from '@backchannel/oauth';
 
@@ -14,15 +14,18 @@ export class DiscoveryController {
     private readonly keys: SigningKeys,
   ) {
     const { issuer } = config;
+    const endpoints = publicEndpoints(issuer);
     this.metadata = {
       issuer,
-      backchannel_authentication_endpoint: `${issuer}/bc-authorize`,
-      token_endpoint: `${issuer}/token`,
-      jwks_uri: `${issuer}/jwks`,
+      backchannel_authentication_endpoint: endpoints.backchannelAuthentication,
+      token_endpoint: endpoints.token,
+      jwks_uri: endpoints.jwks,
       grant_types_supported: [CIBA_GRANT_TYPE],
       backchannel_token_delivery_modes_supported: SUPPORTED_DELIVERY_MODES,
       backchannel_user_code_parameter_supported: false,
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      // One list for both endpoints: CIBA authenticates the client at /bc-authorize as at /token.
+      token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+      token_endpoint_auth_signing_alg_values_supported: CLIENT_SIGNING_ALGORITHMS,
       scopes_supported: ['openid'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['ES256'],

@@ -31,7 +31,7 @@ describe('CIBA grant on PostgreSQL', () => {
         { client_name: 'Token int-spec client', backchannel_token_delivery_mode: 'poll' },
         { actor: 'admin', correlationId: 'token-int-spec', now: new Date() },
       );
-    client = { clientId: registered.client.clientId, clientSecret: registered.clientSecret };
+    client = { clientId: registered.client.clientId, clientSecret: registered.clientSecret! };
   });
 
   afterAll(async () => {

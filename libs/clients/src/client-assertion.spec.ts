@@ -1,0 +1,135 @@
+import { CIBA_GRANT_TYPE, InvalidClient } from '@backchannel/oauth';
+import { type ClientKey, clientAssertion, newClientKey } from '@backchannel/testing';
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { CLIENT_ASSERTION_MAX_LIFETIME_SECONDS, verifyClientAssertion } from './client-assertion.js';
+import { CLIENT_AUTHENTICATION_FAILED } from './client-credentials.js';
+import type { RegisteredClient } from './registered-client.js';
+
+const issuer = 'https://as.example';
+const audiences = [issuer, `${issuer}/token`, `${issuer}/bc-authorize`];
+const now = new Date('2026-12-05T12:00:00Z');
+const nowSeconds = now.getTime() / 1000;
+
+const es256 = newClientKey('ES256');
+const ps256 = newClientKey('PS256');
+const eddsa = newClientKey('EdDSA');
+const rs256 = newClientKey('RS256');
+const stranger = newClientKey('ES256');
+
+function keyClient(keys: ClientKey[], alg?: 'PS256' | 'ES256' | 'EdDSA'): RegisteredClient {
+  return {
+    clientId: 'client-1',
+    secretSha256: null,
+    registeredAt: now.toISOString(),
+    metadata: {
+      client_name: 'Bank',
+      token_endpoint_auth_method: 'private_key_jwt',
+      grant_types: [CIBA_GRANT_TYPE],
+      scope: 'openid',
+      backchannel_token_delivery_mode: 'poll',
+      backchannel_user_code_parameter: false,
+      jwks: { keys: keys.map((key) => key.publicJwk as { kty: string }) },
+      ...(alg && { token_endpoint_auth_signing_alg: alg }),
+    },
+  };
+}
+
+const client = keyClient([es256, ps256, eddsa]);
+
+function sign(key: ClientKey, claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}) {
+  return clientAssertion(key, { clientId: 'client-1', audience: issuer, claims, header, now });
+}
+
+async function refusal(registered: RegisteredClient | null, assertion: string | Promise<string>): Promise<string> {
+  try {
+    await verifyClientAssertion(registered, await assertion, { audiences, now });
+  } catch (error) {
+    if (error instanceof InvalidClient) return error.description;
+    throw error;
+  }
+  throw new Error('the assertion was accepted');
+}
+
+describe('verifyClientAssertion (private_key_jwt)', () => {
+  it.each([
+    ['ES256', es256],
+    ['PS256', ps256],
+    ['EdDSA', eddsa],
+  ])('accepts an assertion signed %s with a registered key, and returns its jti and exp', async (_, key) => {
+    const verified = await verifyClientAssertion(client, await sign(key, { jti: 'j-1' }), { audiences, now });
+    expect(verified).toEqual({ client, jti: 'j-1', expiresAt: new Date((nowSeconds + 60) * 1000) });
+  });
+
+  it.each(audiences)('accepts aud %s, alone or in an array', async (audience) => {
+    for (const aud of [audience, ['https://elsewhere.example', audience]]) {
+      await expect(
+        verifyClientAssertion(client, await sign(es256, { aud }), { audiences, now }),
+      ).resolves.toBeDefined();
+    }
+  });
+
+  const claims = { iss: 'client-1', sub: 'client-1', aud: issuer, jti: 'j', exp: nowSeconds + 60 };
+  const secretClient = {
+    ...client,
+    metadata: { ...client.metadata, token_endpoint_auth_method: 'client_secret_basic' },
+  };
+  it.each<[string, RegisteredClient | null, () => Promise<string> | string]>([
+    ['an unknown client', null, () => sign(es256)],
+    ['a client registered with a secret', secretClient as RegisteredClient, () => sign(es256)],
+    ['a key the client did not register (same kid)', client, () => sign(stranger, {}, { kid: es256.kid })],
+    ['RS256, not a FAPI algorithm', keyClient([rs256]), () => sign(rs256)],
+    ['HS256', client, () => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(Buffer.alloc(32, 7))],
+    ['alg none', client, () => new UnsecuredJWT(claims).encode()],
+    ['an algorithm other than the registered one', keyClient([es256, ps256], 'PS256'), () => sign(es256)],
+    [
+      'a payload changed after signing',
+      client,
+      async () =>
+        (await sign(es256)).replace(
+          /\.[^.]+\./,
+          `.${Buffer.from(JSON.stringify({ ...claims, sub: 'x' })).toString('base64url')}.`,
+        ),
+    ],
+    ['not a JWT', client, () => 'not-a-jwt'],
+  ])('refuses %s with the one generic description', async (_, registered, assertion) => {
+    expect(await refusal(registered, assertion())).toBe(CLIENT_AUTHENTICATION_FAILED);
+  });
+
+  it("names the defect of a signed assertion: its claims are the client's own doing", async () => {
+    expect(await refusal(client, sign(es256, { sub: 'client-2' }))).toBe(
+      "The client assertion's sub claim is missing or not acceptable here.",
+    );
+    expect(await refusal(client, sign(es256, { aud: 'https://other-as.example' }))).toBe(
+      "The client assertion's aud claim is missing or not acceptable here.",
+    );
+    expect(await refusal(client, sign(es256, { aud: undefined }))).toBe(
+      "The client assertion's aud claim is missing or not acceptable here.",
+    );
+    expect(await refusal(client, sign(es256, { exp: undefined }))).toBe(
+      "The client assertion's exp claim is missing or not acceptable here.",
+    );
+    expect(await refusal(client, sign(es256, { jti: undefined }))).toBe(
+      "The client assertion's jti claim is missing or not acceptable here.",
+    );
+    expect(await refusal(client, sign(es256, { jti: 42 }))).toBe(
+      "The client assertion's jti must be a string of 1 to 512 characters.",
+    );
+    expect(await refusal(client, sign(es256, { exp: nowSeconds - 11 }))).toBe('The client assertion has expired.');
+    expect(await refusal(client, sign(es256, { nbf: nowSeconds + 30 }))).toBe(
+      "The client assertion's nbf claim is missing or not acceptable here.",
+    );
+    expect(await refusal(client, sign(es256, { iat: nowSeconds + 61 }))).toBe(
+      "The client assertion's iat is in the future.",
+    );
+    expect(await refusal(client, sign(es256, { exp: nowSeconds + CLIENT_ASSERTION_MAX_LIFETIME_SECONDS + 11 }))).toBe(
+      `The client assertion's exp must be at most ${CLIENT_ASSERTION_MAX_LIFETIME_SECONDS} seconds ahead.`,
+    );
+  });
+
+  it('allows clocks 10 seconds apart', async () => {
+    const skewed = [{ exp: nowSeconds - 9 }, { nbf: nowSeconds + 9 }, { iat: nowSeconds + 59 }];
+    for (const claims of skewed) {
+      await expect(verifyClientAssertion(client, await sign(es256, claims), { audiences, now })).resolves.toBeDefined();
+    }
+  });
+});
