@@ -288,10 +288,9 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
       // a sweep two minutes later (the first call of a fresh guard always sweeps) removes the expired row
       const sweeper = new SpentClientJwts(dataSource);
       expect(await sweeper.spend(clientId, 'assertion', 'j-2', new Date(later.getTime() + 60_000), later)).toBe(true);
-      const left = await dataSource.query(
-        `SELECT count(*)::int AS n FROM spent_client_jwts WHERE client_id = $1`,
-        [clientId],
-      );
+      const left = await dataSource.query(`SELECT count(*)::int AS n FROM spent_client_jwts WHERE client_id = $1`, [
+        clientId,
+      ]);
       expect(left).toEqual([{ n: 1 }]); // j-2; both j-1 expired and were swept
     });
   });

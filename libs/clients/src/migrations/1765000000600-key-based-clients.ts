@@ -17,9 +17,7 @@ export class KeyBasedClients1765000000600 implements MigrationInterface {
         expires_at timestamptz NOT NULL,
         PRIMARY KEY (client_id, jti_sha256)
       )`);
-    await queryRunner.query(
-      `CREATE INDEX IF NOT EXISTS spent_client_jwts_by_expiry ON spent_client_jwts (expires_at)`,
-    );
+    await queryRunner.query(`CREATE INDEX IF NOT EXISTS spent_client_jwts_by_expiry ON spent_client_jwts (expires_at)`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
