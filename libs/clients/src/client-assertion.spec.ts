@@ -1,8 +1,9 @@
-import { CIBA_GRANT_TYPE, InvalidClient } from '@backchannel/oauth';
+import { InvalidClient } from '@backchannel/oauth';
 import { type ClientKey, clientAssertion, newClientKey } from '@backchannel/testing';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { CLIENT_ASSERTION_MAX_LIFETIME_SECONDS, verifyClientAssertion } from './client-assertion.js';
 import { CLIENT_AUTHENTICATION_FAILED } from './client-credentials.js';
+import { keyClient } from './key-client.fixture.js';
 import type { RegisteredClient } from './registered-client.js';
 
 const issuer = 'https://as.example';
@@ -16,25 +17,10 @@ const eddsa = newClientKey('EdDSA');
 const rs256 = newClientKey('RS256');
 const stranger = newClientKey('ES256');
 
-function keyClient(keys: ClientKey[], alg?: 'PS256' | 'ES256' | 'EdDSA'): RegisteredClient {
-  return {
-    clientId: 'client-1',
-    secretSha256: null,
-    registeredAt: now.toISOString(),
-    metadata: {
-      client_name: 'Bank',
-      token_endpoint_auth_method: 'private_key_jwt',
-      grant_types: [CIBA_GRANT_TYPE],
-      scope: 'openid',
-      backchannel_token_delivery_mode: 'poll',
-      backchannel_user_code_parameter: false,
-      jwks: { keys: keys.map((key) => key.publicJwk as { kty: string }) },
-      ...(alg && { token_endpoint_auth_signing_alg: alg }),
-    },
-  };
-}
+const keyClientOf = (keys: ClientKey[], alg?: 'PS256' | 'ES256' | 'EdDSA') =>
+  keyClient('client-1', keys, alg && { token_endpoint_auth_signing_alg: alg });
 
-const client = keyClient([es256, ps256, eddsa]);
+const client = keyClientOf([es256, ps256, eddsa]);
 
 function sign(key: ClientKey, claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}) {
   return clientAssertion(key, { clientId: 'client-1', audience: issuer, claims, header, now });
@@ -77,10 +63,10 @@ describe('verifyClientAssertion (private_key_jwt)', () => {
     ['an unknown client', null, () => sign(es256)],
     ['a client registered with a secret', secretClient as RegisteredClient, () => sign(es256)],
     ['a key the client did not register (same kid)', client, () => sign(stranger, {}, { kid: es256.kid })],
-    ['RS256, not a FAPI algorithm', keyClient([rs256]), () => sign(rs256)],
+    ['RS256, not a FAPI algorithm', keyClientOf([rs256]), () => sign(rs256)],
     ['HS256', client, () => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(Buffer.alloc(32, 7))],
     ['alg none', client, () => new UnsecuredJWT(claims).encode()],
-    ['an algorithm other than the registered one', keyClient([es256, ps256], 'PS256'), () => sign(es256)],
+    ['an algorithm other than the registered one', keyClientOf([es256, ps256], 'PS256'), () => sign(es256)],
     [
       'a payload changed after signing',
       client,
@@ -122,7 +108,7 @@ describe('verifyClientAssertion (private_key_jwt)', () => {
       "The client assertion's iat is in the future.",
     );
     expect(await refusal(client, sign(es256, { exp: nowSeconds + CLIENT_ASSERTION_MAX_LIFETIME_SECONDS + 11 }))).toBe(
-      `The client assertion's exp must be at most ${CLIENT_ASSERTION_MAX_LIFETIME_SECONDS} seconds ahead.`,
+      `The client assertion's exp must be at most ${CLIENT_ASSERTION_MAX_LIFETIME_SECONDS} seconds after now.`,
     );
   });
 

@@ -1,17 +1,11 @@
-import { type JWK, JwtVerificationError, type JWTPayload, verifyClientJwt } from '@backchannel/crypto';
-import type { ClientSigningAlgorithm } from '@backchannel/events';
 import { InvalidClient } from '@backchannel/oauth';
 import { CLIENT_AUTHENTICATION_FAILED } from './client-credentials.js';
 import { CLIENT_SIGNING_ALGORITHMS } from './client-keys.js';
+import { verifyClientSignedJwt } from './client-signed-jwt.js';
 import type { RegisteredClient } from './registered-client.js';
 
 /** A client assertion is made for one request: it may not be valid for longer than this. */
 export const CLIENT_ASSERTION_MAX_LIFETIME_SECONDS = 600;
-/** Clocks differ: `exp` and `nbf` are judged with this much leeway (FAPI 2: 10 s). */
-const CLOCK_TOLERANCE_SECONDS = 10;
-/** FAPI 2: an `iat` more than 60 s in the future is refused. */
-const MAX_IAT_AHEAD_SECONDS = 60;
-const MAX_JTI_LENGTH = 512;
 
 export interface AssertionContext {
   /** Values `aud` may hold to name this server: the issuer and the endpoints' URLs. */
@@ -38,50 +32,20 @@ export async function verifyClientAssertion(
   assertion: string,
   context: AssertionContext,
 ): Promise<VerifiedAssertion> {
-  const { metadata } = client ?? {};
-  if (!client || metadata?.token_endpoint_auth_method !== 'private_key_jwt' || !metadata.jwks) {
+  if (client?.metadata.token_endpoint_auth_method !== 'private_key_jwt') {
     throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED);
   }
-  const algorithms: readonly ClientSigningAlgorithm[] = metadata.token_endpoint_auth_signing_alg
-    ? [metadata.token_endpoint_auth_signing_alg]
-    : CLIENT_SIGNING_ALGORITHMS;
-  let payload: JWTPayload;
-  try {
-    payload = await verifyClientJwt(assertion, metadata.jwks as { keys: JWK[] }, {
-      algorithms,
-      issuer: client.clientId,
-      subject: client.clientId,
-      audiences: context.audiences,
-      requiredClaims: ['exp', 'jti'],
-      clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
-      currentDate: context.now,
-    });
-  } catch (error) {
-    throw new InvalidClient(describeFailure(error));
-  }
-  const nowSeconds = Math.floor(context.now.getTime() / 1000);
-  if (payload.exp! > nowSeconds + CLIENT_ASSERTION_MAX_LIFETIME_SECONDS + CLOCK_TOLERANCE_SECONDS) {
-    throw new InvalidClient(
-      `The client assertion's exp must be at most ${CLIENT_ASSERTION_MAX_LIFETIME_SECONDS} seconds ahead.`,
-    );
-  }
-  if (payload.iat !== undefined && payload.iat > nowSeconds + MAX_IAT_AHEAD_SECONDS) {
-    throw new InvalidClient("The client assertion's iat is in the future.");
-  }
-  if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > MAX_JTI_LENGTH) {
-    throw new InvalidClient(`The client assertion's jti must be a string of 1 to ${MAX_JTI_LENGTH} characters.`);
-  }
-  return { client, jti: payload.jti, expiresAt: new Date(payload.exp! * 1000) };
-}
-
-/**
- * Signature, algorithm and key problems get the one description; once the signature is good, the
- * claims' defects are the client's own business and are named.
- */
-function describeFailure(error: unknown): string {
-  if (!(error instanceof JwtVerificationError)) throw error;
-  if (error.code === 'ERR_JWT_EXPIRED') return 'The client assertion has expired.';
-  if (error.claim !== undefined)
-    return `The client assertion's ${error.claim} claim is missing or not acceptable here.`;
-  return CLIENT_AUTHENTICATION_FAILED;
+  const registeredAlgorithm = client.metadata.token_endpoint_auth_signing_alg;
+  const { jti, expiresAt } = await verifyClientSignedJwt(client, assertion, {
+    name: 'The client assertion',
+    algorithms: registeredAlgorithm ? [registeredAlgorithm] : CLIENT_SIGNING_ALGORITHMS,
+    audiences: context.audiences,
+    subject: client.clientId,
+    requiredClaims: ['exp', 'jti'],
+    maxLifetime: { seconds: CLIENT_ASSERTION_MAX_LIFETIME_SECONDS, from: 'now' },
+    now: context.now,
+    refuse: (description) => new InvalidClient(description),
+    unverifiedFailure: CLIENT_AUTHENTICATION_FAILED,
+  });
+  return { client, jti, expiresAt };
 }

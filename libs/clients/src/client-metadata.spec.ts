@@ -297,9 +297,44 @@ describe('validateClientMetadata', () => {
   });
 
   describe('backchannel_authentication_request_signing_alg', () => {
-    it.each(['ES256', 'PS256', null])('is rejected (%p): signed requests are not supported yet', (alg) => {
-      expect(rejection({ ...minimal, backchannel_authentication_request_signing_alg: alg }).description).toBe(
-        'backchannel_authentication_request_signing_alg is not supported yet: signed authentication requests are not accepted',
+    const ps256 = newClientKey('PS256');
+
+    it('is kept with a key for it, for a client of any authentication method', () => {
+      expect(
+        validate({
+          ...minimal,
+          jwks: { keys: [ps256.publicJwk] },
+          backchannel_authentication_request_signing_alg: 'PS256',
+        }),
+      ).toMatchObject({
+        token_endpoint_auth_method: 'client_secret_basic',
+        jwks: { keys: [ps256.publicJwk] },
+        backchannel_authentication_request_signing_alg: 'PS256',
+      });
+    });
+
+    it('needs keys, and a key for the algorithm', () => {
+      expect(rejection({ ...minimal, backchannel_authentication_request_signing_alg: 'PS256' }).description).toBe(
+        "backchannel_authentication_request_signing_alg needs the client's public keys in jwks",
+      );
+      expect(
+        rejection({
+          ...minimal,
+          jwks: { keys: [ps256.publicJwk] },
+          backchannel_authentication_request_signing_alg: 'ES256',
+        }).description,
+      ).toBe('jwks has no key for backchannel_authentication_request_signing_alg ES256');
+    });
+
+    it.each(['RS256', 'HS256', 'none', null])('refuses %p (PS256, ES256 and EdDSA only)', (alg) => {
+      expect(
+        rejection({
+          ...minimal,
+          jwks: { keys: [ps256.publicJwk] },
+          backchannel_authentication_request_signing_alg: alg,
+        }).description,
+      ).toMatch(
+        /^backchannel_authentication_request_signing_alg ('.*' is not supported|must be one of) .*PS256, ES256, EdDSA\)?$/,
       );
     });
   });

@@ -71,9 +71,9 @@ const clientMetadataMembers = z.object(
       })
       .optional(),
     backchannel_authentication_request_signing_alg: z
-      .never({
-        error:
-          'backchannel_authentication_request_signing_alg is not supported yet: signed authentication requests are not accepted',
+      .enum(CLIENT_SIGNING_ALGORITHMS as [string, ...string[]], {
+        error: (issue) =>
+          notSupported('backchannel_authentication_request_signing_alg', issue.input, CLIENT_SIGNING_ALGORITHMS),
       })
       .optional(),
   },
@@ -133,25 +133,47 @@ export async function validateClientRegistration(
   return metadata;
 }
 
-/** The client's keys and what it signs assertions with: required by private_key_jwt, and only there for it. */
+/**
+ * The client's keys and what it signs with: private_key_jwt needs keys; each registered signing
+ * algorithm (of assertions, of authentication requests) needs a registered key for it.
+ */
 function clientKeys(members: {
   token_endpoint_auth_method: string;
   jwks?: unknown;
   token_endpoint_auth_signing_alg?: string;
-}): Pick<ClientMetadata, 'jwks' | 'token_endpoint_auth_signing_alg'> {
-  const { token_endpoint_auth_method: method, jwks, token_endpoint_auth_signing_alg: alg } = members;
+  backchannel_authentication_request_signing_alg?: string;
+}): Pick<
+  ClientMetadata,
+  'jwks' | 'token_endpoint_auth_signing_alg' | 'backchannel_authentication_request_signing_alg'
+> {
+  const {
+    token_endpoint_auth_method: method,
+    jwks,
+    token_endpoint_auth_signing_alg: assertionAlg,
+    backchannel_authentication_request_signing_alg: requestAlg,
+  } = members;
   const keyBased = method === 'private_key_jwt';
   if (keyBased && jwks === undefined) throw new InvalidClientMetadata('jwks is required for private_key_jwt');
-  if (!keyBased && alg !== undefined) {
+  if (!keyBased && assertionAlg !== undefined) {
     throw new InvalidClientMetadata('token_endpoint_auth_signing_alg is only for private_key_jwt');
   }
   const keys = jwks === undefined ? undefined : parseClientJwks(jwks);
-  if (keys && alg !== undefined && !keys.keys.some((key) => signingAlgorithmOf(key) === alg)) {
-    throw new InvalidClientMetadata(`jwks has no key for token_endpoint_auth_signing_alg ${alg}`);
+  for (const [member, alg] of [
+    ['token_endpoint_auth_signing_alg', assertionAlg],
+    ['backchannel_authentication_request_signing_alg', requestAlg],
+  ] as const) {
+    if (alg === undefined) continue;
+    if (!keys) throw new InvalidClientMetadata(`${member} needs the client's public keys in jwks`);
+    if (!keys.keys.some((key) => signingAlgorithmOf(key) === alg)) {
+      throw new InvalidClientMetadata(`jwks has no key for ${member} ${alg}`);
+    }
   }
   return {
     ...(keys && { jwks: keys }),
-    ...(alg !== undefined && { token_endpoint_auth_signing_alg: alg as ClientSigningAlgorithm }),
+    ...(assertionAlg !== undefined && { token_endpoint_auth_signing_alg: assertionAlg as ClientSigningAlgorithm }),
+    ...(requestAlg !== undefined && {
+      backchannel_authentication_request_signing_alg: requestAlg as ClientSigningAlgorithm,
+    }),
   };
 }
 

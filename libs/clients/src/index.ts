@@ -16,3 +16,5 @@ export {
 export * from './client-registry.service.js';
 export * from './client-authenticator.service.js';
 export * from './clients.module.js';
+export * from './signed-authentication-request.js';
+export { SpentClientJwts, type ClientJwtKind } from './spent-client-jwts.js';

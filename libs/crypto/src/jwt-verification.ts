@@ -60,15 +60,17 @@ export interface ExpectedClientJwt {
   requiredClaims: string[];
   clockToleranceSeconds: number;
   currentDate: Date;
+  /** When the header has a `typ`, it must be this one, in any letter case (absent is accepted). */
+  typIfPresent?: string;
 }
 
 /** Verifies a JWT a client signed with one of its registered public keys. */
-export function verifyClientJwt(
+export async function verifyClientJwt(
   token: string,
   jwks: { keys: JWK[] },
   expected: ExpectedClientJwt,
 ): Promise<JWTPayload> {
-  return verifyWith(token, jwks, {
+  const { payload, protectedHeader } = await verifyReturningHeader(token, jwks, {
     algorithms: [...expected.algorithms],
     issuer: expected.issuer,
     subject: expected.subject,
@@ -77,6 +79,17 @@ export function verifyClientJwt(
     clockTolerance: expected.clockToleranceSeconds,
     currentDate: expected.currentDate,
   });
+  const { typ } = protectedHeader;
+  if (expected.typIfPresent !== undefined && typ !== undefined && !sameTyp(typ, expected.typIfPresent)) {
+    throw new JwtVerificationError('ERR_JWT_CLAIM_VALIDATION_FAILED', 'unexpected "typ" JWT header value', 'typ');
+  }
+  return payload;
+}
+
+/** RFC 8725 §3.11 and RFC 7515 §4.1.9: media types compare case-insensitively, `application/` optional. */
+function sameTyp(actual: string, expected: string): boolean {
+  const normal = (typ: string) => typ.toLowerCase().replace(/^application\//, '');
+  return normal(actual) === normal(expected);
 }
 
 /** The claims of a JWT, not verified: only to find out who says they signed it. */
@@ -89,9 +102,12 @@ export function unverifiedJwtClaims(token: string): JWTPayload {
 }
 
 async function verifyWith(token: string, jwks: { keys: JWK[] }, options: JWTVerifyOptions): Promise<JWTPayload> {
+  return (await verifyReturningHeader(token, jwks, options)).payload;
+}
+
+async function verifyReturningHeader(token: string, jwks: { keys: JWK[] }, options: JWTVerifyOptions) {
   try {
-    const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), options);
-    return payload;
+    return await jwtVerify(token, createLocalJWKSet(jwks), options);
   } catch (error) {
     throw asVerificationError(error);
   }

@@ -26,6 +26,8 @@ export interface ClientMetadata {
   jwks?: { keys: ClientPublicJwk[] };
   /** When registered, the only algorithm its client assertions may use. */
   token_endpoint_auth_signing_alg?: ClientSigningAlgorithm;
+  /** When registered, its authentication requests must be signed with this algorithm (CIBA §7.1.1). */
+  backchannel_authentication_request_signing_alg?: ClientSigningAlgorithm;
 }
 
 /**

@@ -42,11 +42,6 @@ interface Refusal {
 }
 
 const refusals: Refusal[] = [
-  {
-    refused: 'a signed request',
-    values: { ...valid, request: 'eyJhbGciOiJQUzI1NiJ9.e30.sig' },
-    error: InvalidRequest,
-  },
   { refused: 'no scope', values: { login_hint: 'alice' }, error: InvalidRequest },
   { refused: 'a scope of spaces', values: { ...valid, scope: '   ' }, error: InvalidRequest },
   { refused: 'a malformed scope', values: { ...valid, scope: 'openid "profile"' }, error: InvalidScope },

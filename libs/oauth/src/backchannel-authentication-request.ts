@@ -31,13 +31,6 @@ const REQUESTED_EXPIRY = /^[0-9]{1,9}$/;
 /** RFC 6750 §2.1 b64token. */
 const MAX_CLIENT_NOTIFICATION_TOKEN_LENGTH = 1024;
 
-/** Checklist E: discovery advertises no request signing algorithm, so a request object is refused. */
-function assertUnsigned(params: FormParameters): void {
-  if (params.has('request')) {
-    throw new InvalidRequest('Signed authentication requests are not supported by this server.');
-  }
-}
-
 /**
  * Checklist D-2. CIBA leaves a request without openid unspecified; this server answers
  * invalid_scope, as the checklist recommends, because it always issues an ID token.
@@ -103,13 +96,13 @@ function clientNotificationTokenOf(params: FormParameters, deliveryMode: TokenDe
 
 /**
  * The parameters of a /bc-authorize request (CIBA §7.1), checked in order; the first failed check
- * throws its OAuth error. Unknown parameters are ignored (checklist D-9).
+ * throws its OAuth error. Unknown parameters are ignored (checklist D-9). A signed request is
+ * opened before (AuthenticationRequestParameters in libs/clients): these are its claims then.
  */
 export function parseBackchannelAuthenticationRequest(
   params: FormParameters,
   policy: BackchannelRequestPolicy,
 ): BackchannelAuthenticationRequest {
-  assertUnsigned(params);
   return {
     scope: scopeOf(params, policy.allowedScopes),
     acrValues: spaceDelimitedValues(params.get('acr_values')),

@@ -33,19 +33,46 @@ export interface AssertionOptions {
 }
 
 /** An RFC 7523 client assertion signed with `key`, the claims as a client library would set them. */
-export async function clientAssertion(key: ClientKey, options: AssertionOptions): Promise<string> {
+export function clientAssertion(key: ClientKey, options: AssertionOptions): Promise<string> {
   const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
-  const claims: Record<string, unknown> = {
+  const defaults = { iss: options.clientId, sub: options.clientId, aud: options.audience, jti: randomUUID(), iat: now };
+  return signClientJwt(key, { ...defaults, exp: now + 60, ...options.claims }, options.header);
+}
+
+export interface SignedRequestOptions {
+  clientId: string;
+  issuer: string;
+  /** The authentication request's parameters (scope, login_hint, ...). */
+  params: Record<string, unknown>;
+  /** Claims to add or replace (`undefined` removes one); defaults: aud, iss, jti, iat, nbf now, exp in 5 min. */
+  claims?: Record<string, unknown>;
+  header?: Record<string, unknown>;
+  now?: Date;
+}
+
+/** A CIBA §7.1.1 signed authentication request, `typ` oauth-authz-req+jwt unless the header says otherwise. */
+export function signedAuthenticationRequest(key: ClientKey, options: SignedRequestOptions): Promise<string> {
+  const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
+  const defaults = {
+    aud: options.issuer,
     iss: options.clientId,
-    sub: options.clientId,
-    aud: options.audience,
     jti: randomUUID(),
     iat: now,
-    exp: now + 60,
-    ...options.claims,
+    nbf: now,
+    exp: now + 300,
   };
-  for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
-  return new SignJWT(claims as JWTPayload)
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, ...options.header })
+  return signClientJwt(
+    key,
+    { ...options.params, ...defaults, ...options.claims },
+    { typ: 'oauth-authz-req+jwt', ...options.header },
+  );
+}
+
+/** Signs `claims` with `key` (alg and kid from the key; `header` adds or replaces); `undefined` claims and header members are left out. */
+function signClientJwt(key: ClientKey, claims: Record<string, unknown>, header: Record<string, unknown> = {}) {
+  const defined = (members: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(members).filter(([, value]) => value !== undefined));
+  return new SignJWT(defined(claims) as JWTPayload)
+    .setProtectedHeader(defined({ alg: key.alg, kid: key.kid, ...header }) as { alg: string })
     .sign(key.privateKey);
 }

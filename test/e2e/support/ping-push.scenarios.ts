@@ -11,6 +11,7 @@ export type NotificationMode = 'ping' | 'push';
 /** A ping or push client, registered with its own endpoint of the suite's receiver. */
 export interface NotifiedClient extends TestClient {
   name: string;
+  mode: NotificationMode;
   endpoint: NotificationEndpoint;
 }
 
@@ -57,7 +58,7 @@ export class NotificationFlows {
       backchannel_token_delivery_mode: mode,
       backchannel_client_notification_endpoint: endpoint.url,
     });
-    return { ...client, name, endpoint };
+    return { ...client, name, mode, endpoint };
   }
 
   /** A new user with a device, and a request for their consent with a fresh client_notification_token. */
@@ -71,6 +72,9 @@ export class NotificationFlows {
       ...extra,
     });
     expect(ack.status).toBe(200);
+    // CIBA §7.3: interval is for clients that poll; a push client never does.
+    if (client.mode === 'push') expect(ack.body).not.toHaveProperty('interval');
+    else expect(ack.body.interval).toBe(1);
     return {
       client,
       user,

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { verifyJwt } from '@backchannel/crypto';
-import { clientAssertion, newClientKey } from '@backchannel/testing';
+import { clientAssertion, newClientKey, signedAuthenticationRequest } from '@backchannel/testing';
 import { importPKCS8 } from 'jose';
 import * as oidc from 'openid-client';
 import { BackchannelApi, CIBA_GRANT, type TestClient, type TestUser, basicAuth } from './backchannel-api.js';
@@ -150,6 +150,55 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
         login_hint: user.email,
       });
       expectOAuthError(refused, 401, 'invalid_client');
+    });
+
+    it('takes signed authentication requests from a client that registered their algorithm, each once', async () => {
+      const key = newClientKey('PS256');
+      const { clientId } = await api.registerKeyClient({
+        client_name: 'Signing client',
+        jwks: { keys: [key.publicJwk] },
+        backchannel_authentication_request_signing_alg: 'PS256',
+      });
+      const discovery = await api.get('/.well-known/openid-configuration');
+      expect(discovery.body.backchannel_authentication_request_signing_alg_values_supported).toEqual([
+        'PS256',
+        'ES256',
+        'EdDSA',
+      ]);
+      const authentication = async () => ({
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await clientAssertion(key, { clientId, audience: stack.baseUrl }),
+      });
+      const user = await api.createUserWithDevice();
+      const request = await signedAuthenticationRequest(key, {
+        clientId,
+        issuer: stack.baseUrl,
+        params: { scope: 'openid', login_hint: user.email, binding_message: 'Sign 42', requested_expiry: 60 },
+      });
+
+      const ack = await api.postForm('/bc-authorize', { ...(await authentication()), request });
+      expect(ack.status).toBe(200);
+      const onDevice = await pendingOnDevice(user, 'Signing client');
+      expect(onDevice).toMatchObject({ client_id: clientId, binding_message: 'Sign 42' });
+      expect((await api.decide(user, onDevice.request_id, { decision: 'approve' })).status).toBe(204);
+      const tokens = await api.postForm('/token', {
+        ...(await authentication()),
+        grant_type: CIBA_GRANT,
+        auth_req_id: String(ack.body.auth_req_id),
+      });
+      expect(tokens.status).toBe(200);
+
+      const replayed = await api.postForm('/bc-authorize', { ...(await authentication()), request });
+      expectOAuthError(replayed, 400, 'invalid_request');
+      expect(replayed.body.error_description).toBe(
+        'The signed authentication request was already used: each jti is accepted once.',
+      );
+      const unsigned = await api.postForm('/bc-authorize', {
+        ...(await authentication()),
+        scope: 'openid',
+        login_hint: user.email,
+      });
+      expectOAuthError(unsigned, 400, 'invalid_request');
     });
 
     it('denies: the client gets access_denied (400 at the token endpoint)', async () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type RequestAuthentication, authRequestDecider } from '@backchannel/auth-request';
-import { ClientAuthenticator } from '@backchannel/clients';
+import { AuthenticationRequestParameters, ClientAuthenticator } from '@backchannel/clients';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { PayloadSealer, randomToken } from '@backchannel/crypto';
 import { DeviceRegistry, UserDirectory } from '@backchannel/directory';
@@ -19,16 +19,16 @@ import { type OpenRequestLimits, TooManyOpenRequestsError, UserRequests } from '
 /** One answer for either cap, so a client learns nothing of what other clients asked. */
 export const TOO_MANY_OPEN_REQUESTS = 'Too many pending authentication requests for this user.';
 
-/** CIBA §7.3: the acknowledgement. `interval` is present because every client polls (or may). */
+/** CIBA §7.3: the acknowledgement. `interval` only for the clients that poll: poll and ping, never push. */
 export interface BackchannelAuthenticationResponse {
   auth_req_id: string;
   expires_in: number;
-  interval: number;
+  interval?: number;
 }
 
 /**
  * The checks of CIBA §7.2 in order: client authentication, the client's right to the grant,
- * the request parameters, the user the hint names and a device to reach them on, the user's limits
+ * the signed request (when the client signs them), the request parameters, the user the hint names and a device to reach them on, the user's limits
  * on open requests; then the request is recorded as the first event of its own stream, and made
  * to the user (UserRequests) in the same transaction. Every problem that can be found up front is
  * answered now, never later.
@@ -39,6 +39,7 @@ export class BcAuthorizeHandler {
 
   constructor(
     private readonly clients: ClientAuthenticator,
+    private readonly requestParameters: AuthenticationRequestParameters,
     private readonly users: UserDirectory,
     private readonly devices: DeviceRegistry,
     private readonly store: PostgresEventStore,
@@ -53,7 +54,8 @@ export class BcAuthorizeHandler {
   async handle(input: OAuthFormRequest): Promise<BackchannelAuthenticationResponse> {
     const client = await this.clients.authenticateCibaClient(input.authorization, input.params);
     const { metadata } = client;
-    const request = parseBackchannelAuthenticationRequest(input.params, {
+    const params = await this.requestParameters.of(client, input.params, input.now);
+    const request = parseBackchannelAuthenticationRequest(params, {
       allowedScopes: metadata.scope.split(' '),
       deliveryMode: metadata.backchannel_token_delivery_mode,
     });
@@ -115,7 +117,8 @@ export class BcAuthorizeHandler {
     });
     // A fresh 256-bit id cannot collide with an existing stream; if it ever did, fail loudly.
     if (result.outcome === 'rejected') throw new ServerError('The request could not be recorded.');
-    return { auth_req_id: authReqId, expires_in: expiresIn, interval: pollIntervalSeconds };
+    const pushed = metadata.backchannel_token_delivery_mode === 'push';
+    return { auth_req_id: authReqId, expires_in: expiresIn, ...(!pushed && { interval: pollIntervalSeconds }) };
   }
 
   /** Ping and push clients: the endpoint, and the secrets ping-delivery needs, sealed to the stream. */

@@ -23,13 +23,14 @@ export class DiscoveryController {
       grant_types_supported: [CIBA_GRANT_TYPE],
       backchannel_token_delivery_modes_supported: SUPPORTED_DELIVERY_MODES,
       backchannel_user_code_parameter_supported: false,
+      backchannel_authentication_request_signing_alg_values_supported: CLIENT_SIGNING_ALGORITHMS,
       // One list for both endpoints: CIBA authenticates the client at /bc-authorize as at /token.
       token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
       token_endpoint_auth_signing_alg_values_supported: CLIENT_SIGNING_ALGORITHMS,
       scopes_supported: ['openid'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['ES256'],
-      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'jti'],
+      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'jti', 'at_hash'],
     };
   }
 
