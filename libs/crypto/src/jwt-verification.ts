@@ -1,4 +1,5 @@
 import {
+  compactVerify,
   createLocalJWKSet,
   decodeJwt,
   errors,
@@ -49,14 +50,51 @@ export function verifyJwt(token: string, jwks: { keys: JWK[] }, expected: Expect
   });
 }
 
-/** What a JWT signed by a client (a client assertion, later a request object) must be. */
+/**
+ * An ID token this server issued to `audience`, as an id_token_hint (CIBA §7.1): our signature,
+ * our issuer, the client among its audiences, `typ` JWT (never an access token or a channel
+ * token), a `sub`. Expiry is not checked: CIBA lets a client send an ID token that has expired.
+ */
+export async function verifyIdTokenHint(
+  token: string,
+  jwks: { keys: JWK[] },
+  expected: { issuer: string; audience: string },
+): Promise<JWTPayload & { sub: string }> {
+  let claims: JWTPayload;
+  let typ: unknown;
+  try {
+    const { payload, protectedHeader } = await compactVerify(token, createLocalJWKSet(jwks), {
+      algorithms: [...SIGNING_ALGORITHMS],
+    });
+    claims = JSON.parse(new TextDecoder().decode(payload)) as JWTPayload;
+    typ = protectedHeader.typ;
+  } catch (error) {
+    throw asVerificationError(error);
+  }
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  const problem =
+    typeof typ !== 'string' || !sameTyp(typ, 'JWT')
+      ? 'typ'
+      : claims.iss !== expected.issuer
+        ? 'iss'
+        : !audiences.includes(expected.audience)
+          ? 'aud'
+          : typeof claims.sub !== 'string' || claims.sub.length === 0
+            ? 'sub'
+            : null;
+  if (problem) throw new JwtVerificationError('ERR_JWT_CLAIM_VALIDATION_FAILED', `unexpected "${problem}"`, problem);
+  return claims as JWTPayload & { sub: string };
+}
+
+/** What a JWT signed by a client (a client assertion, a request object, a login_hint_token) must be. */
 export interface ExpectedClientJwt {
   /** The algorithms allowed for this client; never `none` or a symmetric one for keys. */
   algorithms: readonly string[];
-  issuer: string;
+  /** `iss` must be this (absent: not checked). */
+  issuer?: string;
   subject?: string;
-  /** `aud` must hold one of these. */
-  audiences: readonly string[];
+  /** `aud` must hold one of these (absent: not checked). */
+  audiences?: readonly string[];
   requiredClaims: string[];
   clockToleranceSeconds: number;
   currentDate: Date;
@@ -74,7 +112,7 @@ export async function verifyClientJwt(
     algorithms: [...expected.algorithms],
     issuer: expected.issuer,
     subject: expected.subject,
-    audience: [...expected.audiences],
+    audience: expected.audiences && [...expected.audiences],
     requiredClaims: expected.requiredClaims,
     clockTolerance: expected.clockToleranceSeconds,
     currentDate: expected.currentDate,

@@ -53,6 +53,15 @@ export class UserDirectory {
     return rows[0] ? toUser(rows[0]) : null;
   }
 
+  /** The user with this e-mail address (any letter case) or phone number: a claim names its kind. */
+  async findByClaim(claim: 'email' | 'phone_number', value: string): Promise<User | null> {
+    const rows: UserRow[] = await this.dataSource.query(
+      `SELECT ${USER_COLUMNS} FROM users WHERE ${claim === 'email' ? 'email' : 'phone_number'} = $1`,
+      [claim === 'email' ? value.toLowerCase() : value],
+    );
+    return rows[0] ? toUser(rows[0]) : null;
+  }
+
   /**
    * A login_hint names a user by sub, username, e-mail address (case-insensitive) or phone number.
    * Each is unique only within its own kind, so a hint that names two different users (one's

@@ -63,13 +63,18 @@ const refusals: Refusal[] = [
     error: InvalidRequest,
   },
   {
-    refused: 'a login_hint_token',
-    values: { scope: 'openid', login_hint_token: 'eyJ.e30.sig' },
+    refused: 'a login_hint_token that is not a JWT',
+    values: { scope: 'openid', login_hint_token: 'alice@example.com' },
     error: InvalidRequest,
   },
   {
-    refused: 'an id_token_hint',
-    values: { scope: 'openid', id_token_hint: 'eyJ.e30.sig' },
+    refused: 'an id_token_hint of two parts',
+    values: { scope: 'openid', id_token_hint: 'eyJ.e30' },
+    error: InvalidRequest,
+  },
+  {
+    refused: 'an id_token_hint longer than 8192 characters',
+    values: { scope: 'openid', id_token_hint: `eyJ.${'e'.repeat(8190)}.sig` },
     error: InvalidRequest,
   },
   {
@@ -219,9 +224,14 @@ describe('parseBackchannelAuthenticationRequest', () => {
     expect(errorOf({ ...valid, client_notification_token: 'a b' })).toBeInstanceOf(InvalidRequest);
   });
 
-  it('says which hint type is not supported', () => {
-    expect(errorOf({ scope: 'openid', id_token_hint: 'eyJ.e30.sig' }).description).toBe(
-      'The id_token_hint hint is not supported; use login_hint.',
+  it('takes a login_hint_token or an id_token_hint as a JWT, verified later with the keys', () => {
+    expect(parse({ scope: 'openid', id_token_hint: 'eyJ.e30.sig' }).hint).toEqual({
+      kind: 'id_token_hint',
+      value: 'eyJ.e30.sig',
+    });
+    expect(parse({ scope: 'openid', login_hint_token: 'eyJ.e30.sig' }).hint.kind).toBe('login_hint_token');
+    expect(errorOf({ scope: 'openid', login_hint_token: 'alice' }).description).toBe(
+      'The login_hint_token is not a signed JWT (at most 8192 characters).',
     );
   });
 

@@ -26,6 +26,9 @@ export interface BackchannelRequestPolicy {
 
 const HINT_KINDS: readonly HintKind[] = ['login_hint', 'login_hint_token', 'id_token_hint'];
 const MAX_LOGIN_HINT_CODE_POINTS = 256;
+const MAX_JWT_HINT_LENGTH = 8192;
+/** Three base64url parts (RFC 7515 §7.1), none empty, within the length cap. */
+const COMPACT_JWS = new RegExp(`^(?=.{1,${MAX_JWT_HINT_LENGTH}}$)[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$`);
 /** A positive integer in decimal digits only: no sign, decimals or exponent. */
 const REQUESTED_EXPIRY = /^[0-9]{1,9}$/;
 /** RFC 6750 §2.1 b64token. */
@@ -52,10 +55,13 @@ function hintOf(params: FormParameters): BackchannelAuthenticationRequest['hint'
     throw new InvalidRequest('Exactly one of login_hint, login_hint_token and id_token_hint is required.');
   }
   const [kind] = sent as [HintKind];
-  if (kind !== 'login_hint') throw new InvalidRequest(`The ${kind} hint is not supported; use login_hint.`);
   const value = requiredParameter(params, kind);
-  if ([...value].length > MAX_LOGIN_HINT_CODE_POINTS) {
+  if (kind === 'login_hint' && [...value].length > MAX_LOGIN_HINT_CODE_POINTS) {
     throw new InvalidRequest(`The login_hint is longer than ${MAX_LOGIN_HINT_CODE_POINTS} characters.`);
+  }
+  // login_hint_token and id_token_hint are JWTs: verified where the keys are (BcAuthorizeHandler).
+  if (kind !== 'login_hint' && !COMPACT_JWS.test(value)) {
+    throw new InvalidRequest(`The ${kind} is not a signed JWT (at most ${MAX_JWT_HINT_LENGTH} characters).`);
   }
   return { kind, value };
 }

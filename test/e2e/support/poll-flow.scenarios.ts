@@ -120,6 +120,15 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
       const tokens = await oidc.pollBackchannelAuthenticationGrant(config, ack);
       expect(tokens.claims()).toMatchObject({ iss: stack.baseUrl, sub: user.sub, aud: clientId });
 
+      // The ID token names the same user again, as an id_token_hint.
+      const again = await oidc.initiateBackchannelAuthentication(config, {
+        scope: 'openid',
+        id_token_hint: tokens.id_token!,
+        binding_message: 'Once more',
+      });
+      expect(again.auth_req_id).not.toBe(ack.auth_req_id);
+      expect(await pendingOnDevice(user, 'Key client')).toMatchObject({ binding_message: 'Once more' });
+
       // The same assertion twice: the second is refused, at either endpoint.
       const assertion = await clientAssertion(key, { clientId, audience: `${stack.baseUrl}/token` });
       const form = {

@@ -3,7 +3,7 @@ import { type RequestAuthentication, authRequestDecider } from '@backchannel/aut
 import { AuthenticationRequestParameters, ClientAuthenticator } from '@backchannel/clients';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { PayloadSealer, randomToken } from '@backchannel/crypto';
-import { DeviceRegistry, UserDirectory } from '@backchannel/directory';
+import { DeviceRegistry } from '@backchannel/directory';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import {
   type AuthRequested,
@@ -13,8 +13,9 @@ import {
   authRequestStreamId,
 } from '@backchannel/events';
 import type { OAuthFormRequest } from '@backchannel/http';
-import { AccessDenied, ServerError, UnknownUserId, parseBackchannelAuthenticationRequest } from '@backchannel/oauth';
+import { AccessDenied, ServerError, parseBackchannelAuthenticationRequest } from '@backchannel/oauth';
 import { type OpenRequestLimits, TooManyOpenRequestsError, UserRequests } from '@backchannel/user-requests';
+import { HintedUsers } from './hinted-user.js';
 
 /** One answer for either cap, so a client learns nothing of what other clients asked. */
 export const TOO_MANY_OPEN_REQUESTS = 'Too many pending authentication requests for this user.';
@@ -40,7 +41,7 @@ export class BcAuthorizeHandler {
   constructor(
     private readonly clients: ClientAuthenticator,
     private readonly requestParameters: AuthenticationRequestParameters,
-    private readonly users: UserDirectory,
+    private readonly hintedUsers: HintedUsers,
     private readonly devices: DeviceRegistry,
     private readonly store: PostgresEventStore,
     private readonly sealer: PayloadSealer,
@@ -59,8 +60,7 @@ export class BcAuthorizeHandler {
       allowedScopes: metadata.scope.split(' '),
       deliveryMode: metadata.backchannel_token_delivery_mode,
     });
-    const user = await this.users.findByLoginHint(request.hint.value);
-    if (!user) throw new UnknownUserId('The login_hint does not identify a known user.');
+    const user = await this.hintedUsers.userOf(request.hint, client, input.now);
     // Refused now rather than after an auth_req_id is issued: nobody could ever approve it.
     if (!(await this.devices.hasDevice(user.subject))) {
       throw new AccessDenied('The user has no authentication device to approve the request on.', 403);
