@@ -296,6 +296,29 @@ describe('validateClientMetadata', () => {
     });
   });
 
+  describe('backchannel_allowed_hints', () => {
+    it('is kept, without repeats; absent means every hint', () => {
+      expect(
+        validate({ ...minimal, backchannel_allowed_hints: ['id_token_hint', 'login_hint', 'id_token_hint'] }),
+      ).toMatchObject({
+        backchannel_allowed_hints: ['id_token_hint', 'login_hint'],
+      });
+      expect(validate(minimal)).not.toHaveProperty('backchannel_allowed_hints');
+    });
+
+    it('refuses an empty list, an unknown hint and a non-array', () => {
+      expect(rejection({ ...minimal, backchannel_allowed_hints: [] }).description).toBe(
+        'backchannel_allowed_hints must name at least one hint',
+      );
+      expect(rejection({ ...minimal, backchannel_allowed_hints: ['user_code'] }).description).toBe(
+        "backchannel_allowed_hints value 'user_code' is not supported (supported: login_hint, id_token_hint, login_hint_token)",
+      );
+      expect(rejection({ ...minimal, backchannel_allowed_hints: 'login_hint' }).description).toBe(
+        'backchannel_allowed_hints must be an array of hint names',
+      );
+    });
+  });
+
   describe('backchannel_authentication_request_signing_alg', () => {
     const ps256 = newClientKey('PS256');
 

@@ -1,5 +1,5 @@
 import { type EgressPolicyChecker, type Resolver, systemResolver } from '@backchannel/egress';
-import type { ClientMetadata, ClientSigningAlgorithm, TokenDeliveryMode } from '@backchannel/events';
+import type { ClientMetadata, ClientSigningAlgorithm, HintKind, TokenDeliveryMode } from '@backchannel/events';
 import { CIBA_GRANT_TYPE, InvalidClientMetadata, SCOPE_TOKEN } from '@backchannel/oauth';
 import { z } from 'zod';
 import { CLIENT_SIGNING_ALGORITHMS, parseClientJwks, signingAlgorithmOf } from './client-keys.js';
@@ -14,6 +14,7 @@ export const SUPPORTED_AUTH_METHODS = ['client_secret_basic', 'client_secret_pos
 const AUTH_METHODS = SUPPORTED_AUTH_METHODS;
 const GRANT_TYPES = [CIBA_GRANT_TYPE, REFRESH_TOKEN_GRANT_TYPE] as const;
 const DELIVERY_MODES = ['poll', 'ping', 'push'] as const satisfies readonly TokenDeliveryMode[];
+const HINT_KINDS = ['login_hint', 'id_token_hint', 'login_hint_token'] as const satisfies readonly HintKind[];
 
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
 
@@ -70,6 +71,16 @@ const clientMetadataMembers = z.object(
         error: (issue) => notSupported('token_endpoint_auth_signing_alg', issue.input, CLIENT_SIGNING_ALGORITHMS),
       })
       .optional(),
+    backchannel_allowed_hints: z
+      .array(
+        z.enum(HINT_KINDS, {
+          error: (issue) => notSupported('backchannel_allowed_hints value', issue.input, HINT_KINDS),
+        }),
+        { error: 'backchannel_allowed_hints must be an array of hint names' },
+      )
+      .min(1, 'backchannel_allowed_hints must name at least one hint')
+      .transform((hints) => [...new Set(hints)])
+      .optional(),
     backchannel_authentication_request_signing_alg: z
       .enum(CLIENT_SIGNING_ALGORITHMS as [string, ...string[]], {
         error: (issue) =>
@@ -110,6 +121,7 @@ export function validateClientMetadata(
     backchannel_token_delivery_mode: mode,
     ...notificationEndpoint(mode, endpoint, egress),
     backchannel_user_code_parameter: members.backchannel_user_code_parameter,
+    ...(members.backchannel_allowed_hints && { backchannel_allowed_hints: members.backchannel_allowed_hints }),
     ...clientKeys(members),
   };
 }

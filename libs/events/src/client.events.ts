@@ -1,5 +1,5 @@
 import type { Event } from './envelope.js';
-import type { TokenDeliveryMode } from './auth-request.events.js';
+import type { HintKind, TokenDeliveryMode } from './auth-request.events.js';
 
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
@@ -26,6 +26,8 @@ export interface ClientMetadata {
   jwks?: { keys: ClientPublicJwk[] };
   /** When registered, the only algorithm its client assertions may use. */
   token_endpoint_auth_signing_alg?: ClientSigningAlgorithm;
+  /** Our own metadata: the hints this client may send (absent: all three). */
+  backchannel_allowed_hints?: HintKind[];
   /** When registered, its authentication requests must be signed with this algorithm (CIBA §7.1.1). */
   backchannel_authentication_request_signing_alg?: ClientSigningAlgorithm;
 }

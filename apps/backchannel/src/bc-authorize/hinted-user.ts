@@ -17,7 +17,7 @@ const IDENTIFYING_CLAIMS = ['sub', 'email', 'phone_number'] as const;
  * - id_token_hint: an ID token this server issued to this client (expired ones too), its `sub`;
  * - login_hint_token: a JWT signed with one of the client's registered keys (PS256, ES256, EdDSA),
  *   with `exp`, naming the user by `sub`, else `email`, else `phone_number`.
- * A hint that does not verify is invalid_request (an expired login_hint_token is
+ * A client may be limited to some kinds (its backchannel_allowed_hints). A hint that does not verify is invalid_request (an expired login_hint_token is
  * expired_login_hint_token); one that names nobody is unknown_user_id.
  */
 @Injectable()
@@ -33,6 +33,10 @@ export class HintedUsers {
   }
 
   async userOf(hint: { kind: HintKind; value: string }, client: RegisteredClient, now: Date): Promise<User> {
+    const allowed = client.metadata.backchannel_allowed_hints;
+    if (allowed && !allowed.includes(hint.kind)) {
+      throw new InvalidRequest(`This client may not send ${hint.kind}; it may send ${allowed.join(', ')}.`);
+    }
     const user = await this.find(hint, client, now);
     if (!user) throw new UnknownUserId(`The ${hint.kind} does not identify a known user.`);
     return user;

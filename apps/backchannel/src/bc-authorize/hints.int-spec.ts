@@ -20,7 +20,7 @@ describe('hints at /bc-authorize', () => {
   let app: TestingModule;
   let handler: BcAuthorizeHandler;
   const key = newClientKey('ES256');
-  const clients = {} as Record<'keyed' | 'other', { clientId: string; secret: string }>;
+  const clients = {} as Record<'keyed' | 'other' | 'tokensOnly', { clientId: string; secret: string }>;
 
   beforeAll(async () => {
     app = await featureTestingModule(BackchannelModule, config, 'hints-int-spec').compile();
@@ -31,6 +31,7 @@ describe('hints at /bc-authorize', () => {
     for (const [name, metadata] of [
       ['keyed', { jwks: { keys: [key.publicJwk] } }],
       ['other', {}],
+      ['tokensOnly', { backchannel_allowed_hints: ['id_token_hint'] }],
     ] as const) {
       const { client, clientSecret } = await registry.register(
         { client_name: `Hint client ${name}`, backchannel_token_delivery_mode: 'poll', ...metadata },
@@ -52,7 +53,7 @@ describe('hints at /bc-authorize', () => {
     return user;
   }
 
-  function bcAuthorize(client: 'keyed' | 'other', hint: Record<string, string>) {
+  function bcAuthorize(client: keyof typeof clients, hint: Record<string, string>) {
     const { clientId, secret } = clients[client];
     return handler.handle({
       params: new Map(Object.entries({ scope: 'openid', ...hint })),
@@ -166,5 +167,17 @@ describe('hints at /bc-authorize', () => {
         bcAuthorize('keyed', { login_hint_token: await loginHintToken(key, { email: 'nobody@example.test' }) }),
       ).rejects.toMatchObject({ error: 'unknown_user_id' });
     });
+  });
+
+  it('keeps a client to the hints it registered (backchannel_allowed_hints)', async () => {
+    const user = await newUser();
+    await expect(bcAuthorize('tokensOnly', { login_hint: user.email })).rejects.toMatchObject({
+      error: 'invalid_request',
+      description: 'This client may not send login_hint; it may send id_token_hint.',
+    });
+    const ack = await bcAuthorize('tokensOnly', {
+      id_token_hint: await idToken(user.sub, clients.tokensOnly.clientId),
+    });
+    expect(await requestedSubject(ack.auth_req_id)).toBe(user.sub);
   });
 });
