@@ -3,8 +3,8 @@ import type { ClientSigningAlgorithm } from '@backchannel/events';
 import type { OAuthError } from '@backchannel/oauth';
 import type { RegisteredClient } from './registered-client.js';
 
-/** Clocks differ: `exp` and `nbf` are judged with this much leeway (FAPI 2: 10 s). */
-const CLOCK_TOLERANCE_SECONDS = 10;
+/** Clocks differ: `exp` and `nbf` of whatever a client signs are judged with this much leeway (FAPI 2: 10 s). */
+export const CLIENT_JWT_CLOCK_TOLERANCE_SECONDS = 10;
 /** FAPI 2: an `iat` more than 60 s in the future is refused. */
 const MAX_IAT_AHEAD_SECONDS = 60;
 const MAX_JTI_LENGTH = 512;
@@ -56,7 +56,7 @@ export async function verifyClientSignedJwt(
       subject: rules.subject,
       audiences: rules.audiences,
       requiredClaims: rules.requiredClaims,
-      clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
+      clockToleranceSeconds: CLIENT_JWT_CLOCK_TOLERANCE_SECONDS,
       currentDate: rules.now,
       typIfPresent: rules.typIfPresent,
     });
@@ -73,7 +73,7 @@ export async function verifyClientSignedJwt(
   const nowSeconds = Math.floor(rules.now.getTime() / 1000);
   const { seconds, from } = rules.maxLifetime;
   const start = from === 'now' ? nowSeconds : claims.nbf!;
-  if (claims.exp! > start + seconds + (from === 'now' ? CLOCK_TOLERANCE_SECONDS : 0)) {
+  if (claims.exp! > start + seconds + (from === 'now' ? CLIENT_JWT_CLOCK_TOLERANCE_SECONDS : 0)) {
     throw rules.refuse(
       `${rules.name}'s exp must be at most ${seconds} seconds after ${from === 'now' ? 'now' : 'its nbf'}.`,
     );

@@ -1,13 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CLIENT_SIGNING_ALGORITHMS, type RegisteredClient } from '@backchannel/clients';
+import {
+  CLIENT_JWT_CLOCK_TOLERANCE_SECONDS,
+  CLIENT_SIGNING_ALGORITHMS,
+  type RegisteredClient,
+} from '@backchannel/clients';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { type JWK, JwtVerificationError, SigningKeys, verifyClientJwt, verifyIdTokenHint } from '@backchannel/crypto';
 import { type User, UserDirectory } from '@backchannel/directory';
 import type { HintKind } from '@backchannel/events';
 import { ExpiredLoginHintToken, InvalidRequest, UnknownUserId } from '@backchannel/oauth';
 
-/** Clocks differ: a login_hint_token's `exp` and `nbf` get this much leeway. */
-const CLOCK_TOLERANCE_SECONDS = 10;
 /** The claims a login_hint_token may name its user by, in the order they are looked at. */
 const IDENTIFYING_CLAIMS = ['sub', 'email', 'phone_number'] as const;
 
@@ -17,8 +19,9 @@ const IDENTIFYING_CLAIMS = ['sub', 'email', 'phone_number'] as const;
  * - id_token_hint: an ID token this server issued to this client (expired ones too), its `sub`;
  * - login_hint_token: a JWT signed with one of the client's registered keys (PS256, ES256, EdDSA),
  *   with `exp`, naming the user by `sub`, else `email`, else `phone_number`.
- * A client may be limited to some kinds (its backchannel_allowed_hints). A hint that does not verify is invalid_request (an expired login_hint_token is
- * expired_login_hint_token); one that names nobody is unknown_user_id.
+ * A client may be limited to some kinds (its backchannel_allowed_hints). A hint that does not
+ * verify is invalid_request (an expired login_hint_token is expired_login_hint_token); one that
+ * names nobody is unknown_user_id.
  */
 @Injectable()
 export class HintedUsers {
@@ -80,7 +83,7 @@ export class HintedUsers {
       claims = await verifyClientJwt(token, jwks as { keys: JWK[] }, {
         algorithms: CLIENT_SIGNING_ALGORITHMS,
         requiredClaims: ['exp'],
-        clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
+        clockToleranceSeconds: CLIENT_JWT_CLOCK_TOLERANCE_SECONDS,
         currentDate: now,
       });
     } catch (error) {
