@@ -2,6 +2,7 @@ import {
   CURRENT_SCHEMA_VERSIONS,
   accept,
   reject,
+  type AccessTokenConfirmation,
   type AuthenticationEvidence,
   type ClientNotificationFailureReason,
   type DenialReason,
@@ -70,6 +71,8 @@ export type IssueTokens = Command<
     accessTokenExpiresAt: string;
     /** Push mode: the sealed payload for the client's endpoint; null otherwise. */
     sealedTokens: string | null;
+    /** A certificate-bound access token's `cnf` (RFC 8705); absent for bearer tokens. */
+    confirmation?: AccessTokenConfirmation;
   }
 >;
 
@@ -225,7 +228,7 @@ function denyConsent(command: DenyConsent, state: AuthRequestState): AuthRequest
 
 /** The order of checks is the one of ciba-checklist M.2 (steps 4 to 8). */
 function issueTokens(command: IssueTokens, state: AuthRequestState): AuthRequestDecision {
-  const { clientId, accessTokenId, idTokenId, accessTokenExpiresAt, sealedTokens } = command.data;
+  const { clientId, accessTokenId, idTokenId, accessTokenExpiresAt, sealedTokens, confirmation } = command.data;
   // Unknown and another client's auth_req_id get the same answer: neither reveals the other.
   if (state.status === 'Empty' || state.request.clientId !== clientId) {
     return rejection('invalid_grant', 'The auth_req_id is invalid or was issued to another client.');
@@ -240,7 +243,16 @@ function issueTokens(command: IssueTokens, state: AuthRequestState): AuthRequest
   return accept(
     newEvent(
       'TokensIssued',
-      { clientId, subject, grantedScope, accessTokenId, idTokenId, accessTokenExpiresAt, sealedTokens },
+      {
+        clientId,
+        subject,
+        grantedScope,
+        accessTokenId,
+        idTokenId,
+        accessTokenExpiresAt,
+        sealedTokens,
+        ...(confirmation && { confirmation }),
+      },
       command,
     ),
   );

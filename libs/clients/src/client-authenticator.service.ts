@@ -1,34 +1,67 @@
+import type { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Inject, Injectable } from '@nestjs/common';
-import { BACKCHANNEL_CONFIG, type BackchannelConfig, publicEndpoints } from '@backchannel/config';
-import { CIBA_GRANT_TYPE, InvalidClient, UnauthorizedClient } from '@backchannel/oauth';
+import { BACKCHANNEL_CONFIG, type BackchannelConfig, mtlsEndpointAliases, publicEndpoints } from '@backchannel/config';
+import { CIBA_GRANT_TYPE, InvalidClient, InvalidRequest, UnauthorizedClient } from '@backchannel/oauth';
 import { verifyClientAssertion } from './client-assertion.js';
-import { parseClientCredentials, verifyClientCredentials } from './client-credentials.js';
+import { TrustedClientCas, certificateAuthenticates, certificateThumbprint } from './client-certificate.js';
+import { CLIENT_AUTHENTICATION_FAILED, parseClientCredentials, verifyClientCredentials } from './client-credentials.js';
 import { ClientRegistry } from './client-registry.service.js';
 import type { RegisteredClient } from './registered-client.js';
 import { SpentClientJwts } from './spent-client-jwts.js';
 
+/** What a request presents to authenticate its client (an OAuthFormRequest has all of it). */
+export interface PresentedCredentials {
+  authorization: string | undefined;
+  params: ReadonlyMap<string, string>;
+  clientCertificate: X509Certificate | null;
+  now: Date;
+}
+
+/** RFC 8705 §3.1: the confirmation claim binding an access token to a certificate. */
+export interface CertificateConfirmation {
+  'x5t#S256': string;
+}
+
 /** Client authentication at the CIBA endpoints (/bc-authorize and /token), by whichever method the client registered. */
 @Injectable()
 export class ClientAuthenticator {
-  /** What a client assertion's `aud` may name: this server, or either endpoint (checklist C.5). */
+  /** What a client assertion's `aud` may name: this server, or either endpoint, or their mTLS aliases (checklist C.5). */
   private readonly assertionAudiences: readonly string[];
+  private readonly trustedCas: TrustedClientCas;
 
   constructor(
     private readonly registry: ClientRegistry,
     private readonly spentJwts: SpentClientJwts,
     @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
   ) {
-    const endpoints = publicEndpoints(config.issuer);
-    this.assertionAudiences = [config.issuer, endpoints.token, endpoints.backchannelAuthentication];
+    const endpoints = [publicEndpoints(config.issuer), mtlsEndpointAliases(config.mtls)].filter((e) => e !== null);
+    this.assertionAudiences = [
+      config.issuer,
+      ...endpoints.flatMap((endpoint) => [endpoint.token, endpoint.backchannelAuthentication]),
+    ];
+    const { clientCaFile } = config.mtls;
+    this.trustedCas = new TrustedClientCas(clientCaFile === null ? null : readFileSync(clientCaFile, 'utf8'));
   }
 
   /** The authenticated client, or InvalidRequest / InvalidClient. */
-  async authenticate(authorization: string | undefined, form: ReadonlyMap<string, string>): Promise<RegisteredClient> {
-    const credentials = parseClientCredentials(authorization, form);
+  async authenticate(presented: PresentedCredentials): Promise<RegisteredClient> {
+    const credentials = parseClientCredentials(presented.authorization, presented.params);
     const client = await this.registry.find(credentials.clientId);
+    if (credentials.method === 'tls_client_certificate') {
+      const { clientCertificate: certificate, now } = presented;
+      if (
+        client === null ||
+        certificate === null ||
+        !certificateAuthenticates(client, certificate, this.trustedCas, now)
+      ) {
+        throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED);
+      }
+      return client;
+    }
     if (credentials.method !== 'private_key_jwt') return verifyClientCredentials(client, credentials);
 
-    const now = new Date();
+    const { now } = presented;
     const verified = await verifyClientAssertion(client, credentials.assertion, {
       audiences: this.assertionAudiences,
       now,
@@ -40,14 +73,25 @@ export class ClientAuthenticator {
   }
 
   /** As authenticate, for the CIBA endpoints: the client must also be registered for the CIBA grant. */
-  async authenticateCibaClient(
-    authorization: string | undefined,
-    form: ReadonlyMap<string, string>,
-  ): Promise<RegisteredClient> {
-    const client = await this.authenticate(authorization, form);
+  async authenticateCibaClient(presented: PresentedCredentials): Promise<RegisteredClient> {
+    const client = await this.authenticate(presented);
     if (!client.metadata.grant_types.includes(CIBA_GRANT_TYPE)) {
       throw new UnauthorizedClient('The client is not registered for the CIBA grant.');
     }
     return client;
+  }
+
+  /**
+   * RFC 8705 §3: the `cnf` of the client's access tokens, from the certificate of this request;
+   * null for bearer tokens. A client registered for bound tokens must present its certificate.
+   */
+  accessTokenConfirmation(client: RegisteredClient, presented: PresentedCredentials): CertificateConfirmation | null {
+    if (!client.metadata.tls_client_certificate_bound_access_tokens) return null;
+    if (presented.clientCertificate === null) {
+      throw new InvalidRequest(
+        "This client's access tokens are bound to its TLS client certificate: present the certificate with the request.",
+      );
+    }
+    return { 'x5t#S256': certificateThumbprint(presented.clientCertificate) };
   }
 }

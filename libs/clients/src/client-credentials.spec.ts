@@ -105,13 +105,27 @@ describe('parseClientCredentials', () => {
     });
 
     it.each([
-      ['client_id alone', { client_id: 'client-1' }],
       ['client_secret alone', { client_secret: 's3cret' }],
       ['nothing', {}],
     ])('rejects %s as invalid_client', (_, entries) => {
       const error = failure(() => parseClientCredentials(undefined, form(entries)));
       expect(error).toBeInstanceOf(InvalidClient);
       expect(error).toMatchObject({ error: 'invalid_client', status: 401 });
+    });
+  });
+
+  describe('TLS client certificate (RFC 8705)', () => {
+    it('reads client_id alone as authentication by the TLS certificate, checked later against the registration', () => {
+      expect(parseClientCredentials(undefined, form({ client_id: 'client-1' }))).toEqual({
+        method: 'tls_client_certificate',
+        clientId: 'client-1',
+      });
+    });
+
+    it('refuses a client_id no client can have', () => {
+      expect(failure(() => parseClientCredentials(undefined, form({ client_id: 'a\u0001b' })))).toMatchObject({
+        error: 'invalid_client',
+      });
     });
   });
 

@@ -21,8 +21,17 @@ export interface AssertionCredentials {
   assertion: string;
 }
 
+/**
+ * Only a client_id: the client authenticates with its TLS certificate (RFC 8705 §2,
+ * tls_client_auth or self_signed_tls_client_auth), checked against what it registered.
+ */
+export interface CertificateCredentials {
+  method: 'tls_client_certificate';
+  clientId: string;
+}
+
 /** What the client presented, before anything is checked against the registry. */
-export type ClientCredentials = SecretCredentials | AssertionCredentials;
+export type ClientCredentials = SecretCredentials | AssertionCredentials | CertificateCredentials;
 
 /** Every failed check ends in this one description, so a response never tells which one failed. */
 export const CLIENT_AUTHENTICATION_FAILED = 'Client authentication failed.';
@@ -36,8 +45,8 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * RFC 6749 §2.3: HTTP Basic (client_secret_basic), client_id and client_secret in the form
- * (client_secret_post) or a client assertion (RFC 7523, private_key_jwt); never more than one
- * method in a request.
+ * (client_secret_post), a client assertion (RFC 7523, private_key_jwt) or client_id alone (RFC 8705,
+ * the TLS certificate authenticates); never more than one method in a request.
  */
 export function parseClientCredentials(
   authorization: string | undefined,
@@ -61,10 +70,14 @@ export function parseClientCredentials(
     }
     return { method: 'client_secret_basic', ...basic };
   }
-  if (formClientId === undefined || formClientSecret === undefined) {
+  if (formClientId === undefined) {
     throw new InvalidClient(
-      'Client authentication is required: HTTP Basic, client_id and client_secret in the request body, or a client assertion.',
+      'Client authentication is required: HTTP Basic, client_id and client_secret in the request body, a client assertion, or client_id with a TLS client certificate.',
     );
+  }
+  if (formClientSecret === undefined) {
+    if (!CLIENT_ID_SYNTAX.test(formClientId)) throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED);
+    return { method: 'tls_client_certificate', clientId: formClientId };
   }
   return { method: 'client_secret_post', clientId: formClientId, clientSecret: formClientSecret };
 }

@@ -1,6 +1,7 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import type { ClientPublicJwk, ClientSigningAlgorithm } from '@backchannel/events';
 import { InvalidClientMetadata } from '@backchannel/oauth';
+import { x5cProblem } from './client-certificate.js';
 
 /** What a client may sign with (FAPI 1 Advanced and FAPI 2: PS256, ES256; FAPI 2 also EdDSA). */
 export const CLIENT_SIGNING_ALGORITHMS: readonly ClientSigningAlgorithm[] = ['PS256', 'ES256', 'EdDSA'];
@@ -10,7 +11,7 @@ const MAX_KEYS = 10;
 const MIN_RSA_MODULUS_BITS = 2048;
 const KID_SYNTAX = /^[\x20-\x7E]{1,200}$/;
 /** The members kept: what verification needs; anything else a client sends is dropped, not stored. */
-const KEPT_MEMBERS = ['kty', 'kid', 'use', 'alg', 'n', 'e', 'crv', 'x', 'y'];
+const KEPT_MEMBERS = ['kty', 'kid', 'use', 'alg', 'n', 'e', 'crv', 'x', 'y', 'x5c'];
 /** Members only a private or symmetric key has (RFC 7518 §6). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
@@ -82,5 +83,5 @@ function keyProblem(input: unknown): string | null {
   } catch {
     return 'is not a valid public key';
   }
-  return null;
+  return x5cProblem(key);
 }

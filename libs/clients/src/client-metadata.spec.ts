@@ -2,7 +2,7 @@ import { EgressPolicyChecker, type Resolver } from '@backchannel/egress';
 import type { TokenDeliveryMode } from '@backchannel/events';
 import { CIBA_GRANT_TYPE, InvalidClientMetadata } from '@backchannel/oauth';
 import { newClientKey, staticResolver } from '@backchannel/testing';
-import { validateClientMetadata, validateClientRegistration } from './client-metadata.js';
+import { supportedAuthMethods, validateClientMetadata, validateClientRegistration } from './client-metadata.js';
 
 const minimal = { client_name: 'Call centre', backchannel_token_delivery_mode: 'poll' };
 
@@ -10,7 +10,7 @@ const minimal = { client_name: 'Call centre', backchannel_token_delivery_mode: '
 const strictEgress = new EgressPolicyChecker({ allowHttp: false, allowedNetworks: [] });
 
 function validate(input: unknown, acceptedModes?: readonly TokenDeliveryMode[]) {
-  return validateClientMetadata(input, strictEgress, acceptedModes);
+  return validateClientMetadata(input, strictEgress, { deliveryModes: acceptedModes });
 }
 
 function rejection(input: unknown, acceptedModes?: readonly TokenDeliveryMode[]): InvalidClientMetadata {
@@ -96,9 +96,10 @@ describe('validateClientMetadata', () => {
   });
 
   describe('token_endpoint_auth_method', () => {
-    const supported = 'client_secret_basic, client_secret_post, private_key_jwt';
+    const supported =
+      'client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, self_signed_tls_client_auth';
 
-    it.each(['tls_client_auth', 'client_secret_jwt', 'none'])('rejects %s, naming it', (method) => {
+    it.each(['client_secret_jwt', 'none'])('rejects %s, naming it', (method) => {
       expect(rejection({ ...minimal, token_endpoint_auth_method: method }).description).toBe(
         `token_endpoint_auth_method '${method}' is not supported (supported: ${supported})`,
       );
@@ -110,6 +111,97 @@ describe('validateClientMetadata', () => {
       );
       expect(rejection({ ...minimal, token_endpoint_auth_method: 3 }).description).toBe(
         `token_endpoint_auth_method must be one of ${supported}`,
+      );
+    });
+  });
+
+  describe('mutual TLS (RFC 8705)', () => {
+    const mtlsEnabled = { authMethods: supportedAuthMethods({ enabled: true, clientCaFile: '/etc/ca.pem' }) };
+    const tlsClient = {
+      ...minimal,
+      token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_auth_subject_dn: 'CN=client-1,O=Bank,C=GB',
+    };
+
+    it('offers the certificate methods only where the settings let certificates reach us', () => {
+      expect(supportedAuthMethods({ enabled: false, clientCaFile: null })).toEqual([
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+      ]);
+      expect(supportedAuthMethods({ enabled: true, clientCaFile: null })).toContain('self_signed_tls_client_auth');
+      expect(supportedAuthMethods({ enabled: true, clientCaFile: null })).not.toContain('tls_client_auth');
+      expect(rejection(tlsClient).description).toBe(
+        "token_endpoint_auth_method 'tls_client_auth' is not enabled on this server (enabled: client_secret_basic, client_secret_post, private_key_jwt)",
+      );
+    });
+
+    it('keeps a tls_client_auth client with its one subject member and certificate-bound tokens', () => {
+      expect(
+        validateClientMetadata(
+          { ...tlsClient, tls_client_certificate_bound_access_tokens: true },
+          strictEgress,
+          mtlsEnabled,
+        ),
+      ).toEqual({
+        client_name: 'Call centre',
+        token_endpoint_auth_method: 'tls_client_auth',
+        grant_types: [CIBA_GRANT_TYPE],
+        scope: 'openid',
+        backchannel_token_delivery_mode: 'poll',
+        backchannel_user_code_parameter: false,
+        tls_client_auth_subject_dn: 'CN=client-1,O=Bank,C=GB',
+        tls_client_certificate_bound_access_tokens: true,
+      });
+    });
+
+    it('needs exactly one well-formed subject member for tls_client_auth, and none for other methods', () => {
+      const refusal = (input: unknown) => {
+        try {
+          validateClientMetadata(input, strictEgress, mtlsEnabled);
+        } catch (error) {
+          return (error as InvalidClientMetadata).description;
+        }
+        throw new Error('accepted');
+      };
+      const { tls_client_auth_subject_dn: _dn, ...withoutSubject } = tlsClient;
+      expect(refusal(withoutSubject)).toMatch(/^tls_client_auth needs exactly one of tls_client_auth_subject_dn, /);
+      expect(refusal({ ...tlsClient, tls_client_auth_san_dns: 'client.example' })).toMatch(/needs exactly one/);
+      expect(refusal({ ...tlsClient, tls_client_auth_subject_dn: 'client-1' })).toBe(
+        'tls_client_auth_subject_dn must be a distinguished name like CN=client,O=Example',
+      );
+      expect(refusal({ ...withoutSubject, tls_client_auth_san_ip: '10.0.0.300' })).toBe(
+        'tls_client_auth_san_ip must be an IPv4 or IPv6 address',
+      );
+      expect(refusal({ ...minimal, tls_client_auth_san_dns: 'client.example' })).toBe(
+        'tls_client_auth_san_dns is only for tls_client_auth',
+      );
+      expect(refusal({ ...withoutSubject, tls_client_auth_san_uri: 42 })).toBe(
+        'tls_client_auth_san_uri must be a string',
+      );
+    });
+
+    it('needs the self-signed certificate as x5c for self_signed_tls_client_auth', () => {
+      const key = newClientKey('ES256');
+      const selfSigned = { ...minimal, token_endpoint_auth_method: 'self_signed_tls_client_auth' };
+      expect(() => validateClientMetadata(selfSigned, strictEgress, mtlsEnabled)).toThrow(
+        'jwks is required for self_signed_tls_client_auth: its certificate as x5c of a key',
+      );
+      expect(() =>
+        validateClientMetadata({ ...selfSigned, jwks: { keys: [key.publicJwk] } }, strictEgress, mtlsEnabled),
+      ).toThrow('jwks must hold the self-signed certificate as x5c of a key');
+    });
+
+    it('refuses certificate-bound tokens in push mode, where no token request carries a certificate', () => {
+      expect(
+        rejection({
+          ...minimal,
+          backchannel_token_delivery_mode: 'push',
+          backchannel_client_notification_endpoint: 'https://client.example.com/cb',
+          tls_client_certificate_bound_access_tokens: true,
+        }).description,
+      ).toBe(
+        'tls_client_certificate_bound_access_tokens is not available in push mode: its tokens are not requested over TLS',
       );
     });
   });
@@ -378,11 +470,9 @@ describe('validateClientRegistration', () => {
   };
 
   function register(endpoint: string, egress = strictEgress) {
-    return validateClientRegistration(
-      { ...ping, backchannel_client_notification_endpoint: endpoint },
-      egress,
-      resolver,
-    );
+    return validateClientRegistration({ ...ping, backchannel_client_notification_endpoint: endpoint }, egress, {
+      resolve: resolver,
+    });
   }
 
   beforeEach(() => {
@@ -434,7 +524,7 @@ describe('validateClientRegistration', () => {
   });
 
   it('resolves nothing for a poll client', async () => {
-    await expect(validateClientRegistration(minimal, strictEgress, resolver)).resolves.toMatchObject({
+    await expect(validateClientRegistration(minimal, strictEgress, { resolve: resolver })).resolves.toMatchObject({
       backchannel_token_delivery_mode: 'poll',
     });
     expect(resolved).toEqual([]);

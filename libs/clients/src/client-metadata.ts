@@ -1,7 +1,16 @@
 import { type EgressPolicyChecker, type Resolver, systemResolver } from '@backchannel/egress';
-import type { ClientMetadata, ClientSigningAlgorithm, HintKind, TokenDeliveryMode } from '@backchannel/events';
+import type {
+  CertificateSubjectMember,
+  ClientMetadata,
+  ClientSigningAlgorithm,
+  HintKind,
+  TokenDeliveryMode,
+  TokenEndpointAuthMethod,
+} from '@backchannel/events';
 import { CIBA_GRANT_TYPE, InvalidClientMetadata, SCOPE_TOKEN } from '@backchannel/oauth';
 import { z } from 'zod';
+import { isIP } from 'node:net';
+import { CERTIFICATE_SUBJECT_MEMBERS, parseDistinguishedName } from './client-certificate.js';
 import { CLIENT_SIGNING_ALGORITHMS, parseClientJwks, signingAlgorithmOf } from './client-keys.js';
 
 export const REFRESH_TOKEN_GRANT_TYPE = 'refresh_token';
@@ -9,9 +18,40 @@ export const REFRESH_TOKEN_GRANT_TYPE = 'refresh_token';
 /** Delivery modes a client may register. */
 export const SUPPORTED_DELIVERY_MODES: readonly TokenDeliveryMode[] = ['poll', 'ping', 'push'];
 
-/** Client authentication methods a client may register (discovery lists the same). */
-export const SUPPORTED_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
-const AUTH_METHODS = SUPPORTED_AUTH_METHODS;
+/** Every client authentication method this server implements; a deployment offers those its settings allow. */
+const AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+] as const satisfies readonly TokenEndpointAuthMethod[];
+
+/**
+ * The methods a client may register here, as discovery lists them: the certificate-based ones only
+ * where client certificates can reach us (mTLS enabled), tls_client_auth only with authorities to
+ * check them against (TLS_CLIENT_CA_FILE).
+ */
+export function supportedAuthMethods(mtls: {
+  enabled: boolean;
+  clientCaFile: string | null;
+}): TokenEndpointAuthMethod[] {
+  return AUTH_METHODS.filter((method) => {
+    if (method === 'self_signed_tls_client_auth') return mtls.enabled;
+    if (method === 'tls_client_auth') return mtls.enabled && mtls.clientCaFile !== null;
+    return true;
+  });
+}
+
+/** What a deployment accepts at registration, beyond the metadata's own rules. */
+export interface RegistrationOptions {
+  /** Delivery modes accepted (a FAPI deployment refuses push); default: all three. */
+  deliveryModes?: readonly TokenDeliveryMode[];
+  /** Client authentication methods accepted (see supportedAuthMethods); default: those needing no settings. */
+  authMethods?: readonly TokenEndpointAuthMethod[];
+}
+
+const DEFAULT_AUTH_METHODS = supportedAuthMethods({ enabled: false, clientCaFile: null });
 const GRANT_TYPES = [CIBA_GRANT_TYPE, REFRESH_TOKEN_GRANT_TYPE] as const;
 const DELIVERY_MODES = ['poll', 'ping', 'push'] as const satisfies readonly TokenDeliveryMode[];
 const HINT_KINDS = ['login_hint', 'id_token_hint', 'login_hint_token'] as const satisfies readonly HintKind[];
@@ -87,6 +127,19 @@ const clientMetadataMembers = z.object(
           notSupported('backchannel_authentication_request_signing_alg', issue.input, CLIENT_SIGNING_ALGORITHMS),
       })
       .optional(),
+    ...(Object.fromEntries(
+      CERTIFICATE_SUBJECT_MEMBERS.map((member) => [
+        member,
+        z
+          .string({ error: `${member} must be a string` })
+          .min(1, `${member} must not be empty`)
+          .max(1000, `${member} must be at most 1000 characters`)
+          .optional(),
+      ]),
+    ) as Record<(typeof CERTIFICATE_SUBJECT_MEMBERS)[number], z.ZodOptional<z.ZodString>>),
+    tls_client_certificate_bound_access_tokens: z
+      .boolean({ error: 'tls_client_certificate_bound_access_tokens must be a boolean' })
+      .default(false),
   },
   { error: 'client metadata must be a JSON object' },
 );
@@ -95,14 +148,14 @@ const clientMetadataMembers = z.object(
  * RFC 7591 client metadata -> the normalized metadata to store. Unknown members are dropped
  * (RFC 7591 §2); every refusal is an InvalidClientMetadata naming the member at fault. The
  * notification endpoint's URL is checked against the egress policy here, its addresses by
- * validateClientRegistration. `acceptedModes` lets a deployment narrow the delivery modes
- * further (FAPI forbids push).
+ * validateClientRegistration. `options` narrow what this deployment accepts.
  */
 export function validateClientMetadata(
   input: unknown,
   egress: EgressPolicyChecker,
-  acceptedModes: readonly TokenDeliveryMode[] = SUPPORTED_DELIVERY_MODES,
+  options: RegistrationOptions = {},
 ): ClientMetadata {
+  const { deliveryModes: acceptedModes = SUPPORTED_DELIVERY_MODES, authMethods = DEFAULT_AUTH_METHODS } = options;
   const parsed = clientMetadataMembers.safeParse(input);
   if (!parsed.success) throw new InvalidClientMetadata(parsed.error.issues[0]!.message);
   const {
@@ -112,6 +165,11 @@ export function validateClientMetadata(
   } = parsed.data;
   if (!acceptedModes.includes(mode)) {
     throw new InvalidClientMetadata(`backchannel_token_delivery_mode '${mode}' is not supported yet`);
+  }
+  if (!authMethods.includes(members.token_endpoint_auth_method)) {
+    throw new InvalidClientMetadata(
+      `token_endpoint_auth_method '${members.token_endpoint_auth_method}' is not enabled on this server (enabled: ${authMethods.join(', ')})`,
+    );
   }
   return {
     client_name: members.client_name,
@@ -123,6 +181,7 @@ export function validateClientMetadata(
     backchannel_user_code_parameter: members.backchannel_user_code_parameter,
     ...(members.backchannel_allowed_hints && { backchannel_allowed_hints: members.backchannel_allowed_hints }),
     ...clientKeys(members),
+    ...certificateBinding(members, mode),
   };
 }
 
@@ -134,9 +193,10 @@ export function validateClientMetadata(
 export async function validateClientRegistration(
   input: unknown,
   egress: EgressPolicyChecker,
-  resolve: Resolver = systemResolver,
+  options: RegistrationOptions & { resolve?: Resolver } = {},
 ): Promise<ClientMetadata> {
-  const metadata = validateClientMetadata(input, egress);
+  const { resolve = systemResolver, ...accepted } = options;
+  const metadata = validateClientMetadata(input, egress, accepted);
   const endpoint = metadata.backchannel_client_notification_endpoint;
   if (endpoint !== undefined) {
     const verdict = await egress.checkNotificationEndpoint(endpoint, resolve);
@@ -166,10 +226,18 @@ function clientKeys(members: {
   } = members;
   const keyBased = method === 'private_key_jwt';
   if (keyBased && jwks === undefined) throw new InvalidClientMetadata('jwks is required for private_key_jwt');
+  if (method === 'self_signed_tls_client_auth' && jwks === undefined) {
+    throw new InvalidClientMetadata(
+      'jwks is required for self_signed_tls_client_auth: its certificate as x5c of a key',
+    );
+  }
   if (!keyBased && assertionAlg !== undefined) {
     throw new InvalidClientMetadata('token_endpoint_auth_signing_alg is only for private_key_jwt');
   }
   const keys = jwks === undefined ? undefined : parseClientJwks(jwks);
+  if (method === 'self_signed_tls_client_auth' && !keys?.keys.some((key) => key.x5c !== undefined)) {
+    throw new InvalidClientMetadata('jwks must hold the self-signed certificate as x5c of a key');
+  }
   for (const [member, alg] of [
     ['token_endpoint_auth_signing_alg', assertionAlg],
     ['backchannel_authentication_request_signing_alg', requestAlg],
@@ -186,6 +254,47 @@ function clientKeys(members: {
     ...(requestAlg !== undefined && {
       backchannel_authentication_request_signing_alg: requestAlg as ClientSigningAlgorithm,
     }),
+  };
+}
+
+/**
+ * RFC 8705: a tls_client_auth client registers exactly one way its certificate's subject is
+ * recognised, and no other client registers any. Certificate-bound access tokens need a token
+ * request to take the certificate from: push mode has none (its tokens are minted on approval).
+ */
+function certificateBinding(
+  members: Partial<Record<CertificateSubjectMember, string>> & {
+    token_endpoint_auth_method: string;
+    tls_client_certificate_bound_access_tokens: boolean;
+  },
+  mode: TokenDeliveryMode,
+): Pick<ClientMetadata, CertificateSubjectMember | 'tls_client_certificate_bound_access_tokens'> {
+  const registered = CERTIFICATE_SUBJECT_MEMBERS.filter((member) => members[member] !== undefined);
+  if (members.token_endpoint_auth_method === 'tls_client_auth') {
+    if (registered.length !== 1) {
+      throw new InvalidClientMetadata(`tls_client_auth needs exactly one of ${CERTIFICATE_SUBJECT_MEMBERS.join(', ')}`);
+    }
+    const member = registered[0]!;
+    if (member === 'tls_client_auth_subject_dn' && parseDistinguishedName(members[member]!, ',') === null) {
+      throw new InvalidClientMetadata(
+        'tls_client_auth_subject_dn must be a distinguished name like CN=client,O=Example',
+      );
+    }
+    if (member === 'tls_client_auth_san_ip' && !isIP(members[member]!)) {
+      throw new InvalidClientMetadata('tls_client_auth_san_ip must be an IPv4 or IPv6 address');
+    }
+  } else if (registered.length > 0) {
+    throw new InvalidClientMetadata(`${registered[0]} is only for tls_client_auth`);
+  }
+  const bound = members.tls_client_certificate_bound_access_tokens;
+  if (bound && mode === 'push') {
+    throw new InvalidClientMetadata(
+      'tls_client_certificate_bound_access_tokens is not available in push mode: its tokens are not requested over TLS',
+    );
+  }
+  return {
+    ...Object.fromEntries(registered.map((member) => [member, members[member]])),
+    ...(bound && { tls_client_certificate_bound_access_tokens: true }),
   };
 }
 

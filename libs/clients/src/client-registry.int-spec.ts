@@ -13,6 +13,11 @@ import { JWT_BEARER_ASSERTION_TYPE } from './client-credentials.js';
 import { ClientsModule } from './clients.module.js';
 import { SpentClientJwts } from './spent-client-jwts.js';
 
+/** What a request presents, without a TLS client certificate. */
+function presented(authorization: string | undefined, params: ReadonlyMap<string, string>) {
+  return { authorization, params, clientCertificate: null, now: new Date() };
+}
+
 describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
   let moduleRef: TestingModule;
   let registry: ClientRegistry;
@@ -162,9 +167,9 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
     it('authenticates client_secret_basic with the registered secret', async () => {
       const { client, clientSecret } = await register();
 
-      await expect(authenticator.authenticate(basic(client.clientId, clientSecret), new Map())).resolves.toEqual(
-        client,
-      );
+      await expect(
+        authenticator.authenticate(presented(basic(client.clientId, clientSecret), new Map())),
+      ).resolves.toEqual(client);
     });
 
     it('authenticates client_secret_post for a client registered with it', async () => {
@@ -174,7 +179,7 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
         ['client_id', client.clientId],
         ['client_secret', clientSecret],
       ]);
-      await expect(authenticator.authenticate(undefined, form)).resolves.toEqual(client);
+      await expect(authenticator.authenticate(presented(undefined, form))).resolves.toEqual(client);
     });
 
     it('rejects a wrong secret, an unknown client and the unregistered method alike', async () => {
@@ -189,7 +194,7 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
         [basic(`${client.clientId}x`, clientSecret), new Map()],
         [undefined, postForm],
       ] as const) {
-        await expect(authenticator.authenticate(authorization, form)).rejects.toEqual(
+        await expect(authenticator.authenticate(presented(authorization, form))).rejects.toEqual(
           expect.objectContaining({ error: 'invalid_client', description: 'Client authentication failed.' }),
         );
       }
@@ -238,7 +243,7 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
       const rows = await dataSource.query(`SELECT secret_sha256 FROM clients WHERE client_id = $1`, [client.clientId]);
       expect(rows).toEqual([{ secret_sha256: null }]);
       // and no secret can authenticate it, not even an empty one
-      await expect(authenticator.authenticate(basic(client.clientId, ''), new Map())).rejects.toMatchObject({
+      await expect(authenticator.authenticate(presented(basic(client.clientId, ''), new Map()))).rejects.toMatchObject({
         error: 'invalid_client',
       });
     });
@@ -247,21 +252,25 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
       const { client } = await registerKeyClient();
       const assertion = await clientAssertion(key, { clientId: client.clientId, audience: config.issuer });
 
-      await expect(authenticator.authenticate(undefined, assertionForm(assertion))).resolves.toEqual(client);
+      await expect(authenticator.authenticate(presented(undefined, assertionForm(assertion)))).resolves.toEqual(client);
       const replay = {
         error: 'invalid_client',
         description: 'The client assertion was already used: each jti is accepted once.',
       };
-      await expect(authenticator.authenticate(undefined, assertionForm(assertion))).rejects.toMatchObject(replay);
+      await expect(authenticator.authenticate(presented(undefined, assertionForm(assertion)))).rejects.toMatchObject(
+        replay,
+      );
 
       const other = await replica();
       try {
         const otherAuthenticator = other.get(ClientAuthenticator);
-        await expect(otherAuthenticator.authenticate(undefined, assertionForm(assertion))).rejects.toMatchObject(
-          replay,
-        );
+        await expect(
+          otherAuthenticator.authenticate(presented(undefined, assertionForm(assertion))),
+        ).rejects.toMatchObject(replay);
         const fresh = await clientAssertion(key, { clientId: client.clientId, audience: `${config.issuer}/token` });
-        await expect(otherAuthenticator.authenticate(undefined, assertionForm(fresh))).resolves.toEqual(client);
+        await expect(otherAuthenticator.authenticate(presented(undefined, assertionForm(fresh)))).resolves.toEqual(
+          client,
+        );
       } finally {
         await other.close();
       }
@@ -271,7 +280,7 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
       const { client } = await registerKeyClient();
       const assertion = await clientAssertion(key, { clientId: client.clientId, audience: config.issuer });
       const outcomes = await Promise.allSettled(
-        Array.from({ length: 8 }, () => authenticator.authenticate(undefined, assertionForm(assertion))),
+        Array.from({ length: 8 }, () => authenticator.authenticate(presented(undefined, assertionForm(assertion)))),
       );
       expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
       expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toHaveLength(7);

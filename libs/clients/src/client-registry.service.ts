@@ -2,10 +2,16 @@ import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config'
 import { randomToken, sha256Hex } from '@backchannel/crypto';
 import { EgressPolicyChecker } from '@backchannel/egress';
 import { PostgresEventStore } from '@backchannel/event-store';
-import { clientStreamId, type ClientMetadata, type ClientRegistered, type NewEvent } from '@backchannel/events';
+import {
+  clientStreamId,
+  type ClientMetadata,
+  type ClientRegistered,
+  type NewEvent,
+  type TokenEndpointAuthMethod,
+} from '@backchannel/events';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { validateClientRegistration } from './client-metadata.js';
+import { type RegistrationOptions, supportedAuthMethods, validateClientRegistration } from './client-metadata.js';
 import type { RegisteredClient } from './registered-client.js';
 
 export interface RegistrationContext {
@@ -14,6 +20,8 @@ export interface RegistrationContext {
   correlationId: string;
   now: Date;
 }
+
+const SECRET_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
 
 interface ClientRow {
   client_id: string;
@@ -32,6 +40,8 @@ export class ClientRegistry {
   private readonly cache = new Map<string, RegisteredClient>();
   /** Where notification endpoints may point (CLIENT_NOTIFICATION_ALLOW_HTTP and _ALLOWED_NETWORKS). */
   private readonly egress: EgressPolicyChecker;
+  /** What this deployment accepts beyond the metadata's own rules (the auth methods its settings enable). */
+  private readonly accepted: RegistrationOptions;
 
   constructor(
     private readonly store: PostgresEventStore,
@@ -39,18 +49,20 @@ export class ClientRegistry {
     @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
   ) {
     this.egress = new EgressPolicyChecker(config.clientNotification);
+    this.accepted = { authMethods: supportedAuthMethods(config.mtls) };
   }
 
   /**
    * Registers a client; a secret is returned here once and kept only as its SHA-256 digest. A
-   * client that authenticates with its keys (private_key_jwt) gets none (`clientSecret` null).
+   * client that authenticates with its keys or its certificate gets none (`clientSecret` null).
    */
   async register(
     input: unknown,
     context: RegistrationContext,
   ): Promise<{ client: RegisteredClient; clientSecret: string | null }> {
-    const metadata = await validateClientRegistration(input, this.egress);
-    const clientSecret = metadata.token_endpoint_auth_method === 'private_key_jwt' ? null : randomToken(32);
+    const metadata = await validateClientRegistration(input, this.egress, this.accepted);
+    const usesSecret = SECRET_AUTH_METHODS.includes(metadata.token_endpoint_auth_method);
+    const clientSecret = usesSecret ? randomToken(32) : null;
     const client: RegisteredClient = {
       clientId: randomToken(16),
       secretSha256: clientSecret === null ? null : sha256Hex(clientSecret),

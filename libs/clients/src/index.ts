@@ -1,8 +1,10 @@
 export * from './registered-client.js';
 export { CLIENT_SIGNING_ALGORITHMS } from './client-keys.js';
+export { CERTIFICATE_AUTH_METHODS, TrustedClientCas, certificateThumbprint } from './client-certificate.js';
 export {
   REFRESH_TOKEN_GRANT_TYPE,
-  SUPPORTED_AUTH_METHODS,
+  supportedAuthMethods,
+  type RegistrationOptions,
   SUPPORTED_DELIVERY_MODES,
   validateClientMetadata,
   validateClientRegistration,

@@ -87,4 +87,48 @@ describe('loadConfig', () => {
     expect(tuned.consumers.kafkaFetch).toEqual({ minBytes: 1, maxWaitMs: 0 });
     expect(problemsOf({ ...production, KAFKA_FETCH_MAX_WAIT_MS: '60000' })).toContain('KAFKA_FETCH_MAX_WAIT_MS');
   });
+
+  it('reads the TLS listener and mTLS settings: off by default, a header believed only from trusted proxies', () => {
+    expect(loadConfig(production).tls).toBeNull();
+    expect(loadConfig(production).mtls).toEqual({
+      clientCaFile: null,
+      certificateHeader: 'ssl-client-cert',
+      trustedProxies: [],
+      endpointBaseUrl: null,
+      enabled: false,
+    });
+    const configured = loadConfig({
+      ...production,
+      TLS_CERT_FILE: '/tls/server.pem',
+      TLS_KEY_FILE: '/tls/server-key.pem',
+      TLS_CLIENT_CA_FILE: '/tls/clients-ca.pem',
+      MTLS_CLIENT_CERT_HEADER: 'X-Client-Cert',
+      TRUSTED_PROXIES: '10.0.0.0/8, fd00::/8',
+      MTLS_ENDPOINT_BASE_URL: 'https://mtls.auth.example.com/',
+    });
+    expect(configured.tls).toEqual({ certFile: '/tls/server.pem', keyFile: '/tls/server-key.pem' });
+    expect(configured.mtls).toEqual({
+      clientCaFile: '/tls/clients-ca.pem',
+      certificateHeader: 'x-client-cert',
+      trustedProxies: ['10.0.0.0/8', 'fd00::/8'],
+      endpointBaseUrl: 'https://mtls.auth.example.com',
+      enabled: true,
+    });
+    expect(loadConfig({ ...production, TRUSTED_PROXIES: '10.0.0.0/8' }).mtls.enabled).toBe(true);
+  });
+
+  it('refuses half a TLS key pair, a proxy that is not a range, and a plain-http mTLS alias in production', () => {
+    expect(problemsOf({ ...production, TLS_CERT_FILE: '/tls/server.pem' })).toContain(
+      'TLS_CERT_FILE: set both TLS_CERT_FILE and TLS_KEY_FILE, or neither',
+    );
+    expect(problemsOf({ ...production, TRUSTED_PROXIES: 'proxy.local' })).toContain(
+      "TRUSTED_PROXIES: 'proxy.local' is not an address range",
+    );
+    expect(problemsOf({ ...production, MTLS_ENDPOINT_BASE_URL: 'http://mtls.example.com' })).toContain(
+      'MTLS_ENDPOINT_BASE_URL: must be https in production',
+    );
+    expect(problemsOf({ ...production, MTLS_CLIENT_CERT_HEADER: 'x client cert' })).toContain(
+      'MTLS_CLIENT_CERT_HEADER',
+    );
+  });
 });

@@ -79,6 +79,30 @@ export interface BackchannelConfig {
     /** Largest produce request (RELAY_MAX_REQUEST_BYTES), below the brokers' message.max.bytes. */
     maxRequestBytes: number;
   };
+  /** This process's own TLS listener (TLS_CERT_FILE, TLS_KEY_FILE); null: plain HTTP behind a TLS-terminating proxy. */
+  tls: { certFile: string; keyFile: string } | null;
+  /** Mutual-TLS client authentication and certificate-bound tokens (RFC 8705); see the README, "Mutual TLS". */
+  mtls: MtlsConfig;
+}
+
+export interface MtlsConfig {
+  /**
+   * PEM file of the certificate authorities whose client certificates tls_client_auth accepts
+   * (TLS_CLIENT_CA_FILE); null: tls_client_auth is not offered (self-signed certificates still are).
+   */
+  clientCaFile: string | null;
+  /**
+   * The header in which a trusted TLS-terminating proxy passes the client certificate, as a
+   * URL-encoded PEM (MTLS_CLIENT_CERT_HEADER, lower case). The gateway forwards certificates to the
+   * services in the same header.
+   */
+  certificateHeader: string;
+  /** Addresses (CIDR ranges) whose certificate header is believed (TRUSTED_PROXIES); from anyone else it is ignored. */
+  trustedProxies: string[];
+  /** Where the mTLS endpoints are when not at the issuer (MTLS_ENDPOINT_BASE_URL): discovery's mtls_endpoint_aliases. */
+  endpointBaseUrl: string | null;
+  /** Whether client certificates can reach this deployment at all: through our TLS listener or a trusted proxy. */
+  enabled: boolean;
 }
 
 export interface ClientNotificationConfig {
@@ -169,6 +193,16 @@ const environmentSchema = z.object({
   RELAY_BATCH_SIZE: integer(500, 1, 10_000),
   RELAY_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
   RELAY_MAX_REQUEST_BYTES: integer(512 * 1024, 16 * 1024, 64 * 1024 * 1024),
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
+  // nginx ingress's name for it (auth-tls-pass-certificate-to-upstream)
+  MTLS_CLIENT_CERT_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name')
+    .default('ssl-client-cert'),
+  TRUSTED_PROXIES: z.string().optional(),
+  MTLS_ENDPOINT_BASE_URL: httpUrl.optional(),
 });
 
 /** Loopback only: what the embedded and test profiles allow notification endpoints to reach by default. */
@@ -232,6 +266,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
   if (e.AUTH_REQUEST_MAX_PENDING_PER_CLIENT_AND_USER > e.AUTH_REQUEST_MAX_PENDING_PER_USER) {
     problems.push('AUTH_REQUEST_MAX_PENDING_PER_CLIENT_AND_USER: must not exceed AUTH_REQUEST_MAX_PENDING_PER_USER');
   }
+  if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
+    problems.push('TLS_CERT_FILE: set both TLS_CERT_FILE and TLS_KEY_FILE, or neither');
+  }
+  const trustedProxies = (e.TRUSTED_PROXIES ?? '')
+    .split(',')
+    .map((network) => network.trim())
+    .filter(Boolean);
+  for (const network of trustedProxies) {
+    if (!CIDR.test(network)) problems.push(`TRUSTED_PROXIES: '${network}' is not an address range like 10.0.0.0/8`);
+  }
+  if (e.MTLS_ENDPOINT_BASE_URL?.startsWith('http://') && !relaxed) {
+    problems.push('MTLS_ENDPOINT_BASE_URL: must be https in production');
+  }
   if (problems.length > 0) throw new ConfigurationError(problems);
   const issuerUrl = new URL(issuer);
 
@@ -294,6 +341,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
       batchSize: e.RELAY_BATCH_SIZE,
       compression: e.RELAY_COMPRESSION,
       maxRequestBytes: e.RELAY_MAX_REQUEST_BYTES,
+    },
+    tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
+    mtls: {
+      clientCaFile: e.TLS_CLIENT_CA_FILE ?? null,
+      certificateHeader: e.MTLS_CLIENT_CERT_HEADER.toLowerCase(),
+      trustedProxies,
+      endpointBaseUrl: e.MTLS_ENDPOINT_BASE_URL?.replace(/\/+$/, '') ?? null,
+      enabled: e.TLS_CERT_FILE !== undefined || trustedProxies.length > 0,
     },
   };
 }

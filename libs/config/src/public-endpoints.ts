@@ -12,3 +12,11 @@ export function publicEndpoints(issuer: string): PublicEndpoints {
     jwks: `${issuer}/jwks`,
   };
 }
+
+/**
+ * RFC 8705 §5: where clients using mTLS call, when that is not the issuer (MTLS_ENDPOINT_BASE_URL),
+ * e.g. a host whose TLS terminator asks for client certificates; null when they call the usual URLs.
+ */
+export function mtlsEndpointAliases(mtls: { endpointBaseUrl: string | null }): PublicEndpoints | null {
+  return mtls.endpointBaseUrl === null ? null : publicEndpoints(mtls.endpointBaseUrl);
+}

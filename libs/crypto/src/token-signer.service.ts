@@ -13,6 +13,8 @@ export interface AccessTokenInput {
   jti: string;
   issuedAt: Date;
   expiresInSeconds: number;
+  /** RFC 8705 §3.1 / RFC 7800: what a sender-constrained token is bound to; absent for a bearer token. */
+  confirmation?: Record<string, string>;
 }
 
 export interface IdTokenInput {
@@ -65,7 +67,9 @@ export class TokenSigner {
   /** RFC 9068 JWT access token. */
   async signAccessToken(input: AccessTokenInput): Promise<string> {
     const key = await this.keys.activeKey();
-    return this.sign(key, 'at+jwt', { client_id: input.clientId, scope: input.scope.join(' ') }, input);
+    const claims: JWTPayload = { client_id: input.clientId, scope: input.scope.join(' ') };
+    if (input.confirmation !== undefined) claims.cnf = input.confirmation;
+    return this.sign(key, 'at+jwt', claims, input);
   }
 
   /** OIDC ID token for the CIBA grant: a single audience (the client), no nonce. */

@@ -154,8 +154,15 @@ export type TokensIssued = Event<
      * Null for poll and ping (v1 events are upcast with null).
      */
     sealedTokens: string | null;
+    /** RFC 8705 §3: what the access token is bound to (its `cnf` claim); absent for a bearer token. */
+    confirmation?: AccessTokenConfirmation;
   }
 > & { schemaVersion: 2 };
+
+/** The `cnf` claim of a sender-constrained access token: the SHA-256 thumbprint of the client's certificate. */
+export interface AccessTokenConfirmation {
+  'x5t#S256': string;
+}
 
 /** The plaintext of TokensIssued.sealedTokens: the push body of CIBA §10.3.1 without auth_req_id. */
 export interface PushedTokens {

@@ -1,7 +1,16 @@
 import type { Event } from './envelope.js';
 import type { HintKind, TokenDeliveryMode } from './auth-request.events.js';
 
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+export type TokenEndpointAuthMethod =
+  'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
+
+/** RFC 8705 §2.1.2: how a tls_client_auth client's certificate is recognised (exactly one is registered). */
+export type CertificateSubjectMember =
+  | 'tls_client_auth_subject_dn'
+  | 'tls_client_auth_san_dns'
+  | 'tls_client_auth_san_uri'
+  | 'tls_client_auth_san_ip'
+  | 'tls_client_auth_san_email';
 
 /** Algorithms a client may sign its assertions (and later its requests) with: FAPI's, never none or HS*. */
 export type ClientSigningAlgorithm = 'PS256' | 'ES256' | 'EdDSA';
@@ -30,6 +39,14 @@ export interface ClientMetadata {
   backchannel_allowed_hints?: HintKind[];
   /** When registered, its authentication requests must be signed with this algorithm (CIBA §7.1.1). */
   backchannel_authentication_request_signing_alg?: ClientSigningAlgorithm;
+  /** tls_client_auth: the one certificate subject member registered (RFC 8705 §2.1.2). */
+  tls_client_auth_subject_dn?: string;
+  tls_client_auth_san_dns?: string;
+  tls_client_auth_san_uri?: string;
+  tls_client_auth_san_ip?: string;
+  tls_client_auth_san_email?: string;
+  /** RFC 8705 §3.4: access tokens bound to the client's TLS certificate (`cnf.x5t#S256`). */
+  tls_client_certificate_bound_access_tokens?: boolean;
 }
 
 /**

@@ -1,14 +1,42 @@
-import { randomUUID } from 'node:crypto';
+import { X509Certificate, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ConsoleLogger, type DynamicModule, type LoggerService, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
+import type { FastifyRequest } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type BackchannelConfig, developmentRelaxations } from '@backchannel/config';
 import { OAuthExceptionFilter } from '@backchannel/oauth';
+import { ClientCertificateSource } from './client-certificate.js';
 import { registerMethodNotAllowed } from './method-not-allowed.hook.js';
 import { registerNulCharacterGuard } from './nul-character.guard.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The TLS client certificate the client presented (see ClientCertificateSource), or null. */
+    clientCertificate(): X509Certificate | null;
+  }
+}
+
+/**
+ * TLS_CERT_FILE and TLS_KEY_FILE: this process terminates TLS itself. Client certificates are
+ * requested, never required (most clients authenticate otherwise) and not judged by the handshake:
+ * self-signed ones are legitimate (RFC 8705 §2.2), and tls_client_auth checks the chain itself.
+ */
+function tlsOptions(config: BackchannelConfig) {
+  if (config.tls === null) return {};
+  return {
+    https: {
+      cert: readFileSync(config.tls.certFile),
+      key: readFileSync(config.tls.keyFile),
+      ...(config.mtls.clientCaFile !== null && { ca: readFileSync(config.mtls.clientCaFile) }),
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
+  };
+}
 
 /** JSON logs, one object per line, with the service name as context. */
 export function createLogger(service: string): LoggerService {
@@ -28,6 +56,7 @@ export async function createHttpApplication(
 ): Promise<NestFastifyApplication> {
   const logger = createLogger(service);
   const adapter = new FastifyAdapter({
+    ...tlsOptions(config),
     bodyLimit: config.bodyLimitBytes,
     genReqId: (request: IncomingMessage) => {
       const given = request.headers['x-request-id'];
@@ -38,6 +67,10 @@ export async function createHttpApplication(
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  const certificates = new ClientCertificateSource(config.mtls);
+  fastify.decorateRequest('clientCertificate', function (this: FastifyRequest) {
+    return certificates.certificateOf(this.raw);
   });
   registerMethodNotAllowed(fastify);
   registerNulCharacterGuard(fastify);
@@ -50,5 +83,5 @@ export async function createHttpApplication(
 
 export async function listen(app: NestFastifyApplication, config: BackchannelConfig, service: string): Promise<void> {
   await app.listen(config.port, config.host);
-  createLogger(service).log(`listening on http://${config.host}:${config.port}`);
+  createLogger(service).log(`listening on ${config.tls ? 'https' : 'http'}://${config.host}:${config.port}`);
 }

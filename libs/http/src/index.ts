@@ -6,3 +6,4 @@ export * from './service-root.module.js';
 export * from './run-service.js';
 export * from './oauth-form-request.js';
 export { migrationsOf } from './table-owners.js';
+export * from './client-certificate.js';

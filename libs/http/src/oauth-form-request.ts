@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type FormParameters, assertFormUrlEncoded, parseFormBody } from '@backchannel/oauth';
 
@@ -5,6 +6,8 @@ import { type FormParameters, assertFormUrlEncoded, parseFormBody } from '@backc
 export interface OAuthFormRequest {
   params: FormParameters;
   authorization: string | undefined;
+  /** The TLS client certificate presented (RFC 8705), on the connection or through a trusted proxy. */
+  clientCertificate: X509Certificate | null;
   correlationId: string;
   now: Date;
 }
@@ -22,6 +25,7 @@ export function readOAuthFormRequest(
   return {
     params: parseFormBody(request.rawBody?.toString('utf8') ?? ''),
     authorization: request.headers.authorization,
+    clientCertificate: request.clientCertificate(),
     correlationId: request.id,
     now: new Date(),
   };

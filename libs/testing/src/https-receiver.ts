@@ -1,9 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Resolver } from '@backchannel/egress';
-import { generate } from 'selfsigned';
+import { createTestPki } from './test-pki.js';
 
 /** One request as the receiver saw it. */
 export interface ReceivedRequest {
@@ -53,39 +51,6 @@ export interface HttpsReceiver {
 
 const answerNoContent: Responder = () => ({ status: 204 });
 
-/** A CA and a leaf certificate it signed for localhost, 127.0.0.1, ::1 and the extra names. */
-async function createCertificates(
-  extraDnsNames: readonly string[],
-): Promise<{ caPem: string; key: string; cert: string }> {
-  // One key type for both: selfsigned imports the CA key with the leaf's key type.
-  const keyOptions = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as const;
-  const ca = await generate([{ name: 'commonName', value: 'Backchannel test CA' }], {
-    ...keyOptions,
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    ],
-  });
-  const leaf = await generate([{ name: 'commonName', value: 'localhost' }], {
-    ...keyOptions,
-    ca: { key: ca.private, cert: ca.cert },
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          ...['localhost', ...extraDnsNames].map((value) => ({ type: 2 as const, value })),
-          { type: 7, ip: '127.0.0.1' },
-          { type: 7, ip: '::1' },
-        ],
-      },
-    ],
-  });
-  return { caPem: ca.cert, key: leaf.private, cert: leaf.cert };
-}
-
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -99,7 +64,8 @@ function parseJson(text: string): unknown {
  * every request and answers as the test programs it.
  */
 export async function startHttpsReceiver(options: HttpsReceiverOptions = {}): Promise<HttpsReceiver> {
-  const { caPem, key, cert } = await createCertificates(options.extraDnsNames ?? []);
+  const pki = await createTestPki();
+  const { key, cert } = await pki.serverCertificate(options.extraDnsNames ?? []);
   const requests: ReceivedRequest[] = [];
   const queuedReplies: ReceiverReply[] = [];
   const pendingTimers = new Set<NodeJS.Timeout>();
@@ -146,7 +112,7 @@ export async function startHttpsReceiver(options: HttpsReceiverOptions = {}): Pr
   const port = (server.address() as AddressInfo).port;
 
   return {
-    caPem,
+    caPem: pki.caPem,
     port,
     url: (path = '/') => `https://localhost:${port}${path}`,
     requests,
@@ -172,11 +138,7 @@ export async function startHttpsReceiver(options: HttpsReceiverOptions = {}): Pr
     enqueueReplies(...replies) {
       queuedReplies.push(...replies);
     },
-    async writeCaFile(dir, fileName = 'receiver-ca.pem') {
-      const path = join(dir, fileName);
-      await writeFile(path, caPem);
-      return path;
-    },
+    writeCaFile: (dir, fileName = 'receiver-ca.pem') => pki.writeCaFile(dir, fileName),
     async close() {
       for (const timer of pendingTimers) clearTimeout(timer);
       pendingTimers.clear();

@@ -5,3 +5,4 @@ export * from './feature-testing-module.js';
 export * from './requested-authentication.sample.js';
 export * from './recorded-request.js';
 export * from './client-keys.fixture.js';
+export * from './test-pki.js';

@@ -21,8 +21,11 @@ export interface TestUser {
   deviceToken: string;
 }
 
-async function call<T>(url: string, init: RequestInit): Promise<HttpResult<T>> {
-  const response = await fetch(url, init);
+/** How a test reaches the stack: the platform's fetch, or one that trusts the stack's test CA (TLS stacks). */
+export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
+
+async function call<T>(fetchFn: Fetch, url: string, init: RequestInit): Promise<HttpResult<T>> {
+  const response = await fetchFn(url, init);
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : null) as T };
 }
@@ -40,8 +43,12 @@ export class BackchannelApi {
     return this.stack.baseUrl;
   }
 
+  private get fetch(): Fetch {
+    return this.stack.fetch ?? fetch;
+  }
+
   get(path: string, headers: Record<string, string> = {}): Promise<HttpResult> {
-    return call(`${this.stack.baseUrl}${path}`, { headers });
+    return call(this.fetch, `${this.stack.baseUrl}${path}`, { headers });
   }
 
   postForm(
@@ -50,7 +57,7 @@ export class BackchannelApi {
     headers: Record<string, string> = {},
   ): Promise<HttpResult> {
     const body = typeof form === 'string' ? form : new URLSearchParams(form).toString();
-    return call(`${this.stack.baseUrl}${path}`, {
+    return call(this.fetch, `${this.stack.baseUrl}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
       body,
@@ -62,7 +69,7 @@ export class BackchannelApi {
     json: unknown,
     headers: Record<string, string> = {},
   ): Promise<HttpResult<T>> {
-    return call<T>(`${this.stack.baseUrl}${path}`, {
+    return call<T>(this.fetch, `${this.stack.baseUrl}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(json),
@@ -141,7 +148,7 @@ export class BackchannelApi {
   }
 
   deviceRequests(user: TestUser): Promise<HttpResult<Record<string, unknown>[]>> {
-    return call(`${this.stack.baseUrl}/device/v1/requests`, {
+    return call(this.fetch, `${this.stack.baseUrl}/device/v1/requests`, {
       headers: { authorization: `Bearer ${user.deviceToken}` },
     });
   }

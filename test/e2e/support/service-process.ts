@@ -88,11 +88,16 @@ export async function waitFor<T>(
 }
 
 /** Resolves once GET url answers 200; fails at once if the process ends first. */
-export async function waitUntilReady(process: ServiceProcess, url: string, timeoutMs = 60_000): Promise<void> {
+export async function waitUntilReady(
+  process: ServiceProcess,
+  url: string,
+  timeoutMs = 60_000,
+  fetchFn: (url: string) => Promise<Response> = fetch,
+): Promise<void> {
   try {
     const outcome = await waitFor(
       `${process.name} at ${url}`,
-      async () => (process.hasExited() ? 'exited' : (await fetch(url)).status === 200 ? 'ready' : undefined),
+      async () => (process.hasExited() ? 'exited' : (await fetchFn(url)).status === 200 ? 'ready' : undefined),
       timeoutMs,
       200,
     );

@@ -4,12 +4,16 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TEST_KEY_ENCRYPTION_KEY, requireTestEnv } from '@backchannel/testing';
+import type { Fetch } from './backchannel-api.js';
 import { type ServiceProcess, freePort, startProcess, waitUntilReady } from './service-process.js';
+import type { TlsEdge } from './tls-edge.js';
 
 /** A running Backchannel, seen from outside: its public URL and admin token. */
 export interface RunningStack {
   baseUrl: string;
   adminToken: string;
+  /** How to reach baseUrl when it is https with the test CA (see StackOptions.tls). */
+  fetch?: Fetch;
   stop(): Promise<void>;
 }
 
@@ -41,6 +45,8 @@ export interface StackOptions {
   env?: NodeJS.ProcessEnv;
   /** Host name of the embedded stack's issuer and base URL; 'localhost' where a browser needs a domain (WebAuthn). */
   publicHost?: string;
+  /** The public edge terminates TLS itself, with the test CA, and requests client certificates. */
+  tls?: TlsEdge;
 }
 
 /** The distributed topology, with control over each service for outage and crash tests. */
@@ -62,6 +68,9 @@ export async function startDistributedStack(options: StackOptions = {}): Promise
     await Promise.all(DISTRIBUTED_SERVICES.map(async (service) => [service, await freePort()] as const)),
   ) as Record<DistributedService, number>;
   const adminToken = randomBytes(32).toString('base64url');
+  const { tls } = options;
+  const scheme = tls ? 'https' : 'http';
+  const edgeFetch = tls?.fetch();
   const common = {
     ...FAST_FLOWS,
     BACKCHANNEL_PROFILE: 'test',
@@ -69,13 +78,16 @@ export async function startDistributedStack(options: StackOptions = {}): Promise
     KAFKA_BROKERS: requireTestEnv('KAFKA_BROKERS'),
     BACKCHANNEL_ADMIN_TOKEN: adminToken,
     BACKCHANNEL_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
-    BACKCHANNEL_ISSUER: `http://127.0.0.1:${ports.gateway}`,
+    BACKCHANNEL_ISSUER: `${scheme}://127.0.0.1:${ports.gateway}`,
+    // the services check client certificates too, as the gateway (a proxy to them) forwards them
+    ...tls?.mtlsEnv,
     ...options.env,
   };
   const gatewayEnv = {
     BACKCHANNEL_URL: `http://127.0.0.1:${ports.backchannel}`,
     TOKEN_URL: `http://127.0.0.1:${ports.token}`,
     APPROVALS_URL: `http://127.0.0.1:${ports.approvals}`,
+    ...tls?.edgeEnv,
   };
   const processes = new Map<DistributedService, ServiceProcess>();
   const startService = async (service: DistributedService) => {
@@ -86,7 +98,13 @@ export async function startDistributedStack(options: StackOptions = {}): Promise
       PORT: String(ports[service]),
     });
     processes.set(service, running);
-    await waitUntilReady(running, `http://127.0.0.1:${ports[service]}/health/ready`);
+    const atEdge = service === 'gateway' && edgeFetch;
+    await waitUntilReady(
+      running,
+      `${atEdge ? scheme : 'http'}://127.0.0.1:${ports[service]}/health/ready`,
+      undefined,
+      atEdge || undefined,
+    );
   };
   const stop = async () => {
     await Promise.all([...processes.values()].map((service) => service.stop()));
@@ -98,8 +116,9 @@ export async function startDistributedStack(options: StackOptions = {}): Promise
     throw error;
   }
   return {
-    baseUrl: `http://127.0.0.1:${ports.gateway}`,
+    baseUrl: `${scheme}://127.0.0.1:${ports.gateway}`,
     adminToken,
+    fetch: edgeFetch,
     stop,
     stopService: async (service) => processes.get(service)?.stop(),
     killService: async (service) => processes.get(service)?.kill(),
@@ -113,7 +132,9 @@ export async function startEmbeddedStack(options: StackOptions = {}): Promise<Ru
   const dataDir = await mkdtemp(path.join(tmpdir(), 'backchannel-embedded-'));
   await chmod(dataDir, 0o755); // PostgreSQL runs as its own user and must reach its folder
   const adminToken = randomBytes(32).toString('base64url');
-  const baseUrl = `http://${options.publicHost ?? '127.0.0.1'}:${port}`;
+  const { tls } = options;
+  const edgeFetch = tls?.fetch();
+  const baseUrl = `${tls ? 'https' : 'http'}://${options.publicHost ?? '127.0.0.1'}:${port}`;
   const service = startProcess('npm start', 'npm', ['start', '--silent'], {
     ...FAST_FLOWS,
     PORT: String(port),
@@ -121,17 +142,19 @@ export async function startEmbeddedStack(options: StackOptions = {}): Promise<Ru
     BACKCHANNEL_DATA_DIR: dataDir,
     BACKCHANNEL_ADMIN_TOKEN: adminToken,
     BACKCHANNEL_ISSUER: baseUrl,
+    ...tls?.edgeEnv,
     ...options.env,
   });
   const stop = async () => {
     await service.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    // PostgreSQL's last files may still be going away after the process group ended
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
   try {
-    await waitUntilReady(service, `${baseUrl}/health/ready`, 120_000);
+    await waitUntilReady(service, `${baseUrl}/health/ready`, 120_000, edgeFetch);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { baseUrl, adminToken, stop };
+  return { baseUrl, adminToken, fetch: edgeFetch, stop };
 }

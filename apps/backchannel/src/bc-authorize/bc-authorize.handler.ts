@@ -53,7 +53,7 @@ export class BcAuthorizeHandler {
   }
 
   async handle(input: OAuthFormRequest): Promise<BackchannelAuthenticationResponse> {
-    const client = await this.clients.authenticateCibaClient(input.authorization, input.params);
+    const client = await this.clients.authenticateCibaClient(input);
     const { metadata } = client;
     const params = await this.requestParameters.of(client, input.params, input.now);
     const request = parseBackchannelAuthenticationRequest(params, {

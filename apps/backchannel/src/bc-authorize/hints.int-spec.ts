@@ -58,6 +58,7 @@ describe('hints at /bc-authorize', () => {
     return handler.handle({
       params: new Map(Object.entries({ scope: 'openid', ...hint })),
       authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
+      clientCertificate: null,
       correlationId: 'hints-int-spec',
       now: new Date(),
     });

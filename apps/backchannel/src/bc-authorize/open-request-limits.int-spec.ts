@@ -68,6 +68,7 @@ describe('limits on open requests at /bc-authorize', () => {
         ['requested_expiry', requestedExpiry],
       ]),
       authorization: `Basic ${basic}`,
+      clientCertificate: null,
       correlationId: 'pending-quota-int-spec',
       now,
     });

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
-import { CLIENT_SIGNING_ALGORITHMS, SUPPORTED_AUTH_METHODS, SUPPORTED_DELIVERY_MODES } from '@backchannel/clients';
-import { BACKCHANNEL_CONFIG, type BackchannelConfig, publicEndpoints } from '@backchannel/config';
+import { CLIENT_SIGNING_ALGORITHMS, SUPPORTED_DELIVERY_MODES, supportedAuthMethods } from '@backchannel/clients';
+import { BACKCHANNEL_CONFIG, type BackchannelConfig, mtlsEndpointAliases, publicEndpoints } from '@backchannel/config';
 import { SigningKeys } from '@backchannel/crypto';
 import { CIBA_GRANT_TYPE } from '@backchannel/oauth';
 
@@ -13,8 +13,9 @@ export class DiscoveryController {
     @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
     private readonly keys: SigningKeys,
   ) {
-    const { issuer } = config;
+    const { issuer, mtls } = config;
     const endpoints = publicEndpoints(issuer);
+    const aliases = mtlsEndpointAliases(mtls);
     this.metadata = {
       issuer,
       backchannel_authentication_endpoint: endpoints.backchannelAuthentication,
@@ -25,8 +26,17 @@ export class DiscoveryController {
       backchannel_user_code_parameter_supported: false,
       backchannel_authentication_request_signing_alg_values_supported: CLIENT_SIGNING_ALGORITHMS,
       // One list for both endpoints: CIBA authenticates the client at /bc-authorize as at /token.
-      token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+      token_endpoint_auth_methods_supported: supportedAuthMethods(mtls),
       token_endpoint_auth_signing_alg_values_supported: CLIENT_SIGNING_ALGORITHMS,
+      // RFC 8705 §3.3 and §5: certificate-bound tokens wherever client certificates reach us
+      ...(mtls.enabled && { tls_client_certificate_bound_access_tokens: true }),
+      ...(mtls.enabled &&
+        aliases && {
+          mtls_endpoint_aliases: {
+            token_endpoint: aliases.token,
+            backchannel_authentication_endpoint: aliases.backchannelAuthentication,
+          },
+        }),
       scopes_supported: ['openid'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['ES256'],

@@ -25,6 +25,8 @@ export const GATEWAY_ROUTES: readonly { url: string; methods: string[]; upstream
  * Forwards the public API to the services over pooled keep-alive connections (undici, through
  * @fastify/reply-from). Bodies pass through untouched as bytes: the services parse them, so a
  * repeated form parameter is still seen as repeated. The body limit applies here, at the edge.
+ * The client certificate header is replaced by the certificate this edge accepted (from its own
+ * TLS listener or a trusted proxy) or removed: the services trust the gateway's header as a proxy's.
  */
 export async function registerGatewayRoutes(fastify: FastifyInstance, config: BackchannelConfig): Promise<void> {
   await fastify.register(async (scope) => {
@@ -32,6 +34,7 @@ export async function registerGatewayRoutes(fastify: FastifyInstance, config: Ba
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.bodyLimitBytes }, (_request, body, done) =>
       done(null, body),
     );
+    const { certificateHeader } = config.mtls;
     await scope.register(replyFrom, { http: { requestOptions: { timeout: 10_000 } } });
     for (const route of GATEWAY_ROUTES) {
       const base = config.upstreams[route.upstream].replace(/\/+$/, '');
@@ -45,7 +48,15 @@ export async function registerGatewayRoutes(fastify: FastifyInstance, config: Ba
             ...(Buffer.isBuffer(request.body)
               ? { body: request.body, contentType: request.headers['content-type'] }
               : {}),
-            rewriteRequestHeaders: (_original, headers) => ({ ...headers, 'x-request-id': request.id }),
+            rewriteRequestHeaders: (_original, headers) => {
+              const { [certificateHeader]: _asSent, ...forwarded } = headers;
+              const certificate = request.clientCertificate();
+              return {
+                ...forwarded,
+                'x-request-id': request.id,
+                ...(certificate && { [certificateHeader]: encodeURIComponent(certificate.toString()) }),
+              };
+            },
           }),
       });
     }

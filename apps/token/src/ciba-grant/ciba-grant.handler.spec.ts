@@ -25,7 +25,10 @@ function client(mode: TokenDeliveryMode): RegisteredClient {
 /** The grant with an authenticator that accepts `authenticated`, and a minter that counts its calls. */
 function grantFor(authenticated: RegisteredClient) {
   const issued: string[] = [];
-  const clients = { authenticateCibaClient: () => Promise.resolve(authenticated) } as unknown as ClientAuthenticator;
+  const clients = {
+    authenticateCibaClient: () => Promise.resolve(authenticated),
+    accessTokenConfirmation: () => null,
+  } as unknown as ClientAuthenticator;
   const minter = {
     issue: (streamId: string) => {
       issued.push(streamId);
@@ -44,6 +47,7 @@ function grantFor(authenticated: RegisteredClient) {
         ['auth_req_id', 'some-auth-req-id'],
       ]),
       authorization: 'Basic eA==',
+      clientCertificate: null,
       correlationId: 'ciba-grant-spec',
       now: new Date('2026-11-21T10:00:00.000Z'),
     });

@@ -30,15 +30,17 @@ export class CibaGrantHandler {
   ) {}
 
   async handle(input: OAuthFormRequest): Promise<TokenResponse> {
-    const client = await this.clients.authenticateCibaClient(input.authorization, input.params);
+    const client = await this.clients.authenticateCibaClient(input);
     const { authReqId } = parseCibaTokenRequest(input.params);
     if (client.metadata.backchannel_token_delivery_mode === 'push') {
       throw new UnauthorizedClient('The client is configured in push mode and receives its tokens by push.');
     }
+    const confirmation = this.clients.accessTokenConfirmation(client, input);
 
     const streamId = authRequestStreamId(authReqId);
     const result = await this.minter.issue(streamId, {
       clientId: client.clientId,
+      confirmation,
       now: input.now,
       origin: { correlationId: input.correlationId, actor: `client:${client.clientId}` },
     });

@@ -81,6 +81,7 @@ describe('CIBA grant on PostgreSQL', () => {
         ['auth_req_id', authReqId],
       ]),
       authorization: `Basic ${basic}`,
+      clientCertificate: null,
       correlationId: 'token-int-spec',
       now,
     });

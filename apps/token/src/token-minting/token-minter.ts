@@ -10,7 +10,7 @@ import {
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { PayloadSealer, TokenSigner } from '@backchannel/crypto';
 import { PostgresEventStore, type StreamState, handleCommand, readStreamState } from '@backchannel/event-store';
-import type { PushedTokens, TokensIssued } from '@backchannel/events';
+import type { AccessTokenConfirmation, PushedTokens, TokensIssued } from '@backchannel/events';
 import { authenticationClaims } from './authentication-claims.js';
 
 /** The token endpoint's answer (CIBA §10.1.1) has the members of the push body without auth_req_id (§10.3.1). */
@@ -27,6 +27,8 @@ export interface IssuanceRequest {
   origin: Omit<AuthRequestCommandMetadata, 'now'>;
   /** Push mode: the ID token names the auth_req_id, and the tokens are sealed to the stream for ping-delivery. */
   push?: { authReqId: string };
+  /** A certificate-bound access token's `cnf` (RFC 8705); absent: a bearer token. */
+  confirmation?: AccessTokenConfirmation | null;
 }
 
 export type IssuanceResult =
@@ -92,6 +94,7 @@ export class TokenMinter {
         idTokenId: randomUUID(),
         accessTokenExpiresAt: accessTokenExpiresAt.toISOString(),
         sealedTokens: null,
+        ...(request.confirmation && { confirmation: request.confirmation }),
       },
       metadata: { ...request.origin, now: request.now.toISOString() },
     };
@@ -100,7 +103,7 @@ export class TokenMinter {
   /** The tokens of what the decider decided to record, with the consent's authentication claims. */
   private async sign(issued: Issued, consent: Consent, request: IssuanceRequest): Promise<TokenResponse> {
     const { issuer, accessTokenTtlSeconds, idTokenTtlSeconds } = this.config;
-    const { subject, grantedScope, clientId, accessTokenId, idTokenId } = issued;
+    const { subject, grantedScope, clientId, accessTokenId, idTokenId, confirmation } = issued;
     const accessToken = await this.signer.signAccessToken({
       issuer,
       audience: issuer,
@@ -110,6 +113,7 @@ export class TokenMinter {
       jti: accessTokenId,
       issuedAt: request.now,
       expiresInSeconds: accessTokenTtlSeconds,
+      ...(confirmation && { confirmation: { ...confirmation } }),
     });
     const idToken = await this.signer.signIdToken({
       issuer,

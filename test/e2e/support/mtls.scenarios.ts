@@ -1,0 +1,217 @@
+import { X509Certificate, createHash } from 'node:crypto';
+import { verifyJwt } from '@backchannel/crypto';
+import {
+  newClientKey,
+  selfSignedClientCertificate,
+  signedAuthenticationRequest,
+  type TestCertificate,
+} from '@backchannel/testing';
+import { importPKCS8 } from 'jose';
+import * as oidc from 'openid-client';
+import { BackchannelApi, CIBA_GRANT, type Fetch } from './backchannel-api.js';
+import { expectOAuthError } from './expectations.js';
+import type { RunningStack, StackOptions } from './stacks.js';
+import { type TlsEdge, createTlsEdge } from './tls-edge.js';
+
+/** RFC 8705 §3.1: what `cnf.x5t#S256` of a token bound to this certificate holds. */
+function thumbprint(certificate: TestCertificate): string {
+  return createHash('sha256').update(new X509Certificate(certificate.cert).raw).digest('base64url');
+}
+
+/** openid-client's fetch, over our TLS connection (the test CA, the client certificate). */
+function openidFetch(fetchFn: Fetch): oidc.CustomFetch {
+  return (url, options) => fetchFn(url, options as RequestInit);
+}
+
+/**
+ * Mutual-TLS clients (RFC 8705) end to end, over a real TLS listener with a test CA and client
+ * certificates, and through the certificate header of a trusted proxy; openid-client is the client.
+ */
+export function describeMutualTls(name: string, start: (options: StackOptions) => Promise<RunningStack>): void {
+  describe(name, () => {
+    let tls: TlsEdge;
+    let stack: RunningStack;
+    let api: BackchannelApi;
+
+    beforeAll(async () => {
+      tls = await createTlsEdge();
+      stack = await start({ tls });
+      api = new BackchannelApi(stack);
+    });
+
+    afterAll(async () => {
+      await stack?.stop();
+      await tls?.close();
+    });
+
+    /** A fresh user with a device, and the request the named client made, approved on it. */
+    async function approveOnDevice(
+      user: Awaited<ReturnType<BackchannelApi['createUserWithDevice']>>,
+      clientName: string,
+    ) {
+      const onDevice = await api.pendingOnDevice(user, clientName);
+      expect((await api.decide(user, onDevice.request_id, { decision: 'approve' })).status).toBe(204);
+    }
+
+    it('announces the certificate methods and certificate-bound tokens in discovery', async () => {
+      const discovery = await api.get('/.well-known/openid-configuration');
+      expect(discovery.body).toMatchObject({
+        issuer: stack.baseUrl,
+        token_endpoint_auth_methods_supported: [
+          'client_secret_basic',
+          'client_secret_post',
+          'private_key_jwt',
+          'tls_client_auth',
+          'self_signed_tls_client_auth',
+        ],
+        tls_client_certificate_bound_access_tokens: true,
+      });
+    });
+
+    it('serves a tls_client_auth client with signed requests through the TLS listener, its tokens bound to its certificate', async () => {
+      const certificate = await tls.pki.clientCertificate({
+        commonName: 'bank-app',
+        organization: 'Bank',
+        country: 'GB',
+      });
+      const key = newClientKey('PS256');
+      const { clientId } = await api.registerKeyClient({
+        client_name: 'mTLS client',
+        token_endpoint_auth_method: 'tls_client_auth',
+        tls_client_auth_subject_dn: 'CN=bank-app,O=Bank,C=GB',
+        tls_client_certificate_bound_access_tokens: true,
+        jwks: { keys: [key.publicJwk] },
+        backchannel_authentication_request_signing_alg: 'PS256',
+      });
+      const config = await oidc.discovery(new URL(stack.baseUrl), clientId, undefined, oidc.TlsClientAuth(), {
+        [oidc.customFetch]: openidFetch(tls.fetch({ clientCertificate: certificate })),
+      });
+
+      const user = await api.createUserWithDevice();
+      const request = await signedAuthenticationRequest(key, {
+        clientId,
+        issuer: stack.baseUrl,
+        params: { scope: 'openid', login_hint: user.email, binding_message: 'Pay 10 GBP' },
+      });
+      const ack = await oidc.initiateBackchannelAuthentication(config, { request });
+      await approveOnDevice(user, 'mTLS client');
+      const tokens = await oidc.pollBackchannelAuthenticationGrant(config, ack);
+      expect(tokens.claims()).toMatchObject({ iss: stack.baseUrl, sub: user.sub, aud: clientId });
+
+      const jwks = (await api.get('/jwks')).body as { keys: Record<string, unknown>[] };
+      const accessToken = await verifyJwt(tokens.access_token, jwks, {
+        issuer: stack.baseUrl,
+        audience: stack.baseUrl,
+        typ: 'at+jwt',
+      });
+      expect(accessToken.cnf).toEqual({ 'x5t#S256': thumbprint(certificate) });
+    });
+
+    it('refuses a tls_client_auth client whose certificate is missing, from another CA or for another subject', async () => {
+      const { clientId } = await api.registerKeyClient({
+        client_name: 'Strict mTLS client',
+        token_endpoint_auth_method: 'tls_client_auth',
+        tls_client_auth_san_dns: 'app.bank.example',
+      });
+      const user = await api.createUserWithDevice();
+      const form = { client_id: clientId, scope: 'openid', login_hint: user.email };
+      const refusedWith = async (fetchFn: Fetch) =>
+        new BackchannelApi({ ...stack, fetch: fetchFn }).postForm('/bc-authorize', form);
+
+      expectOAuthError(await refusedWith(tls.fetch()), 401, 'invalid_client');
+      const wrongSubject = await tls.pki.clientCertificate({ commonName: 'x', dnsNames: ['other.bank.example'] });
+      expectOAuthError(await refusedWith(tls.fetch({ clientCertificate: wrongSubject })), 401, 'invalid_client');
+      // the right name, signed by its own key rather than by a trusted CA
+      const selfIssued = await selfSignedClientCertificate({ commonName: 'x', dnsNames: ['app.bank.example'] });
+      expectOAuthError(await refusedWith(tls.fetch({ clientCertificate: selfIssued })), 401, 'invalid_client');
+
+      const rightSubject = await tls.pki.clientCertificate({ commonName: 'x', dnsNames: ['app.bank.example'] });
+      expect((await refusedWith(tls.fetch({ clientCertificate: rightSubject }))).status).toBe(200);
+    });
+
+    it('serves a self_signed_tls_client_auth client whose certificate a trusted proxy forwards in the header', async () => {
+      const certificate = await selfSignedClientCertificate({ commonName: 'self-signed-app' });
+      const certificateJwk = new X509Certificate(certificate.cert).publicKey.export({ format: 'jwk' });
+      const { clientId } = await api.registerKeyClient({
+        client_name: 'Self-signed client',
+        token_endpoint_auth_method: 'self_signed_tls_client_auth',
+        tls_client_certificate_bound_access_tokens: true,
+        jwks: { keys: [{ ...certificateJwk, x5c: [new X509Certificate(certificate.cert).raw.toString('base64')] }] },
+      });
+      // What an ingress that terminated the client's TLS sends on: the certificate, URL-encoded PEM.
+      const forwarded = { 'ssl-client-cert': encodeURIComponent(certificate.cert) };
+      const user = await api.createUserWithDevice();
+      const ack = await api.postForm(
+        '/bc-authorize',
+        { client_id: clientId, scope: 'openid', login_hint: user.email },
+        forwarded,
+      );
+      expect(ack.status).toBe(200);
+      await approveOnDevice(user, 'Self-signed client');
+      const tokens = await api.postForm(
+        '/token',
+        { client_id: clientId, grant_type: CIBA_GRANT, auth_req_id: String(ack.body.auth_req_id) },
+        forwarded,
+      );
+      expect(tokens.status).toBe(200);
+      const jwks = (await api.get('/jwks')).body as { keys: Record<string, unknown>[] };
+      const accessToken = await verifyJwt(String(tokens.body.access_token), jwks, {
+        issuer: stack.baseUrl,
+        audience: stack.baseUrl,
+        typ: 'at+jwt',
+      });
+      expect(accessToken.cnf).toEqual({ 'x5t#S256': thumbprint(certificate) });
+
+      // The same header from an address that is not a trusted proxy is ignored: no certificate, no client.
+      const untrusted = new BackchannelApi({ ...stack, fetch: tls.fetch({ localAddress: '127.0.0.2' }) });
+      const refused = await untrusted.postForm(
+        '/bc-authorize',
+        { client_id: clientId, scope: 'openid', login_hint: user.email },
+        forwarded,
+      );
+      expectOAuthError(refused, 401, 'invalid_client');
+    });
+
+    it('binds a private_key_jwt client’s tokens to its certificate, and refuses to issue them without one', async () => {
+      const key = newClientKey('ES256');
+      const certificate = await selfSignedClientCertificate({ commonName: 'key-client' });
+      const privateKey = await importPKCS8(key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 'ES256');
+      const { clientId } = await api.registerKeyClient({
+        client_name: 'Bound key client',
+        jwks: { keys: [key.publicJwk] },
+        tls_client_certificate_bound_access_tokens: true,
+      });
+      const withCertificate = await oidc.discovery(
+        new URL(stack.baseUrl),
+        clientId,
+        undefined,
+        oidc.PrivateKeyJwt({ key: privateKey, kid: key.kid }),
+        { [oidc.customFetch]: openidFetch(tls.fetch({ clientCertificate: certificate })) },
+      );
+      const withoutCertificate = await oidc.discovery(
+        new URL(stack.baseUrl),
+        clientId,
+        undefined,
+        oidc.PrivateKeyJwt({ key: privateKey, kid: key.kid }),
+        { [oidc.customFetch]: openidFetch(tls.fetch()) },
+      );
+      const user = await api.createUserWithDevice();
+      const ack = await oidc.initiateBackchannelAuthentication(withoutCertificate, {
+        scope: 'openid',
+        login_hint: user.email,
+      });
+      await approveOnDevice(user, 'Bound key client');
+
+      await expect(oidc.pollBackchannelAuthenticationGrant(withoutCertificate, ack)).rejects.toMatchObject({
+        error: 'invalid_request',
+      });
+      const tokens = await oidc.pollBackchannelAuthenticationGrant(withCertificate, ack);
+      const jwks = (await api.get('/jwks')).body as { keys: Record<string, unknown>[] };
+      const accessToken = await verifyJwt(tokens.access_token, jwks, {
+        issuer: stack.baseUrl,
+        audience: stack.baseUrl,
+      });
+      expect(accessToken.cnf).toEqual({ 'x5t#S256': thumbprint(certificate) });
+    });
+  });
+}
