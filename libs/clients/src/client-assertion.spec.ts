@@ -5,6 +5,13 @@ import { CLIENT_ASSERTION_MAX_LIFETIME_SECONDS, verifyClientAssertion } from './
 import { CLIENT_AUTHENTICATION_FAILED } from './client-credentials.js';
 import { keyClient } from './key-client.fixture.js';
 import type { RegisteredClient } from './registered-client.js';
+import { ClientKeySets } from './client-key-sets.js';
+
+/** Keys by value only: no test here registers a jwks_uri. */
+const keySets = new ClientKeySets(() => Promise.reject(new Error('no jwks_uri here')), {
+  cacheSeconds: 300,
+  minRefetchSeconds: 60,
+});
 
 const issuer = 'https://as.example';
 const audiences = [issuer, `${issuer}/token`, `${issuer}/bc-authorize`];
@@ -28,7 +35,7 @@ function sign(key: ClientKey, claims: Record<string, unknown> = {}, header: Reco
 
 async function refusal(registered: RegisteredClient | null, assertion: string | Promise<string>): Promise<string> {
   try {
-    await verifyClientAssertion(registered, await assertion, { audiences, now });
+    await verifyClientAssertion(registered, await assertion, { audiences, now, keySets });
   } catch (error) {
     if (error instanceof InvalidClient) return error.description;
     throw error;
@@ -42,14 +49,14 @@ describe('verifyClientAssertion (private_key_jwt)', () => {
     ['PS256', ps256],
     ['EdDSA', eddsa],
   ])('accepts an assertion signed %s with a registered key, and returns its jti and exp', async (_, key) => {
-    const verified = await verifyClientAssertion(client, await sign(key, { jti: 'j-1' }), { audiences, now });
+    const verified = await verifyClientAssertion(client, await sign(key, { jti: 'j-1' }), { audiences, now, keySets });
     expect(verified).toEqual({ client, jti: 'j-1', expiresAt: new Date((nowSeconds + 60) * 1000) });
   });
 
   it.each(audiences)('accepts aud %s, alone or in an array', async (audience) => {
     for (const aud of [audience, ['https://elsewhere.example', audience]]) {
       await expect(
-        verifyClientAssertion(client, await sign(es256, { aud }), { audiences, now }),
+        verifyClientAssertion(client, await sign(es256, { aud }), { audiences, now, keySets }),
       ).resolves.toBeDefined();
     }
   });
@@ -115,7 +122,9 @@ describe('verifyClientAssertion (private_key_jwt)', () => {
   it('allows clocks 10 seconds apart', async () => {
     const skewed = [{ exp: nowSeconds - 9 }, { nbf: nowSeconds + 9 }, { iat: nowSeconds + 59 }];
     for (const claims of skewed) {
-      await expect(verifyClientAssertion(client, await sign(es256, claims), { audiences, now })).resolves.toBeDefined();
+      await expect(
+        verifyClientAssertion(client, await sign(es256, claims), { audiences, now, keySets }),
+      ).resolves.toBeDefined();
     }
   });
 });

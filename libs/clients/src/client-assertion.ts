@@ -1,6 +1,7 @@
 import { InvalidClient } from '@backchannel/oauth';
 import { CLIENT_AUTHENTICATION_FAILED } from './client-credentials.js';
 import { CLIENT_SIGNING_ALGORITHMS } from './client-keys.js';
+import type { ClientKeySets } from './client-key-sets.js';
 import { verifyClientSignedJwt } from './client-signed-jwt.js';
 import type { RegisteredClient } from './registered-client.js';
 
@@ -8,6 +9,8 @@ import type { RegisteredClient } from './registered-client.js';
 export const CLIENT_ASSERTION_MAX_LIFETIME_SECONDS = 600;
 
 export interface AssertionContext {
+  /** The client's keys, by value or from its jwks_uri. */
+  keySets: ClientKeySets;
   /** Values `aud` may hold to name this server: the issuer and the endpoints' URLs. */
   audiences: readonly string[];
   now: Date;
@@ -36,7 +39,7 @@ export async function verifyClientAssertion(
     throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED);
   }
   const registeredAlgorithm = client.metadata.token_endpoint_auth_signing_alg;
-  const { jti, expiresAt } = await verifyClientSignedJwt(client, assertion, {
+  const { jti, expiresAt } = await verifyClientSignedJwt(context.keySets, client, assertion, {
     name: 'The client assertion',
     algorithms: registeredAlgorithm ? [registeredAlgorithm] : CLIENT_SIGNING_ALGORITHMS,
     audiences: context.audiences,

@@ -1,9 +1,11 @@
 import type { X509Certificate } from 'node:crypto';
+import type { ClientPublicJwk } from '@backchannel/events';
 import { readFileSync } from 'node:fs';
 import { Inject, Injectable } from '@nestjs/common';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig, mtlsEndpointAliases, publicEndpoints } from '@backchannel/config';
 import { CIBA_GRANT_TYPE, InvalidClient, InvalidRequest, UnauthorizedClient } from '@backchannel/oauth';
 import { verifyClientAssertion } from './client-assertion.js';
+import { ClientKeySets, ClientKeysUnavailable, NoMatchingClientKey } from './client-key-sets.js';
 import { TrustedClientCas, certificateAuthenticates, certificateThumbprint } from './client-certificate.js';
 import { CLIENT_AUTHENTICATION_FAILED, parseClientCredentials, verifyClientCredentials } from './client-credentials.js';
 import { ClientRegistry } from './client-registry.service.js';
@@ -33,6 +35,7 @@ export class ClientAuthenticator {
   constructor(
     private readonly registry: ClientRegistry,
     private readonly spentJwts: SpentClientJwts,
+    private readonly keySets: ClientKeySets,
     @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
   ) {
     const endpoints = [publicEndpoints(config.issuer), mtlsEndpointAliases(config.mtls)].filter((e) => e !== null);
@@ -50,11 +53,7 @@ export class ClientAuthenticator {
     const client = await this.registry.find(credentials.clientId);
     if (credentials.method === 'tls_client_certificate') {
       const { clientCertificate: certificate, now } = presented;
-      if (
-        client === null ||
-        certificate === null ||
-        !certificateAuthenticates(client, certificate, this.trustedCas, now)
-      ) {
+      if (client === null || certificate === null || !(await this.certificateAuthenticates(client, certificate, now))) {
         throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED);
       }
       return client;
@@ -64,6 +63,7 @@ export class ClientAuthenticator {
     const { now } = presented;
     const verified = await verifyClientAssertion(client, credentials.assertion, {
       audiences: this.assertionAudiences,
+      keySets: this.keySets,
       now,
     });
     if (!(await this.spentJwts.spend(verified.client.clientId, 'assertion', verified.jti, verified.expiresAt, now))) {
@@ -79,6 +79,27 @@ export class ClientAuthenticator {
       throw new UnauthorizedClient('The client is not registered for the CIBA grant.');
     }
     return client;
+  }
+
+  /** A self-signed certificate is looked for among the client's keys, which may come from its jwks_uri. */
+  private async certificateAuthenticates(
+    client: RegisteredClient,
+    certificate: X509Certificate,
+    now: Date,
+  ): Promise<boolean> {
+    if (client.metadata.token_endpoint_auth_method !== 'self_signed_tls_client_auth') {
+      return certificateAuthenticates(client, certificate, this.trustedCas, now, null);
+    }
+    try {
+      return await this.keySets.verifyWith(client, async (jwks) => {
+        if (certificateAuthenticates(client, certificate, this.trustedCas, now, jwks.keys as ClientPublicJwk[]))
+          return true;
+        throw new NoMatchingClientKey('no registered certificate matches');
+      });
+    } catch (error) {
+      if (error instanceof NoMatchingClientKey || error instanceof ClientKeysUnavailable) return false;
+      throw error;
+    }
   }
 
   /**

@@ -33,6 +33,11 @@ function der(pem: string): string {
   return new X509Certificate(pem).raw.toString('base64');
 }
 
+/** certificateAuthenticates with the client's registered keys, now. */
+function authenticates(registered: RegisteredClient, certificate: X509Certificate, cas: TrustedClientCas): boolean {
+  return certificateAuthenticates(registered, certificate, cas, new Date(), registered.metadata.jwks?.keys ?? null);
+}
+
 describe('TLS client certificates (RFC 8705)', () => {
   let pki: TestPki;
   let otherPki: TestPki;
@@ -139,19 +144,13 @@ describe('TLS client certificates (RFC 8705)', () => {
   describe('certificateAuthenticates', () => {
     it('tls_client_auth: a trusted certificate with the registered subject', async () => {
       const cas = new TrustedClientCas(pki.caPem);
-      expect(
-        certificateAuthenticates(client({ tls_client_auth_san_dns: 'client.bank.example' }), issued, cas, now()),
-      ).toBe(true);
-      expect(certificateAuthenticates(client({ tls_client_auth_san_dns: 'other.example' }), issued, cas, now())).toBe(
-        false,
-      );
+      expect(authenticates(client({ tls_client_auth_san_dns: 'client.bank.example' }), issued, cas)).toBe(true);
+      expect(authenticates(client({ tls_client_auth_san_dns: 'other.example' }), issued, cas)).toBe(false);
       // the right subject from an untrusted authority is not enough
       const foreign = new X509Certificate(
         (await otherPki.clientCertificate({ commonName: 'client-1', dnsNames: ['client.bank.example'] })).cert,
       );
-      expect(
-        certificateAuthenticates(client({ tls_client_auth_san_dns: 'client.bank.example' }), foreign, cas, now()),
-      ).toBe(false);
+      expect(authenticates(client({ tls_client_auth_san_dns: 'client.bank.example' }), foreign, cas)).toBe(false);
     });
 
     it('self_signed_tls_client_auth: exactly the certificate registered as x5c', async () => {
@@ -163,15 +162,14 @@ describe('TLS client certificates (RFC 8705)', () => {
         jwks: { keys: [{ ...publicJwk, kty: 'EC', x5c: [der(registered.cert)] }] },
       });
       const cas = new TrustedClientCas(null);
-      expect(certificateAuthenticates(selfSigned, new X509Certificate(registered.cert), cas, now())).toBe(true);
-      expect(certificateAuthenticates(selfSigned, new X509Certificate(other.cert), cas, now())).toBe(false);
+      expect(authenticates(selfSigned, new X509Certificate(registered.cert), cas)).toBe(true);
+      expect(authenticates(selfSigned, new X509Certificate(other.cert), cas)).toBe(false);
       // a secret client cannot be authenticated by a certificate
       expect(
-        certificateAuthenticates(
+        authenticates(
           client({ token_endpoint_auth_method: 'client_secret_basic' }),
           new X509Certificate(registered.cert),
           cas,
-          now(),
         ),
       ).toBe(false);
     });

@@ -65,11 +65,13 @@ export function certificateAuthenticates(
   certificate: X509Certificate,
   trustedCas: TrustedClientCas,
   now: Date,
+  /** The client's keys (self_signed_tls_client_auth: from jwks or its jwks_uri). */
+  keys: readonly ClientPublicJwk[] | null,
 ): boolean {
   const { metadata } = client;
   if (metadata.token_endpoint_auth_method === 'self_signed_tls_client_auth') {
     const presented = certificateThumbprint(certificate);
-    return (metadata.jwks?.keys ?? []).some((key) => registeredCertificateThumbprint(key) === presented);
+    return (keys ?? []).some((key) => registeredCertificateThumbprint(key) === presented);
   }
   if (metadata.token_endpoint_auth_method !== 'tls_client_auth' || !trustedCas.issued(certificate, now)) return false;
   const member = CERTIFICATE_SUBJECT_MEMBERS.find((name) => metadata[name] !== undefined);

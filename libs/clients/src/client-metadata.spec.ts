@@ -185,7 +185,7 @@ describe('validateClientMetadata', () => {
       const key = newClientKey('ES256');
       const selfSigned = { ...minimal, token_endpoint_auth_method: 'self_signed_tls_client_auth' };
       expect(() => validateClientMetadata(selfSigned, strictEgress, mtlsEnabled)).toThrow(
-        'jwks is required for self_signed_tls_client_auth: its certificate as x5c of a key',
+        'jwks or jwks_uri is required for self_signed_tls_client_auth: its certificate as x5c of a key',
       );
       expect(() =>
         validateClientMetadata({ ...selfSigned, jwks: { keys: [key.publicJwk] } }, strictEgress, mtlsEnabled),
@@ -224,15 +224,32 @@ describe('validateClientMetadata', () => {
       });
     });
 
-    it('requires jwks, refuses jwks_uri rather than dropping it, and checks the keys', () => {
+    it('requires jwks or jwks_uri, never both, and checks the keys', () => {
       const { jwks: _jwks, ...withoutKeys } = keyClient;
-      expect(rejection(withoutKeys).description).toBe('jwks is required for private_key_jwt');
+      expect(rejection(withoutKeys).description).toBe('jwks or jwks_uri is required for private_key_jwt');
       expect(rejection({ ...keyClient, jwks_uri: 'https://client.example/jwks' }).description).toBe(
-        'jwks_uri is not supported yet: register the public keys by value in jwks',
+        'jwks and jwks_uri must not both be registered',
       );
       expect(rejection({ ...keyClient, jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }).description).toBe(
         'jwks key 0 holds private or symmetric key material: register public keys only',
       );
+    });
+
+    it('keeps a jwks_uri (https, no fragment or user information), whose keys are checked when used', () => {
+      const { jwks: _jwks, ...withoutKeys } = keyClient;
+      const uri = 'https://client.example/jwks.json';
+      expect(validate({ ...withoutKeys, jwks_uri: uri, token_endpoint_auth_signing_alg: 'PS256' })).toMatchObject({
+        jwks_uri: uri,
+        token_endpoint_auth_signing_alg: 'PS256',
+      });
+      expect(validate({ ...withoutKeys, jwks_uri: uri })).not.toHaveProperty('jwks');
+      expect(rejection({ ...withoutKeys, jwks_uri: 'http://client.example/jwks' }).description).toBe(
+        'jwks_uri must be an absolute https URL',
+      );
+      expect(rejection({ ...withoutKeys, jwks_uri: 'https://user@client.example/jwks' }).description).toBe(
+        'jwks_uri must not contain user information',
+      );
+      expect(rejection({ ...withoutKeys, jwks_uri: 42 }).description).toBe('jwks_uri must be a string');
     });
 
     it('allows only PS256, ES256 and EdDSA, only for private_key_jwt, and only with a key for it', () => {
@@ -430,7 +447,7 @@ describe('validateClientMetadata', () => {
 
     it('needs keys, and a key for the algorithm', () => {
       expect(rejection({ ...minimal, backchannel_authentication_request_signing_alg: 'PS256' }).description).toBe(
-        "backchannel_authentication_request_signing_alg needs the client's public keys in jwks",
+        "backchannel_authentication_request_signing_alg needs the client's public keys in jwks or at jwks_uri",
       );
       expect(
         rejection({

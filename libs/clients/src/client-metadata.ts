@@ -104,8 +104,10 @@ const clientMetadataMembers = z.object(
         'backchannel_user_code_parameter true is not supported: this server does not support user codes',
       ),
     jwks: z.unknown().optional(),
-    // Refused rather than dropped (RFC 7591 §2 would allow dropping it): the client counts on its keys.
-    jwks_uri: z.never({ error: 'jwks_uri is not supported yet: register the public keys by value in jwks' }).optional(),
+    jwks_uri: z
+      .string({ error: 'jwks_uri must be a string' })
+      .max(2000, 'jwks_uri must be at most 2000 characters')
+      .optional(),
     token_endpoint_auth_signing_alg: z
       .enum(CLIENT_SIGNING_ALGORITHMS as [string, ...string[]], {
         error: (issue) => notSupported('token_endpoint_auth_signing_alg', issue.input, CLIENT_SIGNING_ALGORITHMS),
@@ -180,7 +182,7 @@ export function validateClientMetadata(
     ...notificationEndpoint(mode, endpoint, egress),
     backchannel_user_code_parameter: members.backchannel_user_code_parameter,
     ...(members.backchannel_allowed_hints && { backchannel_allowed_hints: members.backchannel_allowed_hints }),
-    ...clientKeys(members),
+    ...clientKeys(members, egress),
     ...certificateBinding(members, mode),
   };
 }
@@ -197,59 +199,76 @@ export async function validateClientRegistration(
 ): Promise<ClientMetadata> {
   const { resolve = systemResolver, ...accepted } = options;
   const metadata = validateClientMetadata(input, egress, accepted);
-  const endpoint = metadata.backchannel_client_notification_endpoint;
-  if (endpoint !== undefined) {
-    const verdict = await egress.checkNotificationEndpoint(endpoint, resolve);
-    if (!verdict.allowed) throw new InvalidClientMetadata(`backchannel_client_notification_endpoint ${verdict.reason}`);
+  for (const member of ['backchannel_client_notification_endpoint', 'jwks_uri'] as const) {
+    const url = metadata[member];
+    if (url === undefined) continue;
+    const verdict = await egress.checkNotificationEndpoint(url, resolve);
+    if (!verdict.allowed) throw new InvalidClientMetadata(`${member} ${verdict.reason}`);
   }
   return metadata;
 }
 
 /**
- * The client's keys and what it signs with: private_key_jwt needs keys; each registered signing
- * algorithm (of assertions, of authentication requests) needs a registered key for it.
+ * The client's keys and what it signs with: private_key_jwt and self_signed_tls_client_auth need
+ * keys, by value (jwks) or by reference (jwks_uri, an https URL under the egress policy), never
+ * both (RFC 7591 §2); each registered signing algorithm (of assertions, of authentication
+ * requests) needs a key for it among keys given by value (those at a jwks_uri are checked when used).
  */
-function clientKeys(members: {
-  token_endpoint_auth_method: string;
-  jwks?: unknown;
-  token_endpoint_auth_signing_alg?: string;
-  backchannel_authentication_request_signing_alg?: string;
-}): Pick<
+function clientKeys(
+  members: {
+    token_endpoint_auth_method: string;
+    jwks?: unknown;
+    jwks_uri?: string;
+    token_endpoint_auth_signing_alg?: string;
+    backchannel_authentication_request_signing_alg?: string;
+  },
+  egress: EgressPolicyChecker,
+): Pick<
   ClientMetadata,
-  'jwks' | 'token_endpoint_auth_signing_alg' | 'backchannel_authentication_request_signing_alg'
+  'jwks' | 'jwks_uri' | 'token_endpoint_auth_signing_alg' | 'backchannel_authentication_request_signing_alg'
 > {
   const {
     token_endpoint_auth_method: method,
     jwks,
+    jwks_uri: jwksUri,
     token_endpoint_auth_signing_alg: assertionAlg,
     backchannel_authentication_request_signing_alg: requestAlg,
   } = members;
+  if (jwks !== undefined && jwksUri !== undefined) {
+    throw new InvalidClientMetadata('jwks and jwks_uri must not both be registered');
+  }
+  if (jwksUri !== undefined) {
+    const syntax = egress.checkEndpointSyntax(jwksUri);
+    if (!syntax.allowed) throw new InvalidClientMetadata(`jwks_uri ${syntax.reason}`);
+  }
+  const hasKeys = jwks !== undefined || jwksUri !== undefined;
   const keyBased = method === 'private_key_jwt';
-  if (keyBased && jwks === undefined) throw new InvalidClientMetadata('jwks is required for private_key_jwt');
-  if (method === 'self_signed_tls_client_auth' && jwks === undefined) {
+  if (keyBased && !hasKeys) throw new InvalidClientMetadata('jwks or jwks_uri is required for private_key_jwt');
+  if (method === 'self_signed_tls_client_auth' && !hasKeys) {
     throw new InvalidClientMetadata(
-      'jwks is required for self_signed_tls_client_auth: its certificate as x5c of a key',
+      'jwks or jwks_uri is required for self_signed_tls_client_auth: its certificate as x5c of a key',
     );
   }
   if (!keyBased && assertionAlg !== undefined) {
     throw new InvalidClientMetadata('token_endpoint_auth_signing_alg is only for private_key_jwt');
   }
   const keys = jwks === undefined ? undefined : parseClientJwks(jwks);
-  if (method === 'self_signed_tls_client_auth' && !keys?.keys.some((key) => key.x5c !== undefined)) {
+  if (keys && method === 'self_signed_tls_client_auth' && !keys.keys.some((key) => key.x5c !== undefined)) {
     throw new InvalidClientMetadata('jwks must hold the self-signed certificate as x5c of a key');
   }
   for (const [member, alg] of [
     ['token_endpoint_auth_signing_alg', assertionAlg],
     ['backchannel_authentication_request_signing_alg', requestAlg],
   ] as const) {
-    if (alg === undefined) continue;
-    if (!keys) throw new InvalidClientMetadata(`${member} needs the client's public keys in jwks`);
+    if (alg === undefined || jwksUri !== undefined) continue;
+    if (!keys) throw new InvalidClientMetadata(`${member} needs the client's public keys in jwks or at jwks_uri`);
     if (!keys.keys.some((key) => signingAlgorithmOf(key) === alg)) {
       throw new InvalidClientMetadata(`jwks has no key for ${member} ${alg}`);
     }
   }
   return {
     ...(keys && { jwks: keys }),
+    ...(jwksUri !== undefined && { jwks_uri: jwksUri }),
     ...(assertionAlg !== undefined && { token_endpoint_auth_signing_alg: assertionAlg as ClientSigningAlgorithm }),
     ...(requestAlg !== undefined && {
       backchannel_authentication_request_signing_alg: requestAlg as ClientSigningAlgorithm,

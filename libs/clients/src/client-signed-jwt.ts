@@ -1,6 +1,7 @@
-import { type JWK, JwtVerificationError, type JWTPayload, verifyClientJwt } from '@backchannel/crypto';
+import { JwtVerificationError, type JWTPayload, verifyClientJwt } from '@backchannel/crypto';
 import type { ClientSigningAlgorithm } from '@backchannel/events';
 import type { OAuthError } from '@backchannel/oauth';
+import { ClientKeysUnavailable, type ClientKeySets } from './client-key-sets.js';
 import type { RegisteredClient } from './registered-client.js';
 
 /** Clocks differ: `exp` and `nbf` of whatever a client signs are judged with this much leeway (FAPI 2: 10 s). */
@@ -42,25 +43,29 @@ export interface VerifiedClientJwt {
  * The replay of `jti` is the caller's to check (SpentClientJwts).
  */
 export async function verifyClientSignedJwt(
+  keySets: ClientKeySets,
   client: RegisteredClient,
   jwt: string,
   rules: ClientJwtRules,
 ): Promise<VerifiedClientJwt> {
-  const { jwks } = client.metadata;
-  if (!jwks) throw rules.refuse(rules.unverifiedFailure);
   let claims: JWTPayload;
   try {
-    claims = await verifyClientJwt(jwt, jwks as { keys: JWK[] }, {
-      algorithms: rules.algorithms,
-      issuer: client.clientId,
-      subject: rules.subject,
-      audiences: rules.audiences,
-      requiredClaims: rules.requiredClaims,
-      clockToleranceSeconds: CLIENT_JWT_CLOCK_TOLERANCE_SECONDS,
-      currentDate: rules.now,
-      typIfPresent: rules.typIfPresent,
-    });
+    claims = await keySets.verifyWith(client, (jwks) =>
+      verifyClientJwt(jwt, jwks, {
+        algorithms: rules.algorithms,
+        issuer: client.clientId,
+        subject: rules.subject,
+        audiences: rules.audiences,
+        requiredClaims: rules.requiredClaims,
+        clockToleranceSeconds: CLIENT_JWT_CLOCK_TOLERANCE_SECONDS,
+        currentDate: rules.now,
+        typIfPresent: rules.typIfPresent,
+      }),
+    );
   } catch (error) {
+    if (error instanceof ClientKeysUnavailable) {
+      throw rules.refuse(client.metadata.jwks_uri ? error.message : rules.unverifiedFailure);
+    }
     if (!(error instanceof JwtVerificationError)) throw error;
     if (error.code === 'ERR_JWT_EXPIRED') throw rules.refuse(`${rules.name} has expired.`);
     if (error.claim !== undefined) {

@@ -1,11 +1,37 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
+import { EgressHttpClient, EgressModule } from '@backchannel/egress';
 import type { Migration } from '@backchannel/event-store';
 import { ClientAuthenticator } from './client-authenticator.service.js';
+import { ClientKeySets, type JwksFetcher } from './client-key-sets.js';
 import { ClientRegistry } from './client-registry.service.js';
 import { CreateClients1763700000300 } from './migrations/1763700000300-create-clients.js';
 import { KeyBasedClients1765000000600 } from './migrations/1765000000600-key-based-clients.js';
 import { AuthenticationRequestParameters } from './signed-authentication-request.js';
 import { SpentClientJwts } from './spent-client-jwts.js';
+
+/** A JWKS is small: a document larger than this is refused rather than read. */
+const MAX_JWKS_BYTES = 64 * 1024;
+
+/** GET of a client's jwks_uri through the egress client (its SSRF policy is the notification endpoints'). */
+function jwksFetcher(egress: EgressHttpClient): JwksFetcher {
+  return async (url) => {
+    const outcome = await egress.get({
+      url,
+      accept: 'application/jwk-set+json, application/json',
+      maxBytes: MAX_JWKS_BYTES,
+    });
+    if (outcome.kind === 'refused_address') throw new Error(outcome.detail);
+    if (outcome.kind === 'unreachable') throw new Error('it could not be reached');
+    if (outcome.status !== 200) throw new Error(`it answered HTTP ${outcome.status}`);
+    if (outcome.body === null) throw new Error(`it is larger than ${MAX_JWKS_BYTES} bytes`);
+    try {
+      return JSON.parse(outcome.body.toString('utf8'));
+    } catch {
+      throw new Error('it is not JSON');
+    }
+  };
+}
 
 /** The client registry and client authentication; needs the global EventStoreModule and ConfigModule. */
 @Module({})
@@ -15,8 +41,20 @@ export class ClientsModule {
   static forRoot(): DynamicModule {
     return {
       module: ClientsModule,
-      providers: [ClientRegistry, ClientAuthenticator, SpentClientJwts, AuthenticationRequestParameters],
-      exports: [ClientRegistry, ClientAuthenticator, AuthenticationRequestParameters],
+      imports: [EgressModule.forRoot()],
+      providers: [
+        ClientRegistry,
+        ClientAuthenticator,
+        SpentClientJwts,
+        AuthenticationRequestParameters,
+        {
+          provide: ClientKeySets,
+          inject: [EgressHttpClient, BACKCHANNEL_CONFIG],
+          useFactory: (egress: EgressHttpClient, config: BackchannelConfig) =>
+            new ClientKeySets(jwksFetcher(egress), config.clientJwks),
+        },
+      ],
+      exports: [ClientRegistry, ClientAuthenticator, AuthenticationRequestParameters, ClientKeySets],
     };
   }
 }

@@ -20,4 +20,5 @@ export * from './client-authenticator.service.js';
 export * from './clients.module.js';
 export * from './signed-authentication-request.js';
 export { SpentClientJwts, type ClientJwtKind } from './spent-client-jwts.js';
+export { ClientKeySets, ClientKeysUnavailable } from './client-key-sets.js';
 export { CLIENT_JWT_CLOCK_TOLERANCE_SECONDS } from './client-signed-jwt.js';

@@ -4,6 +4,13 @@ import { SignJWT, UnsecuredJWT } from 'jose';
 import { keyClient } from './key-client.fixture.js';
 import type { RegisteredClient } from './registered-client.js';
 import { readSignedAuthenticationRequest } from './signed-authentication-request.js';
+import { ClientKeySets } from './client-key-sets.js';
+
+/** Keys by value only: no test here registers a jwks_uri. */
+const keySets = new ClientKeySets(() => Promise.reject(new Error('no jwks_uri here')), {
+  cacheSeconds: 300,
+  minRefetchSeconds: 60,
+});
 
 const issuer = 'https://as.example';
 const now = new Date('2026-12-05T12:00:00Z');
@@ -24,7 +31,7 @@ function sign(key: ClientKey, claims: Record<string, unknown> = {}, header: Reco
 }
 
 function read(registered: RegisteredClient, form: Record<string, string>) {
-  return readSignedAuthenticationRequest(registered, new Map(Object.entries(form)), { issuer, now });
+  return readSignedAuthenticationRequest(registered, new Map(Object.entries(form)), { issuer, now, keySets });
 }
 
 async function refusal(registered: RegisteredClient, form: Record<string, string> | Promise<Record<string, string>>) {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { type FormParameters, InvalidRequest } from '@backchannel/oauth';
+import { ClientKeySets } from './client-key-sets.js';
 import { verifyClientSignedJwt } from './client-signed-jwt.js';
 import type { RegisteredClient } from './registered-client.js';
 import { SpentClientJwts } from './spent-client-jwts.js';
@@ -39,7 +40,7 @@ export interface SignedAuthenticationRequest {
 export async function readSignedAuthenticationRequest(
   client: RegisteredClient,
   form: FormParameters,
-  context: { issuer: string; now: Date },
+  context: { issuer: string; now: Date; keySets: ClientKeySets },
 ): Promise<SignedAuthenticationRequest | null> {
   const algorithm = client.metadata.backchannel_authentication_request_signing_alg;
   const request = form.get('request');
@@ -60,7 +61,7 @@ export async function readSignedAuthenticationRequest(
       `Authentication request parameters go inside the signed request, not beside it${PARAMETER_NAME.test(outside) ? ` (${outside})` : ''}.`,
     );
   }
-  const { claims, jti, expiresAt } = await verifyClientSignedJwt(client, request, {
+  const { claims, jti, expiresAt } = await verifyClientSignedJwt(context.keySets, client, request, {
     name: 'The signed authentication request',
     algorithms: [algorithm],
     audiences: [context.issuer],
@@ -100,6 +101,7 @@ export class AuthenticationRequestParameters {
 
   constructor(
     private readonly spentJwts: SpentClientJwts,
+    private readonly keySets: ClientKeySets,
     @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
   ) {
     this.issuer = config.issuer;
@@ -107,7 +109,11 @@ export class AuthenticationRequestParameters {
 
   /** The form's parameters, or the verified signed request's, its jti spent once across replicas. */
   async of(client: RegisteredClient, form: FormParameters, now: Date): Promise<FormParameters> {
-    const signed = await readSignedAuthenticationRequest(client, form, { issuer: this.issuer, now });
+    const signed = await readSignedAuthenticationRequest(client, form, {
+      issuer: this.issuer,
+      now,
+      keySets: this.keySets,
+    });
     if (signed === null) return form;
     if (!(await this.spentJwts.spend(client.clientId, 'request', signed.jti, signed.expiresAt, now))) {
       throw new InvalidRequest('The signed authentication request was already used: each jti is accepted once.');

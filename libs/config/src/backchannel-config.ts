@@ -81,6 +81,8 @@ export interface BackchannelConfig {
   };
   /** This process's own TLS listener (TLS_CERT_FILE, TLS_KEY_FILE); null: plain HTTP behind a TLS-terminating proxy. */
   tls: { certFile: string; keyFile: string } | null;
+  /** Clients' keys registered by reference (jwks_uri): how long a fetched set is used, how often an unknown kid may refetch it. */
+  clientJwks: { cacheSeconds: number; minRefetchSeconds: number };
   /** Mutual-TLS client authentication and certificate-bound tokens (RFC 8705); see the README, "Mutual TLS". */
   mtls: MtlsConfig;
 }
@@ -193,6 +195,8 @@ const environmentSchema = z.object({
   RELAY_BATCH_SIZE: integer(500, 1, 10_000),
   RELAY_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
   RELAY_MAX_REQUEST_BYTES: integer(512 * 1024, 16 * 1024, 64 * 1024 * 1024),
+  CLIENT_JWKS_CACHE_SECONDS: integer(300, 0, 86_400),
+  CLIENT_JWKS_MIN_REFETCH_SECONDS: integer(60, 0, 3_600),
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
   TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
@@ -342,6 +346,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
       compression: e.RELAY_COMPRESSION,
       maxRequestBytes: e.RELAY_MAX_REQUEST_BYTES,
     },
+    clientJwks: { cacheSeconds: e.CLIENT_JWKS_CACHE_SECONDS, minRefetchSeconds: e.CLIENT_JWKS_MIN_REFETCH_SECONDS },
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
     mtls: {
       clientCaFile: e.TLS_CLIENT_CA_FILE ?? null,

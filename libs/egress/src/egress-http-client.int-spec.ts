@@ -117,6 +117,29 @@ describe('EgressHttpClient against real HTTPS endpoints', () => {
     await expect(post(client(), receiver.url('/cb'))).resolves.toEqual({ kind: 'answered', status, retryAfter });
   });
 
+  it('GETs a document with the Accept header, and reads no more than maxBytes of it', async () => {
+    const sender = client();
+    receiver.setResponder(() => ({ status: 200, body: '{"keys":[]}' }));
+    const outcome = await sender.get({ url: receiver.url('/jwks.json'), accept: 'application/json', maxBytes: 1024 });
+    expect(outcome).toEqual({ kind: 'answered', status: 200, body: Buffer.from('{"keys":[]}') });
+    expect(receiver.requests[0]).toMatchObject({ method: 'GET', path: '/jwks.json' });
+    expect(receiver.requests[0]!.headers.accept).toBe('application/json');
+
+    receiver.setResponder(() => ({ status: 200, body: 'x'.repeat(5000) }));
+    expect(await sender.get({ url: receiver.url('/big'), accept: 'application/json', maxBytes: 1024 })).toEqual({
+      kind: 'answered',
+      status: 200,
+      body: null,
+    });
+  });
+
+  it('GETs under the same policy: a refused address is never contacted', async () => {
+    const strict = client({ policy: { allowHttp: false, allowedNetworks: [] } });
+    const outcome = await strict.get({ url: receiver.url('/jwks.json'), accept: 'application/json', maxBytes: 1024 });
+    expect(outcome.kind).toBe('refused_address');
+    expect(receiver.requests).toHaveLength(0);
+  });
+
   it('never follows a redirect', async () => {
     receiver.setResponder(() => ({ status: 302, headers: { location: otherReceiver.url('/elsewhere') } }));
     await expect(post(client(), receiver.url('/cb'))).resolves.toEqual({

@@ -2,7 +2,15 @@ import { createSecureContext, rootCertificates } from 'node:tls';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { Agent, buildConnector, request } from 'undici';
 import { addressesOf, EgressPolicyChecker, systemResolver } from './egress-policy.js';
-import type { EgressPolicy, HttpPostOutcome, HttpPostRequest, JsonPostRequest, Resolver } from './egress.types.js';
+import type {
+  EgressPolicy,
+  HttpGetOutcome,
+  HttpGetRequest,
+  HttpPostOutcome,
+  HttpPostRequest,
+  JsonPostRequest,
+  Resolver,
+} from './egress.types.js';
 
 export interface EgressHttpClientOptions {
   policy: EgressPolicy;
@@ -89,6 +97,34 @@ export class EgressHttpClient implements OnApplicationShutdown {
         status: response.statusCode,
         retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
       };
+    } catch (error) {
+      if (error instanceof RefusedAddressError) return { kind: 'refused_address', detail: error.message };
+      return { kind: 'unreachable', detail: describeFailure(error) };
+    }
+  }
+
+  /** A GET under the same policy (a client's jwks_uri): the body when it fits in `maxBytes`, else null. */
+  async get({ url, accept, maxBytes }: HttpGetRequest): Promise<HttpGetOutcome> {
+    const syntax = this.checker.checkEndpointSyntax(url);
+    if (!syntax.allowed) return { kind: 'refused_address', detail: `the URL ${syntax.reason}` };
+    try {
+      const response = await request(url, {
+        method: 'GET',
+        dispatcher: this.agent,
+        headers: { accept },
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > maxBytes) {
+          response.body.destroy();
+          return { kind: 'answered', status: response.statusCode, body: null };
+        }
+        chunks.push(chunk);
+      }
+      return { kind: 'answered', status: response.statusCode, body: Buffer.concat(chunks) };
     } catch (error) {
       if (error instanceof RefusedAddressError) return { kind: 'refused_address', detail: error.message };
       return { kind: 'unreachable', detail: describeFailure(error) };

@@ -53,3 +53,17 @@ export type HttpPostOutcome =
   | { kind: 'answered'; status: number; retryAfter: string | null }
   | { kind: 'refused_address'; detail: string }
   | { kind: 'unreachable'; detail: string };
+
+/** A GET of a document (a client's jwks_uri). */
+export interface HttpGetRequest {
+  url: string;
+  accept: string;
+  /** A larger body is not read: the outcome's body is then null. */
+  maxBytes: number;
+}
+
+/** How one GET ended; never thrown. `body` is null when it exceeded the request's maxBytes. */
+export type HttpGetOutcome =
+  | { kind: 'answered'; status: number; body: Buffer | null }
+  | { kind: 'refused_address'; detail: string }
+  | { kind: 'unreachable'; detail: string };

@@ -33,6 +33,8 @@ export interface ClientMetadata {
   backchannel_user_code_parameter: boolean;
   /** The client's public keys, by value (RFC 7591 `jwks`): private_key_jwt assertions are verified with them. */
   jwks?: { keys: ClientPublicJwk[] };
+  /** Or where they are published (RFC 7591 `jwks_uri`), fetched when needed; never both. */
+  jwks_uri?: string;
   /** When registered, the only algorithm its client assertions may use. */
   token_endpoint_auth_signing_alg?: ClientSigningAlgorithm;
   /** Our own metadata: the hints this client may send (absent: all three). */

@@ -2,10 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   CLIENT_JWT_CLOCK_TOLERANCE_SECONDS,
   CLIENT_SIGNING_ALGORITHMS,
+  ClientKeySets,
+  ClientKeysUnavailable,
   type RegisteredClient,
 } from '@backchannel/clients';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
-import { type JWK, JwtVerificationError, SigningKeys, verifyClientJwt, verifyIdTokenHint } from '@backchannel/crypto';
+import { JwtVerificationError, SigningKeys, verifyClientJwt, verifyIdTokenHint } from '@backchannel/crypto';
 import { type User, UserDirectory } from '@backchannel/directory';
 import type { HintKind } from '@backchannel/events';
 import { ExpiredLoginHintToken, InvalidRequest, UnknownUserId } from '@backchannel/oauth';
@@ -17,7 +19,7 @@ const IDENTIFYING_CLAIMS = ['sub', 'email', 'phone_number'] as const;
  * CIBA §7.1 and checklist F: the user a hint names.
  * - login_hint: a sub, username, e-mail address or phone number (UserDirectory.findByLoginHint);
  * - id_token_hint: an ID token this server issued to this client (expired ones too), its `sub`;
- * - login_hint_token: a JWT signed with one of the client's registered keys (PS256, ES256, EdDSA),
+ * - login_hint_token: a JWT signed with one of the client's keys, registered or at its jwks_uri (PS256, ES256, EdDSA),
  *   with `exp`, naming the user by `sub`, else `email`, else `phone_number`.
  * A client may be limited to some kinds (its backchannel_allowed_hints). A hint that does not
  * verify is invalid_request (an expired login_hint_token is expired_login_hint_token); one that
@@ -30,6 +32,7 @@ export class HintedUsers {
   constructor(
     private readonly users: UserDirectory,
     private readonly keys: SigningKeys,
+    private readonly clientKeys: ClientKeySets,
     @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
   ) {
     this.issuer = config.issuer;
@@ -74,19 +77,24 @@ export class HintedUsers {
   }
 
   private async userOfLoginHintToken(token: string, client: RegisteredClient, now: Date): Promise<User | null> {
-    const { jwks } = client.metadata;
-    if (!jwks) {
-      throw new InvalidRequest("A login_hint_token is signed with one of the client's keys: register them (jwks).");
+    const { jwks, jwks_uri: jwksUri } = client.metadata;
+    if (!jwks && !jwksUri) {
+      throw new InvalidRequest(
+        "A login_hint_token is signed with one of the client's keys: register them (jwks or jwks_uri).",
+      );
     }
     let claims: Record<string, unknown>;
     try {
-      claims = await verifyClientJwt(token, jwks as { keys: JWK[] }, {
-        algorithms: CLIENT_SIGNING_ALGORITHMS,
-        requiredClaims: ['exp'],
-        clockToleranceSeconds: CLIENT_JWT_CLOCK_TOLERANCE_SECONDS,
-        currentDate: now,
-      });
+      claims = await this.clientKeys.verifyWith(client, (keys) =>
+        verifyClientJwt(token, keys, {
+          algorithms: CLIENT_SIGNING_ALGORITHMS,
+          requiredClaims: ['exp'],
+          clockToleranceSeconds: CLIENT_JWT_CLOCK_TOLERANCE_SECONDS,
+          currentDate: now,
+        }),
+      );
     } catch (error) {
+      if (error instanceof ClientKeysUnavailable) throw new InvalidRequest(error.message);
       if (!(error instanceof JwtVerificationError)) throw error;
       if (error.code === 'ERR_JWT_EXPIRED') throw new ExpiredLoginHintToken('The login_hint_token has expired.');
       throw new InvalidRequest("The login_hint_token does not verify with the client's registered keys.");

@@ -1,8 +1,15 @@
 import { X509Certificate, createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { verifyJwt } from '@backchannel/crypto';
 import {
+  type ClientKey,
+  type HttpsReceiver,
+  clientAssertion,
   newClientKey,
   selfSignedClientCertificate,
+  startHttpsReceiver,
   signedAuthenticationRequest,
   type TestCertificate,
 } from '@backchannel/testing';
@@ -24,25 +31,45 @@ function openidFetch(fetchFn: Fetch): oidc.CustomFetch {
 }
 
 /**
- * Mutual-TLS clients (RFC 8705) end to end, over a real TLS listener with a test CA and client
- * certificates, and through the certificate header of a trusted proxy; openid-client is the client.
+ * FAPI-grade clients end to end: mutual TLS (RFC 8705) over a real TLS listener with a test CA and
+ * client certificates and through the certificate header of a trusted proxy, and keys published
+ * at a jwks_uri (a real HTTPS server the stack fetches from); openid-client is the client.
  */
-export function describeMutualTls(name: string, start: (options: StackOptions) => Promise<RunningStack>): void {
+export function describeFapiClients(name: string, start: (options: StackOptions) => Promise<RunningStack>): void {
   describe(name, () => {
     let tls: TlsEdge;
     let stack: RunningStack;
     let api: BackchannelApi;
+    /** Clients' jwks_uri: each path publishes what `published` holds for it (404 when nothing). */
+    let jwksHost: HttpsReceiver;
+    let caDir: string;
+    const published = new Map<string, { status: number; body: string }>();
 
     beforeAll(async () => {
       tls = await createTlsEdge();
-      stack = await start({ tls });
+      jwksHost = await startHttpsReceiver({
+        responder: (request) => published.get(request.path) ?? { status: 404 },
+      });
+      caDir = await mkdtemp(path.join(tmpdir(), 'backchannel-jwks-ca-'));
+      stack = await start({
+        tls,
+        env: {
+          CLIENT_NOTIFICATION_CA_FILE: await jwksHost.writeCaFile(caDir),
+          // every unknown kid may refetch at once, so that a rotation shows without waiting
+          CLIENT_JWKS_MIN_REFETCH_SECONDS: '0',
+        },
+      });
       api = new BackchannelApi(stack);
     });
 
     afterAll(async () => {
       await stack?.stop();
-      await tls?.close();
+      await Promise.all([tls?.close(), jwksHost?.close()]);
+      if (caDir) await rm(caDir, { recursive: true, force: true });
     });
+
+    const publish = (jwksPath: string, ...keys: ClientKey[]) =>
+      published.set(jwksPath, { status: 200, body: JSON.stringify({ keys: keys.map((key) => key.publicJwk) }) });
 
     /** A fresh user with a device, and the request the named client made, approved on it. */
     async function approveOnDevice(
@@ -212,6 +239,56 @@ export function describeMutualTls(name: string, start: (options: StackOptions) =
         audience: stack.baseUrl,
       });
       expect(accessToken.cnf).toEqual({ 'x5t#S256': thumbprint(certificate) });
+    });
+
+    it('verifies a private_key_jwt client by the keys at its jwks_uri, fetching them again when it rotates', async () => {
+      const [first, second] = [newClientKey('ES256'), newClientKey('PS256')];
+      publish('/rotating/jwks', first);
+      const { clientId } = await api.registerKeyClient({
+        client_name: 'jwks_uri client',
+        jwks_uri: jwksHost.url('/rotating/jwks'),
+      });
+      const user = await api.createUserWithDevice();
+      const assertionForm = async (key: ClientKey) => ({
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await clientAssertion(key, { clientId, audience: stack.baseUrl }),
+      });
+      const ack = await api.postForm('/bc-authorize', {
+        ...(await assertionForm(first)),
+        scope: 'openid',
+        login_hint: user.email,
+      });
+      expect(ack.status).toBe(200);
+      await approveOnDevice(user, 'jwks_uri client');
+
+      // The client rotates: it publishes the new key and signs with it at once.
+      publish('/rotating/jwks', second);
+      const tokens = await api.postForm('/token', {
+        ...(await assertionForm(second)),
+        grant_type: CIBA_GRANT,
+        auth_req_id: String(ack.body.auth_req_id),
+      });
+      expect(tokens.status).toBe(200);
+      // once for the first key, and again for the one the cached set lacked (embedded) or by the other service
+      expect(jwksHost.requests.filter((request) => request.path === '/rotating/jwks')).toHaveLength(2);
+    });
+
+    it('refuses the client clearly (invalid_client, never a 500) when its jwks_uri fails', async () => {
+      const key = newClientKey('ES256');
+      published.set('/broken/jwks', { status: 500, body: 'down' });
+      const { clientId } = await api.registerKeyClient({
+        client_name: 'Broken keys',
+        jwks_uri: jwksHost.url('/broken/jwks'),
+      });
+      const user = await api.createUserWithDevice();
+      const refused = await api.postForm('/bc-authorize', {
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await clientAssertion(key, { clientId, audience: stack.baseUrl }),
+        scope: 'openid',
+        login_hint: user.email,
+      });
+      expectOAuthError(refused, 401, 'invalid_client');
+      expect(refused.body.error_description).toBe("The client's jwks_uri could not be fetched (it answered HTTP 500).");
     });
   });
 }
