@@ -7,6 +7,10 @@ import { keyClient } from './key-client.fixture.js';
 import type { RegisteredClient } from './registered-client.js';
 import { ClientKeySets } from './client-key-sets.js';
 
+/** The one client_secret_jwt client's secret (the registry keeps it sealed: see client-registry.int-spec). */
+const SECRET = 'a-client-secret-of-at-least-32-characters';
+const secretKey = async () => new TextEncoder().encode(SECRET);
+
 /** Keys by value only: no test here registers a jwks_uri. */
 const keySets = new ClientKeySets(() => Promise.reject(new Error('no jwks_uri here')), {
   cacheSeconds: 300,
@@ -35,7 +39,7 @@ function sign(key: ClientKey, claims: Record<string, unknown> = {}, header: Reco
 
 async function refusal(registered: RegisteredClient | null, assertion: string | Promise<string>): Promise<string> {
   try {
-    await verifyClientAssertion(registered, await assertion, { audiences, now, keySets });
+    await verifyClientAssertion(registered, await assertion, { audiences, now, keySets, secretKey });
   } catch (error) {
     if (error instanceof InvalidClient) return error.description;
     throw error;
@@ -49,14 +53,19 @@ describe('verifyClientAssertion (private_key_jwt)', () => {
     ['PS256', ps256],
     ['EdDSA', eddsa],
   ])('accepts an assertion signed %s with a registered key, and returns its jti and exp', async (_, key) => {
-    const verified = await verifyClientAssertion(client, await sign(key, { jti: 'j-1' }), { audiences, now, keySets });
+    const verified = await verifyClientAssertion(client, await sign(key, { jti: 'j-1' }), {
+      audiences,
+      now,
+      keySets,
+      secretKey,
+    });
     expect(verified).toEqual({ client, jti: 'j-1', expiresAt: new Date((nowSeconds + 60) * 1000) });
   });
 
   it.each(audiences)('accepts aud %s, alone or in an array', async (audience) => {
     for (const aud of [audience, ['https://elsewhere.example', audience]]) {
       await expect(
-        verifyClientAssertion(client, await sign(es256, { aud }), { audiences, now, keySets }),
+        verifyClientAssertion(client, await sign(es256, { aud }), { audiences, now, keySets, secretKey }),
       ).resolves.toBeDefined();
     }
   });
@@ -123,8 +132,52 @@ describe('verifyClientAssertion (private_key_jwt)', () => {
     const skewed = [{ exp: nowSeconds - 9 }, { nbf: nowSeconds + 9 }, { iat: nowSeconds + 59 }];
     for (const claims of skewed) {
       await expect(
-        verifyClientAssertion(client, await sign(es256, claims), { audiences, now, keySets }),
+        verifyClientAssertion(client, await sign(es256, claims), { audiences, now, keySets, secretKey }),
       ).resolves.toBeDefined();
     }
+  });
+});
+
+describe('verifyClientAssertion (client_secret_jwt)', () => {
+  const secretClient: RegisteredClient = {
+    ...keyClient('client-1', []),
+    sealedSecret: 'sealed',
+    metadata: { ...keyClient('client-1', []).metadata, token_endpoint_auth_method: 'client_secret_jwt' },
+  };
+  const mac = (secret: string, claims: Record<string, unknown> = {}, alg = 'HS256') =>
+    new SignJWT({
+      iss: 'client-1',
+      sub: 'client-1',
+      aud: issuer,
+      jti: 'j-1',
+      iat: nowSeconds,
+      exp: nowSeconds + 60,
+      ...claims,
+    })
+      .setProtectedHeader({ alg })
+      .sign(new TextEncoder().encode(secret));
+
+  it('accepts an HS256 MAC made with the secret', async () => {
+    await expect(
+      verifyClientAssertion(secretClient, await mac(SECRET), { audiences, now, keySets, secretKey }),
+    ).resolves.toMatchObject({ jti: 'j-1' });
+  });
+
+  it('refuses another secret, another HMAC, an asymmetric signature and none, all alike', async () => {
+    expect(await refusal(secretClient, mac('another-secret-of-at-least-32-characters!'))).toBe(
+      CLIENT_AUTHENTICATION_FAILED,
+    );
+    expect(await refusal(secretClient, mac(SECRET, {}, 'HS512'))).toBe(CLIENT_AUTHENTICATION_FAILED);
+    expect(await refusal(secretClient, sign(es256))).toBe(CLIENT_AUTHENTICATION_FAILED);
+    expect(await refusal(secretClient, new UnsecuredJWT({ iss: 'client-1', sub: 'client-1' }).encode())).toBe(
+      CLIENT_AUTHENTICATION_FAILED,
+    );
+  });
+
+  it('never lets a key-based client MAC with anything (no algorithm confusion)', async () => {
+    // the client's public key, as bytes anyone has, used as an HMAC secret
+    const publicKeyAsSecret = JSON.stringify(es256.publicJwk);
+    expect(await refusal(client, mac(publicKeyAsSecret))).toBe(CLIENT_AUTHENTICATION_FAILED);
+    expect(await refusal(client, mac(SECRET))).toBe(CLIENT_AUTHENTICATION_FAILED);
   });
 });

@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
-import type { ClientPublicJwk } from '@backchannel/events';
+import { PayloadSealer } from '@backchannel/crypto';
+import { type ClientPublicJwk, clientStreamId } from '@backchannel/events';
 import { readFileSync } from 'node:fs';
 import { Inject, Injectable } from '@nestjs/common';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig, mtlsEndpointAliases, publicEndpoints } from '@backchannel/config';
@@ -36,6 +37,7 @@ export class ClientAuthenticator {
     private readonly registry: ClientRegistry,
     private readonly spentJwts: SpentClientJwts,
     private readonly keySets: ClientKeySets,
+    private readonly sealer: PayloadSealer,
     @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
   ) {
     const endpoints = [publicEndpoints(config.issuer), mtlsEndpointAliases(config.mtls)].filter((e) => e !== null);
@@ -58,12 +60,13 @@ export class ClientAuthenticator {
       }
       return client;
     }
-    if (credentials.method !== 'private_key_jwt') return verifyClientCredentials(client, credentials);
+    if (credentials.method !== 'client_assertion') return verifyClientCredentials(client, credentials);
 
     const { now } = presented;
     const verified = await verifyClientAssertion(client, credentials.assertion, {
       audiences: this.assertionAudiences,
       keySets: this.keySets,
+      secretKey: (asserting) => this.secretKey(asserting),
       now,
     });
     if (!(await this.spentJwts.spend(verified.client.clientId, 'assertion', verified.jti, verified.expiresAt, now))) {
@@ -79,6 +82,14 @@ export class ClientAuthenticator {
       throw new UnauthorizedClient('The client is not registered for the CIBA grant.');
     }
     return client;
+  }
+
+  /** A client_secret_jwt client's secret, opened from its seal: the key its assertions are MACed with. */
+  private async secretKey(client: RegisteredClient): Promise<Uint8Array> {
+    if (client.sealedSecret === null) throw new Error(`client ${client.clientId} has no sealed secret`);
+    return new TextEncoder().encode(
+      await this.sealer.open<string>(client.sealedSecret, clientStreamId(client.clientId)),
+    );
   }
 
   /** A self-signed certificate is looked for among the client's keys, which may come from its jwks_uri. */

@@ -15,6 +15,7 @@ function client(metadata: Partial<ClientMetadata>): RegisteredClient {
   return {
     clientId: 'mtls-client',
     secretSha256: null,
+    sealedSecret: null,
     registeredAt: '2026-12-06T00:00:00.000Z',
     metadata: {
       client_name: 'Bank',

@@ -140,7 +140,7 @@ describe('parseClientCredentials', () => {
           undefined,
           form({ client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: assertion }),
         ),
-      ).toEqual({ method: 'private_key_jwt', clientId: 'client-1', assertion });
+      ).toEqual({ method: 'client_assertion', clientId: 'client-1', assertion });
     });
 
     it('accepts a client_id equal to iss, and refuses one that differs (invalid_client)', () => {
@@ -212,6 +212,7 @@ describe('verifyClientCredentials', () => {
   const client: RegisteredClient = {
     clientId: 'client-1',
     secretSha256: sha256Hex('s3cret'),
+    sealedSecret: null,
     metadata: validateClientMetadata(
       { client_name: 'Call centre', backchannel_token_delivery_mode: 'poll' },
       new EgressPolicyChecker({ allowHttp: false, allowedNetworks: [] }),

@@ -14,9 +14,12 @@ export interface SecretCredentials {
   clientSecret: string;
 }
 
-/** A signed JWT (RFC 7523), not verified yet: the client is the one its `iss` names. */
+/**
+ * A JWT (RFC 7523), not verified yet: the client is the one its `iss` names; its registered
+ * method says how it is verified (private_key_jwt or client_secret_jwt).
+ */
 export interface AssertionCredentials {
-  method: 'private_key_jwt';
+  method: 'client_assertion';
   clientId: string;
   assertion: string;
 }
@@ -45,7 +48,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * RFC 6749 §2.3: HTTP Basic (client_secret_basic), client_id and client_secret in the form
- * (client_secret_post), a client assertion (RFC 7523, private_key_jwt) or client_id alone (RFC 8705,
+ * (client_secret_post), a client assertion (RFC 7523, private_key_jwt or client_secret_jwt) or client_id alone (RFC 8705,
  * the TLS certificate authenticates); never more than one method in a request.
  */
 export function parseClientCredentials(
@@ -109,7 +112,7 @@ function parseClientAssertion(form: ReadonlyMap<string, string>): AssertionCrede
   if (formClientId !== undefined && formClientId !== issuer) {
     throw new InvalidClient("The client_id parameter does not match the client assertion's iss.");
   }
-  return { method: 'private_key_jwt', clientId: issuer, assertion };
+  return { method: 'client_assertion', clientId: issuer, assertion };
 }
 
 /**

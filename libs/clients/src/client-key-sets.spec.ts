@@ -10,6 +10,7 @@ function client(metadata: Partial<ClientMetadata>, clientId = 'client-1'): Regis
   return {
     clientId,
     secretSha256: null,
+    sealedSecret: null,
     registeredAt: '2026-12-06T00:00:00.000Z',
     metadata: {
       client_name: 'Keys',

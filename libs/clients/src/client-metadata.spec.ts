@@ -97,9 +97,9 @@ describe('validateClientMetadata', () => {
 
   describe('token_endpoint_auth_method', () => {
     const supported =
-      'client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, self_signed_tls_client_auth';
+      'client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth';
 
-    it.each(['client_secret_jwt', 'none'])('rejects %s, naming it', (method) => {
+    it.each(['none', 'client_secret'])('rejects %s, naming it', (method) => {
       expect(rejection({ ...minimal, token_endpoint_auth_method: method }).description).toBe(
         `token_endpoint_auth_method '${method}' is not supported (supported: ${supported})`,
       );
@@ -127,12 +127,13 @@ describe('validateClientMetadata', () => {
       expect(supportedAuthMethods({ enabled: false, clientCaFile: null })).toEqual([
         'client_secret_basic',
         'client_secret_post',
+        'client_secret_jwt',
         'private_key_jwt',
       ]);
       expect(supportedAuthMethods({ enabled: true, clientCaFile: null })).toContain('self_signed_tls_client_auth');
       expect(supportedAuthMethods({ enabled: true, clientCaFile: null })).not.toContain('tls_client_auth');
       expect(rejection(tlsClient).description).toBe(
-        "token_endpoint_auth_method 'tls_client_auth' is not enabled on this server (enabled: client_secret_basic, client_secret_post, private_key_jwt)",
+        "token_endpoint_auth_method 'tls_client_auth' is not enabled on this server (enabled: client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt)",
       );
     });
 
@@ -206,6 +207,19 @@ describe('validateClientMetadata', () => {
     });
   });
 
+  describe('client_secret_jwt', () => {
+    it('needs no keys, and signs with HS256 only', () => {
+      const secretJwt = { ...minimal, token_endpoint_auth_method: 'client_secret_jwt' };
+      expect(validate(secretJwt)).toMatchObject({ token_endpoint_auth_method: 'client_secret_jwt' });
+      expect(validate({ ...secretJwt, token_endpoint_auth_signing_alg: 'HS256' })).toMatchObject({
+        token_endpoint_auth_signing_alg: 'HS256',
+      });
+      expect(rejection({ ...secretJwt, token_endpoint_auth_signing_alg: 'ES256' }).description).toBe(
+        'token_endpoint_auth_signing_alg must be HS256 for client_secret_jwt',
+      );
+    });
+  });
+
   describe('private_key_jwt: jwks and token_endpoint_auth_signing_alg', () => {
     const es256 = newClientKey('ES256');
     const ps256 = newClientKey('PS256');
@@ -253,13 +267,16 @@ describe('validateClientMetadata', () => {
     });
 
     it('allows only PS256, ES256 and EdDSA, only for private_key_jwt, and only with a key for it', () => {
-      for (const alg of ['RS256', 'HS256', 'none']) {
+      for (const alg of ['RS256', 'HS384', 'none']) {
         expect(rejection({ ...keyClient, token_endpoint_auth_signing_alg: alg }).description).toBe(
-          `token_endpoint_auth_signing_alg '${alg}' is not supported (supported: PS256, ES256, EdDSA)`,
+          `token_endpoint_auth_signing_alg '${alg}' is not supported (supported: HS256, PS256, ES256, EdDSA)`,
         );
       }
+      expect(rejection({ ...keyClient, token_endpoint_auth_signing_alg: 'HS256' }).description).toBe(
+        'token_endpoint_auth_signing_alg HS256 is only for client_secret_jwt',
+      );
       expect(rejection({ ...minimal, token_endpoint_auth_signing_alg: 'ES256' }).description).toBe(
-        'token_endpoint_auth_signing_alg is only for private_key_jwt',
+        'token_endpoint_auth_signing_alg is only for private_key_jwt and client_secret_jwt',
       );
       expect(rejection({ ...keyClient, token_endpoint_auth_signing_alg: 'PS256' }).description).toBe(
         'jwks has no key for token_endpoint_auth_signing_alg PS256',

@@ -22,6 +22,7 @@ export const SUPPORTED_DELIVERY_MODES: readonly TokenDeliveryMode[] = ['poll', '
 const AUTH_METHODS = [
   'client_secret_basic',
   'client_secret_post',
+  'client_secret_jwt',
   'private_key_jwt',
   'tls_client_auth',
   'self_signed_tls_client_auth',
@@ -55,6 +56,9 @@ const DEFAULT_AUTH_METHODS = supportedAuthMethods({ enabled: false, clientCaFile
 const GRANT_TYPES = [CIBA_GRANT_TYPE, REFRESH_TOKEN_GRANT_TYPE] as const;
 const DELIVERY_MODES = ['poll', 'ping', 'push'] as const satisfies readonly TokenDeliveryMode[];
 const HINT_KINDS = ['login_hint', 'id_token_hint', 'login_hint_token'] as const satisfies readonly HintKind[];
+
+/** What client assertions may be signed with: the key algorithms, and HS256 for client_secret_jwt (RFC 7523). */
+export const ASSERTION_ALGORITHMS: [string, ...string[]] = ['HS256', ...CLIENT_SIGNING_ALGORITHMS];
 
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
 
@@ -109,8 +113,8 @@ const clientMetadataMembers = z.object(
       .max(2000, 'jwks_uri must be at most 2000 characters')
       .optional(),
     token_endpoint_auth_signing_alg: z
-      .enum(CLIENT_SIGNING_ALGORITHMS as [string, ...string[]], {
-        error: (issue) => notSupported('token_endpoint_auth_signing_alg', issue.input, CLIENT_SIGNING_ALGORITHMS),
+      .enum(ASSERTION_ALGORITHMS, {
+        error: (issue) => notSupported('token_endpoint_auth_signing_alg', issue.input, ASSERTION_ALGORITHMS),
       })
       .optional(),
     backchannel_allowed_hints: z
@@ -249,15 +253,23 @@ function clientKeys(
       'jwks or jwks_uri is required for self_signed_tls_client_auth: its certificate as x5c of a key',
     );
   }
-  if (!keyBased && assertionAlg !== undefined) {
-    throw new InvalidClientMetadata('token_endpoint_auth_signing_alg is only for private_key_jwt');
+  if (method === 'client_secret_jwt') {
+    if (assertionAlg !== undefined && assertionAlg !== 'HS256') {
+      throw new InvalidClientMetadata('token_endpoint_auth_signing_alg must be HS256 for client_secret_jwt');
+    }
+  } else if (!keyBased && assertionAlg !== undefined) {
+    throw new InvalidClientMetadata(
+      'token_endpoint_auth_signing_alg is only for private_key_jwt and client_secret_jwt',
+    );
+  } else if (assertionAlg === 'HS256') {
+    throw new InvalidClientMetadata('token_endpoint_auth_signing_alg HS256 is only for client_secret_jwt');
   }
   const keys = jwks === undefined ? undefined : parseClientJwks(jwks);
   if (keys && method === 'self_signed_tls_client_auth' && !keys.keys.some((key) => key.x5c !== undefined)) {
     throw new InvalidClientMetadata('jwks must hold the self-signed certificate as x5c of a key');
   }
   for (const [member, alg] of [
-    ['token_endpoint_auth_signing_alg', assertionAlg],
+    ['token_endpoint_auth_signing_alg', keyBased ? assertionAlg : undefined],
     ['backchannel_authentication_request_signing_alg', requestAlg],
   ] as const) {
     if (alg === undefined || jwksUri !== undefined) continue;
@@ -269,7 +281,9 @@ function clientKeys(
   return {
     ...(keys && { jwks: keys }),
     ...(jwksUri !== undefined && { jwks_uri: jwksUri }),
-    ...(assertionAlg !== undefined && { token_endpoint_auth_signing_alg: assertionAlg as ClientSigningAlgorithm }),
+    ...(assertionAlg !== undefined && {
+      token_endpoint_auth_signing_alg: assertionAlg as ClientSigningAlgorithm | 'HS256',
+    }),
     ...(requestAlg !== undefined && {
       backchannel_authentication_request_signing_alg: requestAlg as ClientSigningAlgorithm,
     }),

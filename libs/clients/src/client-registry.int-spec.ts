@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigModule } from '@backchannel/config';
-import { sha256Hex } from '@backchannel/crypto';
+import { CryptoModule, PayloadSealer, sha256Hex } from '@backchannel/crypto';
 import { EventStoreModule, PostgresEventStore } from '@backchannel/event-store';
 import { clientStreamId } from '@backchannel/events';
 import { InvalidClientMetadata } from '@backchannel/oauth';
 import { clientAssertion, newClientKey, testConfig } from '@backchannel/testing';
+import { SignJWT } from 'jose';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { ClientAuthenticator } from './client-authenticator.service.js';
@@ -32,6 +33,7 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
       imports: [
         ConfigModule.forRoot(config),
         EventStoreModule.forRoot({ databaseUrl: process.env.DATABASE_URL!, runMigrations: false, poolSize: 2 }),
+        CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
         ClientsModule.forRoot(),
       ],
     }).compile();
@@ -64,11 +66,17 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
     expect(client).toEqual({
       clientId: client.clientId,
       secretSha256: sha256Hex(clientSecret),
+      sealedSecret: null,
       metadata: expect.objectContaining({ client_name: 'Call centre', scope: 'openid accounts' }),
       registeredAt: now.toISOString(),
     });
     // A registry without the cache reads the `clients` row.
-    const coldRegistry = new ClientRegistry(moduleRef.get(PostgresEventStore), dataSource, config);
+    const coldRegistry = new ClientRegistry(
+      moduleRef.get(PostgresEventStore),
+      dataSource,
+      moduleRef.get(PayloadSealer),
+      config,
+    );
     await expect(coldRegistry.find(client.clientId)).resolves.toEqual(client);
     await expect(coldRegistry.find(`${client.clientId}x`)).resolves.toBeNull();
   });
@@ -141,6 +149,7 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
       const strict = new ClientRegistry(
         moduleRef.get(PostgresEventStore),
         dataSource,
+        moduleRef.get(PayloadSealer),
         testConfig({ CLIENT_NOTIFICATION_ALLOWED_NETWORKS: '' }),
       );
       const clientName = `refused ${randomUUID()}`;
@@ -227,6 +236,7 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
         imports: [
           ConfigModule.forRoot(config),
           EventStoreModule.forRoot({ databaseUrl: process.env.DATABASE_URL!, runMigrations: false, poolSize: 2 }),
+          CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
           ClientsModule.forRoot(),
         ],
       }).compile();
@@ -274,6 +284,47 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
       } finally {
         await other.close();
       }
+    });
+
+    it('client_secret_jwt: the secret is shown once, kept only sealed, and authenticates HS256 assertions alone', async () => {
+      const { client, clientSecret } = await registry.register(
+        {
+          client_name: 'MAC client',
+          backchannel_token_delivery_mode: 'poll',
+          token_endpoint_auth_method: 'client_secret_jwt',
+        },
+        { actor: 'admin', correlationId: randomUUID(), now },
+      );
+      expect(clientSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(client.secretSha256).toBeNull();
+      const [row] = await dataSource.query(`SELECT secret_sha256, sealed_secret FROM clients WHERE client_id = $1`, [
+        client.clientId,
+      ]);
+      expect(row.secret_sha256).toBeNull();
+      expect(row.sealed_secret.split('.')).toHaveLength(5); // a JWE
+      const { events } = await moduleRef.get(PostgresEventStore).readStream(clientStreamId(client.clientId));
+      expect(JSON.stringify(events)).not.toContain(clientSecret);
+
+      const mac = await new SignJWT({ jti: randomUUID() })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer(client.clientId)
+        .setSubject(client.clientId)
+        .setAudience(config.issuer)
+        .setExpirationTime('1m')
+        .sign(new TextEncoder().encode(clientSecret!));
+      // a replica that never saw the registration opens the sealed secret from the database
+      const other = await replica();
+      try {
+        await expect(
+          other.get(ClientAuthenticator).authenticate(presented(undefined, assertionForm(mac))),
+        ).resolves.toMatchObject({ clientId: client.clientId });
+      } finally {
+        await other.close();
+      }
+      // the same secret sent as a password is not this client's method
+      await expect(
+        authenticator.authenticate(presented(basic(client.clientId, clientSecret!), new Map())),
+      ).rejects.toMatchObject({ error: 'invalid_client' });
     });
 
     it('accepts one of several concurrent uses of the same assertion', async () => {

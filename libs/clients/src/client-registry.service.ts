@@ -1,5 +1,5 @@
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
-import { randomToken, sha256Hex } from '@backchannel/crypto';
+import { PayloadSealer, randomToken, sha256Hex } from '@backchannel/crypto';
 import { EgressPolicyChecker } from '@backchannel/egress';
 import { PostgresEventStore } from '@backchannel/event-store';
 import {
@@ -21,11 +21,17 @@ export interface RegistrationContext {
   now: Date;
 }
 
-const SECRET_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
+/** Methods that authenticate with a secret we issue: compared by digest, or (client_secret_jwt) kept sealed. */
+const SECRET_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'client_secret_jwt',
+];
 
 interface ClientRow {
   client_id: string;
   secret_sha256: string | null;
+  sealed_secret: string | null;
   metadata: ClientMetadata;
   registered_at: Date;
 }
@@ -46,6 +52,7 @@ export class ClientRegistry {
   constructor(
     private readonly store: PostgresEventStore,
     private readonly dataSource: DataSource,
+    private readonly sealer: PayloadSealer,
     @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
   ) {
     this.egress = new EgressPolicyChecker(config.clientNotification);
@@ -63,9 +70,13 @@ export class ClientRegistry {
     const metadata = await validateClientRegistration(input, this.egress, this.accepted);
     const usesSecret = SECRET_AUTH_METHODS.includes(metadata.token_endpoint_auth_method);
     const clientSecret = usesSecret ? randomToken(32) : null;
+    const clientId = randomToken(16);
+    // A MAC needs the secret itself (sealed at rest); every other secret is only ever compared by its digest.
+    const sealed = metadata.token_endpoint_auth_method === 'client_secret_jwt';
     const client: RegisteredClient = {
-      clientId: randomToken(16),
-      secretSha256: clientSecret === null ? null : sha256Hex(clientSecret),
+      clientId,
+      secretSha256: clientSecret === null || sealed ? null : sha256Hex(clientSecret),
+      sealedSecret: sealed ? await this.sealer.seal(clientSecret, clientStreamId(clientId)) : null,
       metadata,
       registeredAt: context.now.toISOString(),
     };
@@ -78,8 +89,8 @@ export class ClientRegistry {
     await this.store.transaction(async (tx) => {
       await tx.appendToStream(clientStreamId(client.clientId), 0, [registered]);
       await tx.query(
-        `INSERT INTO clients (client_id, secret_sha256, metadata, registered_at) VALUES ($1, $2, $3, $4)`,
-        [client.clientId, client.secretSha256, JSON.stringify(metadata), client.registeredAt],
+        `INSERT INTO clients (client_id, secret_sha256, sealed_secret, metadata, registered_at) VALUES ($1, $2, $3, $4, $5)`,
+        [client.clientId, client.secretSha256, client.sealedSecret, JSON.stringify(metadata), client.registeredAt],
       );
     });
     this.cache.set(client.clientId, client);
@@ -90,7 +101,7 @@ export class ClientRegistry {
     const cached = this.cache.get(clientId);
     if (cached) return cached;
     const rows: ClientRow[] = await this.dataSource.query(
-      `SELECT client_id, secret_sha256, metadata, registered_at FROM clients WHERE client_id = $1`,
+      `SELECT client_id, secret_sha256, sealed_secret, metadata, registered_at FROM clients WHERE client_id = $1`,
       [clientId],
     );
     const row = rows[0];
@@ -98,6 +109,7 @@ export class ClientRegistry {
     const client: RegisteredClient = {
       clientId: row.client_id,
       secretSha256: row.secret_sha256,
+      sealedSecret: row.sealed_secret,
       metadata: row.metadata,
       registeredAt: row.registered_at.toISOString(),
     };

@@ -1,7 +1,7 @@
-import { JwtVerificationError, type JWTPayload, verifyClientJwt } from '@backchannel/crypto';
+import { type ClientJwtKeys, JwtVerificationError, type JWTPayload, verifyClientJwt } from '@backchannel/crypto';
 import type { ClientSigningAlgorithm } from '@backchannel/events';
 import type { OAuthError } from '@backchannel/oauth';
-import { ClientKeysUnavailable, type ClientKeySets } from './client-key-sets.js';
+import { ClientKeysUnavailable } from './client-key-sets.js';
 import type { RegisteredClient } from './registered-client.js';
 
 /** Clocks differ: `exp` and `nbf` of whatever a client signs are judged with this much leeway (FAPI 2: 10 s). */
@@ -14,7 +14,8 @@ const MAX_JTI_LENGTH = 512;
 export interface ClientJwtRules {
   /** How the JWT is named in error descriptions ("The client assertion"). */
   name: string;
-  algorithms: readonly ClientSigningAlgorithm[];
+  /** Asymmetric ones for keys; HS256 only for a client_secret_jwt assertion, verified with the secret. */
+  algorithms: readonly (ClientSigningAlgorithm | 'HS256')[];
   audiences: readonly string[];
   subject?: string;
   requiredClaims: string[];
@@ -27,6 +28,12 @@ export interface ClientJwtRules {
   /** The one description for failures before the signature is known good. */
   unverifiedFailure: string;
 }
+
+/**
+ * Runs a check with the keys a client's JWT verifies with: its public keys (ClientKeySets.verifyWith,
+ * which may fetch them again) or, for client_secret_jwt, its secret as an `oct` key.
+ */
+export type ClientVerificationKeys = <T>(check: (keys: ClientJwtKeys) => Promise<T>) => Promise<T>;
 
 /** A JWT a client signed, verified: its claims, and what the replay check needs. */
 export interface VerifiedClientJwt {
@@ -43,14 +50,14 @@ export interface VerifiedClientJwt {
  * The replay of `jti` is the caller's to check (SpentClientJwts).
  */
 export async function verifyClientSignedJwt(
-  keySets: ClientKeySets,
+  withKeys: ClientVerificationKeys,
   client: RegisteredClient,
   jwt: string,
   rules: ClientJwtRules,
 ): Promise<VerifiedClientJwt> {
   let claims: JWTPayload;
   try {
-    claims = await keySets.verifyWith(client, (jwks) =>
+    claims = await withKeys((jwks) =>
       verifyClientJwt(jwt, jwks, {
         algorithms: rules.algorithms,
         issuer: client.clientId,

@@ -7,6 +7,7 @@ import { ClientKeySets, type JwksFetcher } from './client-key-sets.js';
 import { ClientRegistry } from './client-registry.service.js';
 import { CreateClients1763700000300 } from './migrations/1763700000300-create-clients.js';
 import { KeyBasedClients1765000000600 } from './migrations/1765000000600-key-based-clients.js';
+import { ClientSecretJwt1765100000700 } from './migrations/1765100000700-client-secret-jwt.js';
 import { AuthenticationRequestParameters } from './signed-authentication-request.js';
 import { SpentClientJwts } from './spent-client-jwts.js';
 
@@ -36,7 +37,11 @@ function jwksFetcher(egress: EgressHttpClient): JwksFetcher {
 /** The client registry and client authentication; needs the global EventStoreModule and ConfigModule. */
 @Module({})
 export class ClientsModule {
-  static readonly migrations: readonly Migration[] = [CreateClients1763700000300, KeyBasedClients1765000000600];
+  static readonly migrations: readonly Migration[] = [
+    CreateClients1763700000300,
+    KeyBasedClients1765000000600,
+    ClientSecretJwt1765100000700,
+  ];
 
   static forRoot(): DynamicModule {
     return {

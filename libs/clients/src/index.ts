@@ -3,6 +3,7 @@ export { CLIENT_SIGNING_ALGORITHMS } from './client-keys.js';
 export { CERTIFICATE_AUTH_METHODS, TrustedClientCas, certificateThumbprint } from './client-certificate.js';
 export {
   REFRESH_TOKEN_GRANT_TYPE,
+  ASSERTION_ALGORITHMS,
   supportedAuthMethods,
   type RegistrationOptions,
   SUPPORTED_DELIVERY_MODES,

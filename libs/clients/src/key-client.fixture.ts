@@ -12,6 +12,7 @@ export function keyClient(
   return {
     clientId,
     secretSha256: null,
+    sealedSecret: null,
     registeredAt: '2026-12-05T12:00:00.000Z',
     metadata: {
       client_name: 'Bank',

@@ -6,6 +6,7 @@ describe('clientRegistrationResponse', () => {
   const client: RegisteredClient = {
     clientId: 'client-1',
     secretSha256: 'a'.repeat(64),
+    sealedSecret: null,
     metadata: validateClientMetadata(
       { client_name: 'Call centre', backchannel_token_delivery_mode: 'poll' },
       new EgressPolicyChecker({ allowHttp: false, allowedNetworks: [] }),

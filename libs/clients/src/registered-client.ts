@@ -4,6 +4,8 @@ export interface RegisteredClient {
   clientId: string;
   /** Hex SHA-256 of the client secret (shown once, at registration); null: the client has keys, no secret. */
   secretSha256: string | null;
+  /** client_secret_jwt: the secret, sealed (PayloadSealer, bound to the client's stream); else null. */
+  sealedSecret: string | null;
   metadata: ClientMetadata;
   /** ISO-8601 instant. */
   registeredAt: string;
@@ -15,7 +17,7 @@ export function clientRegistrationResponse(client: RegisteredClient): Record<str
     client_id: client.clientId,
     client_id_issued_at: Math.floor(Date.parse(client.registeredAt) / 1000),
     // RFC 7591: required when a secret was issued; 0 = it does not expire.
-    ...(client.secretSha256 !== null && { client_secret_expires_at: 0 }),
+    ...((client.secretSha256 !== null || client.sealedSecret !== null) && { client_secret_expires_at: 0 }),
     ...client.metadata,
   };
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { type FormParameters, InvalidRequest } from '@backchannel/oauth';
 import { ClientKeySets } from './client-key-sets.js';
-import { verifyClientSignedJwt } from './client-signed-jwt.js';
+import { type ClientVerificationKeys, verifyClientSignedJwt } from './client-signed-jwt.js';
 import type { RegisteredClient } from './registered-client.js';
 import { SpentClientJwts } from './spent-client-jwts.js';
 
@@ -61,7 +61,8 @@ export async function readSignedAuthenticationRequest(
       `Authentication request parameters go inside the signed request, not beside it${PARAMETER_NAME.test(outside) ? ` (${outside})` : ''}.`,
     );
   }
-  const { claims, jti, expiresAt } = await verifyClientSignedJwt(context.keySets, client, request, {
+  const keys: ClientVerificationKeys = (check) => context.keySets.verifyWith(client, check);
+  const { claims, jti, expiresAt } = await verifyClientSignedJwt(keys, client, request, {
     name: 'The signed authentication request',
     algorithms: [algorithm],
     audiences: [context.issuer],

@@ -102,13 +102,16 @@ export interface ExpectedClientJwt {
   typIfPresent?: string;
 }
 
-/** Verifies a JWT a client signed with one of its registered public keys. */
+/** What a client's JWT verifies with: its public keys, or (a MAC, client_secret_jwt) its secret. */
+export type ClientJwtKeys = { keys: JWK[] } | { secret: Uint8Array };
+
+/** Verifies a JWT a client signed with one of its registered public keys, or MACed with its secret. */
 export async function verifyClientJwt(
   token: string,
-  jwks: { keys: JWK[] },
+  keys: ClientJwtKeys,
   expected: ExpectedClientJwt,
 ): Promise<JWTPayload> {
-  const { payload, protectedHeader } = await verifyReturningHeader(token, jwks, {
+  const { payload, protectedHeader } = await verifyReturningHeader(token, keys, {
     algorithms: [...expected.algorithms],
     issuer: expected.issuer,
     subject: expected.subject,
@@ -143,9 +146,11 @@ async function verifyWith(token: string, jwks: { keys: JWK[] }, options: JWTVeri
   return (await verifyReturningHeader(token, jwks, options)).payload;
 }
 
-async function verifyReturningHeader(token: string, jwks: { keys: JWK[] }, options: JWTVerifyOptions) {
+async function verifyReturningHeader(token: string, keys: ClientJwtKeys, options: JWTVerifyOptions) {
   try {
-    return await jwtVerify(token, createLocalJWKSet(jwks), options);
+    // jose's key sets hold public keys only: a secret is given as the key itself
+    if ('secret' in keys) return await jwtVerify(token, keys.secret, options);
+    return await jwtVerify(token, createLocalJWKSet(keys), options);
   } catch (error) {
     throw asVerificationError(error);
   }

@@ -2,7 +2,12 @@ import type { Event } from './envelope.js';
 import type { HintKind, TokenDeliveryMode } from './auth-request.events.js';
 
 export type TokenEndpointAuthMethod =
-  'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'client_secret_jwt'
+  | 'private_key_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth';
 
 /** RFC 8705 §2.1.2: how a tls_client_auth client's certificate is recognised (exactly one is registered). */
 export type CertificateSubjectMember =
@@ -35,8 +40,8 @@ export interface ClientMetadata {
   jwks?: { keys: ClientPublicJwk[] };
   /** Or where they are published (RFC 7591 `jwks_uri`), fetched when needed; never both. */
   jwks_uri?: string;
-  /** When registered, the only algorithm its client assertions may use. */
-  token_endpoint_auth_signing_alg?: ClientSigningAlgorithm;
+  /** When registered, the only algorithm its client assertions may use (HS256 for client_secret_jwt). */
+  token_endpoint_auth_signing_alg?: ClientSigningAlgorithm | 'HS256';
   /** Our own metadata: the hints this client may send (absent: all three). */
   backchannel_allowed_hints?: HintKind[];
   /** When registered, its authentication requests must be signed with this algorithm (CIBA §7.1.1). */
@@ -57,7 +62,17 @@ export interface ClientMetadata {
  */
 export type ClientRegistered = Event<
   'ClientRegistered',
-  { clientId: string; metadata: ClientMetadata; secretSha256: string | null; registeredAt: string }
+  {
+    clientId: string;
+    metadata: ClientMetadata;
+    secretSha256: string | null;
+    /**
+     * client_secret_jwt only: the secret itself, which verifying its HMAC needs, sealed to the
+     * client's stream with a key derived from the key-encryption key (absent for other methods).
+     */
+    sealedSecret?: string | null;
+    registeredAt: string;
+  }
 > & { schemaVersion: 1 };
 
 export type ClientEvent = ClientRegistered;

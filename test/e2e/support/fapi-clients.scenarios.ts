@@ -87,6 +87,7 @@ export function describeFapiClients(name: string, start: (options: StackOptions)
         token_endpoint_auth_methods_supported: [
           'client_secret_basic',
           'client_secret_post',
+          'client_secret_jwt',
           'private_key_jwt',
           'tls_client_auth',
           'self_signed_tls_client_auth',
@@ -239,6 +240,31 @@ export function describeFapiClients(name: string, start: (options: StackOptions)
         audience: stack.baseUrl,
       });
       expect(accessToken.cnf).toEqual({ 'x5t#S256': thumbprint(certificate) });
+    });
+
+    it('serves a client_secret_jwt client using openid-client (an HS256 MAC with its secret)', async () => {
+      const client = await api.registerClient({
+        client_name: 'MAC client',
+        token_endpoint_auth_method: 'client_secret_jwt',
+      });
+      const config = await oidc.discovery(
+        new URL(stack.baseUrl),
+        client.clientId,
+        undefined,
+        oidc.ClientSecretJwt(client.clientSecret),
+        { [oidc.customFetch]: openidFetch(tls.fetch()) },
+      );
+      const user = await api.createUserWithDevice();
+      const ack = await oidc.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: user.email });
+      await approveOnDevice(user, 'MAC client');
+      const tokens = await oidc.pollBackchannelAuthenticationGrant(config, ack);
+      expect(tokens.claims()).toMatchObject({ sub: user.sub, aud: client.clientId });
+      // the secret itself is no password: HTTP Basic with it is refused
+      expectOAuthError(
+        await api.bcAuthorize(client, { scope: 'openid', login_hint: user.email }),
+        401,
+        'invalid_client',
+      );
     });
 
     it('verifies a private_key_jwt client by the keys at its jwks_uri, fetching them again when it rotates', async () => {

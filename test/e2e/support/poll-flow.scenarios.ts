@@ -107,8 +107,13 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
         { execute: [oidc.allowInsecureRequests] },
       );
       expect(config.serverMetadata()).toMatchObject({
-        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-        token_endpoint_auth_signing_alg_values_supported: ['PS256', 'ES256', 'EdDSA'],
+        token_endpoint_auth_methods_supported: [
+          'client_secret_basic',
+          'client_secret_post',
+          'client_secret_jwt',
+          'private_key_jwt',
+        ],
+        token_endpoint_auth_signing_alg_values_supported: ['HS256', 'PS256', 'ES256', 'EdDSA'],
       });
 
       const user = await api.createUserWithDevice();

@@ -1,5 +1,10 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
-import { CLIENT_SIGNING_ALGORITHMS, SUPPORTED_DELIVERY_MODES, supportedAuthMethods } from '@backchannel/clients';
+import {
+  ASSERTION_ALGORITHMS,
+  CLIENT_SIGNING_ALGORITHMS,
+  SUPPORTED_DELIVERY_MODES,
+  supportedAuthMethods,
+} from '@backchannel/clients';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig, mtlsEndpointAliases, publicEndpoints } from '@backchannel/config';
 import { SigningKeys } from '@backchannel/crypto';
 import { CIBA_GRANT_TYPE } from '@backchannel/oauth';
@@ -27,7 +32,8 @@ export class DiscoveryController {
       backchannel_authentication_request_signing_alg_values_supported: CLIENT_SIGNING_ALGORITHMS,
       // One list for both endpoints: CIBA authenticates the client at /bc-authorize as at /token.
       token_endpoint_auth_methods_supported: supportedAuthMethods(mtls),
-      token_endpoint_auth_signing_alg_values_supported: CLIENT_SIGNING_ALGORITHMS,
+      // HS256 is client_secret_jwt's alone (a MAC with the secret); keys sign with the others
+      token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
       // RFC 8705 §3.3 and §5: certificate-bound tokens wherever client certificates reach us
       ...(mtls.enabled && { tls_client_certificate_bound_access_tokens: true }),
       ...(mtls.enabled &&

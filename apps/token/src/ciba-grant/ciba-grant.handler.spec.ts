@@ -9,6 +9,7 @@ function client(mode: TokenDeliveryMode): RegisteredClient {
   return {
     clientId: `${mode}-client`,
     secretSha256: '00',
+    sealedSecret: null,
     metadata: {
       client_name: `A ${mode} client`,
       token_endpoint_auth_method: 'client_secret_basic',
