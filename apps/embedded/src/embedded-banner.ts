@@ -7,13 +7,25 @@ export function embeddedBanner(
   demo: DemoCredentials,
   enrolmentUrl: string,
 ): string {
-  const basic = `${demo.clientId}:${demo.clientSecret}`;
-  return [
+  const header = [
     '',
     `Backchannel is running (embedded profile) at ${issuer}`,
     `  admin token:  ${adminToken}`,
     `  discovery:    curl ${issuer}/.well-known/openid-configuration`,
     '',
+  ];
+  if (demo.client === null) {
+    return [
+      ...header,
+      'The FAPI-CIBA profile is on (BACKCHANNEL_FAPI_CIBA): no demo client, as no client may use a secret.',
+      'Register one with its certificate and request-signing key as the README shows ("FAPI-CIBA");',
+      `the demo user is ${demo.loginHint}, her device token ${demo.deviceToken}.`,
+      '',
+    ].join('\n');
+  }
+  const basic = `${demo.client.clientId}:${demo.client.clientSecret}`;
+  return [
+    ...header,
     'Try a CIBA poll flow with the demo client and the demo user (alice) and her device:',
     `  # 1. the client asks for consent`,
     `  curl -s -u '${basic}' -d scope=openid -d login_hint=${demo.loginHint} -d binding_message=W4SX ${issuer}/bc-authorize`,

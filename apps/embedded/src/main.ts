@@ -39,7 +39,7 @@ runService(SERVICE, async () => {
       await postgres.stop();
     });
   await app.init();
-  const demo = await seedDemo(app, dataDir);
+  const demo = await seedDemo(app, dataDir, config.fapiCiba);
   // a fresh one-time link each start, so the built-in authenticator can be tried at once
   const enrolment = await app.get(EnrolmentService).create(demo.subject, new Date());
   await app.startAllMicroservices();

@@ -1,6 +1,6 @@
 import { InvalidClient } from '@backchannel/oauth';
 import { CLIENT_AUTHENTICATION_FAILED } from './client-credentials.js';
-import { CLIENT_SIGNING_ALGORITHMS } from './client-keys.js';
+import { clientSigningAlgorithms } from './fapi-ciba-profile.js';
 import type { ClientKeySets } from './client-key-sets.js';
 import { type ClientVerificationKeys, verifyClientSignedJwt } from './client-signed-jwt.js';
 import type { RegisteredClient } from './registered-client.js';
@@ -48,9 +48,14 @@ export async function verifyClientAssertion(
     ? async (check) => check({ secret: await context.secretKey(client) })
     : (check) => context.keySets.verifyWith(client, check);
   const registeredAlgorithm = client.metadata.token_endpoint_auth_signing_alg;
+  const allowed = clientSigningAlgorithms(client);
   const { jti, expiresAt } = await verifyClientSignedJwt(keys, client, assertion, {
     name: 'The client assertion',
-    algorithms: bySecret ? ['HS256'] : registeredAlgorithm ? [registeredAlgorithm] : CLIENT_SIGNING_ALGORITHMS,
+    algorithms: bySecret
+      ? ['HS256']
+      : registeredAlgorithm
+        ? allowed.filter((algorithm) => algorithm === registeredAlgorithm)
+        : allowed,
     audiences: context.audiences,
     subject: client.clientId,
     requiredClaims: ['exp', 'jti'],

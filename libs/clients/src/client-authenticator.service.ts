@@ -11,6 +11,7 @@ import { TrustedClientCas, certificateAuthenticates, certificateThumbprint } fro
 import { CLIENT_AUTHENTICATION_FAILED, parseClientCredentials, verifyClientCredentials } from './client-credentials.js';
 import { ClientRegistry } from './client-registry.service.js';
 import type { RegisteredClient } from './registered-client.js';
+import { assertFapiCibaClientAuthentication } from './fapi-ciba-profile.js';
 import { SpentClientJwts } from './spent-client-jwts.js';
 
 /** What a request presents to authenticate its client (an OAuthFormRequest has all of it). */
@@ -78,6 +79,7 @@ export class ClientAuthenticator {
   /** As authenticate, for the CIBA endpoints: the client must also be registered for the CIBA grant. */
   async authenticateCibaClient(presented: PresentedCredentials): Promise<RegisteredClient> {
     const client = await this.authenticate(presented);
+    assertFapiCibaClientAuthentication(client);
     if (!client.metadata.grant_types.includes(CIBA_GRANT_TYPE)) {
       throw new UnauthorizedClient('The client is not registered for the CIBA grant.');
     }

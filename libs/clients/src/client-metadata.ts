@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { isIP } from 'node:net';
 import { CERTIFICATE_SUBJECT_MEMBERS, parseDistinguishedName } from './client-certificate.js';
 import { CLIENT_SIGNING_ALGORITHMS, parseClientJwks, signingAlgorithmOf } from './client-keys.js';
+import { FAPI_CIBA_AUTH_METHODS, applyFapiCibaProfile } from './fapi-ciba-profile.js';
 
 export const REFRESH_TOKEN_GRANT_TYPE = 'refresh_token';
 
@@ -33,11 +34,12 @@ const AUTH_METHODS = [
  * where client certificates can reach us (mTLS enabled), tls_client_auth only with authorities to
  * check them against (TLS_CLIENT_CA_FILE).
  */
-export function supportedAuthMethods(mtls: {
-  enabled: boolean;
-  clientCaFile: string | null;
-}): TokenEndpointAuthMethod[] {
+export function supportedAuthMethods(
+  mtls: { enabled: boolean; clientCaFile: string | null },
+  fapiCiba = false,
+): TokenEndpointAuthMethod[] {
   return AUTH_METHODS.filter((method) => {
+    if (fapiCiba && !FAPI_CIBA_AUTH_METHODS.includes(method)) return false;
     if (method === 'self_signed_tls_client_auth') return mtls.enabled;
     if (method === 'tls_client_auth') return mtls.enabled && mtls.clientCaFile !== null;
     return true;
@@ -50,6 +52,10 @@ export interface RegistrationOptions {
   deliveryModes?: readonly TokenDeliveryMode[];
   /** Client authentication methods accepted (see supportedAuthMethods); default: those needing no settings. */
   authMethods?: readonly TokenEndpointAuthMethod[];
+  /** Every client follows the FAPI-CIBA profile (BACKCHANNEL_FAPI_CIBA); otherwise those that register it. */
+  fapiCiba?: boolean;
+  /** Client certificates can reach this server (what certificate-bound tokens need). */
+  mtlsEnabled?: boolean;
 }
 
 const DEFAULT_AUTH_METHODS = supportedAuthMethods({ enabled: false, clientCaFile: null });
@@ -145,7 +151,8 @@ const clientMetadataMembers = z.object(
     ) as Record<(typeof CERTIFICATE_SUBJECT_MEMBERS)[number], z.ZodOptional<z.ZodString>>),
     tls_client_certificate_bound_access_tokens: z
       .boolean({ error: 'tls_client_certificate_bound_access_tokens must be a boolean' })
-      .default(false),
+      .optional(),
+    backchannel_fapi_ciba: z.boolean({ error: 'backchannel_fapi_ciba must be a boolean' }).default(false),
   },
   { error: 'client metadata must be a JSON object' },
 );
@@ -161,7 +168,12 @@ export function validateClientMetadata(
   egress: EgressPolicyChecker,
   options: RegistrationOptions = {},
 ): ClientMetadata {
-  const { deliveryModes: acceptedModes = SUPPORTED_DELIVERY_MODES, authMethods = DEFAULT_AUTH_METHODS } = options;
+  const {
+    deliveryModes: acceptedModes = SUPPORTED_DELIVERY_MODES,
+    authMethods = DEFAULT_AUTH_METHODS,
+    fapiCiba = false,
+    mtlsEnabled = false,
+  } = options;
   const parsed = clientMetadataMembers.safeParse(input);
   if (!parsed.success) throw new InvalidClientMetadata(parsed.error.issues[0]!.message);
   const {
@@ -177,7 +189,7 @@ export function validateClientMetadata(
       `token_endpoint_auth_method '${members.token_endpoint_auth_method}' is not enabled on this server (enabled: ${authMethods.join(', ')})`,
     );
   }
-  return {
+  const metadata: ClientMetadata = {
     client_name: members.client_name,
     token_endpoint_auth_method: members.token_endpoint_auth_method,
     grant_types: members.grant_types,
@@ -189,6 +201,11 @@ export function validateClientMetadata(
     ...clientKeys(members, egress),
     ...certificateBinding(members, mode),
   };
+  if (!fapiCiba && !members.backchannel_fapi_ciba) return metadata;
+  return applyFapiCibaProfile(metadata, {
+    mtlsEnabled,
+    boundTokensDeclined: members.tls_client_certificate_bound_access_tokens === false,
+  });
 }
 
 /**
@@ -298,7 +315,7 @@ function clientKeys(
 function certificateBinding(
   members: Partial<Record<CertificateSubjectMember, string>> & {
     token_endpoint_auth_method: string;
-    tls_client_certificate_bound_access_tokens: boolean;
+    tls_client_certificate_bound_access_tokens?: boolean;
   },
   mode: TokenDeliveryMode,
 ): Pick<ClientMetadata, CertificateSubjectMember | 'tls_client_certificate_bound_access_tokens'> {

@@ -48,6 +48,8 @@ export class ClientRegistry {
   private readonly egress: EgressPolicyChecker;
   /** What this deployment accepts beyond the metadata's own rules (the auth methods its settings enable). */
   private readonly accepted: RegistrationOptions;
+  /** BACKCHANNEL_FAPI_CIBA: every client follows the profile, whenever it was registered. */
+  private readonly fapiCiba: boolean;
 
   constructor(
     private readonly store: PostgresEventStore,
@@ -56,7 +58,12 @@ export class ClientRegistry {
     @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
   ) {
     this.egress = new EgressPolicyChecker(config.clientNotification);
-    this.accepted = { authMethods: supportedAuthMethods(config.mtls) };
+    this.accepted = {
+      authMethods: supportedAuthMethods(config.mtls, config.fapiCiba),
+      fapiCiba: config.fapiCiba,
+      mtlsEnabled: config.mtls.enabled,
+    };
+    this.fapiCiba = config.fapiCiba;
   }
 
   /**
@@ -110,7 +117,9 @@ export class ClientRegistry {
       clientId: row.client_id,
       secretSha256: row.secret_sha256,
       sealedSecret: row.sealed_secret,
-      metadata: row.metadata,
+      metadata: this.fapiCiba
+        ? { ...row.metadata, backchannel_fapi_ciba: true, tls_client_certificate_bound_access_tokens: true }
+        : row.metadata,
       registeredAt: row.registered_at.toISOString(),
     };
     this.cache.set(clientId, client);

@@ -22,4 +22,10 @@ export * from './clients.module.js';
 export * from './signed-authentication-request.js';
 export { SpentClientJwts, type ClientJwtKind } from './spent-client-jwts.js';
 export { ClientKeySets, ClientKeysUnavailable } from './client-key-sets.js';
+export {
+  FAPI_CIBA_ALGORITHMS,
+  FAPI_CIBA_AUTH_METHODS,
+  clientSigningAlgorithms,
+  followsFapiCiba,
+} from './fapi-ciba-profile.js';
 export { CLIENT_JWT_CLOCK_TOLERANCE_SECONDS } from './client-signed-jwt.js';

@@ -4,6 +4,7 @@ import { type FormParameters, InvalidRequest } from '@backchannel/oauth';
 import { ClientKeySets } from './client-key-sets.js';
 import { type ClientVerificationKeys, verifyClientSignedJwt } from './client-signed-jwt.js';
 import type { RegisteredClient } from './registered-client.js';
+import { assertFapiCibaAuthenticationRequest } from './fapi-ciba-profile.js';
 import { SpentClientJwts } from './spent-client-jwts.js';
 
 /** FAPI-CIBA 5.2.2-9: a signed request is valid for at most 60 minutes (exp − nbf). */
@@ -110,6 +111,7 @@ export class AuthenticationRequestParameters {
 
   /** The form's parameters, or the verified signed request's, its jti spent once across replicas. */
   async of(client: RegisteredClient, form: FormParameters, now: Date): Promise<FormParameters> {
+    assertFapiCibaAuthenticationRequest(client, form);
     const signed = await readSignedAuthenticationRequest(client, form, {
       issuer: this.issuer,
       now,

@@ -117,6 +117,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...production, TRUSTED_PROXIES: '10.0.0.0/8' }).mtls.enabled).toBe(true);
   });
 
+  it('turns the FAPI-CIBA profile on only where client certificates can reach the server', () => {
+    expect(loadConfig(production).fapiCiba).toBe(false);
+    expect(loadConfig({ ...production, BACKCHANNEL_FAPI_CIBA: 'true', TRUSTED_PROXIES: '10.0.0.0/8' }).fapiCiba).toBe(
+      true,
+    );
+    expect(problemsOf({ ...production, BACKCHANNEL_FAPI_CIBA: 'true' })).toContain(
+      'BACKCHANNEL_FAPI_CIBA: FAPI-CIBA binds access tokens to client certificates',
+    );
+  });
+
   it('refuses half a TLS key pair, a proxy that is not a range, and a plain-http mTLS alias in production', () => {
     expect(problemsOf({ ...production, TLS_CERT_FILE: '/tls/server.pem' })).toContain(
       'TLS_CERT_FILE: set both TLS_CERT_FILE and TLS_KEY_FILE, or neither',

@@ -83,6 +83,8 @@ export interface BackchannelConfig {
   tls: { certFile: string; keyFile: string } | null;
   /** Clients' keys registered by reference (jwks_uri): how long a fetched set is used, how often an unknown kid may refetch it. */
   clientJwks: { cacheSeconds: number; minRefetchSeconds: number };
+  /** Every client follows the FAPI-CIBA profile (BACKCHANNEL_FAPI_CIBA); needs mTLS for its certificate-bound tokens. */
+  fapiCiba: boolean;
   /** Mutual-TLS client authentication and certificate-bound tokens (RFC 8705); see the README, "Mutual TLS". */
   mtls: MtlsConfig;
 }
@@ -197,6 +199,7 @@ const environmentSchema = z.object({
   RELAY_MAX_REQUEST_BYTES: integer(512 * 1024, 16 * 1024, 64 * 1024 * 1024),
   CLIENT_JWKS_CACHE_SECONDS: integer(300, 0, 86_400),
   CLIENT_JWKS_MIN_REFETCH_SECONDS: integer(60, 0, 3_600),
+  BACKCHANNEL_FAPI_CIBA: z.enum(['true', 'false']).default('false'),
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
   TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
@@ -280,6 +283,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
   for (const network of trustedProxies) {
     if (!CIDR.test(network)) problems.push(`TRUSTED_PROXIES: '${network}' is not an address range like 10.0.0.0/8`);
   }
+  if (e.BACKCHANNEL_FAPI_CIBA === 'true' && e.TLS_CERT_FILE === undefined && trustedProxies.length === 0) {
+    problems.push(
+      'BACKCHANNEL_FAPI_CIBA: FAPI-CIBA binds access tokens to client certificates: set TLS_CERT_FILE or TRUSTED_PROXIES so they reach the server',
+    );
+  }
   if (e.MTLS_ENDPOINT_BASE_URL?.startsWith('http://') && !relaxed) {
     problems.push('MTLS_ENDPOINT_BASE_URL: must be https in production');
   }
@@ -347,6 +355,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
       maxRequestBytes: e.RELAY_MAX_REQUEST_BYTES,
     },
     clientJwks: { cacheSeconds: e.CLIENT_JWKS_CACHE_SECONDS, minRefetchSeconds: e.CLIENT_JWKS_MIN_REFETCH_SECONDS },
+    fapiCiba: e.BACKCHANNEL_FAPI_CIBA === 'true',
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
     mtls: {
       clientCaFile: e.TLS_CLIENT_CA_FILE ?? null,

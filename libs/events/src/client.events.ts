@@ -54,6 +54,8 @@ export interface ClientMetadata {
   tls_client_auth_san_email?: string;
   /** RFC 8705 §3.4: access tokens bound to the client's TLS certificate (`cnf.x5t#S256`). */
   tls_client_certificate_bound_access_tokens?: boolean;
+  /** Our own metadata: the client follows the FAPI-CIBA profile (see libs/clients fapi-ciba-profile.ts). */
+  backchannel_fapi_ciba?: boolean;
 }
 
 /**

@@ -133,6 +133,12 @@ const refusals: Refusal[] = [
     error: InvalidRequest,
   },
   { refused: 'a ping request without client_notification_token', values: valid, error: InvalidRequest, policy: ping },
+  {
+    refused: 'no binding_message from a client that must send one (FAPI-CIBA)',
+    values: valid,
+    error: InvalidRequest,
+    policy: { ...poll, bindingMessageRequired: true },
+  },
   { refused: 'a push request without client_notification_token', values: valid, error: InvalidRequest, policy: push },
   {
     refused: 'a client_notification_token of 1025 characters',

@@ -22,6 +22,8 @@ export interface BackchannelRequestPolicy {
   allowedScopes: readonly string[];
   /** The client's token delivery mode. */
   deliveryMode: TokenDeliveryMode;
+  /** FAPI-CIBA 5.2.2-2: the client must send a binding_message (its profile says so). */
+  bindingMessageRequired?: boolean;
 }
 
 const HINT_KINDS: readonly HintKind[] = ['login_hint', 'login_hint_token', 'id_token_hint'];
@@ -67,9 +69,12 @@ function hintOf(params: FormParameters): BackchannelAuthenticationRequest['hint'
 }
 
 /** Checklist H. */
-function bindingMessageOf(params: FormParameters): string | null {
+function bindingMessageOf(params: FormParameters, required: boolean): string | null {
   const message = params.get('binding_message');
-  if (message === undefined) return null;
+  if (message === undefined) {
+    if (required) throw new InvalidRequest('A binding_message is required: this client follows the FAPI-CIBA profile.');
+    return null;
+  }
   assertDisplayableBindingMessage(message);
   return message;
 }
@@ -113,7 +118,7 @@ export function parseBackchannelAuthenticationRequest(
     scope: scopeOf(params, policy.allowedScopes),
     acrValues: spaceDelimitedValues(params.get('acr_values')),
     hint: hintOf(params),
-    bindingMessage: bindingMessageOf(params),
+    bindingMessage: bindingMessageOf(params, policy.bindingMessageRequired ?? false),
     requestedExpiry: requestedExpiryOf(params),
     clientNotificationToken: clientNotificationTokenOf(params, policy.deliveryMode),
     userCode: params.get('user_code') ?? null,

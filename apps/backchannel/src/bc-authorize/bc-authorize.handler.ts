@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type RequestAuthentication, authRequestDecider } from '@backchannel/auth-request';
-import { AuthenticationRequestParameters, ClientAuthenticator } from '@backchannel/clients';
+import { AuthenticationRequestParameters, ClientAuthenticator, followsFapiCiba } from '@backchannel/clients';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { PayloadSealer, randomToken } from '@backchannel/crypto';
 import { DeviceRegistry } from '@backchannel/directory';
@@ -59,6 +59,7 @@ export class BcAuthorizeHandler {
     const request = parseBackchannelAuthenticationRequest(params, {
       allowedScopes: metadata.scope.split(' '),
       deliveryMode: metadata.backchannel_token_delivery_mode,
+      bindingMessageRequired: followsFapiCiba(metadata),
     });
     const user = await this.hintedUsers.userOf(request.hint, client, input.now);
     // Refused now rather than after an auth_req_id is issued: nobody could ever approve it.

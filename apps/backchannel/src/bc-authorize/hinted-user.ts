@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   CLIENT_JWT_CLOCK_TOLERANCE_SECONDS,
-  CLIENT_SIGNING_ALGORITHMS,
   ClientKeySets,
   ClientKeysUnavailable,
   type RegisteredClient,
+  clientSigningAlgorithms,
 } from '@backchannel/clients';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { JwtVerificationError, SigningKeys, verifyClientJwt, verifyIdTokenHint } from '@backchannel/crypto';
@@ -87,7 +87,7 @@ export class HintedUsers {
     try {
       claims = await this.clientKeys.verifyWith(client, (keys) =>
         verifyClientJwt(token, keys, {
-          algorithms: CLIENT_SIGNING_ALGORITHMS,
+          algorithms: clientSigningAlgorithms(client),
           requiredClaims: ['exp'],
           clockToleranceSeconds: CLIENT_JWT_CLOCK_TOLERANCE_SECONDS,
           currentDate: now,

@@ -2,6 +2,7 @@ import { Controller, Get, Header, Inject } from '@nestjs/common';
 import {
   ASSERTION_ALGORITHMS,
   CLIENT_SIGNING_ALGORITHMS,
+  FAPI_CIBA_ALGORITHMS,
   SUPPORTED_DELIVERY_MODES,
   supportedAuthMethods,
 } from '@backchannel/clients';
@@ -18,7 +19,9 @@ export class DiscoveryController {
     @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
     private readonly keys: SigningKeys,
   ) {
-    const { issuer, mtls } = config;
+    const { issuer, mtls, fapiCiba } = config;
+    // Under FAPI-CIBA (checklist A-7) only its methods, algorithms and modes are announced.
+    const signingAlgorithms = fapiCiba ? FAPI_CIBA_ALGORITHMS : CLIENT_SIGNING_ALGORITHMS;
     const endpoints = publicEndpoints(issuer);
     const aliases = mtlsEndpointAliases(mtls);
     this.metadata = {
@@ -27,13 +30,15 @@ export class DiscoveryController {
       token_endpoint: endpoints.token,
       jwks_uri: endpoints.jwks,
       grant_types_supported: [CIBA_GRANT_TYPE],
-      backchannel_token_delivery_modes_supported: SUPPORTED_DELIVERY_MODES,
+      backchannel_token_delivery_modes_supported: fapiCiba
+        ? SUPPORTED_DELIVERY_MODES.filter((mode) => mode !== 'push')
+        : SUPPORTED_DELIVERY_MODES,
       backchannel_user_code_parameter_supported: false,
-      backchannel_authentication_request_signing_alg_values_supported: CLIENT_SIGNING_ALGORITHMS,
+      backchannel_authentication_request_signing_alg_values_supported: signingAlgorithms,
       // One list for both endpoints: CIBA authenticates the client at /bc-authorize as at /token.
-      token_endpoint_auth_methods_supported: supportedAuthMethods(mtls),
+      token_endpoint_auth_methods_supported: supportedAuthMethods(mtls, fapiCiba),
       // HS256 is client_secret_jwt's alone (a MAC with the secret); keys sign with the others
-      token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
+      token_endpoint_auth_signing_alg_values_supported: fapiCiba ? FAPI_CIBA_ALGORITHMS : ASSERTION_ALGORITHMS,
       // RFC 8705 §3.3 and §5: certificate-bound tokens wherever client certificates reach us
       ...(mtls.enabled && { tls_client_certificate_bound_access_tokens: true }),
       ...(mtls.enabled &&
