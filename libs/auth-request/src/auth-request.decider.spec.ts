@@ -1,4 +1,9 @@
-import { type AuthRequestEvent, CURRENT_SCHEMA_VERSIONS, type NewEvent } from '@backchannel/events';
+import {
+  type AuthRequestEvent,
+  type AuthenticationEvidence,
+  CURRENT_SCHEMA_VERSIONS,
+  type NewEvent,
+} from '@backchannel/events';
 import { DeciderSpecification } from '@backchannel/testing';
 import { authRequestDecider } from './auth-request.decider.js';
 import type {
@@ -658,5 +663,48 @@ describe('device notification failures and answers with evidence', () => {
           reason: 'not_recognized',
         }),
       ]);
+  });
+
+  describe('acr_values a request asks for (known values are the least accepted)', () => {
+    const askingFor = (acrValues: string[]) =>
+      spec.given([event('AuthRequested', { ...requested, acrValues, requestedAt }, requestedAt)]);
+    const passkey = (userVerified: boolean) => ({
+      method: 'webauthn' as const,
+      credentialId: 'credential-1',
+      userVerified,
+      challengeHash: 'hash',
+      signCount: 1,
+    });
+
+    it('refuses an approval weaker than a known class asked for', () => {
+      askingFor(['phr']).when(giveConsent()).thenRejects('insufficient_authentication');
+      askingFor(['phr'])
+        .when(giveConsent({ evidence: passkey(false) }))
+        .thenRejects('insufficient_authentication');
+      askingFor(['urn:backchannel:acr:device'])
+        .when(giveConsent({ evidence: { method: 'channel', channel: 'keycloak-http' } }))
+        .thenRejects('insufficient_authentication');
+    });
+
+    it('accepts an approval as strong or stronger, and ignores classes it does not know', () => {
+      const consent = (evidence: AuthenticationEvidence | null) =>
+        event('ConsentGiven', {
+          requestId: 'request-1',
+          subject: 'user-1',
+          deviceId: 'device-1',
+          grantedScope: ['openid', 'profile', 'email'],
+          authenticatedAt: during,
+          evidence,
+        });
+      askingFor(['phr'])
+        .when(giveConsent({ evidence: passkey(true) }))
+        .then([consent(passkey(true))]);
+      askingFor(['urn:backchannel:acr:device', 'phr'])
+        .when(giveConsent())
+        .then([consent(null)]);
+      askingFor(['urn:mace:incommon:iap:silver'])
+        .when(giveConsent())
+        .then([consent(null)]);
+    });
   });
 });

@@ -21,6 +21,7 @@ import {
   type DueClientNotification,
   type RequestedAuthentication,
 } from './auth-request.facts.js';
+import { achievedAcr, meetsRequestedAcr } from './authentication-context.js';
 
 /** Time and identity arrive with the command, so decide stays pure and can be re-run. */
 export interface AuthRequestCommandMetadata {
@@ -113,7 +114,8 @@ export type AuthRequestRejectionCode =
   | 'expired_token'
   | 'access_denied'
   | 'authorization_pending'
-  | 'not_due';
+  | 'not_due'
+  | 'insufficient_authentication';
 
 /** `message` is a short sentence that callers may show as an OAuth error_description. */
 export interface AuthRequestRejection {
@@ -208,6 +210,12 @@ function giveConsent(command: GiveConsent, state: AuthRequestState): AuthRequest
       );
     }
     const { subject, deviceId, evidence = null } = command.data;
+    if (!meetsRequestedAcr(request.acrValues, achievedAcr(evidence))) {
+      return rejection(
+        'insufficient_authentication',
+        'The client asked for a stronger authentication than this approval: approve with a user-verified passkey.',
+      );
+    }
     const authenticatedAt = command.metadata.now;
     return accept(
       newEvent(

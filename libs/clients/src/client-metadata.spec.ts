@@ -409,10 +409,10 @@ describe('validateClientMetadata', () => {
   });
 
   describe('backchannel_user_code_parameter', () => {
-    it('rejects true: the server does not support user codes', () => {
-      expect(rejection({ ...minimal, backchannel_user_code_parameter: true }).description).toBe(
-        'backchannel_user_code_parameter true is not supported: this server does not support user codes',
-      );
+    it('keeps true: the client sends the user code (CIBA §7.1.2)', () => {
+      expect(validate({ ...minimal, backchannel_user_code_parameter: true })).toMatchObject({
+        backchannel_user_code_parameter: true,
+      });
     });
 
     it('must be a boolean', () => {

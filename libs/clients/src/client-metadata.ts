@@ -108,11 +108,7 @@ const clientMetadataMembers = z.object(
       .optional(),
     backchannel_user_code_parameter: z
       .boolean({ error: 'backchannel_user_code_parameter must be a boolean' })
-      .default(false)
-      .refine(
-        (userCode) => !userCode,
-        'backchannel_user_code_parameter true is not supported: this server does not support user codes',
-      ),
+      .default(false),
     jwks: z.unknown().optional(),
     jwks_uri: z
       .string({ error: 'jwks_uri must be a string' })

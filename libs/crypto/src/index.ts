@@ -7,3 +7,4 @@ export * from './token-hash.js';
 export * from './payload-sealer.service.js';
 export * from './jwt-verification.js';
 export * from './crypto.module.js';
+export * from './secret-hash.js';

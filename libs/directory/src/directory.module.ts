@@ -4,6 +4,8 @@ import { DeviceRegistry } from './device-registry.service.js';
 import { CreateDirectory1763700000400 } from './migrations/1763700000400-create-directory.js';
 import { DeviceAnswerDoors1765000000000 } from './migrations/1765000000000-device-answer-doors.js';
 import { DevicesBySubject1765000000500 } from './migrations/1765000000500-devices-by-subject.js';
+import { UserCodes1765100000800 } from './migrations/1765100000800-user-codes.js';
+import { UserCodes } from './user-codes.service.js';
 import { UserDirectory } from './user-directory.service.js';
 
 /** The built-in directory of users and their devices; needs the DataSource from EventStoreModule. */
@@ -13,13 +15,14 @@ export class DirectoryModule {
     CreateDirectory1763700000400,
     DeviceAnswerDoors1765000000000,
     DevicesBySubject1765000000500,
+    UserCodes1765100000800,
   ];
 
   static forRoot(): DynamicModule {
     return {
       module: DirectoryModule,
-      providers: [UserDirectory, DeviceRegistry],
-      exports: [UserDirectory, DeviceRegistry],
+      providers: [UserDirectory, DeviceRegistry, UserCodes],
+      exports: [UserDirectory, DeviceRegistry, UserCodes],
     };
   }
 }

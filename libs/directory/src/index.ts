@@ -4,3 +4,4 @@ export * from './directory-errors.js';
 export * from './user-directory.service.js';
 export * from './device-registry.service.js';
 export * from './directory.module.js';
+export * from './user-codes.service.js';

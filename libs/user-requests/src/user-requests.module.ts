@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import type { Migration } from '@backchannel/event-store';
 import { CreateUserRequests1765000000100 } from './migrations/1765000000100-create-user-requests.js';
 import { UserRequestsOpenByExpiry1765000000400 } from './migrations/1765000000400-user-requests-open-by-expiry.js';
+import { UserRequestsAcrValues1765100000900 } from './migrations/1765100000900-user-requests-acr-values.js';
 import { UserRequests } from './user-requests.repository.js';
 
 /** The requests made to each user: added by /bc-authorize (backchannel), listed and answered in approvals. */
@@ -10,5 +11,6 @@ export class UserRequestsModule {
   static readonly migrations: readonly Migration[] = [
     CreateUserRequests1765000000100,
     UserRequestsOpenByExpiry1765000000400,
+    UserRequestsAcrValues1765100000900,
   ];
 }

@@ -14,6 +14,8 @@ export interface UserRequest {
   clientName: string;
   scope: string[];
   bindingMessage: string | null;
+  /** The acr_values the client asked for (known ones are the least an approval must achieve). */
+  acrValues: string[];
   createdAt: Date;
   expiresAt: Date;
   /** When an answer was recorded (ConsentGiven or ConsentDenied), or null. */
@@ -36,6 +38,7 @@ interface UserRequestRow {
   client_name: string;
   scope: string[];
   binding_message: string | null;
+  acr_values: string[];
   created_at: Date;
   expires_at: Date;
   answered_at: Date | null;
@@ -50,6 +53,7 @@ function toUserRequest(row: UserRequestRow): UserRequest {
     clientName: row.client_name,
     scope: row.scope,
     bindingMessage: row.binding_message,
+    acrValues: row.acr_values,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     answeredAt: row.answered_at,
@@ -82,7 +86,8 @@ export class UserRequests {
     requested: RecordedEvent<AuthRequested>,
     limits: OpenRequestLimits,
   ): Promise<void> {
-    const { requestId, subject, clientId, clientName, scope, bindingMessage, requestedAt, expiresAt } = requested.data;
+    const { requestId, subject, clientId, clientName, scope, bindingMessage, acrValues, requestedAt, expiresAt } =
+      requested.data;
     // Namespaced, so a subject never shares a key with another advisory lock (log tailers, key creation).
     await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('user-requests:' || $1, 0))`, [subject]);
     // A statement of its own, after the lock: its snapshot sees every request committed before.
@@ -95,9 +100,20 @@ export class UserRequests {
     if (exceedsOpenRequestLimits(open!, limits)) throw new TooManyOpenRequestsError();
     await tx.query(
       `INSERT INTO user_requests
-         (request_id, stream_id, subject, client_id, client_name, scope, binding_message, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [requestId, requested.streamId, subject, clientId, clientName, scope, bindingMessage, requestedAt, expiresAt],
+         (request_id, stream_id, subject, client_id, client_name, scope, binding_message, acr_values, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        requestId,
+        requested.streamId,
+        subject,
+        clientId,
+        clientName,
+        scope,
+        bindingMessage,
+        acrValues,
+        requestedAt,
+        expiresAt,
+      ],
     );
   }
 

@@ -45,7 +45,7 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
         jwks_uri: `${stack.baseUrl}/jwks`,
         grant_types_supported: [CIBA_GRANT],
         backchannel_token_delivery_modes_supported: ['poll', 'ping', 'push'],
-        backchannel_user_code_parameter_supported: false,
+        backchannel_user_code_parameter_supported: true,
       });
       const jwks = await api.get('/jwks');
       expect((jwks.body.keys as unknown[]).length).toBeGreaterThan(0);
@@ -213,6 +213,57 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
         login_hint: user.email,
       });
       expectOAuthError(unsigned, 400, 'invalid_request');
+    });
+
+    it('asks the user_code of a client that registered for it, set for the user through the admin API', async () => {
+      const codeClient = await api.registerClient({
+        client_name: 'Code client',
+        backchannel_user_code_parameter: true,
+      });
+      const user = await api.createUserWithDevice();
+      const admin = { authorization: `Bearer ${stack.adminToken}` };
+      expect((await api.postJson(`/admin/v1/users/${user.sub}/user-code`, { user_code: '4711' }, admin)).status).toBe(
+        204,
+      );
+      expectOAuthError(
+        await api.bcAuthorize(codeClient, { scope: 'openid', login_hint: user.email }),
+        400,
+        'missing_user_code',
+      );
+      expectOAuthError(
+        await api.bcAuthorize(codeClient, { scope: 'openid', login_hint: user.email, user_code: '0000' }),
+        400,
+        'invalid_user_code',
+      );
+      const ack = await api.bcAuthorize(codeClient, { scope: 'openid', login_hint: user.email, user_code: '4711' });
+      expect(ack.status).toBe(200);
+    });
+
+    it('refuses a device-token approval of a request that asks for phr, and claims the device acr otherwise', async () => {
+      const discovery = await api.get('/.well-known/openid-configuration');
+      expect(discovery.body.acr_values_supported).toEqual(['urn:backchannel:acr:device', 'phr']);
+      const user = await api.createUserWithDevice();
+      await startRequest(user, { acr_values: 'phr' });
+      const strict = await pendingOnDevice(user);
+      expect(strict.acr_values).toEqual(['phr']);
+      const refused = await api.decide(user, strict.request_id, { decision: 'approve' });
+      expect(refused.status).toBe(403);
+      expect(refused.body).toHaveProperty(
+        'error_description',
+        'The client asked for a stronger authentication than this approval: approve with a user-verified passkey.',
+      );
+
+      const other = await api.createUserWithDevice();
+      const ack = await startRequest(other, { acr_values: 'urn:backchannel:acr:device' });
+      const onDevice = await pendingOnDevice(other);
+      expect((await api.decide(other, onDevice.request_id, { decision: 'approve' })).status).toBe(204);
+      const tokens = await api.token(client, ack.auth_req_id);
+      const jwks = (await api.get('/jwks')).body as { keys: Record<string, unknown>[] };
+      const idToken = await verifyJwt(String(tokens.body.id_token), jwks, {
+        issuer: stack.baseUrl,
+        audience: client.clientId,
+      });
+      expect(idToken.acr).toBe('urn:backchannel:acr:device');
     });
 
     it('denies: the client gets access_denied (400 at the token endpoint)', async () => {

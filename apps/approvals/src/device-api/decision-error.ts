@@ -16,6 +16,7 @@ export function unknownRequest(): NotFoundException {
 export function decisionError(refusal: AnswerRefusal): Error {
   switch (refusal.code) {
     case 'wrong_door':
+    case 'insufficient_authentication':
       return new ForbiddenException(refusal.message);
     case 'already_decided':
       return new ConflictException('The request has already been decided.');

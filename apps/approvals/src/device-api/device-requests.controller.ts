@@ -11,6 +11,8 @@ export interface PendingRequestView {
   client_name: string;
   scope: string;
   binding_message: string | null;
+  /** What the client asked for; `phr` means only a user-verified passkey can approve. */
+  acr_values: string[];
   created_at: string;
   expires_at: string;
 }
@@ -22,6 +24,7 @@ export function pendingRequestView(item: UserRequest): PendingRequestView {
     client_name: item.clientName,
     scope: item.scope.join(' '),
     binding_message: item.bindingMessage,
+    acr_values: item.acrValues,
     created_at: item.createdAt.toISOString(),
     expires_at: item.expiresAt.toISOString(),
   };

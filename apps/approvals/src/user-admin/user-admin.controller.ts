@@ -14,6 +14,7 @@ import {
   DirectoryConflictError,
   DirectoryValidationError,
   UnknownUserError,
+  UserCodes,
   UserDirectory,
   userResponse,
 } from '@backchannel/directory';
@@ -29,6 +30,7 @@ export class UserAdminController {
     private readonly users: UserDirectory,
     private readonly deviceRegistration: DeviceRegistration,
     private readonly enrolments: EnrolmentService,
+    private readonly userCodes: UserCodes,
   ) {}
 
   @Post()
@@ -51,6 +53,14 @@ export class UserAdminController {
       channel: device.channel,
       ...(device.webhookSecret === undefined ? {} : { webhook_secret: device.webhookSecret }),
     };
+  }
+
+  /** The user's CIBA user code (§7.1.2), kept only hashed; clients registered with backchannel_user_code_parameter send it. */
+  @Post(':sub/user-code')
+  @HttpCode(204)
+  async setUserCode(@Param('sub') subject: string, @Body() body: unknown): Promise<void> {
+    const code = (body as { user_code?: unknown } | null)?.user_code;
+    await translateDirectoryErrors(() => this.userCodes.set(subject, code));
   }
 
   /** A one-time code (and its link and QR code) that enrols a device in the built-in authenticator. */

@@ -1,9 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type RequestAuthentication, authRequestDecider } from '@backchannel/auth-request';
-import { AuthenticationRequestParameters, ClientAuthenticator, followsFapiCiba } from '@backchannel/clients';
+import {
+  AuthenticationRequestParameters,
+  ClientAuthenticator,
+  type RegisteredClient,
+  followsFapiCiba,
+} from '@backchannel/clients';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { PayloadSealer, randomToken } from '@backchannel/crypto';
-import { DeviceRegistry } from '@backchannel/directory';
+import { DeviceRegistry, UserCodes } from '@backchannel/directory';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import {
   type AuthRequested,
@@ -13,7 +18,13 @@ import {
   authRequestStreamId,
 } from '@backchannel/events';
 import type { OAuthFormRequest } from '@backchannel/http';
-import { AccessDenied, ServerError, parseBackchannelAuthenticationRequest } from '@backchannel/oauth';
+import {
+  AccessDenied,
+  InvalidUserCode,
+  MissingUserCode,
+  ServerError,
+  parseBackchannelAuthenticationRequest,
+} from '@backchannel/oauth';
 import { type OpenRequestLimits, TooManyOpenRequestsError, UserRequests } from '@backchannel/user-requests';
 import { HintedUsers } from './hinted-user.js';
 
@@ -46,6 +57,7 @@ export class BcAuthorizeHandler {
     private readonly store: PostgresEventStore,
     private readonly sealer: PayloadSealer,
     private readonly userRequests: UserRequests,
+    private readonly userCodes: UserCodes,
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {
     const { maxPendingPerUser, maxPendingPerClientAndUser } = config.abuseLimits;
@@ -62,6 +74,7 @@ export class BcAuthorizeHandler {
       bindingMessageRequired: followsFapiCiba(metadata),
     });
     const user = await this.hintedUsers.userOf(request.hint, client, input.now);
+    await this.checkUserCode(client, user.subject, request.userCode, input.now);
     // Refused now rather than after an auth_req_id is issued: nobody could ever approve it.
     if (!(await this.devices.hasDevice(user.subject))) {
       throw new AccessDenied('The user has no authentication device to approve the request on.', 403);
@@ -132,5 +145,25 @@ export class BcAuthorizeHandler {
     if (endpoint === undefined || clientNotificationToken === null) return null;
     const secrets: NotificationSecrets = { authReqId, clientNotificationToken };
     return { endpoint, sealedSecrets: await this.sealer.seal(secrets, streamId) };
+  }
+
+  /**
+   * CIBA §7.1.2: a client registered with backchannel_user_code_parameter sends the user's code,
+   * which must be the one set for the user (UserCodes throttles guessing; never a 429).
+   */
+  private async checkUserCode(client: RegisteredClient, subject: string, code: string | null, now: Date) {
+    if (!client.metadata.backchannel_user_code_parameter) return;
+    if (code === null) throw new MissingUserCode('This client sends the user_code, and it is missing.');
+    const verdict = await this.userCodes.verify(subject, code, now);
+    switch (verdict.outcome) {
+      case 'accepted':
+        return;
+      case 'throttled':
+        throw new InvalidUserCode(
+          `Too many wrong user codes for this user: the next one is checked in ${verdict.retryAfterSeconds} seconds.`,
+        );
+      default:
+        throw new InvalidUserCode('The user_code is invalid.');
+    }
   }
 }

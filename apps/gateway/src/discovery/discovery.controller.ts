@@ -8,6 +8,7 @@ import {
 } from '@backchannel/clients';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig, mtlsEndpointAliases, publicEndpoints } from '@backchannel/config';
 import { SigningKeys } from '@backchannel/crypto';
+import { SUPPORTED_ACR_VALUES } from '@backchannel/auth-request';
 import { CIBA_GRANT_TYPE } from '@backchannel/oauth';
 
 /** OpenID Provider metadata with the CIBA members (checklist A), and the public signing keys. */
@@ -33,7 +34,7 @@ export class DiscoveryController {
       backchannel_token_delivery_modes_supported: fapiCiba
         ? SUPPORTED_DELIVERY_MODES.filter((mode) => mode !== 'push')
         : SUPPORTED_DELIVERY_MODES,
-      backchannel_user_code_parameter_supported: false,
+      backchannel_user_code_parameter_supported: true,
       backchannel_authentication_request_signing_alg_values_supported: signingAlgorithms,
       // One list for both endpoints: CIBA authenticates the client at /bc-authorize as at /token.
       token_endpoint_auth_methods_supported: supportedAuthMethods(mtls, fapiCiba),
@@ -51,7 +52,9 @@ export class DiscoveryController {
       scopes_supported: ['openid'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['ES256'],
-      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'jti', 'at_hash'],
+      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'jti', 'at_hash', 'acr', 'amr'],
+      // known classes requested in acr_values are the least an approval must achieve (see authentication-context.ts)
+      acr_values_supported: SUPPORTED_ACR_VALUES,
     };
   }
 

@@ -19,6 +19,7 @@ export function tokenError(rejection: AuthRequestRejection): OAuthError {
     case 'expired':
     case 'invalid_scope':
     case 'not_due':
+    case 'insufficient_authentication':
       return new InvalidGrant('The auth_req_id is invalid, was issued to another client, or was already used.');
     default: {
       const unexpected: never = rejection.code;

@@ -14,15 +14,15 @@ describe('authenticationClaims', () => {
     expect(authenticationClaims(passkey(true))).toEqual({ amr: ['hwk', 'user', 'mfa'], acr: 'phr' });
   });
 
-  it('claims a key and user presence only, and no acr, for a passkey used without user verification', () => {
-    expect(authenticationClaims(passkey(false))).toEqual({ amr: ['hwk', 'user'] });
+  it('claims a key and user presence only, and the device acr, for a passkey used without user verification', () => {
+    expect(authenticationClaims(passkey(false))).toEqual({ amr: ['hwk', 'user'], acr: 'urn:backchannel:acr:device' });
   });
 
   it('claims nothing for an external channel, which does not say how it authenticated the user', () => {
     expect(authenticationClaims({ method: 'channel', channel: 'keycloak-http' })).toEqual({});
   });
 
-  it('claims nothing for the device API (no evidence)', () => {
-    expect(authenticationClaims(null)).toEqual({});
+  it('claims the device acr for the device API (no evidence): the registered device approved', () => {
+    expect(authenticationClaims(null)).toEqual({ acr: 'urn:backchannel:acr:device' });
   });
 });

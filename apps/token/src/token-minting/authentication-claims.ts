@@ -1,3 +1,4 @@
+import { achievedAcr } from '@backchannel/auth-request';
 import type { AuthenticationEvidence } from '@backchannel/events';
 
 /** How the user authenticated, as ID token claims. */
@@ -6,26 +7,22 @@ export interface AuthenticationClaims {
   acr?: string;
 }
 
-/** OpenID Enterprise Authentication Profile: phishing-resistant authentication. */
-export const PHISHING_RESISTANT_ACR = 'phr';
-
 /**
- * `amr` (RFC 8176 values) and `acr` from what ConsentGiven recorded; `auth_time` is its
- * authenticatedAt, set by the minter. Only what Backchannel itself verified is claimed:
+ * `amr` (RFC 8176 values) and `acr` (achievedAcr: the one rule for it) from what ConsentGiven
+ * recorded; `auth_time` is its authenticatedAt, set by the minter. Only what Backchannel itself
+ * verified is claimed:
  * - a passkey (webauthn): `hwk` (proof of possession of a key) and `user` (user presence), with
- *   `mfa` and the phishing-resistant `acr` when the authenticator also verified the user (PIN,
- *   biometrics): a key the user holds plus something the user knows or is, bound to our origin;
+ *   `mfa` when the authenticator also verified the user (PIN, biometrics);
  * - an external channel (Keycloak-compatible, webhook): nothing, because it does not say how it
  *   authenticated the user, and RFC 8176 has no value for "someone else did";
- * - the device API's bearer token alone (no evidence): nothing, as before evidence was recorded.
+ * - the device API's bearer token alone (no evidence): the device acr, no amr.
  */
 export function authenticationClaims(evidence: AuthenticationEvidence | null): AuthenticationClaims {
-  if (evidence === null) return {};
+  const acr = achievedAcr(evidence) ?? undefined;
+  if (evidence === null) return { acr };
   switch (evidence.method) {
     case 'webauthn':
-      return evidence.userVerified
-        ? { amr: ['hwk', 'user', 'mfa'], acr: PHISHING_RESISTANT_ACR }
-        : { amr: ['hwk', 'user'] };
+      return { amr: evidence.userVerified ? ['hwk', 'user', 'mfa'] : ['hwk', 'user'], acr };
     case 'channel':
       return {};
     default: {

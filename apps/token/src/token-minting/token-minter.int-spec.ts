@@ -81,18 +81,21 @@ describe('token minter: authentication claims', () => {
     expect(claims).toMatchObject({ amr: ['hwk', 'user', 'mfa'], acr: 'phr', auth_time: approvedAt.getTime() / 1000 });
   });
 
-  it('states a passkey without user verification as amr hwk, user and claims no acr', async () => {
+  it('states a passkey without user verification as amr hwk, user and the device acr', async () => {
     const claims = await idTokenClaims(passkey(false), new Date());
     expect(claims['amr']).toEqual(['hwk', 'user']);
-    expect(claims).not.toHaveProperty('acr');
+    expect(claims['acr']).toBe('urn:backchannel:acr:device');
   });
 
-  it('claims neither amr nor acr for the device API or an external channel', async () => {
-    for (const evidence of [null, { method: 'channel', channel: 'keycloak-http' } as const]) {
+  it('claims the device acr for the device API, nothing for an external channel, and no amr for either', async () => {
+    for (const [evidence, acr] of [
+      [null, 'urn:backchannel:acr:device'],
+      [{ method: 'channel', channel: 'keycloak-http' } as const, undefined],
+    ] as const) {
       const approvedAt = new Date();
       const claims = await idTokenClaims(evidence, approvedAt);
       expect(claims).not.toHaveProperty('amr');
-      expect(claims).not.toHaveProperty('acr');
+      expect(claims['acr']).toBe(acr);
       expect(claims['auth_time']).toBe(Math.floor(approvedAt.getTime() / 1000));
     }
   });

@@ -103,12 +103,17 @@ export class PasskeyRelyingParty {
     };
   }
 
-  authenticationOptions(challenge: Uint8Array, passkeys: Passkey[]): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  /** `userVerification` required when the request's acr_values accept nothing weaker (phr). */
+  authenticationOptions(
+    challenge: Uint8Array,
+    passkeys: Passkey[],
+    userVerification: 'required' | 'preferred' = 'preferred',
+  ): Promise<PublicKeyCredentialRequestOptionsJSON> {
     return generateAuthenticationOptions({
       rpID: this.relyingParty.rpId,
       challenge: new Uint8Array(challenge),
       allowCredentials: passkeys.map(({ credentialId, transports }) => ({ id: credentialId, transports })),
-      userVerification: 'preferred',
+      userVerification,
     });
   }
 

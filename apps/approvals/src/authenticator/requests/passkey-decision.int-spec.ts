@@ -77,6 +77,7 @@ describe('authenticator decisions', () => {
           { scope: 'payments:read', description: 'payments:read' },
         ],
         binding_message: message,
+        acr_values: [],
         created_at: expect.any(String),
         expires_at: expect.any(String),
         expires_in: expect.any(Number),

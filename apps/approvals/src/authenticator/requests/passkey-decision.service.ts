@@ -1,6 +1,7 @@
 import { BadRequestException, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { z } from 'zod';
+import { requiresUserVerification } from '@backchannel/auth-request';
 import { randomToken } from '@backchannel/crypto';
 import type { Device } from '@backchannel/directory';
 import type { AuthenticationEvidence } from '@backchannel/events';
@@ -72,7 +73,11 @@ export class PasskeyDecisionService {
     }
     const nonce = randomToken(32);
     await this.nonces.issue(requestId, device.deviceId, nonce, new Date(now.getTime() + DECISION_NONCE_TTL_MS), now);
-    return this.relyingParty.authenticationOptions(decisionChallenge({ ...request, decision, nonce }), passkeys);
+    return this.relyingParty.authenticationOptions(
+      decisionChallenge({ ...request, decision, nonce }),
+      passkeys,
+      requiresUserVerification(request.acrValues) ? 'required' : 'preferred',
+    );
   }
 
   /** Verifies the assertion over the challenge last given for the request, then records the answer. */
