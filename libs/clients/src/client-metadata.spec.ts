@@ -207,6 +207,26 @@ describe('validateClientMetadata', () => {
     });
   });
 
+  describe('members we do not act on, and those a client counts on', () => {
+    it('drops what does not matter, keeps ES256 ID tokens, refuses what it would silently not do', () => {
+      expect(validate({ ...minimal, redirect_uris: ['https://client.example/cb'], logo_uri: 'x' })).not.toHaveProperty(
+        'redirect_uris',
+      );
+      expect(validate({ ...minimal, id_token_signed_response_alg: 'ES256', response_types: [] })).toMatchObject({
+        id_token_signed_response_alg: 'ES256',
+      });
+      expect(rejection({ ...minimal, id_token_signed_response_alg: 'RS256' }).description).toBe(
+        'id_token_signed_response_alg must be ES256, the algorithm of our ID tokens',
+      );
+      expect(rejection({ ...minimal, id_token_encrypted_response_alg: 'RSA-OAEP' }).description).toBe(
+        'id_token_encrypted_response_alg is not supported: ID tokens are signed, not encrypted',
+      );
+      expect(rejection({ ...minimal, response_types: ['code'] }).description).toBe(
+        'response_types must be empty: CIBA clients use no response type',
+      );
+    });
+  });
+
   describe('client_secret_jwt', () => {
     it('needs no keys, and signs with HS256 only', () => {
       const secretJwt = { ...minimal, token_endpoint_auth_method: 'client_secret_jwt' };

@@ -149,6 +149,21 @@ const clientMetadataMembers = z.object(
       .boolean({ error: 'tls_client_certificate_bound_access_tokens must be a boolean' })
       .optional(),
     backchannel_fapi_ciba: z.boolean({ error: 'backchannel_fapi_ciba must be a boolean' }).default(false),
+    // Members this server does not act on are dropped (RFC 7591 §2), except those a client counts on:
+    // a signing algorithm we would not use, an encryption we would not apply, a response type we do not serve.
+    id_token_signed_response_alg: z
+      .literal('ES256', { error: 'id_token_signed_response_alg must be ES256, the algorithm of our ID tokens' })
+      .optional(),
+    id_token_encrypted_response_alg: z
+      .never({ error: 'id_token_encrypted_response_alg is not supported: ID tokens are signed, not encrypted' })
+      .optional(),
+    id_token_encrypted_response_enc: z
+      .never({ error: 'id_token_encrypted_response_enc is not supported: ID tokens are signed, not encrypted' })
+      .optional(),
+    response_types: z
+      .array(z.unknown(), { error: 'response_types must be empty: CIBA clients use no response type' })
+      .max(0, 'response_types must be empty: CIBA clients use no response type')
+      .optional(),
   },
   { error: 'client metadata must be a JSON object' },
 );
@@ -193,6 +208,7 @@ export function validateClientMetadata(
     backchannel_token_delivery_mode: mode,
     ...notificationEndpoint(mode, endpoint, egress),
     backchannel_user_code_parameter: members.backchannel_user_code_parameter,
+    ...(members.id_token_signed_response_alg && { id_token_signed_response_alg: members.id_token_signed_response_alg }),
     ...(members.backchannel_allowed_hints && { backchannel_allowed_hints: members.backchannel_allowed_hints }),
     ...clientKeys(members, egress),
     ...certificateBinding(members, mode),

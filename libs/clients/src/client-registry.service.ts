@@ -1,11 +1,13 @@
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
-import { PayloadSealer, randomToken, sha256Hex } from '@backchannel/crypto';
+import { PayloadSealer, constantTimeEqualHex, randomToken, sha256Hex } from '@backchannel/crypto';
 import { EgressPolicyChecker } from '@backchannel/egress';
 import { PostgresEventStore } from '@backchannel/event-store';
 import {
   clientStreamId,
   type ClientMetadata,
+  type ClientDeleted,
   type ClientRegistered,
+  type ClientUpdated,
   type NewEvent,
   type TokenEndpointAuthMethod,
 } from '@backchannel/events';
@@ -36,14 +38,25 @@ interface ClientRow {
   registered_at: Date;
 }
 
+/** A registration's outcome: the client, and the credentials shown this once. */
+export interface Registration {
+  client: RegisteredClient;
+  /** For secret methods; null otherwise (and on update, when the stored secret still serves). */
+  clientSecret: string | null;
+  /** RFC 7592: for clients registered through /register; rotated at each use of the management API. */
+  registrationAccessToken: string | null;
+}
+
 /**
- * The client registry: every registration is a ClientRegistered event, and the `clients` table is
- * its read model, written in the same transaction. Needs the global BACKCHANNEL_CONFIG.
+ * The client registry: every registration, update and deletion is an event of the client's
+ * stream (ClientRegistered, ClientUpdated, ClientDeleted), and the `clients` table is its read
+ * model, written in the same transaction. Found clients are kept for CLIENT_CACHE_SECONDS, so an
+ * update or a deletion reaches every replica within that time. Needs the global BACKCHANNEL_CONFIG.
  */
 @Injectable()
 export class ClientRegistry {
-  /** Clients never change once registered, so a found client is kept for the life of the process. */
-  private readonly cache = new Map<string, RegisteredClient>();
+  private readonly cache = new Map<string, { client: RegisteredClient; cachedAt: number }>();
+  private readonly cacheMs: number;
   /** Where notification endpoints may point (CLIENT_NOTIFICATION_ALLOW_HTTP and _ALLOWED_NETWORKS). */
   private readonly egress: EgressPolicyChecker;
   /** What this deployment accepts beyond the metadata's own rules (the auth methods its settings enable). */
@@ -64,55 +77,133 @@ export class ClientRegistry {
       mtlsEnabled: config.mtls.enabled,
     };
     this.fapiCiba = config.fapiCiba;
+    this.cacheMs = config.clientCacheSeconds * 1000;
   }
 
   /**
-   * Registers a client; a secret is returned here once and kept only as its SHA-256 digest. A
-   * client that authenticates with its keys or its certificate gets none (`clientSecret` null).
+   * Registers a client; a secret is returned here once and kept only as its SHA-256 digest (sealed
+   * for client_secret_jwt). A client that authenticates with its keys or its certificate gets
+   * none. `managed`: registered through RFC 7591, it gets a registration access token.
    */
-  async register(
-    input: unknown,
-    context: RegistrationContext,
-  ): Promise<{ client: RegisteredClient; clientSecret: string | null }> {
+  async register(input: unknown, context: RegistrationContext, managed = false): Promise<Registration> {
     const metadata = await validateClientRegistration(input, this.egress, this.accepted);
-    const usesSecret = SECRET_AUTH_METHODS.includes(metadata.token_endpoint_auth_method);
-    const clientSecret = usesSecret ? randomToken(32) : null;
     const clientId = randomToken(16);
-    // A MAC needs the secret itself (sealed at rest); every other secret is only ever compared by its digest.
-    const sealed = metadata.token_endpoint_auth_method === 'client_secret_jwt';
+    const { secretSha256, sealedSecret, clientSecret } = await this.secretFor(clientId, metadata, null);
     const client: RegisteredClient = {
       clientId,
-      secretSha256: clientSecret === null || sealed ? null : sha256Hex(clientSecret),
-      sealedSecret: sealed ? await this.sealer.seal(clientSecret, clientStreamId(clientId)) : null,
+      secretSha256,
+      sealedSecret,
       metadata,
       registeredAt: context.now.toISOString(),
     };
+    const registrationAccessToken = managed ? randomToken(32) : null;
     const registered: NewEvent<ClientRegistered> = {
       type: 'ClientRegistered',
       schemaVersion: 1,
       data: client,
-      metadata: { correlationId: context.correlationId, actor: context.actor, occurredAt: client.registeredAt },
+      metadata: eventMetadata(context),
     };
     await this.store.transaction(async (tx) => {
       await tx.appendToStream(clientStreamId(client.clientId), 0, [registered]);
       await tx.query(
-        `INSERT INTO clients (client_id, secret_sha256, sealed_secret, metadata, registered_at) VALUES ($1, $2, $3, $4, $5)`,
-        [client.clientId, client.secretSha256, client.sealedSecret, JSON.stringify(metadata), client.registeredAt],
+        `INSERT INTO clients (client_id, secret_sha256, sealed_secret, metadata, registered_at, registration_token_sha256)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [
+          client.clientId,
+          client.secretSha256,
+          client.sealedSecret,
+          JSON.stringify(metadata),
+          client.registeredAt,
+          registrationAccessToken === null ? null : sha256Hex(registrationAccessToken),
+        ],
       );
     });
-    this.cache.set(client.clientId, client);
-    return { client, clientSecret };
+    this.remember(client);
+    return { client, clientSecret, registrationAccessToken };
+  }
+
+  /**
+   * RFC 7592 §2.2: replaces the client's metadata. Its secret is kept while its method can use
+   * it (a digest for basic and post, a seal for client_secret_jwt), else a new one is issued.
+   */
+  async update(current: RegisteredClient, input: unknown, context: RegistrationContext): Promise<Registration> {
+    const metadata = await validateClientRegistration(input, this.egress, this.accepted);
+    const { secretSha256, sealedSecret, clientSecret } = await this.secretFor(current.clientId, metadata, current);
+    const client: RegisteredClient = { ...current, secretSha256, sealedSecret, metadata };
+    const updated: NewEvent<ClientUpdated> = {
+      type: 'ClientUpdated',
+      schemaVersion: 1,
+      data: { clientId: client.clientId, metadata, secretSha256, sealedSecret, updatedAt: context.now.toISOString() },
+      metadata: eventMetadata(context),
+    };
+    const registrationAccessToken = randomToken(32);
+    await this.store.transaction(async (tx) => {
+      await tx.appendToStream(clientStreamId(client.clientId), 'any', [updated]);
+      await tx.query(
+        `UPDATE clients SET secret_sha256 = $2, sealed_secret = $3, metadata = $4, registration_token_sha256 = $5
+         WHERE client_id = $1`,
+        [client.clientId, secretSha256, sealedSecret, JSON.stringify(metadata), sha256Hex(registrationAccessToken)],
+      );
+    });
+    this.remember(client);
+    return { client, clientSecret, registrationAccessToken };
+  }
+
+  /** RFC 7592 §2.3: the client is gone (its stream keeps its history). */
+  async remove(clientId: string, context: RegistrationContext): Promise<void> {
+    const deleted: NewEvent<ClientDeleted> = {
+      type: 'ClientDeleted',
+      schemaVersion: 1,
+      data: { clientId, deletedAt: context.now.toISOString() },
+      metadata: eventMetadata(context),
+    };
+    await this.store.transaction(async (tx) => {
+      await tx.appendToStream(clientStreamId(clientId), 'any', [deleted]);
+      await tx.query(`DELETE FROM clients WHERE client_id = $1`, [clientId]);
+    });
+    this.cache.delete(clientId);
+  }
+
+  /**
+   * RFC 7592 §3: the client this registration access token manages, with a new token that
+   * replaces it (only digests are kept, so a read cannot show the old one again); null when the
+   * token is not this client's. Compared in constant time.
+   */
+  async withRegistrationAccess(
+    clientId: string,
+    token: string,
+  ): Promise<{ client: RegisteredClient; rotatedToken: string } | null> {
+    const client = await this.load(clientId);
+    const rows: { registration_token_sha256: string | null }[] = await this.dataSource.query(
+      `SELECT registration_token_sha256 FROM clients WHERE client_id = $1`,
+      [clientId],
+    );
+    const stored = rows[0]?.registration_token_sha256 ?? UNKNOWN_TOKEN_DIGEST;
+    if (!constantTimeEqualHex(sha256Hex(token), stored) || client === null) return null;
+    const rotatedToken = randomToken(32);
+    await this.dataSource.query(`UPDATE clients SET registration_token_sha256 = $2 WHERE client_id = $1`, [
+      clientId,
+      sha256Hex(rotatedToken),
+    ]);
+    return { client, rotatedToken };
   }
 
   async find(clientId: string): Promise<RegisteredClient | null> {
     const cached = this.cache.get(clientId);
-    if (cached) return cached;
+    if (cached && Date.now() - cached.cachedAt < this.cacheMs) return cached.client;
+    return this.load(clientId);
+  }
+
+  private async load(clientId: string): Promise<RegisteredClient | null> {
     const rows: ClientRow[] = await this.dataSource.query(
       `SELECT client_id, secret_sha256, sealed_secret, metadata, registered_at FROM clients WHERE client_id = $1`,
       [clientId],
     );
     const row = rows[0];
-    if (!row) return null;
+    if (!row) {
+      this.cache.delete(clientId);
+      return null;
+    }
     const client: RegisteredClient = {
       clientId: row.client_id,
       secretSha256: row.secret_sha256,
@@ -122,7 +213,45 @@ export class ClientRegistry {
         : row.metadata,
       registeredAt: row.registered_at.toISOString(),
     };
-    this.cache.set(clientId, client);
+    this.remember(client);
     return client;
   }
+
+  private remember(client: RegisteredClient): void {
+    this.cache.set(client.clientId, { client, cachedAt: Date.now() });
+  }
+
+  /**
+   * The secret a client's method needs: a digest (basic, post) or a seal (client_secret_jwt),
+   * kept from `current` when it is already stored in that form, else new (and returned once).
+   */
+  private async secretFor(
+    clientId: string,
+    metadata: ClientMetadata,
+    current: RegisteredClient | null,
+  ): Promise<Pick<RegisteredClient, 'secretSha256' | 'sealedSecret'> & { clientSecret: string | null }> {
+    const method = metadata.token_endpoint_auth_method;
+    if (!SECRET_AUTH_METHODS.includes(method)) return { secretSha256: null, sealedSecret: null, clientSecret: null };
+    // A MAC needs the secret itself (sealed at rest); every other secret is only ever compared by its digest.
+    const sealed = method === 'client_secret_jwt';
+    if (sealed && current?.sealedSecret)
+      return { secretSha256: null, sealedSecret: current.sealedSecret, clientSecret: null };
+    if (!sealed && current?.secretSha256)
+      return { secretSha256: current.secretSha256, sealedSecret: null, clientSecret: null };
+    const clientSecret = randomToken(32);
+    return sealed
+      ? {
+          secretSha256: null,
+          sealedSecret: await this.sealer.seal(clientSecret, clientStreamId(clientId)),
+          clientSecret,
+        }
+      : { secretSha256: sha256Hex(clientSecret), sealedSecret: null, clientSecret };
+  }
+}
+
+/** Compared against when a client has no registration access token, so every check costs the same. */
+const UNKNOWN_TOKEN_DIGEST = sha256Hex(randomToken());
+
+function eventMetadata(context: RegistrationContext) {
+  return { correlationId: context.correlationId, actor: context.actor, occurredAt: context.now.toISOString() };
 }

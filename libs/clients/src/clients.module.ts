@@ -5,9 +5,11 @@ import type { Migration } from '@backchannel/event-store';
 import { ClientAuthenticator } from './client-authenticator.service.js';
 import { ClientKeySets, type JwksFetcher } from './client-key-sets.js';
 import { ClientRegistry } from './client-registry.service.js';
+import { InitialAccessTokens } from './initial-access-tokens.js';
 import { CreateClients1763700000300 } from './migrations/1763700000300-create-clients.js';
 import { KeyBasedClients1765000000600 } from './migrations/1765000000600-key-based-clients.js';
 import { ClientSecretJwt1765100000700 } from './migrations/1765100000700-client-secret-jwt.js';
+import { ClientRegistrationManagement1765100001000 } from './migrations/1765100001000-client-registration-management.js';
 import { AuthenticationRequestParameters } from './signed-authentication-request.js';
 import { SpentClientJwts } from './spent-client-jwts.js';
 
@@ -41,6 +43,7 @@ export class ClientsModule {
     CreateClients1763700000300,
     KeyBasedClients1765000000600,
     ClientSecretJwt1765100000700,
+    ClientRegistrationManagement1765100001000,
   ];
 
   static forRoot(): DynamicModule {
@@ -49,6 +52,7 @@ export class ClientsModule {
       imports: [EgressModule.forRoot()],
       providers: [
         ClientRegistry,
+        InitialAccessTokens,
         ClientAuthenticator,
         SpentClientJwts,
         AuthenticationRequestParameters,
@@ -59,7 +63,13 @@ export class ClientsModule {
             new ClientKeySets(jwksFetcher(egress), config.clientJwks),
         },
       ],
-      exports: [ClientRegistry, ClientAuthenticator, AuthenticationRequestParameters, ClientKeySets],
+      exports: [
+        ClientRegistry,
+        InitialAccessTokens,
+        ClientAuthenticator,
+        AuthenticationRequestParameters,
+        ClientKeySets,
+      ],
     };
   }
 }

@@ -29,3 +29,4 @@ export {
   followsFapiCiba,
 } from './fapi-ciba-profile.js';
 export { CLIENT_JWT_CLOCK_TOLERANCE_SECONDS } from './client-signed-jwt.js';
+export * from './initial-access-tokens.js';

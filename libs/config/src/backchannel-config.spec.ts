@@ -117,6 +117,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...production, TRUSTED_PROXIES: '10.0.0.0/8' }).mtls.enabled).toBe(true);
   });
 
+  it('keeps clients 10 s by default and registration closed unless opened, loudly', () => {
+    const config = loadConfig(production);
+    expect(config.clientCacheSeconds).toBe(10);
+    expect(config.openRegistration).toBe(false);
+    const open = loadConfig({ ...production, OPEN_REGISTRATION: 'true' });
+    expect(developmentRelaxations(open)).toContain('anyone may register clients at /register (OPEN_REGISTRATION)');
+  });
+
   it('turns the FAPI-CIBA profile on only where client certificates can reach the server', () => {
     expect(loadConfig(production).fapiCiba).toBe(false);
     expect(loadConfig({ ...production, BACKCHANNEL_FAPI_CIBA: 'true', TRUSTED_PROXIES: '10.0.0.0/8' }).fapiCiba).toBe(

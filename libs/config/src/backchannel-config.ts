@@ -83,6 +83,10 @@ export interface BackchannelConfig {
   tls: { certFile: string; keyFile: string } | null;
   /** Clients' keys registered by reference (jwks_uri): how long a fetched set is used, how often an unknown kid may refetch it. */
   clientJwks: { cacheSeconds: number; minRefetchSeconds: number };
+  /** How long a service keeps a client it looked up: updates and deletions reach every replica within this. */
+  clientCacheSeconds: number;
+  /** RFC 7591 registration without an initial access token (OPEN_REGISTRATION); off unless set. */
+  openRegistration: boolean;
   /** Every client follows the FAPI-CIBA profile (BACKCHANNEL_FAPI_CIBA); needs mTLS for its certificate-bound tokens. */
   fapiCiba: boolean;
   /** Mutual-TLS client authentication and certificate-bound tokens (RFC 8705); see the README, "Mutual TLS". */
@@ -200,6 +204,8 @@ const environmentSchema = z.object({
   CLIENT_JWKS_CACHE_SECONDS: integer(300, 0, 86_400),
   CLIENT_JWKS_MIN_REFETCH_SECONDS: integer(60, 0, 3_600),
   BACKCHANNEL_FAPI_CIBA: z.enum(['true', 'false']).default('false'),
+  CLIENT_CACHE_SECONDS: integer(10, 0, 3600),
+  OPEN_REGISTRATION: z.enum(['true', 'false']).default('false'),
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
   TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
@@ -356,6 +362,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     },
     clientJwks: { cacheSeconds: e.CLIENT_JWKS_CACHE_SECONDS, minRefetchSeconds: e.CLIENT_JWKS_MIN_REFETCH_SECONDS },
     fapiCiba: e.BACKCHANNEL_FAPI_CIBA === 'true',
+    clientCacheSeconds: e.CLIENT_CACHE_SECONDS,
+    openRegistration: e.OPEN_REGISTRATION === 'true',
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
     mtls: {
       clientCaFile: e.TLS_CLIENT_CA_FILE ?? null,
@@ -377,6 +385,7 @@ export function developmentRelaxations(config: BackchannelConfig): string[] {
     relaxations.push(`profile ${config.profile}: development settings are ON; never expose this instance`);
   }
   if (config.issuer.startsWith('http://')) relaxations.push(`plain http issuer ${config.issuer}`);
+  if (config.openRegistration) relaxations.push('anyone may register clients at /register (OPEN_REGISTRATION)');
   const { allowHttp, allowedNetworks } = config.clientNotification;
   if (allowHttp) relaxations.push('client notification endpoints may be plain http (CLIENT_NOTIFICATION_ALLOW_HTTP)');
   if (allowedNetworks.length > 0) {

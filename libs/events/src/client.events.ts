@@ -54,6 +54,8 @@ export interface ClientMetadata {
   tls_client_auth_san_email?: string;
   /** RFC 8705 §3.4: access tokens bound to the client's TLS certificate (`cnf.x5t#S256`). */
   tls_client_certificate_bound_access_tokens?: boolean;
+  /** When registered: ES256, the one algorithm of our ID tokens. */
+  id_token_signed_response_alg?: 'ES256';
   /** Our own metadata: the client follows the FAPI-CIBA profile (see libs/clients fapi-ciba-profile.ts). */
   backchannel_fapi_ciba?: boolean;
 }
@@ -77,7 +79,22 @@ export type ClientRegistered = Event<
   }
 > & { schemaVersion: 1 };
 
-export type ClientEvent = ClientRegistered;
+/** The client changed its metadata (RFC 7592 update); a new secret when its method needed one. */
+export type ClientUpdated = Event<
+  'ClientUpdated',
+  {
+    clientId: string;
+    metadata: ClientMetadata;
+    secretSha256: string | null;
+    sealedSecret?: string | null;
+    updatedAt: string;
+  }
+> & { schemaVersion: 1 };
+
+/** The client was deleted (RFC 7592): it authenticates nowhere any more. */
+export type ClientDeleted = Event<'ClientDeleted', { clientId: string; deletedAt: string }> & { schemaVersion: 1 };
+
+export type ClientEvent = ClientRegistered | ClientUpdated | ClientDeleted;
 
 export function clientStreamId(clientId: string): string {
   return `client-${clientId}`;

@@ -12,6 +12,8 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   TokensPushed: 1,
   ClientNotificationFailed: 1,
   ClientRegistered: 1,
+  ClientUpdated: 1,
+  ClientDeleted: 1,
 };
 
 /** Raised for an event no upcaster can bring to a version this code knows (a poison message). */

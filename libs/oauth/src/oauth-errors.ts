@@ -98,6 +98,12 @@ export class ExpiredToken extends OAuthError {
   readonly status = 400;
 }
 
+/** RFC 6750 §3.1: the bearer token (an initial or registration access token) is missing, expired or not valid here. */
+export class InvalidToken extends OAuthError {
+  readonly error = 'invalid_token';
+  readonly status = 401;
+}
+
 export class InvalidClientMetadata extends OAuthError {
   readonly error = 'invalid_client_metadata';
   readonly status = 400;

@@ -1,7 +1,14 @@
 import { inspect } from 'node:util';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidClient, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable } from './oauth-errors.js';
+import {
+  InvalidClient,
+  InvalidRequest,
+  InvalidToken,
+  OAuthError,
+  ServerError,
+  TemporarilyUnavailable,
+} from './oauth-errors.js';
 import { toErrorDescription } from './error-description.js';
 
 interface ErrorResponse {
@@ -53,6 +60,7 @@ function fromOAuthError(exception: OAuthError): ErrorResponse {
   const headers: Record<string, string> = {};
   // RFC 6749 §5.2: a 401 answer to a client that may have tried HTTP Basic must challenge it.
   if (exception instanceof InvalidClient) headers['www-authenticate'] = 'Basic realm="backchannel"';
+  if (exception instanceof InvalidToken) headers['www-authenticate'] = 'Bearer error="invalid_token"';
   if (exception instanceof TemporarilyUnavailable) headers['retry-after'] = String(exception.retryAfterSeconds);
   return { status: exception.status, error: exception.error, description: exception.description, headers };
 }

@@ -11,3 +11,9 @@ export function parseScope(value: string): string[] {
   if (!tokens.every((token) => SCOPE_TOKEN.test(token))) throw new InvalidScope('The scope parameter is malformed.');
   return [...new Set(tokens)];
 }
+
+/**
+ * The OpenID Connect scopes (Core §5.4) clients may register and ask for, as discovery lists them;
+ * any other scope token a client registers is its own API's (not listed).
+ */
+export const STANDARD_SCOPES: readonly string[] = ['openid', 'profile', 'email', 'phone', 'address'];

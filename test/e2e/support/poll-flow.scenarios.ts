@@ -5,6 +5,7 @@ import { importPKCS8 } from 'jose';
 import * as oidc from 'openid-client';
 import { BackchannelApi, CIBA_GRANT, type TestClient, type TestUser, basicAuth } from './backchannel-api.js';
 import { expectOAuthError } from './expectations.js';
+import { waitFor } from './service-process.js';
 import type { RunningStack } from './stacks.js';
 
 /**
@@ -34,6 +35,17 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
     }
 
     const pendingOnDevice = (user: TestUser, clientName = 'E2E client') => api.pendingOnDevice(user, clientName);
+
+    /** PUT and DELETE, which the API helper has no methods for: the status and the JSON body. */
+    async function fetchJson(method: 'PUT' | 'DELETE', path: string, headers: Record<string, string>, json?: unknown) {
+      const response = await fetch(`${stack.baseUrl}${path}`, {
+        method,
+        headers: { ...headers, ...(json !== undefined && { 'content-type': 'application/json' }) },
+        ...(json !== undefined && { body: JSON.stringify(json) }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+    }
 
     it('publishes CIBA discovery metadata and the signing keys', async () => {
       const discovery = await api.get('/.well-known/openid-configuration');
@@ -264,6 +276,66 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
         audience: client.clientId,
       });
       expect(idToken.acr).toBe('urn:backchannel:acr:device');
+    });
+
+    it('registers a client dynamically (RFC 7591) and lets it read, update and delete itself (RFC 7592)', async () => {
+      const admin = { authorization: `Bearer ${stack.adminToken}` };
+      const metadata = { client_name: 'Dynamic client', backchannel_token_delivery_mode: 'poll', response_types: [] };
+      expectOAuthError(await api.postJson('/register', metadata), 401, 'invalid_token');
+      const issued = await api.postJson('/admin/v1/initial-access-tokens', { expires_in: 600 }, admin);
+      expect(issued.status).toBe(201);
+      const initial = { authorization: `Bearer ${String(issued.body.initial_access_token)}` };
+      const registered = await api.postJson('/register', metadata, initial);
+      expect(registered.status).toBe(201);
+      expect(registered.headers.get('cache-control')).toBe('no-store');
+      const clientId = String(registered.body.client_id);
+      expect(registered.body).toMatchObject({
+        client_name: 'Dynamic client',
+        client_secret: expect.any(String),
+        registration_client_uri: `${stack.baseUrl}/register/${clientId}`,
+      });
+      // an initial access token registers one client
+      expectOAuthError(await api.postJson('/register', metadata, initial), 401, 'invalid_token');
+
+      const manage = (token: unknown) => ({ authorization: `Bearer ${String(token)}` });
+      const read = await api.get(`/register/${clientId}`, manage(registered.body.registration_access_token));
+      expect(read.status).toBe(200);
+      expect(read.body).not.toHaveProperty('client_secret');
+      // each use rotates the registration access token: the old one is spent
+      expectOAuthError(
+        await api.get(`/register/${clientId}`, manage(registered.body.registration_access_token)),
+        401,
+        'invalid_token',
+      );
+      const dynamicClient = { clientId, clientSecret: String(registered.body.client_secret) };
+      const user = await api.createUserWithDevice();
+      expect((await api.bcAuthorize(dynamicClient, { scope: 'openid', login_hint: user.email })).status).toBe(200);
+
+      const updatedResponse = await fetchJson(
+        'PUT',
+        `/register/${clientId}`,
+        manage(read.body.registration_access_token),
+        {
+          ...metadata,
+          client_id: clientId,
+          client_name: 'Renamed client',
+        },
+      );
+      expect(updatedResponse.status).toBe(200);
+      expect(updatedResponse.body).toMatchObject({ client_name: 'Renamed client' });
+      expect(updatedResponse.body).not.toHaveProperty('client_secret'); // the secret still serves
+
+      const deleted = await fetchJson(
+        'DELETE',
+        `/register/${clientId}`,
+        manage(updatedResponse.body.registration_access_token),
+      );
+      expect(deleted.status).toBe(204);
+      // within CLIENT_CACHE_SECONDS every service has forgotten it
+      await waitFor('the deleted client to be refused', async () => {
+        const response = await api.bcAuthorize(dynamicClient, { scope: 'openid', login_hint: user.email });
+        return response.status === 401 ? response : undefined;
+      });
     });
 
     it('denies: the client gets access_denied (400 at the token endpoint)', async () => {

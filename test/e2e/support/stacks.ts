@@ -22,6 +22,8 @@ const FAST_FLOWS = {
   POLL_INTERVAL_SECONDS: '1',
   AUTH_REQUEST_MIN_EXPIRY_SECONDS: '1',
   AUTH_REQUEST_DEFAULT_EXPIRY_SECONDS: '60',
+  // an updated or deleted client reaches every service within a second
+  CLIENT_CACHE_SECONDS: '1',
 };
 
 function requireBuild(entry: string): string {

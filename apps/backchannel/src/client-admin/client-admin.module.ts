@@ -1,8 +1,11 @@
 import { Module } from '@nestjs/common';
 import { ClientsModule } from '@backchannel/clients';
 import { HttpModule } from '@backchannel/http';
-import { ClientAdminController } from './client-admin.controller.js';
+import { ClientAdminController, InitialAccessTokenAdminController } from './client-admin.controller.js';
 
 /** The client registry's admin API. */
-@Module({ imports: [ClientsModule.forRoot(), HttpModule], controllers: [ClientAdminController] })
+@Module({
+  imports: [ClientsModule.forRoot(), HttpModule],
+  controllers: [ClientAdminController, InitialAccessTokenAdminController],
+})
 export class ClientAdminModule {}

@@ -9,7 +9,7 @@ import {
 import { BACKCHANNEL_CONFIG, type BackchannelConfig, mtlsEndpointAliases, publicEndpoints } from '@backchannel/config';
 import { SigningKeys } from '@backchannel/crypto';
 import { SUPPORTED_ACR_VALUES } from '@backchannel/auth-request';
-import { CIBA_GRANT_TYPE } from '@backchannel/oauth';
+import { CIBA_GRANT_TYPE, STANDARD_SCOPES } from '@backchannel/oauth';
 
 /** OpenID Provider metadata with the CIBA members (checklist A), and the public signing keys. */
 @Controller()
@@ -30,6 +30,7 @@ export class DiscoveryController {
       backchannel_authentication_endpoint: endpoints.backchannelAuthentication,
       token_endpoint: endpoints.token,
       jwks_uri: endpoints.jwks,
+      registration_endpoint: `${issuer}/register`,
       grant_types_supported: [CIBA_GRANT_TYPE],
       backchannel_token_delivery_modes_supported: fapiCiba
         ? SUPPORTED_DELIVERY_MODES.filter((mode) => mode !== 'push')
@@ -49,7 +50,9 @@ export class DiscoveryController {
             backchannel_authentication_endpoint: aliases.backchannelAuthentication,
           },
         }),
-      scopes_supported: ['openid'],
+      // no authorization endpoint: CIBA clients use no response type (RFC 8414 asks for the member)
+      response_types_supported: [],
+      scopes_supported: STANDARD_SCOPES,
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['ES256'],
       claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'jti', 'at_hash', 'acr', 'amr'],

@@ -9,6 +9,10 @@ export const GATEWAY_ROUTES: readonly { url: string; methods: string[]; upstream
   { url: '/bc-authorize', methods: ['POST'], upstream: 'backchannel' },
   { url: '/admin/v1/clients', methods: ['POST'], upstream: 'backchannel' },
   { url: '/admin/v1/clients/*', methods: ['GET'], upstream: 'backchannel' },
+  { url: '/admin/v1/initial-access-tokens', methods: ['POST'], upstream: 'backchannel' },
+  // dynamic registration (RFC 7591) and client configuration (RFC 7592)
+  { url: '/register', methods: ['POST'], upstream: 'backchannel' },
+  { url: '/register/*', methods: ['GET', 'PUT', 'DELETE'], upstream: 'backchannel' },
   { url: '/token', methods: ['POST'], upstream: 'token' },
   { url: '/admin/v1/users', methods: ['POST'], upstream: 'approvals' },
   { url: '/admin/v1/users/*', methods: ['POST'], upstream: 'approvals' },
