@@ -1,11 +1,9 @@
-import { X509Certificate, createHash } from 'node:crypto';
-import { verifyJwt } from '@backchannel/crypto';
 import { newClientKey, signedAuthenticationRequest } from '@backchannel/testing';
 import { BackchannelApi, CIBA_GRANT } from './support/backchannel-api.js';
 import { expectOAuthError } from './support/expectations.js';
 import { NotificationEndpoints } from './support/notification-endpoints.js';
 import { type RunningStack, startEmbeddedStack } from './support/stacks.js';
-import { type TlsEdge, createTlsEdge } from './support/tls-edge.js';
+import { type TlsEdge, certificateBinding, createTlsEdge } from './support/tls-edge.js';
 
 /**
  * A server that follows the FAPI-CIBA profile for every client (BACKCHANNEL_FAPI_CIBA=true), over
@@ -131,13 +129,7 @@ describe('the FAPI-CIBA profile, server-wide, against npm start', () => {
       auth_req_id: String(ack.body.auth_req_id),
     });
     expect(tokens.status).toBe(200);
-    const jwks = (await api.get('/jwks')).body as { keys: Record<string, unknown>[] };
-    const accessToken = await verifyJwt(String(tokens.body.access_token), jwks, {
-      issuer: stack.baseUrl,
-      audience: stack.baseUrl,
-      typ: 'at+jwt',
-    });
-    const thumbprint = createHash('sha256').update(new X509Certificate(certificate.cert).raw).digest('base64url');
-    expect(accessToken.cnf).toEqual({ 'x5t#S256': thumbprint });
+    const binding = await certificateBinding(api, String(tokens.body.access_token), certificate);
+    expect(binding.actual).toEqual(binding.expected);
   });
 });

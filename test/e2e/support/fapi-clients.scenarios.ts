@@ -1,8 +1,7 @@
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { verifyJwt } from '@backchannel/crypto';
 import {
   type ClientKey,
   type HttpsReceiver,
@@ -11,19 +10,13 @@ import {
   selfSignedClientCertificate,
   startHttpsReceiver,
   signedAuthenticationRequest,
-  type TestCertificate,
 } from '@backchannel/testing';
 import { importPKCS8 } from 'jose';
 import * as oidc from 'openid-client';
 import { BackchannelApi, CIBA_GRANT, type Fetch } from './backchannel-api.js';
 import { expectOAuthError } from './expectations.js';
 import type { RunningStack, StackOptions } from './stacks.js';
-import { type TlsEdge, createTlsEdge } from './tls-edge.js';
-
-/** RFC 8705 §3.1: what `cnf.x5t#S256` of a token bound to this certificate holds. */
-function thumbprint(certificate: TestCertificate): string {
-  return createHash('sha256').update(new X509Certificate(certificate.cert).raw).digest('base64url');
-}
+import { type TlsEdge, certificateBinding, createTlsEdge } from './tls-edge.js';
 
 /** openid-client's fetch, over our TLS connection (the test CA, the client certificate). */
 function openidFetch(fetchFn: Fetch): oidc.CustomFetch {
@@ -126,13 +119,8 @@ export function describeFapiClients(name: string, start: (options: StackOptions)
       const tokens = await oidc.pollBackchannelAuthenticationGrant(config, ack);
       expect(tokens.claims()).toMatchObject({ iss: stack.baseUrl, sub: user.sub, aud: clientId });
 
-      const jwks = (await api.get('/jwks')).body as { keys: Record<string, unknown>[] };
-      const accessToken = await verifyJwt(tokens.access_token, jwks, {
-        issuer: stack.baseUrl,
-        audience: stack.baseUrl,
-        typ: 'at+jwt',
-      });
-      expect(accessToken.cnf).toEqual({ 'x5t#S256': thumbprint(certificate) });
+      const binding = await certificateBinding(api, tokens.access_token, certificate);
+      expect(binding.actual).toEqual(binding.expected);
     });
 
     it('refuses a tls_client_auth client whose certificate is missing, from another CA or for another subject', async () => {
@@ -182,13 +170,8 @@ export function describeFapiClients(name: string, start: (options: StackOptions)
         forwarded,
       );
       expect(tokens.status).toBe(200);
-      const jwks = (await api.get('/jwks')).body as { keys: Record<string, unknown>[] };
-      const accessToken = await verifyJwt(String(tokens.body.access_token), jwks, {
-        issuer: stack.baseUrl,
-        audience: stack.baseUrl,
-        typ: 'at+jwt',
-      });
-      expect(accessToken.cnf).toEqual({ 'x5t#S256': thumbprint(certificate) });
+      const binding = await certificateBinding(api, String(tokens.body.access_token), certificate);
+      expect(binding.actual).toEqual(binding.expected);
 
       // The same header from an address that is not a trusted proxy is ignored: no certificate, no client.
       const untrusted = new BackchannelApi({ ...stack, fetch: tls.fetch({ localAddress: '127.0.0.2' }) });
@@ -234,12 +217,8 @@ export function describeFapiClients(name: string, start: (options: StackOptions)
         error: 'invalid_request',
       });
       const tokens = await oidc.pollBackchannelAuthenticationGrant(withCertificate, ack);
-      const jwks = (await api.get('/jwks')).body as { keys: Record<string, unknown>[] };
-      const accessToken = await verifyJwt(tokens.access_token, jwks, {
-        issuer: stack.baseUrl,
-        audience: stack.baseUrl,
-      });
-      expect(accessToken.cnf).toEqual({ 'x5t#S256': thumbprint(certificate) });
+      const binding = await certificateBinding(api, tokens.access_token, certificate);
+      expect(binding.actual).toEqual(binding.expected);
     });
 
     it('serves a client_secret_jwt client using openid-client (an HS256 MAC with its secret)', async () => {

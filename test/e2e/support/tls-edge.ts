@@ -1,9 +1,11 @@
+import { X509Certificate, createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestPki, type TestCertificate, type TestPki } from '@backchannel/testing';
 import { Agent, fetch as undiciFetch } from 'undici';
-import type { Fetch } from './backchannel-api.js';
+import { type BackchannelApi, type Fetch } from './backchannel-api.js';
+import { verifyJwt } from '@backchannel/crypto';
 
 /** What a TLS connection to the stack's edge presents and where it comes from. */
 export interface ConnectionOptions {
@@ -72,4 +74,19 @@ export async function createTlsEdge(): Promise<TlsEdge> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * RFC 8705 §3.1: the confirmation an access token bound to this certificate carries, and the
+ * confirmation the token the stack issued does carry (verified with the stack's keys).
+ */
+export async function certificateBinding(
+  api: BackchannelApi,
+  accessToken: string,
+  certificate: TestCertificate,
+): Promise<{ expected: unknown; actual: unknown }> {
+  const jwks = (await api.get('/jwks')).body as { keys: Record<string, unknown>[] };
+  const claims = await verifyJwt(accessToken, jwks, { issuer: api.baseUrl, audience: api.baseUrl, typ: 'at+jwt' });
+  const thumbprint = createHash('sha256').update(new X509Certificate(certificate.cert).raw).digest('base64url');
+  return { expected: { 'x5t#S256': thumbprint }, actual: claims.cnf };
 }
