@@ -35,6 +35,15 @@ describe('discovery metadata', () => {
     expect(metadata).not.toHaveProperty('mtls_endpoint_aliases');
   });
 
+  it('announces the mTLS endpoints at the issuer when mTLS is on, and no separate host is set', () => {
+    expect(metadataFor({ TRUSTED_PROXIES: '10.0.0.0/8' })).toMatchObject({
+      mtls_endpoint_aliases: {
+        token_endpoint: 'https://auth.example.com/token',
+        backchannel_authentication_endpoint: 'https://auth.example.com/bc-authorize',
+      },
+    });
+  });
+
   it('announces the mTLS methods, bound tokens and the aliases of a separate mTLS host when configured', () => {
     const metadata = metadataFor({
       TRUSTED_PROXIES: '10.0.0.0/8',

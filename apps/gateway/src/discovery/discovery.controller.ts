@@ -24,7 +24,8 @@ export class DiscoveryController {
     // Under FAPI-CIBA (checklist A-7) only its methods, algorithms and modes are announced.
     const signingAlgorithms = fapiCiba ? FAPI_CIBA_ALGORITHMS : CLIENT_SIGNING_ALGORITHMS;
     const endpoints = publicEndpoints(issuer);
-    const aliases = mtlsEndpointAliases(mtls);
+    // RFC 8705 §5: where mTLS clients call; the usual endpoints when no separate host is set
+    const aliases = mtlsEndpointAliases(mtls) ?? endpoints;
     this.metadata = {
       issuer,
       backchannel_authentication_endpoint: endpoints.backchannelAuthentication,
@@ -43,13 +44,12 @@ export class DiscoveryController {
       token_endpoint_auth_signing_alg_values_supported: fapiCiba ? FAPI_CIBA_ALGORITHMS : ASSERTION_ALGORITHMS,
       // RFC 8705 §3.3 and §5: certificate-bound tokens wherever client certificates reach us
       ...(mtls.enabled && { tls_client_certificate_bound_access_tokens: true }),
-      ...(mtls.enabled &&
-        aliases && {
-          mtls_endpoint_aliases: {
-            token_endpoint: aliases.token,
-            backchannel_authentication_endpoint: aliases.backchannelAuthentication,
-          },
-        }),
+      ...(mtls.enabled && {
+        mtls_endpoint_aliases: {
+          token_endpoint: aliases.token,
+          backchannel_authentication_endpoint: aliases.backchannelAuthentication,
+        },
+      }),
       // no authorization endpoint: CIBA clients use no response type (RFC 8414 asks for the member)
       response_types_supported: [],
       scopes_supported: STANDARD_SCOPES,
