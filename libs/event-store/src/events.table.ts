@@ -53,6 +53,23 @@ export async function readStoredStream(run: RunSql, streamId: string): Promise<R
   return rows.map(recordedEvent);
 }
 
+const READ_ALL_AFTER = prepared(`
+  SELECT ${EVENT_COLUMNS} FROM events WHERE (stream_id, stream_version) > ($1, $2)
+  ORDER BY stream_id, stream_version LIMIT $3`);
+
+/**
+ * Every stored event (not upcast), stream after stream in version order, a page after the
+ * position given (null: from the start): what an audit reads through, in constant memory.
+ */
+export async function readStoredEventsAfter(
+  run: RunSql,
+  after: { streamId: string; streamVersion: number } | null,
+  limit: number,
+): Promise<RecordedEvent[]> {
+  const rows = await run<EventRow>(READ_ALL_AFTER, [after?.streamId ?? '', after?.streamVersion ?? 0, limit]);
+  return rows.map(recordedEvent);
+}
+
 // Only transactions older than every running one (xid below the snapshot's xmin) are surely
 // finished, so events of a transaction that commits later can never appear behind the reader.
 // A reader that wants some event types only still scans the log in order, a page at a time, so

@@ -72,25 +72,54 @@ export function eventHashTemplate(input: Omit<EventHashInput, 'previousHash' | '
   };
 }
 
-/** Checks a stream's events, in the order given: versions 1..n, each linked to its predecessor, each hash intact. */
+/** Where a chain is broken, and how. */
+export interface ChainBreak {
+  streamId: string;
+  brokenAtVersion: number;
+  reason: string;
+}
+
+/**
+ * Checks hash chains one event at a time, streams one after another (events in stream, then
+ * version order), in constant memory: versions 1..n, each linked to its predecessor, each hash
+ * intact. A stream's first break is reported; its later events are not judged again.
+ */
+export class ChainVerifier {
+  private streamId: string | null = null;
+  private expectedVersion = 1;
+  private previousHash = '';
+  private broken = false;
+
+  check(event: RecordedEvent): ChainBreak | null {
+    if (event.streamId !== this.streamId) {
+      this.streamId = event.streamId;
+      this.expectedVersion = 1;
+      this.previousHash = '';
+      this.broken = false;
+    }
+    if (this.broken) return null;
+    const version = this.expectedVersion++;
+    const reason =
+      event.streamVersion !== version
+        ? `found version ${event.streamVersion} at position ${version}`
+        : event.previousHash !== this.previousHash
+          ? 'previous hash does not match the preceding event'
+          : eventHash(event) !== event.hash
+            ? 'hash does not match the content'
+            : null;
+    this.previousHash = event.hash;
+    if (reason === null) return null;
+    this.broken = true;
+    return { streamId: event.streamId, brokenAtVersion: version, reason };
+  }
+}
+
+/** Checks one stream's events, in the order given (see ChainVerifier). */
 export function verifyChain(events: RecordedEvent[]): ChainVerification {
-  let previousHash = '';
-  for (const [index, event] of events.entries()) {
-    const version = index + 1;
-    if (event.streamVersion !== version) {
-      return {
-        valid: false,
-        brokenAtVersion: version,
-        reason: `found version ${event.streamVersion} at position ${version}`,
-      };
-    }
-    if (event.previousHash !== previousHash) {
-      return { valid: false, brokenAtVersion: version, reason: 'previous hash does not match the preceding event' };
-    }
-    if (eventHash(event) !== event.hash) {
-      return { valid: false, brokenAtVersion: version, reason: 'hash does not match the content' };
-    }
-    previousHash = event.hash;
+  const verifier = new ChainVerifier();
+  for (const event of events) {
+    const broken = verifier.check(event);
+    if (broken) return { valid: false, brokenAtVersion: broken.brokenAtVersion, reason: broken.reason };
   }
   return { valid: true, length: events.length };
 }

@@ -14,6 +14,15 @@ export {
   type HandleCommandOptions,
   type StreamState,
 } from './handle-command.js';
-export { type ChainVerification, type EventHashInput, canonicalJson, eventHash, verifyChain } from './hash-chain.js';
+export {
+  type ChainBreak,
+  type ChainVerification,
+  type EventHashInput,
+  ChainVerifier,
+  canonicalJson,
+  eventHash,
+  verifyChain,
+} from './hash-chain.js';
+export { readStoredEventsAfter, readStoredStream } from './events.table.js';
 export { EventStoreModule, type EventStoreModuleOptions } from './event-store.module.js';
-export { type PreparedStatement, type Statement, databaseErrorOf, prepared } from './sql.js';
+export { type PreparedStatement, type RunSql, type Statement, databaseErrorOf, poolSql, prepared } from './sql.js';

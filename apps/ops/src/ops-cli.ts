@@ -1,0 +1,74 @@
+import { parseArgs } from 'node:util';
+import { TIMELINE_HELP, timeline } from './commands/timeline.js';
+import { VERIFY_HELP, verify } from './commands/verify.js';
+import { type ExitCode, UsageError, contextOf, openDatabase } from './ops-context.js';
+
+const HELP = `usage: ops <command> [options]   (DATABASE_URL names the database)
+
+commands:
+  timeline <id>   one request's events in order (auth_req_id, request_id or stream id)
+  verify          re-computes the hash chains; exit code 1 on any break
+
+Every command takes --json (one JSON document on stdout) and --help.
+Exit codes: 0 done, 1 a problem found (a break, nothing found), 2 used wrongly.`;
+
+const COMMANDS = {
+  timeline: { help: TIMELINE_HELP, options: {} },
+  verify: { help: VERIFY_HELP, options: { stream: { type: 'string' }, all: { type: 'boolean' } } },
+} as const;
+
+type CommandName = keyof typeof COMMANDS;
+
+/** Runs one command line; the exit code is returned, never thrown (usage errors print the help). */
+export async function runOps(argv: string[], env: NodeJS.ProcessEnv): Promise<ExitCode> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  if (!Object.hasOwn(COMMANDS, name)) {
+    process.stderr.write(`unknown command '${name}'\n\n${HELP}\n`);
+    return 2;
+  }
+  const command = COMMANDS[name as CommandName];
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, help: { type: 'boolean' }, ...command.options },
+    });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${command.help}\n`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`${command.help}\n`);
+    return 0;
+  }
+  let database: Awaited<ReturnType<typeof openDatabase>> | undefined;
+  try {
+    database = await openDatabase(env);
+    const context = contextOf(database, parsed.values.json === true);
+    switch (name as CommandName) {
+      case 'timeline': {
+        const [id] = parsed.positionals;
+        if (id === undefined || parsed.positionals.length > 1) throw new UsageError('timeline takes one identifier.');
+        return await timeline(context, id);
+      }
+      case 'verify': {
+        const stream = parsed.values.stream;
+        if (stream !== undefined && parsed.values.all) throw new UsageError('give --stream or --all, not both.');
+        return await verify(context, typeof stream === 'string' ? stream : null);
+      }
+      default:
+        throw new Error(`unhandled command ${name}`);
+    }
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n\n${command.help}\n`);
+    return 2;
+  } finally {
+    await database?.destroy();
+  }
+}

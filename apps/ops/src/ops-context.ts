@@ -1,0 +1,37 @@
+import { type RunSql, createDataSource, poolSql } from '@backchannel/event-store';
+import type { DataSource } from 'typeorm';
+
+/** What a command has: the database (read-only use), the output, and how it was asked to print. */
+export interface OpsContext {
+  sql: RunSql;
+  json: boolean;
+  out: (line: string) => void;
+  /** Progress of long work, on a terminal only (stderr), so that piped output stays clean. */
+  progress: (message: string) => void;
+}
+
+/** A command's exit code: 0 done, 1 found a problem (a break, nothing found), 2 used wrongly. */
+export type ExitCode = 0 | 1 | 2;
+
+export class UsageError extends Error {}
+
+/** The database of DATABASE_URL, as the services use it (one small pool). */
+export async function openDatabase(env: NodeJS.ProcessEnv): Promise<DataSource> {
+  const url = env.DATABASE_URL;
+  if (!url || !/^postgres(ql)?:\/\//.test(url)) throw new UsageError('DATABASE_URL must be set to a postgres:// URL.');
+  const dataSource = createDataSource(url, { poolSize: 2, applicationName: 'backchannel-ops' });
+  await dataSource.initialize();
+  return dataSource;
+}
+
+export function contextOf(dataSource: DataSource, json: boolean): OpsContext {
+  const onTerminal = process.stderr.isTTY === true;
+  return {
+    sql: poolSql(dataSource),
+    json,
+    out: (line) => process.stdout.write(`${line}\n`),
+    progress: (message) => {
+      if (onTerminal) process.stderr.write(`\r${message}`);
+    },
+  };
+}

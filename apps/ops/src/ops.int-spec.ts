@@ -1,0 +1,145 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { EventStoreModule, PostgresEventStore } from '@backchannel/event-store';
+import type { ConsentGiven, TokensIssued } from '@backchannel/events';
+import { recordRequest } from '@backchannel/testing';
+import { UserRequestsModule } from '@backchannel/user-requests';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { DataSource } from 'typeorm';
+
+const run = promisify(execFile);
+const OPS = path.resolve('dist/apps/ops/src/main.js');
+
+/** The built `ops` command, as an operator runs it: its stdout and exit code. */
+async function ops(...args: string[]): Promise<{ code: number; stdout: string }> {
+  if (!existsSync(OPS)) throw new Error(`${OPS} is missing: run \`npm run build\` (npm test does it).`);
+  try {
+    const { stdout } = await run(process.execPath, [OPS, ...args], { env: process.env });
+    return { code: 0, stdout };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string };
+    return { code: failed.code, stdout: failed.stdout };
+  }
+}
+
+/** The ops command line against the real PostgreSQL the tests use: timeline and verify. */
+describe('ops timeline and verify', () => {
+  let app: TestingModule;
+  let dataSource: DataSource;
+  let authReqId: string;
+  let requestId: string;
+  let streamId: string;
+
+  beforeAll(async () => {
+    app = await Test.createTestingModule({
+      imports: [
+        EventStoreModule.forRoot({ databaseUrl: process.env.DATABASE_URL!, runMigrations: false, poolSize: 2 }),
+        UserRequestsModule,
+      ],
+    }).compile();
+    dataSource = app.get(DataSource);
+    const requested = await recordRequest(app, 'ops-user');
+    ({ authReqId, streamId } = requested);
+    requestId = requested.data.requestId;
+    const metadata = { correlationId: 'ops-int-spec', actor: 'device:dev-ops', occurredAt: new Date().toISOString() };
+    await app.get(PostgresEventStore).appendToStream<ConsentGiven | TokensIssued>(streamId, 1, [
+      {
+        type: 'ConsentGiven',
+        schemaVersion: 2,
+        data: {
+          requestId,
+          subject: 'ops-user',
+          deviceId: 'dev-ops',
+          grantedScope: ['openid'],
+          authenticatedAt: metadata.occurredAt,
+          evidence: null,
+        },
+        metadata,
+      },
+      {
+        type: 'TokensIssued',
+        schemaVersion: 2,
+        data: {
+          clientId: 'client-of-tests',
+          subject: 'ops-user',
+          grantedScope: ['openid'],
+          accessTokenId: 'at-ops-1',
+          idTokenId: 'id-ops-1',
+          accessTokenExpiresAt: metadata.occurredAt,
+          sealedTokens: 'SEALED-TOKENS-MUST-NOT-PRINT',
+        },
+        metadata: { ...metadata, actor: 'client:client-of-tests' },
+      },
+    ]);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('prints a request’s events in order by its auth_req_id, request_id or stream id, sealed values left out', async () => {
+    for (const id of [authReqId, requestId, streamId]) {
+      const { code, stdout } = await ops('timeline', id, '--json');
+      expect(code).toBe(0);
+      const printed = JSON.parse(stdout) as { streamId: string; events: { type: string; actor: string }[] };
+      expect(printed.streamId).toBe(streamId);
+      expect(printed.events.map((event) => [event.type, event.actor])).toEqual([
+        ['AuthRequested', 'client:test'],
+        ['ConsentGiven', 'device:dev-ops'],
+        ['TokensIssued', 'client:client-of-tests'],
+      ]);
+      expect(stdout).toContain('at-ops-1');
+      expect(stdout).not.toContain('SEALED-TOKENS');
+      expect(stdout).not.toContain(authReqId);
+    }
+    const human = await ops('timeline', requestId);
+    expect(human.stdout).toMatch(/v2 {2}ConsentGiven {2}by device:dev-ops/);
+  });
+
+  it('says nothing was found with exit code 1, and a wrong command line with 2', async () => {
+    expect(await ops('timeline', 'no-such-request', '--json')).toEqual({ code: 1, stdout: '{"found":false}\n' });
+    expect((await ops('timeline')).code).toBe(2);
+    expect((await ops('verify', '--stream', streamId, '--all')).code).toBe(2);
+    expect((await ops('nonsense')).code).toBe(2);
+    expect(await ops('verify', '--help')).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('usage: ops verify'),
+    });
+  });
+
+  it('verifies the chains, and finds an event changed in the database, saying where', async () => {
+    expect(JSON.parse((await ops('verify', '--stream', streamId, '--json')).stdout)).toEqual({
+      events: 3,
+      streams: 1,
+      breaks: [],
+    });
+    const tamper = (grantedScope: string[]) =>
+      dataSource.transaction(async (manager) => {
+        // the log is append-only: an attacker with the owner's rights lifts the trigger first
+        await manager.query(`ALTER TABLE events DISABLE TRIGGER events_append_only`);
+        await manager.query(
+          `UPDATE events SET data = jsonb_set(data, '{grantedScope}', $2::jsonb) WHERE stream_id = $1 AND stream_version = 2`,
+          [streamId, JSON.stringify(grantedScope)],
+        );
+        await manager.query(`ALTER TABLE events ENABLE TRIGGER events_append_only`);
+      });
+    await tamper(['openid', 'admin']);
+    try {
+      const one = await ops('verify', '--stream', streamId);
+      expect(one.code).toBe(1);
+      expect(one.stdout).toContain(`BROKEN ${streamId} at version 2: hash does not match the content`);
+      const all = await ops('verify', '--all', '--json');
+      expect(all.code).toBe(1);
+      expect((JSON.parse(all.stdout) as { breaks: unknown[] }).breaks).toContainEqual({
+        streamId,
+        brokenAtVersion: 2,
+        reason: 'hash does not match the content',
+      });
+    } finally {
+      await tamper(['openid']);
+    }
+    expect((await ops('verify', '--stream', streamId)).code).toBe(0);
+  });
+});
