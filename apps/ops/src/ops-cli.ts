@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { CHECKPOINT_HELP, checkpoint } from './commands/checkpoint.js';
 import { TIMELINE_HELP, timeline } from './commands/timeline.js';
 import { VERIFY_HELP, verify } from './commands/verify.js';
 import { type ExitCode, UsageError, contextOf, openDatabase } from './ops-context.js';
@@ -7,14 +8,19 @@ const HELP = `usage: ops <command> [options]   (DATABASE_URL names the database)
 
 commands:
   timeline <id>   one request's events in order (auth_req_id, request_id or stream id)
-  verify          re-computes the hash chains; exit code 1 on any break
+  verify          re-computes the hash chains, checks the signed checkpoints; exit code 1 on any break
+  checkpoint      signs the log's head with the audit key
 
 Every command takes --json (one JSON document on stdout) and --help.
 Exit codes: 0 done, 1 a problem found (a break, nothing found), 2 used wrongly.`;
 
 const COMMANDS = {
   timeline: { help: TIMELINE_HELP, options: {} },
-  verify: { help: VERIFY_HELP, options: { stream: { type: 'string' }, all: { type: 'boolean' } } },
+  verify: {
+    help: VERIFY_HELP,
+    options: { stream: { type: 'string' }, all: { type: 'boolean' }, 'audit-key': { type: 'string' } },
+  },
+  checkpoint: { help: CHECKPOINT_HELP, options: {} },
 } as const;
 
 type CommandName = keyof typeof COMMANDS;
@@ -59,7 +65,16 @@ export async function runOps(argv: string[], env: NodeJS.ProcessEnv): Promise<Ex
       case 'verify': {
         const stream = parsed.values.stream;
         if (stream !== undefined && parsed.values.all) throw new UsageError('give --stream or --all, not both.');
-        return await verify(context, typeof stream === 'string' ? stream : null);
+        const pinned = parsed.values['audit-key'];
+        return await verify(
+          context,
+          typeof stream === 'string' ? stream : null,
+          typeof pinned === 'string' ? pinned : null,
+        );
+      }
+      case 'checkpoint': {
+        if (parsed.positionals.length > 0) throw new UsageError('checkpoint takes no arguments.');
+        return await checkpoint(context, env);
       }
       default:
         throw new Error(`unhandled command ${name}`);

@@ -1,9 +1,11 @@
-import { type RunSql, createDataSource, poolSql } from '@backchannel/event-store';
+import { type RunSql, createDataSource, poolSql, queryRunnerSql } from '@backchannel/event-store';
 import type { DataSource } from 'typeorm';
 
 /** What a command has: the database (read-only use), the output, and how it was asked to print. */
 export interface OpsContext {
   sql: RunSql;
+  /** Runs `work` in one transaction, on one connection (locks hold across its statements). */
+  transaction: <T>(work: (sql: RunSql) => Promise<T>) => Promise<T>;
   json: boolean;
   out: (line: string) => void;
   /** Progress of long work, on a terminal only (stderr), so that piped output stays clean. */
@@ -28,6 +30,7 @@ export function contextOf(dataSource: DataSource, json: boolean): OpsContext {
   const onTerminal = process.stderr.isTTY === true;
   return {
     sql: poolSql(dataSource),
+    transaction: (work) => dataSource.transaction((manager) => work(queryRunnerSql(manager.queryRunner!))),
     json,
     out: (line) => process.stdout.write(`${line}\n`),
     progress: (message) => {

@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { EventStoreModule, PostgresEventStore } from '@backchannel/event-store';
+import { EventStoreModule, PostgresEventStore, eventHash, poolSql, readStoredStream } from '@backchannel/event-store';
 import type { ConsentGiven, TokensIssued } from '@backchannel/events';
-import { recordRequest } from '@backchannel/testing';
+import { TEST_KEY_ENCRYPTION_KEY, recordRequest } from '@backchannel/testing';
 import { UserRequestsModule } from '@backchannel/user-requests';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
@@ -13,10 +13,14 @@ const run = promisify(execFile);
 const OPS = path.resolve('dist/apps/ops/src/main.js');
 
 /** The built `ops` command, as an operator runs it: its stdout and exit code. */
-async function ops(...args: string[]): Promise<{ code: number; stdout: string }> {
+function ops(...args: string[]): Promise<{ code: number; stdout: string }> {
+  return opsWith(process.env, ...args);
+}
+
+async function opsWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string }> {
   if (!existsSync(OPS)) throw new Error(`${OPS} is missing: run \`npm run build\` (npm test does it).`);
   try {
-    const { stdout } = await run(process.execPath, [OPS, ...args], { env: process.env });
+    const { stdout } = await run(process.execPath, [OPS, ...args], { env });
     return { code: 0, stdout };
   } catch (error) {
     const failed = error as { code: number; stdout: string };
@@ -79,6 +83,15 @@ describe('ops timeline and verify', () => {
     await app?.close();
   });
 
+  /** What someone with the table owner's rights can do: lift the append-only trigger, change rows. */
+  function asOwner(statement: string, parameters: unknown[]) {
+    return dataSource.transaction(async (manager) => {
+      await manager.query(`ALTER TABLE events DISABLE TRIGGER events_append_only`);
+      await manager.query(statement, parameters);
+      await manager.query(`ALTER TABLE events ENABLE TRIGGER events_append_only`);
+    });
+  }
+
   it('prints a request’s events in order by its auth_req_id, request_id or stream id, sealed values left out', async () => {
     for (const id of [authReqId, requestId, streamId]) {
       const { code, stdout } = await ops('timeline', id, '--json');
@@ -110,21 +123,16 @@ describe('ops timeline and verify', () => {
   });
 
   it('verifies the chains, and finds an event changed in the database, saying where', async () => {
-    expect(JSON.parse((await ops('verify', '--stream', streamId, '--json')).stdout)).toEqual({
+    expect(JSON.parse((await ops('verify', '--stream', streamId, '--json')).stdout)).toMatchObject({
       events: 3,
       streams: 1,
       breaks: [],
     });
     const tamper = (grantedScope: string[]) =>
-      dataSource.transaction(async (manager) => {
-        // the log is append-only: an attacker with the owner's rights lifts the trigger first
-        await manager.query(`ALTER TABLE events DISABLE TRIGGER events_append_only`);
-        await manager.query(
-          `UPDATE events SET data = jsonb_set(data, '{grantedScope}', $2::jsonb) WHERE stream_id = $1 AND stream_version = 2`,
-          [streamId, JSON.stringify(grantedScope)],
-        );
-        await manager.query(`ALTER TABLE events ENABLE TRIGGER events_append_only`);
-      });
+      asOwner(
+        `UPDATE events SET data = jsonb_set(data, '{grantedScope}', $2::jsonb) WHERE stream_id = $1 AND stream_version = 2`,
+        [streamId, JSON.stringify(grantedScope)],
+      );
     await tamper(['openid', 'admin']);
     try {
       const one = await ops('verify', '--stream', streamId);
@@ -139,6 +147,52 @@ describe('ops timeline and verify', () => {
       });
     } finally {
       await tamper(['openid']);
+    }
+    expect((await ops('verify', '--stream', streamId)).code).toBe(0);
+  });
+
+  it('signs checkpoints, and catches a stream re-hashed from end to end, which the chains alone cannot', async () => {
+    const kek = { ...process.env, BACKCHANNEL_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY };
+    expect((await ops('checkpoint')).code).toBe(2); // no key-encryption key, no audit key
+    const made = await opsWith(kek, 'checkpoint', '--json');
+    expect(made.code).toBe(0);
+    const { auditKey } = JSON.parse(made.stdout) as { auditKey: string };
+    const clean = JSON.parse((await ops('verify', '--stream', streamId, '--audit-key', auditKey, '--json')).stdout);
+    expect(clean.checkpoints).toMatchObject({ breaks: [], auditKeys: [auditKey] });
+    expect(clean.checkpoints.checkpoints).toBeGreaterThanOrEqual(1);
+
+    // Rewrite the approval and re-hash the rest of the stream consistently, as someone who knows the algorithm would.
+    const original = await readStoredStream(poolSql(dataSource), streamId);
+    const rewritten = structuredClone(original);
+    (rewritten[1]!.data as { grantedScope: string[] }).grantedScope = ['openid', 'admin'];
+    for (const [index, event] of rewritten.entries()) {
+      event.previousHash = index === 0 ? '' : rewritten[index - 1]!.hash;
+      event.hash = eventHash(event);
+    }
+    const store = async (events: typeof original) => {
+      for (const event of events) {
+        await asOwner(
+          `UPDATE events SET data = $3, previous_hash = $4, hash = $5 WHERE stream_id = $1 AND stream_version = $2`,
+          [streamId, event.streamVersion, JSON.stringify(event.data), event.previousHash, event.hash],
+        );
+      }
+    };
+    await store(rewritten.slice(1));
+    try {
+      const caught = await ops('verify', '--stream', streamId, '--json');
+      expect(caught.code).toBe(1);
+      const report = JSON.parse(caught.stdout);
+      expect(report.breaks).toEqual([]); // the chain itself holds
+      expect(report.checkpoints.breaks).toContainEqual({
+        checkpoint: expect.any(String),
+        streamId,
+        version: 3,
+        reason: 'the event differs from what a checkpoint signed',
+      });
+      // and a pinned key that did not sign is refused
+      expect((await ops('verify', '--stream', streamId, '--audit-key', 'another-key')).code).toBe(1);
+    } finally {
+      await store(original.slice(1));
     }
     expect((await ops('verify', '--stream', streamId)).code).toBe(0);
   });

@@ -25,4 +25,13 @@ export {
 } from './hash-chain.js';
 export { readStoredEventsAfter, readStoredStream } from './events.table.js';
 export { EventStoreModule, type EventStoreModuleOptions } from './event-store.module.js';
-export { type PreparedStatement, type RunSql, type Statement, databaseErrorOf, poolSql, prepared } from './sql.js';
+export {
+  type PreparedStatement,
+  type RunSql,
+  type Statement,
+  databaseErrorOf,
+  poolSql,
+  prepared,
+  queryRunnerSql,
+} from './sql.js';
+export * from './audit-checkpoints.js';

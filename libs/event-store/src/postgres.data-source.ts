@@ -1,11 +1,15 @@
 import { DataSource, MigrationExecutor, type MigrationInterface } from 'typeorm';
 import { CreateEventLog1763700000000 } from './migrations/1763700000000-create-event-log.js';
+import { AuditCheckpoints1765100001100 } from './migrations/1765100001100-audit-checkpoints.js';
 
 /** A TypeORM migration class. Its name ends with a 13-digit timestamp: all migrations run in that order. */
 export type Migration = new () => MigrationInterface;
 
 /** The event log's own migrations: every data source knows them. */
-export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [CreateEventLog1763700000000];
+export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
+  CreateEventLog1763700000000,
+  AuditCheckpoints1765100001100,
+];
 
 const DEFAULT_POOL_SIZE = 10;
 
