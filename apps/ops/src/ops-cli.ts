@@ -1,5 +1,6 @@
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { CHECKPOINT_HELP, checkpoint } from './commands/checkpoint.js';
+import { EXPORT_HELP, exportEvents } from './commands/export.js';
 import { TIMELINE_HELP, timeline } from './commands/timeline.js';
 import { VERIFY_HELP, verify } from './commands/verify.js';
 import { type ExitCode, UsageError, contextOf, openDatabase } from './ops-context.js';
@@ -10,6 +11,7 @@ commands:
   timeline <id>   one request's events in order (auth_req_id, request_id or stream id)
   verify          re-computes the hash chains, checks the signed checkpoints; exit code 1 on any break
   checkpoint      signs the log's head with the audit key
+  export          the events of a time range as JSON lines, sealed values left out
 
 Every command takes --json (one JSON document on stdout) and --help.
 Exit codes: 0 done, 1 a problem found (a break, nothing found), 2 used wrongly.`;
@@ -21,6 +23,10 @@ const COMMANDS = {
     options: { stream: { type: 'string' }, all: { type: 'boolean' }, 'audit-key': { type: 'string' } },
   },
   checkpoint: { help: CHECKPOINT_HELP, options: {} },
+  export: {
+    help: EXPORT_HELP,
+    options: { from: { type: 'string' }, to: { type: 'string' }, client: { type: 'string' }, user: { type: 'string' } },
+  },
 } as const;
 
 type CommandName = keyof typeof COMMANDS;
@@ -37,13 +43,14 @@ export async function runOps(argv: string[], env: NodeJS.ProcessEnv): Promise<Ex
     return 2;
   }
   const command = COMMANDS[name as CommandName];
-  let parsed: ReturnType<typeof parseArgs>;
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean' }, ...command.options },
-    });
+    const options: ParseArgsConfig['options'] = {
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
+      ...command.options,
+    };
+    parsed = parseArgs({ args: rest, allowPositionals: true, options }) as typeof parsed;
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${command.help}\n`);
     return 2;
@@ -71,6 +78,10 @@ export async function runOps(argv: string[], env: NodeJS.ProcessEnv): Promise<Ex
           typeof stream === 'string' ? stream : null,
           typeof pinned === 'string' ? pinned : null,
         );
+      }
+      case 'export': {
+        if (parsed.positionals.length > 0) throw new UsageError('export takes no arguments, only options.');
+        return await exportEvents(context, parsed.values);
       }
       case 'checkpoint': {
         if (parsed.positionals.length > 0) throw new UsageError('checkpoint takes no arguments.');

@@ -70,6 +70,28 @@ export async function readStoredEventsAfter(
   return rows.map(recordedEvent);
 }
 
+const READ_BETWEEN = prepared(`
+  SELECT ${EVENT_COLUMNS} FROM events
+  WHERE global_position > $3 AND recorded_at >= $1 AND recorded_at < $2
+    AND ($5::text IS NULL AND $6::text IS NULL OR stream_id IN (
+      SELECT stream_id FROM events WHERE event_type = 'AuthRequested'
+        AND ($5::text IS NULL OR data->>'clientId' = $5) AND ($6::text IS NULL OR data->>'subject' = $6)))
+  ORDER BY global_position LIMIT $4`);
+
+/**
+ * Stored events (not upcast) recorded in [from, to), in log order, a page after `after` (a global
+ * position); with a client or a user, only the events of the requests of that client or user.
+ */
+export async function readStoredEventsBetween(
+  run: RunSql,
+  range: { from: Date; to: Date; after: string; clientId: string | null; subject: string | null },
+  limit: number,
+): Promise<RecordedEvent[]> {
+  const { from, to, after, clientId, subject } = range;
+  const rows = await run<EventRow>(READ_BETWEEN, [from, to, after, limit, clientId, subject]);
+  return rows.map(recordedEvent);
+}
+
 // Only transactions older than every running one (xid below the snapshot's xmin) are surely
 // finished, so events of a transaction that commits later can never appear behind the reader.
 // A reader that wants some event types only still scans the log in order, a page at a time, so

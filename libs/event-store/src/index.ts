@@ -23,7 +23,7 @@ export {
   eventHash,
   verifyChain,
 } from './hash-chain.js';
-export { readStoredEventsAfter, readStoredStream } from './events.table.js';
+export { readStoredEventsAfter, readStoredEventsBetween, readStoredStream } from './events.table.js';
 export { EventStoreModule, type EventStoreModuleOptions } from './event-store.module.js';
 export {
   type PreparedStatement,
