@@ -120,6 +120,8 @@ describe('loadConfig', () => {
   it('keeps clients 10 s by default and registration closed unless opened, loudly', () => {
     const config = loadConfig(production);
     expect(config.clientCacheSeconds).toBe(10);
+    expect(config.metricsPort).toBeNull();
+    expect(loadConfig({ ...production, METRICS_PORT: '9464' }).metricsPort).toBe(9464);
     expect(config.openRegistration).toBe(false);
     const open = loadConfig({ ...production, OPEN_REGISTRATION: 'true' });
     expect(developmentRelaxations(open)).toContain('anyone may register clients at /register (OPEN_REGISTRATION)');

@@ -83,6 +83,8 @@ export interface BackchannelConfig {
   tls: { certFile: string; keyFile: string } | null;
   /** Clients' keys registered by reference (jwks_uri): how long a fetched set is used, how often an unknown kid may refetch it. */
   clientJwks: { cacheSeconds: number; minRefetchSeconds: number };
+  /** Where this process serves GET /metrics (METRICS_PORT, on HOST); null: no metrics listener. */
+  metricsPort: number | null;
   /** How long a service keeps a client it looked up: updates and deletions reach every replica within this. */
   clientCacheSeconds: number;
   /** RFC 7591 registration without an initial access token (OPEN_REGISTRATION); off unless set. */
@@ -205,6 +207,7 @@ const environmentSchema = z.object({
   CLIENT_JWKS_MIN_REFETCH_SECONDS: integer(60, 0, 3_600),
   BACKCHANNEL_FAPI_CIBA: z.enum(['true', 'false']).default('false'),
   CLIENT_CACHE_SECONDS: integer(10, 0, 3600),
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   OPEN_REGISTRATION: z.enum(['true', 'false']).default('false'),
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
@@ -363,6 +366,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     clientJwks: { cacheSeconds: e.CLIENT_JWKS_CACHE_SECONDS, minRefetchSeconds: e.CLIENT_JWKS_MIN_REFETCH_SECONDS },
     fapiCiba: e.BACKCHANNEL_FAPI_CIBA === 'true',
     clientCacheSeconds: e.CLIENT_CACHE_SECONDS,
+    metricsPort: e.METRICS_PORT ?? null,
     openRegistration: e.OPEN_REGISTRATION === 'true',
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
     mtls: {

@@ -8,6 +8,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { type BackchannelConfig, developmentRelaxations } from '@backchannel/config';
 import { OAuthExceptionFilter } from '@backchannel/oauth';
 import { ClientCertificateSource } from './client-certificate.js';
+import { createServiceMetrics, instrumentHttp, startMetricsServer } from './metrics.js';
 import { registerMethodNotAllowed } from './method-not-allowed.hook.js';
 import { registerNulCharacterGuard } from './nul-character.guard.js';
 
@@ -72,6 +73,14 @@ export async function createHttpApplication(
   fastify.decorateRequest('clientCertificate', function (this: FastifyRequest) {
     return certificates.certificateOf(this.raw);
   });
+  const metrics = createServiceMetrics(service);
+  instrumentHttp(fastify, metrics);
+  if (config.metricsPort !== null) {
+    const metricsServer = await startMetricsServer(metrics, config.host, config.metricsPort);
+    fastify.addHook('onClose', async () => {
+      await new Promise((resolve) => metricsServer.close(resolve));
+    });
+  }
   registerMethodNotAllowed(fastify);
   registerNulCharacterGuard(fastify);
   app.useGlobalFilters(new OAuthExceptionFilter());

@@ -7,3 +7,4 @@ export * from './run-service.js';
 export * from './oauth-form-request.js';
 export { migrationsOf } from './table-owners.js';
 export * from './client-certificate.js';
+export * from './metrics.js';

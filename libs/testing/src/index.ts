@@ -6,3 +6,4 @@ export * from './requested-authentication.sample.js';
 export * from './recorded-request.js';
 export * from './client-keys.fixture.js';
 export * from './test-pki.js';
+export * from './free-port.js';
