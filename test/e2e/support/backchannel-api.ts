@@ -37,7 +37,7 @@ export function basicAuth(client: TestClient): string {
 
 /** A black-box client of the public API: what a client app, a device and an admin would send. */
 export class BackchannelApi {
-  constructor(private readonly stack: RunningStack) {}
+  constructor(private readonly stack: Pick<RunningStack, 'baseUrl' | 'adminToken' | 'fetch'>) {}
 
   get baseUrl(): string {
     return this.stack.baseUrl;

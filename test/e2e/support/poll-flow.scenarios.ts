@@ -338,6 +338,28 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
       });
     });
 
+    it('writes no secret to its logs: no client secret, auth_req_id, token or device token', async () => {
+      const user = await api.createUserWithDevice();
+      const ack = await startRequest(user);
+      const onDevice = await pendingOnDevice(user);
+      expect((await api.decide(user, onDevice.request_id, { decision: 'approve' })).status).toBe(204);
+      const tokens = await api.token(client, ack.auth_req_id);
+      expect(tokens.status).toBe(200);
+      // a failed attempt with the secret too: errors must not echo credentials either
+      await api.token({ ...client, clientSecret: `${client.clientSecret}x` }, ack.auth_req_id);
+      const logs = stack.logs();
+      expect(logs.length).toBeGreaterThan(0);
+      for (const secret of [
+        client.clientSecret,
+        ack.auth_req_id,
+        String(tokens.body.access_token),
+        String(tokens.body.id_token),
+        user.deviceToken,
+      ]) {
+        expect(logs).not.toContain(secret);
+      }
+    });
+
     it('denies: the client gets access_denied (400 at the token endpoint)', async () => {
       const user = await api.createUserWithDevice();
       const ack = await startRequest(user);

@@ -4,8 +4,10 @@ export { freePort } from '@backchannel/testing';
 
 export interface ServiceProcess {
   name: string;
-  /** Everything the process printed so far (for failure messages). */
+  /** The end of what the process printed (for failure messages). */
   output(): string;
+  /** Everything the process printed so far (for tests of what it logs). */
+  fullOutput(): string;
   /** Whether the process has ended (by itself or by a signal). */
   hasExited(): boolean;
   /** SIGTERM, then SIGKILL after 10 s: the process shuts down as it would in production. */
@@ -21,10 +23,12 @@ export function startProcess(name: string, command: string, args: string[], env:
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  let output = '';
+  // a test stack lives for one file: keeping all it printed costs little and lets a test read its logs
+  const chunks: string[] = [];
   const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-20_000);
+    chunks.push(chunk.toString('utf8'));
   };
+  const fullOutput = () => chunks.join('');
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -37,7 +41,8 @@ export function startProcess(name: string, command: string, args: string[], env:
   };
   return {
     name,
-    output: () => output,
+    output: () => fullOutput().slice(-20_000),
+    fullOutput,
     hasExited,
     async stop() {
       if (!signal('SIGTERM')) return;

@@ -14,6 +14,8 @@ export interface RunningStack {
   adminToken: string;
   /** How to reach baseUrl when it is https with the test CA (see StackOptions.tls). */
   fetch?: Fetch;
+  /** Everything every process of the stack printed so far: its logs. */
+  logs(): string;
   stop(): Promise<void>;
 }
 
@@ -121,6 +123,7 @@ export async function startDistributedStack(options: StackOptions = {}): Promise
     baseUrl: `${scheme}://127.0.0.1:${ports.gateway}`,
     adminToken,
     fetch: edgeFetch,
+    logs: () => [...processes.values()].map((service) => service.fullOutput()).join(''),
     stop,
     stopService: async (service) => processes.get(service)?.stop(),
     killService: async (service) => processes.get(service)?.kill(),
@@ -158,5 +161,5 @@ export async function startEmbeddedStack(options: StackOptions = {}): Promise<Ru
     await stop();
     throw error;
   }
-  return { baseUrl, adminToken, fetch: edgeFetch, stop };
+  return { baseUrl, adminToken, fetch: edgeFetch, logs: () => service.fullOutput(), stop };
 }
