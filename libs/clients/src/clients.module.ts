@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { EgressHttpClient, EgressModule } from '@backchannel/egress';
-import type { Migration } from '@backchannel/event-store';
+import type { Migration, RetentionRule } from '@backchannel/event-store';
 import { ClientAuthenticator } from './client-authenticator.service.js';
 import { ClientKeySets, type JwksFetcher } from './client-key-sets.js';
 import { ClientRegistry } from './client-registry.service.js';
@@ -44,6 +44,10 @@ export class ClientsModule {
     KeyBasedClients1765000000600,
     ClientSecretJwt1765100000700,
     ClientRegistrationManagement1765100001000,
+  ];
+  static readonly retention: readonly RetentionRule[] = [
+    { table: 'spent_client_jwts', endedAt: 'expires_at' },
+    { table: 'initial_access_tokens', endedAt: 'expires_at' },
   ];
 
   static forRoot(): DynamicModule {

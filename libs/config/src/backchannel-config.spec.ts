@@ -121,6 +121,7 @@ describe('loadConfig', () => {
     const config = loadConfig(production);
     expect(config.clientCacheSeconds).toBe(10);
     expect(config.metricsPort).toBeNull();
+    expect(config.retention).toEqual({ operationalDays: 7, deadLetterDays: 30, intervalMinutes: 60 });
     expect(loadConfig({ ...production, METRICS_PORT: '9464' }).metricsPort).toBe(9464);
     expect(config.openRegistration).toBe(false);
     const open = loadConfig({ ...production, OPEN_REGISTRATION: 'true' });

@@ -83,6 +83,8 @@ export interface BackchannelConfig {
   tls: { certFile: string; keyFile: string } | null;
   /** Clients' keys registered by reference (jwks_uri): how long a fetched set is used, how often an unknown kid may refetch it. */
   clientJwks: { cacheSeconds: number; minRefetchSeconds: number };
+  /** Pruning of operational tables (events are kept): ages in days, and how often (0 minutes: never). */
+  retention: { operationalDays: number; deadLetterDays: number; intervalMinutes: number };
   /** Where this process serves GET /metrics (METRICS_PORT, on HOST); null: no metrics listener. */
   metricsPort: number | null;
   /** How long a service keeps a client it looked up: updates and deletions reach every replica within this. */
@@ -208,6 +210,9 @@ const environmentSchema = z.object({
   BACKCHANNEL_FAPI_CIBA: z.enum(['true', 'false']).default('false'),
   CLIENT_CACHE_SECONDS: integer(10, 0, 3600),
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  RETENTION_DAYS: integer(7, 1, 3650),
+  DEAD_LETTER_RETENTION_DAYS: integer(30, 1, 3650),
+  RETENTION_INTERVAL_MINUTES: integer(60, 0, 10_080),
   OPEN_REGISTRATION: z.enum(['true', 'false']).default('false'),
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
@@ -367,6 +372,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     fapiCiba: e.BACKCHANNEL_FAPI_CIBA === 'true',
     clientCacheSeconds: e.CLIENT_CACHE_SECONDS,
     metricsPort: e.METRICS_PORT ?? null,
+    retention: {
+      operationalDays: e.RETENTION_DAYS,
+      deadLetterDays: e.DEAD_LETTER_RETENTION_DAYS,
+      intervalMinutes: e.RETENTION_INTERVAL_MINUTES,
+    },
     openRegistration: e.OPEN_REGISTRATION === 'true',
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
     mtls: {

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import type { Migration } from '@backchannel/event-store';
+import type { Migration, RetentionRule } from '@backchannel/event-store';
 import { DeliveryJobs } from './delivery-jobs.repository.js';
 import { CreateDeliveryJobs1765000000200 } from './migrations/1765000000200-create-delivery-jobs.js';
 
@@ -7,4 +7,7 @@ import { CreateDeliveryJobs1765000000200 } from './migrations/1765000000200-crea
 @Module({ providers: [DeliveryJobs], exports: [DeliveryJobs] })
 export class DeliveryModule {
   static readonly migrations: readonly Migration[] = [CreateDeliveryJobs1765000000200];
+  static readonly retention: readonly RetentionRule[] = [
+    { table: 'delivery_jobs', endedAt: 'coalesce(done_at, expires_at)' },
+  ];
 }

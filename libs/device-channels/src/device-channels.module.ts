@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import type { Migration } from '@backchannel/event-store';
+import type { Migration, RetentionRule } from '@backchannel/event-store';
 import { ChannelCallbackTokens } from './channel-callback-tokens.repository.js';
 import { DeviceChannelsRepository } from './device-channels.repository.js';
 import { CreateDeviceChannels1763700000600 } from './migrations/1763700000600-create-device-channels.js';
@@ -16,4 +16,5 @@ import { VapidKeys } from './vapid-keys.service.js';
 })
 export class DeviceChannelsModule {
   static readonly migrations: readonly Migration[] = [CreateDeviceChannels1763700000600];
+  static readonly retention: readonly RetentionRule[] = [{ table: 'channel_callback_tokens', endedAt: 'expires_at' }];
 }

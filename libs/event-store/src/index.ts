@@ -35,3 +35,4 @@ export {
   queryRunnerSql,
 } from './sql.js';
 export * from './audit-checkpoints.js';
+export * from './retention.js';

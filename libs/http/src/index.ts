@@ -5,6 +5,7 @@ export * from './http.module.js';
 export * from './service-root.module.js';
 export * from './run-service.js';
 export * from './oauth-form-request.js';
-export { migrationsOf } from './table-owners.js';
+export { migrationsOf, retentionRulesOf } from './table-owners.js';
 export * from './client-certificate.js';
 export * from './metrics.js';
+export * from './retention-scheduler.js';

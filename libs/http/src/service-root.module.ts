@@ -3,7 +3,8 @@ import { type BackchannelConfig, ConfigModule } from '@backchannel/config';
 import { CryptoModule } from '@backchannel/crypto';
 import { EventStoreModule } from '@backchannel/event-store';
 import { HttpModule } from './http.module.js';
-import { migrationsOf } from './table-owners.js';
+import { RETENTION_RULES, RetentionScheduler } from './retention-scheduler.js';
+import { migrationsOf, retentionRulesOf } from './table-owners.js';
 
 @Module({})
 class ServiceRootModule {}
@@ -11,7 +12,7 @@ class ServiceRootModule {}
 /**
  * The root module of a service process: configuration, the event store (which every service
  * reads and appends to, migrated with the tables of every module the service is made of), signing
- * keys and sealing, health endpoints, the messaging chosen by the caller (Kafka or the embedded
+ * keys and sealing, health endpoints, the pruning of its operational tables, the messaging chosen by the caller (Kafka or the embedded
  * event-store transport), and the feature modules the process serves.
  */
 export function serviceRootModule(
@@ -23,6 +24,10 @@ export function serviceRootModule(
   const infrastructure = [CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }), ...messaging];
   return {
     module: ServiceRootModule,
+    providers: [
+      { provide: RETENTION_RULES, useValue: retentionRulesOf([...infrastructure, ...features]) },
+      RetentionScheduler,
+    ],
     imports: [
       ConfigModule.forRoot(config),
       EventStoreModule.forRoot({

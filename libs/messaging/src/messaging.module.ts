@@ -1,5 +1,5 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import type { Migration } from '@backchannel/event-store';
+import type { Migration, RetentionRule } from '@backchannel/event-store';
 import { DeadLetters } from './dead-letters.js';
 import {
   CONSUMER_STREAM_LANES,
@@ -46,6 +46,10 @@ function handlerProviders(
 @Module({})
 export class MessagingModule {
   static readonly migrations: readonly Migration[] = [CreateMessagingTables1763700000100];
+  static readonly retention: readonly RetentionRule[] = [
+    { table: 'processed_messages', endedAt: 'processed_at' },
+    { table: 'dead_letters', endedAt: 'failed_at', kind: 'dead_letter' },
+  ];
 
   /** Distributed mode: the relay (if `relay`) and a Kafka producer for dead letters. */
   static forKafka(options: KafkaMessagingOptions): DynamicModule {

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import type { Migration } from '@backchannel/event-store';
+import type { Migration, RetentionRule } from '@backchannel/event-store';
 import { CreateUserRequests1765000000100 } from './migrations/1765000000100-create-user-requests.js';
 import { UserRequestsOpenByExpiry1765000000400 } from './migrations/1765000000400-user-requests-open-by-expiry.js';
 import { UserRequestsAcrValues1765100000900 } from './migrations/1765100000900-user-requests-acr-values.js';
@@ -13,4 +13,5 @@ export class UserRequestsModule {
     UserRequestsOpenByExpiry1765000000400,
     UserRequestsAcrValues1765100000900,
   ];
+  static readonly retention: readonly RetentionRule[] = [{ table: 'user_requests', endedAt: 'expires_at' }];
 }

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DeviceChannelsModule } from '@backchannel/device-channels';
-import type { Migration } from '@backchannel/event-store';
+import type { Migration, RetentionRule } from '@backchannel/event-store';
 import { UserRequestsModule } from '@backchannel/user-requests';
 import { AnswersModule } from '../answers/answers.module.js';
 import { DeviceAuthModule } from '../device-auth/device-auth.module.js';
@@ -41,4 +41,8 @@ import { PasskeyDecisionService } from './requests/passkey-decision.service.js';
 })
 export class AuthenticatorModule {
   static readonly migrations: readonly Migration[] = [CreateAuthenticatorTables1763700000700];
+  static readonly retention: readonly RetentionRule[] = [
+    { table: 'decision_nonces', endedAt: 'expires_at' },
+    { table: 'enrolment_codes', endedAt: 'expires_at' },
+  ];
 }

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ClientsModule } from '@backchannel/clients';
-import type { Migration } from '@backchannel/event-store';
+import type { Migration, RetentionRule } from '@backchannel/event-store';
 import { TokenMintingModule } from '../token-minting/token-minting.module.js';
 import { CibaGrantController } from './ciba-grant.controller.js';
 import { CibaGrantHandler } from './ciba-grant.handler.js';
@@ -15,4 +15,5 @@ import { PollThrottleRepository } from './poll-throttle.repository.js';
 })
 export class CibaGrantModule {
   static readonly migrations: readonly Migration[] = [CreatePollThrottle1763700000500];
+  static readonly retention: readonly RetentionRule[] = [{ table: 'poll_throttle', endedAt: 'expires_at' }];
 }

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import type { Migration } from '@backchannel/event-store';
+import type { Migration, RetentionRule } from '@backchannel/event-store';
 import { TokenMintingModule } from '../token-minting/token-minting.module.js';
 import { CreatePushIssuances1765000000300 } from './migrations/1765000000300-create-push-issuances.js';
 import { PushIssuanceConsumer } from './push-issuance.consumer.js';
@@ -9,4 +9,5 @@ import { PushIssuances } from './push-issuances.repository.js';
 @Module({ imports: [TokenMintingModule], controllers: [PushIssuanceConsumer], providers: [PushIssuances] })
 export class PushIssuanceModule {
   static readonly migrations: readonly Migration[] = [CreatePushIssuances1765000000300];
+  static readonly retention: readonly RetentionRule[] = [{ table: 'push_issuances', endedAt: 'expires_at' }];
 }
