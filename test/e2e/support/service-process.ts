@@ -86,10 +86,16 @@ export async function waitUntilReady(
   timeoutMs = 60_000,
   fetchFn: (url: string) => Promise<Response> = fetch,
 ): Promise<void> {
+  /** Read to the end, so the connection is free again (an unread body holds it until garbage collection). */
+  const ready = async () => {
+    const response = await fetchFn(url);
+    await response.arrayBuffer();
+    return response.status === 200;
+  };
   try {
     const outcome = await waitFor(
       `${process.name} at ${url}`,
-      async () => (process.hasExited() ? 'exited' : (await fetchFn(url)).status === 200 ? 'ready' : undefined),
+      async () => (process.hasExited() ? 'exited' : (await ready()) ? 'ready' : undefined),
       timeoutMs,
       200,
     );
