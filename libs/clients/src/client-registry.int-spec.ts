@@ -327,6 +327,32 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
       ).rejects.toMatchObject({ error: 'invalid_client' });
     });
 
+    it('lets a registration access token serve once, even to calls that race with it', async () => {
+      const { client, registrationAccessToken } = await registry.register(
+        { client_name: 'Managed client', backchannel_token_delivery_mode: 'poll' },
+        { actor: 'registration', correlationId: randomUUID(), now },
+        true,
+      );
+      const spans: { start: number; end: number }[] = [];
+      const outcomes = await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          const start = performance.now();
+          const access = await registry.withRegistrationAccess(client.clientId, registrationAccessToken!);
+          spans.push({ start, end: performance.now() });
+          return access;
+        }),
+      );
+      // the race happened: every call was made before any was answered
+      expect(Math.max(...spans.map((span) => span.start))).toBeLessThan(Math.min(...spans.map((span) => span.end)));
+      const granted = outcomes.filter((outcome) => outcome !== null);
+      expect(granted).toHaveLength(1);
+      expect(granted[0]!.client.clientId).toBe(client.clientId);
+      // the rotated token is the one that works now; an admin-registered client has none at all
+      await expect(registry.withRegistrationAccess(client.clientId, granted[0]!.rotatedToken)).resolves.not.toBeNull();
+      const { client: adminClient } = await registerKeyClient();
+      await expect(registry.withRegistrationAccess(adminClient.clientId, registrationAccessToken!)).resolves.toBeNull();
+    });
+
     it('accepts one of several concurrent uses of the same assertion', async () => {
       const { client } = await registerKeyClient();
       const assertion = await clientAssertion(key, { clientId: client.clientId, audience: config.issuer });

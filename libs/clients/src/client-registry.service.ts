@@ -1,5 +1,5 @@
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
-import { PayloadSealer, constantTimeEqualHex, randomToken, sha256Hex } from '@backchannel/crypto';
+import { PayloadSealer, randomToken, sha256Hex } from '@backchannel/crypto';
 import { EgressPolicyChecker } from '@backchannel/egress';
 import { PostgresEventStore } from '@backchannel/event-store';
 import {
@@ -167,25 +167,25 @@ export class ClientRegistry {
   /**
    * RFC 7592 §3: the client this registration access token manages, with a new token that
    * replaces it (only digests are kept, so a read cannot show the old one again); null when the
-   * token is not this client's. Compared in constant time.
+   * token is not this client's.
    */
   async withRegistrationAccess(
     clientId: string,
     token: string,
   ): Promise<{ client: RegisteredClient; rotatedToken: string } | null> {
-    const client = await this.load(clientId);
-    const rows: { registration_token_sha256: string | null }[] = await this.dataSource.query(
-      `SELECT registration_token_sha256 FROM clients WHERE client_id = $1`,
-      [clientId],
-    );
-    const stored = rows[0]?.registration_token_sha256 ?? UNKNOWN_TOKEN_DIGEST;
-    if (!constantTimeEqualHex(sha256Hex(token), stored) || client === null) return null;
+    // Checked and replaced in one statement, so a token serves once even when two calls race with it.
+    // Looked up by digest, as device tokens are: the digest of a 256-bit random token leaks nothing by timing.
     const rotatedToken = randomToken(32);
-    await this.dataSource.query(`UPDATE clients SET registration_token_sha256 = $2 WHERE client_id = $1`, [
-      clientId,
-      sha256Hex(rotatedToken),
-    ]);
-    return { client, rotatedToken };
+    const rotated: unknown[] = await this.dataSource.query(
+      `WITH rotated AS (
+         UPDATE clients SET registration_token_sha256 = $3
+         WHERE client_id = $1 AND registration_token_sha256 = $2 RETURNING client_id)
+       SELECT client_id FROM rotated`,
+      [clientId, sha256Hex(token), sha256Hex(rotatedToken)],
+    );
+    if (rotated.length === 0) return null;
+    const client = await this.load(clientId);
+    return client && { client, rotatedToken };
   }
 
   async find(clientId: string): Promise<RegisteredClient | null> {
@@ -248,9 +248,6 @@ export class ClientRegistry {
       : { secretSha256: sha256Hex(clientSecret), sealedSecret: null, clientSecret };
   }
 }
-
-/** Compared against when a client has no registration access token, so every check costs the same. */
-const UNKNOWN_TOKEN_DIGEST = sha256Hex(randomToken());
 
 function eventMetadata(context: RegistrationContext) {
   return { correlationId: context.correlationId, actor: context.actor, occurredAt: context.now.toISOString() };
