@@ -1,5 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { CHECKPOINT_HELP, checkpoint } from './commands/checkpoint.js';
+import { DEAD_LETTERS_HELP, deadLetters } from './commands/dead-letters.js';
 import { EXPORT_HELP, exportEvents } from './commands/export.js';
 import { TIMELINE_HELP, timeline } from './commands/timeline.js';
 import { VERIFY_HELP, verify } from './commands/verify.js';
@@ -12,6 +13,7 @@ commands:
   verify          re-computes the hash chains, checks the signed checkpoints; exit code 1 on any break
   checkpoint      signs the log's head with the audit key
   export          the events of a time range as JSON lines, sealed values left out
+  dead-letters    list, retry or discard the messages consumers could not handle
 
 Every command takes --json (one JSON document on stdout) and --help.
 Exit codes: 0 done, 1 a problem found (a break, nothing found), 2 used wrongly.`;
@@ -26,6 +28,10 @@ const COMMANDS = {
   export: {
     help: EXPORT_HELP,
     options: { from: { type: 'string' }, to: { type: 'string' }, client: { type: 'string' }, user: { type: 'string' } },
+  },
+  'dead-letters': {
+    help: DEAD_LETTERS_HELP,
+    options: { group: { type: 'string' }, limit: { type: 'string' }, all: { type: 'boolean' } },
   },
 } as const;
 
@@ -87,6 +93,8 @@ export async function runOps(argv: string[], env: NodeJS.ProcessEnv): Promise<Ex
         if (parsed.positionals.length > 0) throw new UsageError('checkpoint takes no arguments.');
         return await checkpoint(context, env);
       }
+      case 'dead-letters':
+        return await deadLetters(context, parsed.positionals, parsed.values);
       default:
         throw new Error(`unhandled command ${name}`);
     }

@@ -4,6 +4,8 @@ import type { DataSource } from 'typeorm';
 /** What a command has: the database (read-only use), the output, and how it was asked to print. */
 export interface OpsContext {
   sql: RunSql;
+  /** For the libraries' own stores that take one (the dead letters). */
+  dataSource: DataSource;
   /** Runs `work` in one transaction, on one connection (locks hold across its statements). */
   transaction: <T>(work: (sql: RunSql) => Promise<T>) => Promise<T>;
   json: boolean;
@@ -30,6 +32,7 @@ export function contextOf(dataSource: DataSource, json: boolean): OpsContext {
   const onTerminal = process.stderr.isTTY === true;
   return {
     sql: poolSql(dataSource),
+    dataSource,
     transaction: (work) => dataSource.transaction((manager) => work(queryRunnerSql(manager.queryRunner!))),
     json,
     out: (line) => process.stdout.write(`${line}\n`),

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { EventStoreModule, PostgresEventStore, eventHash, poolSql, readStoredStream } from '@backchannel/event-store';
 import type { ConsentGiven, RecordedEvent, TokensIssued } from '@backchannel/events';
 import { TEST_KEY_ENCRYPTION_KEY, recordRequest } from '@backchannel/testing';
+import { DeadLetterStore } from '@backchannel/messaging';
 import { UserRequestsModule } from '@backchannel/user-requests';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
@@ -215,5 +216,42 @@ describe('ops timeline and verify', () => {
     const none = await ops('export', '--from', from, '--to', to, '--client', 'no-such-client');
     expect(none).toEqual({ code: 0, stdout: '' });
     expect((await ops('export', '--from', 'yesterday', '--to', to)).code).toBe(2);
+  });
+
+  it('lists dead letters without their message, asks for a retry, and discards, exit code 1 when none matched', async () => {
+    const group = `ops-int-spec-${process.pid}-${Date.now()}`;
+    const store = new DeadLetterStore(dataSource);
+    const letter = {
+      topic: 'backchannel.auth-requests.v1',
+      consumerGroup: group,
+      key: streamId,
+      value: '{"data":"MESSAGE-MUST-NOT-PRINT"}',
+      headers: { eventId: 'event-ops-1', eventType: 'ConsentGiven' },
+      kind: 'poison' as const,
+      error: new Error('no upcaster for ConsentGiven v9'),
+    };
+    await store.record(letter);
+    await store.record({ ...letter, headers: { eventId: 'event-ops-2', eventType: 'ConsentGiven' } });
+
+    const listed = await ops('dead-letters', 'list', '--group', group, '--json');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).not.toContain('MESSAGE-MUST-NOT-PRINT');
+    const { deadLetters } = JSON.parse(listed.stdout) as { deadLetters: { id: string; eventId: string }[] };
+    expect(deadLetters.map((shown) => shown.eventId)).toEqual(['event-ops-1', 'event-ops-2']);
+    expect(deadLetters[0]).toMatchObject({ streamId, kind: 'poison', retryRequested: false });
+    const [first, second] = deadLetters.map((shown) => shown.id);
+
+    expect(await ops('dead-letters', 'retry', first!)).toEqual({ code: 0, stdout: `retry requested for ${first}\n` });
+    const [retried] = await store.list({ consumerGroup: group, limit: 1 });
+    expect(retried!.retryRequestedAt).not.toBeNull();
+
+    expect(await ops('dead-letters', 'discard', '--group', group, '--json')).toEqual({
+      code: 0,
+      stdout: `${JSON.stringify({ discarded: [first, second] })}\n`,
+    });
+    expect(await store.list({ consumerGroup: group, limit: 10 })).toEqual([]);
+    expect((await ops('dead-letters', 'discard', first!)).code).toBe(1);
+    expect((await ops('dead-letters', 'retry')).code).toBe(2);
+    expect((await ops('dead-letters', 'retry', 'abc')).code).toBe(2);
   });
 });

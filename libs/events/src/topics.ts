@@ -8,11 +8,6 @@ export const Topics = {
 
 export type Topic = (typeof Topics)[keyof typeof Topics];
 
-/** The dead-letter topic of one consumer group. */
-export function deadLetterTopic(topic: string, consumerGroup: string): string {
-  return `${topic}.dlq.${consumerGroup}`;
-}
-
 /** Which topic a stream's events are published to. */
 export function topicForStream(streamId: string): Topic {
   return isAuthRequestStream(streamId) ? Topics.authRequests : Topics.clients;

@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type BackchannelConfig, ConfigurationError, loadConfig } from '@backchannel/config';
-import { type EventConsumer, MessagingModule, kafkaConsumerOptions } from '@backchannel/messaging';
+import { DeadLetterStore, type EventConsumer, MessagingModule, kafkaConsumerOptions } from '@backchannel/messaging';
 import { createHttpApplication, createLogger, listen } from './http-application.factory.js';
 import { serviceRootModule } from './service-root.module.js';
 
@@ -54,6 +54,7 @@ export function runHttpService(definition: HttpServiceDefinition): void {
           consumer: kafka.consumer,
           partitionsConsumedConcurrently,
           fetch: kafkaFetch,
+          deadLetters: app.get(DeadLetterStore),
         }),
         { inheritAppConfig: true },
       );

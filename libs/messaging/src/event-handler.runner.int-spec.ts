@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { EventStoreModule } from '@backchannel/event-store';
-import { type RecordedEvent, Topics, UnknownEventVersionError, deadLetterTopic } from '@backchannel/events';
+import { EventStoreModule, createDataSource } from '@backchannel/event-store';
+import { type RecordedEvent, Topics, UnknownEventVersionError } from '@backchannel/events';
 import { Controller, type INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Payload } from '@nestjs/microservices';
 import type { Producer } from 'kafkajs';
-import { DeadLetterHeaders } from './dead-letters.js';
+import type { DataSource } from 'typeorm';
+import { DeadLetterStore, type StoredDeadLetter } from './dead-letter.store.js';
 import { EventHandlerRunner } from './event-handler.runner.js';
-import {
-  collectMessages,
-  createTopics,
-  databaseUrl,
-  eventually,
-  type ReceivedMessage,
-  sharedBrokers,
-  testKafka,
-} from './integration.fixture.js';
+import { createTopics, databaseUrl, eventually, sharedBrokers, testKafka } from './integration.fixture.js';
 import { MessagingModule } from './messaging.module.js';
 import type { EventBatch } from './event-batch.js';
 import { ConsumerHandler, eventConsumer } from './event-consumer.js';
@@ -82,22 +75,25 @@ const connectionRefused = () =>
   Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
 describe('EventHandlerRunner and dead letters over Kafka', () => {
-  const transportDeadLetters = deadLetterTopic(topic, consumerGroup);
-  const handlerDeadLetters = deadLetterTopic(Topics.authRequests, consumerGroup);
   let app: INestMicroservice;
   let producer: Producer;
-  let collectors: { messages: ReceivedMessage[]; stop: () => Promise<void> }[];
+  let dataSource: DataSource;
+  let deadLetters: DeadLetterStore;
 
   beforeAll(async () => {
-    await createTopics(sharedBrokers(), [topic, transportDeadLetters, handlerDeadLetters]);
-    collectors = [
-      await collectMessages(sharedBrokers(), transportDeadLetters),
-      await collectMessages(sharedBrokers(), handlerDeadLetters),
-    ];
+    await createTopics(sharedBrokers(), [topic]);
+    dataSource = await createDataSource(databaseUrl(), { poolSize: 2 }).initialize();
+    deadLetters = new DeadLetterStore(dataSource);
     producer = testKafka(sharedBrokers()).producer();
     await producer.connect();
     app = await NestFactory.createMicroservice(ScriptedModule, {
-      ...kafkaConsumerOptions({ brokers: sharedBrokers(), clientId: 'messaging-it', consumer }),
+      ...kafkaConsumerOptions({
+        brokers: sharedBrokers(),
+        clientId: 'messaging-it',
+        consumer,
+        deadLetters,
+        deadLetterRetryIntervalMs: 100,
+      }),
       logger: ['error'],
     });
     await app.listen();
@@ -106,13 +102,18 @@ describe('EventHandlerRunner and dead letters over Kafka', () => {
   afterAll(async () => {
     await app?.close();
     await producer?.disconnect();
-    await Promise.all(collectors.map((collector) => collector.stop()));
+    await dataSource?.destroy();
   }, 60_000);
+
+  /** This group's dead letters, oldest first. */
+  const letters = (): Promise<StoredDeadLetter[]> => deadLetters.list({ consumerGroup, limit: 100 });
+  const letterOf = async (eventId: string) =>
+    (await letters()).filter((letter) => letter.headers[EventHeaders.eventId] === eventId);
 
   const publish = (event: RecordedEvent) =>
     producer.send({ topic, messages: [{ ...toEventMessage(event), partition: 0 }] });
 
-  it('a message that is not a recorded event goes to the dead-letter topic with its headers, and the next one is handled', async () => {
+  it('a message that is not a recorded event is dead-lettered with its headers and place, and the next one is handled', async () => {
     const next = recordedEventFixture();
     await producer.send({
       topic,
@@ -123,19 +124,17 @@ describe('EventHandlerRunner and dead letters over Kafka', () => {
     });
 
     await eventually('the next message was handled', () => completed.has(next.eventId));
-    await eventually('the dead letter arrived', () => collectors[0]!.messages.length > 0);
-
-    const [deadLetter] = collectors[0]!.messages;
-    expect(deadLetter).toMatchObject({ key: 'some-key', value: 'not json' });
-    expect(deadLetter!.headers).toMatchObject({
-      traceparent: 'trace-1',
-      [DeadLetterHeaders.originalTopic]: topic,
-      [DeadLetterHeaders.originalPartition]: '0',
-      [DeadLetterHeaders.consumerGroup]: consumerGroup,
-      [DeadLetterHeaders.failureKind]: 'poison',
-      [DeadLetterHeaders.errorName]: 'MalformedEventError',
+    const [deadLetter] = (await letters()).filter((letter) => letter.key === 'some-key');
+    expect(deadLetter).toMatchObject({
+      topic,
+      consumerGroup,
+      value: 'not json',
+      headers: { traceparent: 'trace-1' },
+      kind: 'poison',
+      errorName: 'MalformedEventError',
+      partition: 0,
     });
-    expect(deadLetter!.headers[DeadLetterHeaders.originalOffset]).toMatch(/^[0-9]+$/);
+    expect(deadLetter!.offset).toMatch(/^[0-9]+$/);
   }, 60_000);
 
   it('skips events of the types the consumer does not take, without handing them to the handler', async () => {
@@ -150,26 +149,42 @@ describe('EventHandlerRunner and dead letters over Kafka', () => {
     expect(deliveries.has(skipped.eventId)).toBe(false);
   }, 60_000);
 
-  it('an event its handler finds poison goes to the dead-letter topic with the event headers, once', async () => {
+  it('an event its handler finds poison is dead-lettered with the event headers, once', async () => {
     const poison = recordedEventFixture();
     behaviours.set(poison.eventId, async () => {
       throw new UnknownEventVersionError(poison.type, 7);
     });
     await publish(poison);
 
-    const arrived = () => collectors[1]!.messages.filter((m) => m.headers[EventHeaders.eventId] === poison.eventId);
-    await eventually('the dead letter arrived', () => arrived().length > 0);
+    await eventually('the dead letter arrived', async () => (await letterOf(poison.eventId)).length > 0);
 
-    expect(arrived()[0]).toMatchObject({ key: poison.streamId });
-    expect(arrived()[0]!.headers).toMatchObject({
+    const [letter] = await letterOf(poison.eventId);
+    expect(letter).toMatchObject({ key: poison.streamId, topic: Topics.authRequests, kind: 'poison' });
+    expect(letter!.errorName).toBe('UnknownEventVersionError');
+    expect(letter!.headers).toMatchObject({
       [EventHeaders.eventType]: poison.type,
       [EventHeaders.correlationId]: poison.metadata.correlationId,
-      [DeadLetterHeaders.failureKind]: 'poison',
-      [DeadLetterHeaders.errorName]: 'UnknownEventVersionError',
     });
-    expect(JSON.parse(arrived()[0]!.value!)).toEqual(poison);
+    expect(JSON.parse(letter!.value!)).toEqual(poison);
     expect(deliveries.get(poison.eventId)).toBe(1);
     expect(completed.has(poison.eventId)).toBe(false);
+  }, 60_000);
+
+  it('a dead letter an operator retries is handed to the handler again and, handled, leaves the table', async () => {
+    const poison = recordedEventFixture();
+    behaviours.set(poison.eventId, async () => {
+      throw new UnknownEventVersionError(poison.type, 7);
+    });
+    await publish(poison);
+    await eventually('the dead letter arrived', async () => (await letterOf(poison.eventId)).length > 0);
+    const [letter] = await letterOf(poison.eventId);
+
+    behaviours.delete(poison.eventId); // the fix is deployed
+    expect(await deadLetters.requestRetry({ ids: [letter!.id] })).toEqual([letter!.id]);
+
+    await eventually('the retried event was handled', () => completed.has(poison.eventId));
+    expect(deliveries.get(poison.eventId)).toBe(2);
+    await eventually('the letter is gone', async () => (await letterOf(poison.eventId)).length === 0);
   }, 60_000);
 
   /** Publishes an event whose work fails `times` times with a transient error; resolves once it was handled. */
@@ -189,7 +204,7 @@ describe('EventHandlerRunner and dead letters over Kafka', () => {
   it('a transient failure that outlasts the handler retries is redelivered by Kafka, not dead-lettered', async () => {
     const stubborn = await handledAfterTransientFailures(3);
     expect(deliveries.get(stubborn.eventId)).toBeGreaterThanOrEqual(2);
-    expect(collectors[1]!.messages.some((m) => m.headers[EventHeaders.eventId] === stubborn.eventId)).toBe(false);
+    expect(await letterOf(stubborn.eventId)).toEqual([]);
   }, 60_000);
 
   /** Events of two streams interleaved, published at once (one batch of partition 0). */

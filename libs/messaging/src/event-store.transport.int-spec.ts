@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import { EventHandlerRunner } from './event-handler.runner.js';
 import type { EventBatch } from './event-batch.js';
 import { ConsumerHandler, eventConsumer } from './event-consumer.js';
+import { DeadLetterStore } from './dead-letter.store.js';
 import { EventStoreTransport } from './event-store.transport.js';
 import { databaseUrl, eventually } from './integration.fixture.js';
 import { MessagingModule } from './messaging.module.js';
@@ -95,6 +96,7 @@ describe('EventStoreTransport', () => {
         pollIntervalMs: 200,
         batchSize: 50,
         backoff: { initialDelayMs: 20, maxDelayMs: 100 },
+        deadLetterRetryIntervalMs: 100,
       }),
       logger: ['error'],
     });
@@ -278,6 +280,26 @@ describe('EventStoreTransport', () => {
     });
     expect(JSON.parse(rows[0].message_value)).toMatchObject({ eventId: poison!.eventId, schemaVersion: 9 });
     expect(rows[0].headers).toMatchObject({ eventId: poison!.eventId, schemaVersion: '9' });
+  }, 60_000);
+
+  it('a retried letter that still does not decode stays a dead letter, its failure renewed', async () => {
+    const streamId = newStream();
+    const [poison, next] = await append([streamId, userNotified(9)], [streamId, userNotified()]);
+    await eventually('the event after the poison one arrived', () => receivedIds().includes(next!.eventId));
+    const letterOf = async () =>
+      (await new DeadLetterStore(dataSource).list({ consumerGroup, limit: 1000 })).filter(
+        (letter) => letter.key === streamId,
+      );
+    const [letter] = await letterOf();
+
+    await new DeadLetterStore(dataSource).requestRetry({ ids: [letter!.id] });
+
+    await eventually('the retry was taken and failed again', async () => {
+      const [after] = await letterOf();
+      return after!.retryRequestedAt === null && after!.failedAt > letter!.failedAt;
+    });
+    expect(await letterOf()).toHaveLength(1);
+    expect(receivedIds()).not.toContain(poison!.eventId);
   }, 60_000);
 
   it('close() waits for the handler in flight', async () => {

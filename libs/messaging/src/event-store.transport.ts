@@ -3,7 +3,8 @@ import { BaseRpcContext, type CustomTransportStrategy, Server } from '@nestjs/mi
 import type { DataSource } from 'typeorm';
 import { EventBatch, handOver } from './event-batch.js';
 import { GlobalLogSubscription, type LogBatch, type LogSubscriber } from './global-log.subscription.js';
-import { PostgresDeadLetters } from './postgres-dead-letters.js';
+import { DeadLetterRedelivery } from './dead-letter.redelivery.js';
+import { DeadLetterStore } from './dead-letter.store.js';
 import type { EventConsumer } from './event-consumer.js';
 import { decodeRecordedEvent, toEventMessage } from './recorded-event.codec.js';
 import type { BackoffOptions } from './retry-backoff.js';
@@ -20,6 +21,8 @@ export interface EventStoreTransportOptions {
   backoff?: BackoffOptions;
   /** How often a second process tries to take over (default 2 s). */
   lockRetryIntervalMs?: number;
+  /** How often dead letters an operator asked to retry are looked for (default 5 s). */
+  deadLetterRetryIntervalMs?: number;
 }
 
 /** A consumer group fed by the transport, and the events of the log batch in hand it has finished. */
@@ -40,18 +43,25 @@ interface FedGroup {
  * once every group finished it. A group whose handler asks for redelivery holds the reader at that
  * batch: after a backoff the batch comes again, and each group is handed only the events it has not
  * finished (none, for the groups that were done). An event no upcaster knows goes to the
- * dead_letters table.
+ * dead_letters table; letters an operator retries are handed again (DeadLetterRedelivery).
  */
 export class EventStoreTransport extends Server implements CustomTransportStrategy, LogSubscriber {
   // handlers are awaited here, so their failures reach this transport (as they reach kafkajs)
   override readonly propagatesEventHandlerErrors = true;
   private readonly subscription: GlobalLogSubscription;
-  private readonly deadLetters: PostgresDeadLetters;
+  private readonly deadLetters: DeadLetterStore;
+  private readonly redelivery: DeadLetterRedelivery;
   private readonly groups: FedGroup[];
 
   constructor(options: EventStoreTransportOptions) {
     super();
-    this.deadLetters = new PostgresDeadLetters(options.dataSource);
+    this.deadLetters = new DeadLetterStore(options.dataSource);
+    this.redelivery = new DeadLetterRedelivery(
+      this.deadLetters,
+      this,
+      options.consumers,
+      options.deadLetterRetryIntervalMs ?? 5_000,
+    );
     this.groups = options.consumers.map((consumer) => ({
       consumer,
       checkpoint: `event-store-transport:${consumer.group}`,
@@ -71,11 +81,13 @@ export class EventStoreTransport extends Server implements CustomTransportStrate
 
   listen(callback: (...optionalParams: unknown[]) => void): void {
     this.subscription.start();
+    this.redelivery.start();
     callback();
   }
 
   /** Stops tailing once the batch in hand has been handled. */
   async close(): Promise<void> {
+    await this.redelivery.stop();
     await this.subscription.stop();
   }
 

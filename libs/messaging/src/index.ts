@@ -13,7 +13,9 @@ export {
   type HandlerRetryPolicy,
 } from './event-handler.runner.js';
 export { KafkaConnection, KAFKA_CONNECTION_OPTIONS, type KafkaConnectionOptions } from './kafka.connection.js';
-export { DeadLetters, DeadLetterHeaders, type DeadLetter } from './dead-letters.js';
+export { DeadLetters, type DeadLetter } from './dead-letters.js';
+export { DeadLetterStore, type DeadLetterSelection, type StoredDeadLetter } from './dead-letter.store.js';
+export { DeadLetterRedelivery } from './dead-letter.redelivery.js';
 export {
   EventHeaders,
   MalformedEventError,

@@ -9,11 +9,11 @@ import {
   HANDLER_RETRY_POLICY,
   type HandlerRetryPolicy,
 } from './event-handler.runner.js';
-import { KafkaDeadLetters } from './kafka-dead-letters.js';
 import { CreateMessagingTables1763700000100 } from './migrations/1763700000100-create-messaging-tables.js';
 import { KAFKA_CONNECTION_OPTIONS, KafkaConnection } from './kafka.connection.js';
 import { OUTBOX_RELAY_OPTIONS, OutboxRelay, type OutboxRelayOptions } from './outbox-relay.service.js';
-import { PostgresDeadLetters } from './postgres-dead-letters.js';
+import { DeadLetterStore } from './dead-letter.store.js';
+import { DeadLettersForOperators1765200000100 } from './migrations/1765200000100-dead-letters-for-operators.js';
 
 export interface KafkaMessagingOptions {
   brokers: string[];
@@ -26,13 +26,11 @@ export interface KafkaMessagingOptions {
   streamLanes?: number;
 }
 
-/** What handlers use in both modes; the mode decides where dead letters go. */
-function handlerProviders(
-  deadLetters: Provider,
-  options: { handlerRetryPolicy?: HandlerRetryPolicy; streamLanes?: number },
-): Provider[] {
+/** What handlers use in both modes: dead letters are rows of the dead_letters table in both. */
+function handlerProviders(options: { handlerRetryPolicy?: HandlerRetryPolicy; streamLanes?: number }): Provider[] {
   return [
-    deadLetters,
+    DeadLetterStore,
+    { provide: DeadLetters, useExisting: DeadLetterStore },
     { provide: HANDLER_RETRY_POLICY, useValue: options.handlerRetryPolicy ?? DEFAULT_HANDLER_RETRY_POLICY },
     { provide: CONSUMER_STREAM_LANES, useValue: options.streamLanes ?? DEFAULT_CONSUMER_STREAM_LANES },
     EventHandlerRunner,
@@ -45,13 +43,16 @@ function handlerProviders(
  */
 @Module({})
 export class MessagingModule {
-  static readonly migrations: readonly Migration[] = [CreateMessagingTables1763700000100];
+  static readonly migrations: readonly Migration[] = [
+    CreateMessagingTables1763700000100,
+    DeadLettersForOperators1765200000100,
+  ];
   static readonly retention: readonly RetentionRule[] = [
     { table: 'processed_messages', endedAt: 'processed_at' },
     { table: 'dead_letters', endedAt: 'failed_at', kind: 'dead_letter' },
   ];
 
-  /** Distributed mode: the relay (if `relay`) and a Kafka producer for dead letters. */
+  /** Distributed mode: the relay (if `relay`) and the Kafka connection. */
   static forKafka(options: KafkaMessagingOptions): DynamicModule {
     const relayProviders: Provider[] = options.relay
       ? [{ provide: OUTBOX_RELAY_OPTIONS, useValue: options.relayOptions ?? {} }, OutboxRelay]
@@ -62,20 +63,20 @@ export class MessagingModule {
       providers: [
         { provide: KAFKA_CONNECTION_OPTIONS, useValue: { brokers: options.brokers, clientId: options.clientId } },
         KafkaConnection,
-        ...handlerProviders({ provide: DeadLetters, useClass: KafkaDeadLetters }, options),
+        ...handlerProviders(options),
         ...relayProviders,
       ],
-      exports: [EventHandlerRunner, DeadLetters, ...(options.relay ? [OutboxRelay] : [])],
+      exports: [EventHandlerRunner, DeadLetters, DeadLetterStore, ...(options.relay ? [OutboxRelay] : [])],
     };
   }
 
-  /** Embedded mode: no Kafka; dead letters are rows of the dead_letters table. */
+  /** Embedded mode: no Kafka. */
   static forEmbedded(options: { handlerRetryPolicy?: HandlerRetryPolicy; streamLanes?: number } = {}): DynamicModule {
     return {
       module: MessagingModule,
       global: true,
-      providers: handlerProviders({ provide: DeadLetters, useClass: PostgresDeadLetters }, options),
-      exports: [EventHandlerRunner, DeadLetters],
+      providers: handlerProviders(options),
+      exports: [EventHandlerRunner, DeadLetters, DeadLetterStore],
     };
   }
 }

@@ -5,6 +5,7 @@ import { Controller, type INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Payload } from '@nestjs/microservices';
 import type { DataSource } from 'typeorm';
+import { DeadLetterStore } from './dead-letter.store.js';
 import { databaseUrl, eventually, PrivateKafkaBroker } from './integration.fixture.js';
 import { KafkaConnection } from './kafka.connection.js';
 import { MessagingModule } from './messaging.module.js';
@@ -105,7 +106,12 @@ describe('OutboxRelay (on a Kafka broker of its own)', () => {
 
   async function startConsumer(): Promise<INestMicroservice> {
     const consumer = await NestFactory.createMicroservice(RecordingModule, {
-      ...kafkaConsumerOptions({ brokers: broker.brokers, clientId: 'outbox-relay-it', consumer: recordingConsumer }),
+      ...kafkaConsumerOptions({
+        brokers: broker.brokers,
+        clientId: 'outbox-relay-it',
+        consumer: recordingConsumer,
+        deadLetters: new DeadLetterStore(dataSource),
+      }),
       logger: ['error'],
     });
     await consumer.listen();

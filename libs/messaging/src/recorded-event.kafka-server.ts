@@ -2,7 +2,8 @@ import type { RecordedEvent } from '@backchannel/events';
 import { BaseRpcContext, type KafkaOptions, type MicroserviceOptions, ServerKafka } from '@nestjs/microservices';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Batch, type Consumer, type EachBatchPayload, type KafkaMessage, logLevel, Partitioners } from 'kafkajs';
-import { deadLetterRecord } from './dead-letters.js';
+import { DeadLetterRedelivery } from './dead-letter.redelivery.js';
+import type { DeadLetterStore } from './dead-letter.store.js';
 import { EventBatch, handOver } from './event-batch.js';
 import type { EventConsumer } from './event-consumer.js';
 import { classifyFailure } from './failure-classification.js';
@@ -17,7 +18,8 @@ const SUBSCRIBE_ATTEMPTS = 20;
  * (kafkajs' eachBatch) and handing the consumer's handler an EventBatch, plus two duties no handler
  * can take: a message of an event type the consumer does not act on is skipped by its eventType
  * header, undecoded; and a message that does not decode into a RecordedEvent (malformed, or a
- * version no upcaster knows) goes to the consumer group's dead-letter topic. Offsets are resolved
+ * version no upcaster knows) is dead-lettered (the dead_letters table), and letters an operator
+ * retries are handed to the handler again (DeadLetterRedelivery). Offsets are resolved
  * up to the first event the handler did not finish; when it asks for redelivery (EventHandlerRunner)
  * those are committed, kafkajs fetches again from there, and the events that were finished beyond
  * that point are remembered and not handed again.
@@ -28,12 +30,31 @@ class RecordedEventKafkaServer extends ServerKafka {
   private readonly eventTypes: ReadonlySet<string>;
   /** Per partition, offsets finished after the first unfinished one of a batch that asked for redelivery. */
   private readonly finishedAhead = new Map<string, Set<string>>();
+  private readonly redelivery: DeadLetterRedelivery;
 
-  constructor(options: Required<KafkaOptions>['options'], consumer: EventConsumer) {
+  constructor(
+    options: Required<KafkaOptions>['options'],
+    consumer: EventConsumer,
+    private readonly deadLetters: DeadLetterStore,
+    deadLetterRetryIntervalMs: number,
+  ) {
     super(options);
     this.consumerGroup = consumer.group;
     this.consumerTopic = consumer.topic;
     this.eventTypes = new Set(consumer.eventTypes);
+    this.redelivery = new DeadLetterRedelivery(deadLetters, this, [consumer], deadLetterRetryIntervalMs);
+  }
+
+  override async listen(callback: (error?: unknown, ...optionalParams: unknown[]) => void): Promise<void> {
+    await super.listen((error?: unknown, ...rest: unknown[]) => {
+      if (!error) this.redelivery.start();
+      callback(error, ...rest);
+    });
+  }
+
+  override async close(): Promise<void> {
+    await this.redelivery.stop();
+    await super.close();
   }
 
   /**
@@ -114,7 +135,7 @@ class RecordedEventKafkaServer extends ServerKafka {
           value === undefined ? [] : [[name, Array.isArray(value) ? value.join(',') : value]],
         ),
       );
-      const record = deadLetterRecord({
+      await this.deadLetters.record({
         topic: batch.topic,
         consumerGroup: this.consumerGroup,
         key: message.key?.toString() ?? null,
@@ -125,7 +146,6 @@ class RecordedEventKafkaServer extends ServerKafka {
         partition: batch.partition,
         offset: message.offset,
       });
-      await this.producer!.send({ ...record, acks: -1 });
       return null;
     }
   }
@@ -146,6 +166,10 @@ export function kafkaConsumerOptions(options: {
   partitionsConsumedConcurrently?: number;
   /** How long the broker may hold a fetch to fill it (kafkajs' defaults, 1 byte and 5 s, when absent). */
   fetch?: { minBytes: number; maxWaitMs: number };
+  /** Where undecodable messages go, and whose retried letters this consumer hands again. */
+  deadLetters: DeadLetterStore;
+  /** How often dead letters an operator asked to retry are looked for (default 5 s). */
+  deadLetterRetryIntervalMs?: number;
 }): MicroserviceOptions {
   const { fetch } = options;
   const server = new RecordedEventKafkaServer(
@@ -161,6 +185,8 @@ export function kafkaConsumerOptions(options: {
       producer: { createPartitioner: Partitioners.DefaultPartitioner },
     },
     options.consumer,
+    options.deadLetters,
+    options.deadLetterRetryIntervalMs ?? 5_000,
   );
   return { strategy: server };
 }
