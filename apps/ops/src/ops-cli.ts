@@ -2,6 +2,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { CHECKPOINT_HELP, checkpoint } from './commands/checkpoint.js';
 import { DEAD_LETTERS_HELP, deadLetters } from './commands/dead-letters.js';
 import { EXPORT_HELP, exportEvents } from './commands/export.js';
+import { REPUBLISH_HELP, republish } from './commands/republish.js';
 import { TIMELINE_HELP, timeline } from './commands/timeline.js';
 import { VERIFY_HELP, verify } from './commands/verify.js';
 import { type ExitCode, UsageError, contextOf, openDatabase } from './ops-context.js';
@@ -13,6 +14,7 @@ commands:
   verify          re-computes the hash chains, checks the signed checkpoints; exit code 1 on any break
   checkpoint      signs the log's head with the audit key
   export          the events of a time range as JSON lines, sealed values left out
+  republish       sends the events of a time range to Kafka again, as the relay sent them
   dead-letters    list, retry or discard the messages consumers could not handle
 
 Every command takes --json (one JSON document on stdout) and --help.
@@ -28,6 +30,15 @@ const COMMANDS = {
   export: {
     help: EXPORT_HELP,
     options: { from: { type: 'string' }, to: { type: 'string' }, client: { type: 'string' }, user: { type: 'string' } },
+  },
+  republish: {
+    help: REPUBLISH_HELP,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      topic: { type: 'string' },
+      stream: { type: 'string' },
+    },
   },
   'dead-letters': {
     help: DEAD_LETTERS_HELP,
@@ -92,6 +103,10 @@ export async function runOps(argv: string[], env: NodeJS.ProcessEnv): Promise<Ex
       case 'checkpoint': {
         if (parsed.positionals.length > 0) throw new UsageError('checkpoint takes no arguments.');
         return await checkpoint(context, env);
+      }
+      case 'republish': {
+        if (parsed.positionals.length > 0) throw new UsageError('republish takes no arguments, only options.');
+        return await republish(context, env, parsed.values);
       }
       case 'dead-letters':
         return await deadLetters(context, parsed.positionals, parsed.values);

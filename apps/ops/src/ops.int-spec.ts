@@ -3,11 +3,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { EventStoreModule, PostgresEventStore, eventHash, poolSql, readStoredStream } from '@backchannel/event-store';
-import type { ConsentGiven, RecordedEvent, TokensIssued } from '@backchannel/events';
+import { type ConsentGiven, type RecordedEvent, type TokensIssued, Topics } from '@backchannel/events';
 import { TEST_KEY_ENCRYPTION_KEY, recordRequest } from '@backchannel/testing';
 import { DeadLetterStore } from '@backchannel/messaging';
 import { UserRequestsModule } from '@backchannel/user-requests';
 import { Test, type TestingModule } from '@nestjs/testing';
+import { Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 
 const run = promisify(execFile);
@@ -253,5 +254,40 @@ describe('ops timeline and verify', () => {
     expect((await ops('dead-letters', 'discard', first!)).code).toBe(1);
     expect((await ops('dead-letters', 'retry')).code).toBe(2);
     expect((await ops('dead-letters', 'retry', 'abc')).code).toBe(2);
+  });
+
+  it('republishes a time range to Kafka, keyed and ordered as the relay does, and a fresh consumer group reads it', async () => {
+    const kafka = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: Topics.authRequests, numPartitions: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+
+    const published = await ops('republish', '--from', from, '--to', to, '--stream', streamId, '--json');
+    expect(published).toEqual({ code: 0, stdout: `${JSON.stringify({ republished: 3 })}\n` });
+
+    const received: { key: string; eventId: string; event: RecordedEvent }[] = [];
+    const consumer = kafka.consumer({ groupId: `ops-republish-${process.pid}-${Date.now()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: Topics.authRequests, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.key?.toString() !== streamId) return;
+        const event = JSON.parse(message.value!.toString()) as RecordedEvent;
+        received.push({ key: streamId, eventId: String(message.headers!.eventId), event });
+      },
+    });
+    try {
+      const deadline = Date.now() + 30_000;
+      while (received.length < 3 && Date.now() < deadline) await new Promise((tick) => setTimeout(tick, 100));
+    } finally {
+      await consumer.disconnect();
+    }
+    const stored = await readStoredStream(poolSql(dataSource), streamId);
+    expect(received.map((message) => message.eventId)).toEqual(stored.map((event) => event.eventId));
+    expect(received.map((message) => message.event)).toEqual(JSON.parse(JSON.stringify(stored)));
+    expect((await ops('republish', '--from', from, '--to', to, '--topic', 'no.such.topic')).code).toBe(2);
   });
 });

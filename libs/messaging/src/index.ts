@@ -1,5 +1,5 @@
 export { kafkaConsumerOptions } from './recorded-event.kafka-server.js';
-export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.service.js';
+export { OutboxRelay, type OutboxRelayOptions, produceRequests } from './outbox-relay.service.js';
 export { MessagingModule, type KafkaMessagingOptions } from './messaging.module.js';
 export { EventStoreTransport, type EventStoreTransportOptions } from './event-store.transport.js';
 export { ConsumerHandler, eventConsumer, type EventConsumer } from './event-consumer.js';

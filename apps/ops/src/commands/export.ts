@@ -13,7 +13,8 @@ memory, however long the range.`;
 
 const PAGE = 2_000;
 
-function instant(name: string, value: unknown): Date {
+/** A time option, ISO-8601. */
+export function instant(name: string, value: unknown): Date {
   const parsed = typeof value === 'string' ? new Date(value) : new Date(Number.NaN);
   if (Number.isNaN(parsed.getTime())) throw new UsageError(`--${name} must be an ISO-8601 time.`);
   return parsed;
