@@ -3,6 +3,8 @@
 #   deploy/bench-growth.sh growth   npm run bench:growth: the embedded profile on a log grown to
 #                                   0, 10k and 1M events (test/bench/log-growth.bench.mjs); its
 #                                   embedded PostgreSQL on BENCH_POSTGRES_PORT (default 54349)
+#   deploy/bench-growth.sh rebuild  npm run bench:rebuild: an embedded PostgreSQL on BENCH_POSTGRES_PORT
+#                                   (54349), then test/bench/rebuild.bench.mjs (ops rebuild's rate)
 #   deploy/bench-growth.sh relay    npm run bench:relay: Kafka on KAFKA_PORT (default 9292, controller
 #                                   9293, data under a temporary KAFKA_HOME) and an embedded PostgreSQL
 #                                   on BENCH_POSTGRES_PORT (54349), then test/bench/relay.bench.mjs
@@ -11,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-}"
-case "$mode" in growth | relay) ;; *) echo "usage: $0 growth|relay" >&2; exit 2 ;; esac
+case "$mode" in growth | relay | rebuild) ;; *) echo "usage: $0 growth|relay|rebuild" >&2; exit 2 ;; esac
 work="$(mktemp -d "${TMPDIR:-/tmp}/backchannel-bench-$mode.XXXXXX")"
 chmod 755 "$work" # the embedded PostgreSQL runs as its own user and must reach its folder
 pg_port="${BENCH_POSTGRES_PORT:-54349}"
@@ -39,17 +41,23 @@ if [ "$mode" = growth ]; then
 fi
 
 echo "== infrastructure"
-mkdir -p "$KAFKA_HOME"
-started_kafka=yes
-bash deploy/kafka/kafka.sh start
-export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
-node dist/apps/embedded/src/postgres.main.js "$work/postgres" "$pg_port" backchannel_relay_bench >"$work/postgres.log" 2>&1 &
+if [ "$mode" = relay ]; then
+  mkdir -p "$KAFKA_HOME"
+  started_kafka=yes
+  bash deploy/kafka/kafka.sh start
+  export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
+fi
+node dist/apps/embedded/src/postgres.main.js "$work/postgres" "$pg_port" "backchannel_${mode}_bench" >"$work/postgres.log" 2>&1 &
 pg_pid=$!
 for _ in $(seq 1 120); do grep -q '^ready ' "$work/postgres.log" && break; sleep 0.5; done
 grep -q '^ready ' "$work/postgres.log" || { cat "$work/postgres.log"; exit 1; }
 DATABASE_URL="$(sed -n 's/^ready //p' "$work/postgres.log")"
 export DATABASE_URL
-echo "postgres: embedded, $DATABASE_URL; kafka: $KAFKA_BROKERS"
+echo "postgres: embedded, $DATABASE_URL; kafka: ${KAFKA_BROKERS:-none}"
 
 echo "== bench"
-BENCH_WORK_DIR="$work" node test/bench/relay.bench.mjs
+if [ "$mode" = rebuild ]; then
+  node test/bench/rebuild.bench.mjs
+else
+  BENCH_WORK_DIR="$work" node test/bench/relay.bench.mjs
+fi

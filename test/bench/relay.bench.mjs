@@ -17,6 +17,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { migrateSchema } from './support/schema.mjs';
 
 const databaseUrl = process.env.DATABASE_URL;
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9292').split(',');
@@ -76,22 +77,6 @@ async function relayChild(batchSize, compression) {
 
 function run(args, env = {}) {
   return execFileSync(process.execPath, args, { env: { ...process.env, ...env }, encoding: 'utf8' });
-}
-
-async function migrate() {
-  const { createDataSource, runMigrations } = await import('../../dist/libs/event-store/src/index.js');
-  const { migrationsOf } = await import('../../dist/libs/http/src/index.js');
-  const { MessagingModule } = await import('../../dist/libs/messaging/src/index.js');
-  const { CryptoModule } = await import('../../dist/libs/crypto/src/index.js');
-  const { EMBEDDED_FEATURES } = await import('../../dist/apps/embedded/src/embedded-app.js');
-  const migrations = migrationsOf([
-    ...EMBEDDED_FEATURES,
-    MessagingModule.forEmbedded(),
-    CryptoModule.forRoot({ keyEncryptionKey: new Uint8Array(32) }),
-  ]);
-  const dataSource = await createDataSource(databaseUrl, { migrations }).initialize();
-  await runMigrations(dataSource);
-  await dataSource.destroy();
 }
 
 async function recreateTopics(admin, partitions) {
@@ -179,7 +164,7 @@ async function main() {
   const kafka = new Kafka({ clientId: 'relay-bench-admin', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await migrate();
+  await migrateSchema(databaseUrl);
   await db.connect();
 
   // 1. the relay alone

@@ -2,6 +2,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { CHECKPOINT_HELP, checkpoint } from './commands/checkpoint.js';
 import { DEAD_LETTERS_HELP, deadLetters } from './commands/dead-letters.js';
 import { EXPORT_HELP, exportEvents } from './commands/export.js';
+import { REBUILD_HELP, rebuild } from './commands/rebuild.js';
 import { REPUBLISH_HELP, republish } from './commands/republish.js';
 import { TIMELINE_HELP, timeline } from './commands/timeline.js';
 import { VERIFY_HELP, verify } from './commands/verify.js';
@@ -14,6 +15,7 @@ commands:
   verify          re-computes the hash chains, checks the signed checkpoints; exit code 1 on any break
   checkpoint      signs the log's head with the audit key
   export          the events of a time range as JSON lines, sealed values left out
+  rebuild         rebuilds a read model from the log and swaps it in, the services running
   republish       sends the events of a time range to Kafka again, as the relay sent them
   dead-letters    list, retry or discard the messages consumers could not handle
 
@@ -31,6 +33,7 @@ const COMMANDS = {
     help: EXPORT_HELP,
     options: { from: { type: 'string' }, to: { type: 'string' }, client: { type: 'string' }, user: { type: 'string' } },
   },
+  rebuild: { help: REBUILD_HELP, options: {} },
   republish: {
     help: REPUBLISH_HELP,
     options: {
@@ -103,6 +106,13 @@ export async function runOps(argv: string[], env: NodeJS.ProcessEnv): Promise<Ex
       case 'checkpoint': {
         if (parsed.positionals.length > 0) throw new UsageError('checkpoint takes no arguments.');
         return await checkpoint(context, env);
+      }
+      case 'rebuild': {
+        const [projection] = parsed.positionals;
+        if (projection === undefined || parsed.positionals.length > 1) {
+          throw new UsageError('rebuild takes one projection.');
+        }
+        return await rebuild(context, projection);
       }
       case 'republish': {
         if (parsed.positionals.length > 0) throw new UsageError('republish takes no arguments, only options.');

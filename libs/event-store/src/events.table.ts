@@ -144,6 +144,66 @@ export async function readLog(
   };
 }
 
+/** What a projection needs of an event: enough to upcast and fold it, none of the audit fields. */
+export type ProjectedEvent = Pick<
+  RecordedEvent,
+  'eventId' | 'streamId' | 'streamVersion' | 'type' | 'schemaVersion' | 'data' | 'metadata'
+>;
+
+const TYPED_PAGE = `
+  SELECT transaction_id, global_position, event_id, stream_id, stream_version, event_type, schema_version, data, metadata
+  FROM events
+  WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) AND event_type = ANY($4::text[])`;
+const READ_TYPED_BOUNDED = prepared(`${TYPED_PAGE}
+    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY transaction_id, global_position LIMIT $3`);
+// For a reader that holds back every writer of what it reads (a table lock the writers take in the
+// transactions that append): all it must see has committed, whatever the snapshot's xmin.
+const READ_TYPED_UNBOUNDED = prepared(`${TYPED_PAGE}
+  ORDER BY transaction_id, global_position LIMIT $3`);
+
+/**
+ * The events of `eventTypes` after `after`, in log order, lean (no hashes, no recording time):
+ * `bounded`, only as far as the log is surely complete (as readLog); else every committed one.
+ */
+export async function readEventsOfTypes(
+  run: RunSql,
+  after: LogCheckpoint,
+  limit: number,
+  eventTypes: readonly string[],
+  bounded: boolean,
+): Promise<{ events: ProjectedEvent[]; checkpoint: LogCheckpoint }> {
+  const rows = await run<{
+    transaction_id: string;
+    global_position: string;
+    event_id: string;
+    stream_id: string;
+    stream_version: number;
+    event_type: string;
+    schema_version: number;
+    data: unknown;
+    metadata: EventMetadata;
+  }>(bounded ? READ_TYPED_BOUNDED : READ_TYPED_UNBOUNDED, [
+    after.transactionId,
+    after.globalPosition,
+    limit,
+    eventTypes,
+  ]);
+  const last = rows.at(-1);
+  return {
+    events: rows.map((row) => ({
+      eventId: row.event_id,
+      streamId: row.stream_id,
+      streamVersion: row.stream_version,
+      type: row.event_type,
+      schemaVersion: row.schema_version,
+      data: row.data,
+      metadata: row.metadata,
+    })),
+    checkpoint: last ? checkpointOf(last) : after,
+  };
+}
+
 export async function readLogHead(run: RunSql): Promise<LogCheckpoint | undefined> {
   const [head] = await run<LoggedEventRow>(LOG_HEAD, []);
   return head && checkpointOf(head);

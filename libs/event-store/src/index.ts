@@ -23,7 +23,12 @@ export {
   eventHash,
   verifyChain,
 } from './hash-chain.js';
-export { readStoredEventsAfter, readStoredEventsBetween, readStoredStream } from './events.table.js';
+export {
+  type ProjectedEvent,
+  readStoredEventsAfter,
+  readStoredEventsBetween,
+  readStoredStream,
+} from './events.table.js';
 export { EventStoreModule, type EventStoreModuleOptions } from './event-store.module.js';
 export {
   type PreparedStatement,
@@ -36,3 +41,4 @@ export {
 } from './sql.js';
 export * from './audit-checkpoints.js';
 export * from './retention.js';
+export { type RebuildableProjection, type RebuildReport, rebuildProjection } from './projection-rebuild.js';

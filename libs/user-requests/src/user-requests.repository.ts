@@ -60,6 +60,38 @@ function toUserRequest(row: UserRequestRow): UserRequest {
   };
 }
 
+/** The columns a new request's row is written with, in the order userRequestRow gives them. */
+export const USER_REQUEST_COLUMNS = [
+  'request_id',
+  'stream_id',
+  'subject',
+  'client_id',
+  'client_name',
+  'scope',
+  'binding_message',
+  'acr_values',
+  'created_at',
+  'expires_at',
+] as const;
+
+/** The row of the request AuthRequested made to the user: the one mapping of the live write and of a rebuild. */
+export function userRequestRow(requested: Pick<RecordedEvent<AuthRequested>, 'streamId' | 'data'>): unknown[] {
+  const { requestId, subject, clientId, clientName, scope, bindingMessage, acrValues, requestedAt, expiresAt } =
+    requested.data;
+  return [
+    requestId,
+    requested.streamId,
+    subject,
+    clientId,
+    clientName,
+    scope,
+    bindingMessage,
+    acrValues,
+    requestedAt,
+    expiresAt,
+  ];
+}
+
 /** Whether a request is still open at `now`: nobody answered, and it has not expired. */
 export function isOpen(request: UserRequest, now: Date): boolean {
   return request.answeredAt === null && now < request.expiresAt;
@@ -86,11 +118,8 @@ export class UserRequests {
     requested: RecordedEvent<AuthRequested>,
     limits: OpenRequestLimits,
   ): Promise<void> {
-    const { requestId, subject, clientId, clientName, scope, bindingMessage, acrValues, requestedAt, expiresAt } =
-      requested.data;
-    // Namespaced, so a subject never shares a key with another advisory lock (log tailers, key creation).
+    const { subject, clientId, requestedAt } = requested.data;
     await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('user-requests:' || $1, 0))`, [subject]);
-    // A statement of its own, after the lock: its snapshot sees every request committed before.
     const [open] = await tx.query<OpenRequestCounts>(
       `SELECT count(*)::int AS "forUser", (count(*) FILTER (WHERE client_id = $2))::int AS "forClient"
          FROM user_requests
@@ -99,25 +128,13 @@ export class UserRequests {
     );
     if (exceedsOpenRequestLimits(open!, limits)) throw new TooManyOpenRequestsError();
     await tx.query(
-      `INSERT INTO user_requests
-         (request_id, stream_id, subject, client_id, client_name, scope, binding_message, acr_values, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        requestId,
-        requested.streamId,
-        subject,
-        clientId,
-        clientName,
-        scope,
-        bindingMessage,
-        acrValues,
-        requestedAt,
-        expiresAt,
-      ],
+      `INSERT INTO user_requests (${USER_REQUEST_COLUMNS.join(', ')})
+       VALUES (${USER_REQUEST_COLUMNS.map((_, index) => `$${index + 1}`).join(', ')})`,
+      userRequestRow(requested),
     );
   }
 
-  /** The user answered, in the transaction that records the answer. */
+  /** The user answered, in the transaction that records the answer; `at` is the answer's time (its event's occurredAt). */
   async markAnswered(tx: EventStoreTransaction, streamId: string, at: Date): Promise<void> {
     await tx.query(`UPDATE user_requests SET answered_at = $2 WHERE stream_id = $1 AND answered_at IS NULL`, [
       streamId,

@@ -1,0 +1,152 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { type Migration, EventStoreModule, PostgresEventStore } from '@backchannel/event-store';
+import type { ConsentGiven } from '@backchannel/events';
+import { recordRequest } from '@backchannel/testing';
+import { UserRequests, UserRequestsModule } from '@backchannel/user-requests';
+import { Test, type TestingModule } from '@nestjs/testing';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { migrationFiles } from '../../../test/setup/migration-files.js';
+
+const run = promisify(execFile);
+const OPS = path.resolve('dist/apps/ops/src/main.js');
+const ROW = `request_id, stream_id, subject, client_id, client_name, scope, binding_message, acr_values,
+  created_at, expires_at, answered_at`;
+
+/**
+ * `ops rebuild user-requests` in a database of its own (a rebuild of the shared test database
+ * would give rows to requests other tests recorded without one), migrated like a service's.
+ */
+describe('ops rebuild', () => {
+  const database = `ops_rebuild_${randomUUID().replaceAll('-', '')}`;
+  const serverUrl = new URL(process.env.DATABASE_URL!);
+  const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString();
+  let app: TestingModule;
+  let dataSource: DataSource;
+
+  async function onServer(statement: string): Promise<void> {
+    const client = new pg.Client({ connectionString: serverUrl.toString() });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  }
+
+  beforeAll(async () => {
+    await onServer(`CREATE DATABASE ${database}`);
+    const modules = await Promise.all(migrationFiles(path.resolve('.')).map((file) => import(file)));
+    const migrations = modules.flatMap((classes: Record<string, Migration>) => Object.values(classes));
+    app = await Test.createTestingModule({
+      imports: [EventStoreModule.forRoot({ databaseUrl, migrations, poolSize: 8 }), UserRequestsModule],
+    }).compile();
+    dataSource = app.get(DataSource);
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await onServer(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  });
+
+  /** A request recorded as /bc-authorize records it, answered as AnswerRecorder answers (one in two). */
+  async function requestAndMaybeAnswer(index: number): Promise<void> {
+    const requested = await recordRequest(app, `rebuild-user-${index % 7}`);
+    if (index % 2 === 1) return;
+    const at = new Date();
+    await app.get(PostgresEventStore).transaction(async (tx) => {
+      await tx.appendToStream<ConsentGiven>(requested.streamId, 1, [
+        {
+          type: 'ConsentGiven',
+          schemaVersion: 2,
+          data: {
+            requestId: requested.data.requestId,
+            subject: requested.data.subject,
+            deviceId: 'dev-rebuild',
+            grantedScope: ['openid'],
+            authenticatedAt: at.toISOString(),
+            evidence: null,
+          },
+          metadata: { correlationId: 'ops-rebuild', actor: 'device:dev-rebuild', occurredAt: at.toISOString() },
+        },
+      ]);
+      await app.get(UserRequests).markAnswered(tx, requested.streamId, at);
+    });
+  }
+
+  const rows = (): Promise<unknown[]> => dataSource.query(`SELECT ${ROW} FROM user_requests ORDER BY request_id`);
+
+  async function rebuild(): Promise<{ scanned: number; applied: number; rows: number; eventsPerSecond: number }> {
+    const { stdout } = await run(process.execPath, [OPS, 'rebuild', 'user-requests', '--json'], {
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+    });
+    return JSON.parse(stdout);
+  }
+
+  it('rebuilds exactly the live table, indexes and constraints under their names', async () => {
+    for (let index = 0; index < 39; index++) await requestAndMaybeAnswer(index);
+    // values that would be syntax in an array's text form, and a request with no binding message
+    await recordRequest(app, 'rebuild-user-odd', {
+      acrValues: ['urn:acr:"quoted"', 'back\\slash,{}'],
+      bindingMessage: null,
+    });
+    const live = await rows();
+    const shape = () =>
+      dataSource.query(
+        `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'user_requests'
+         UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'user_requests'::regclass
+         ORDER BY 1`,
+      );
+    const liveShape = await shape();
+
+    const report = await rebuild();
+
+    expect(report).toMatchObject({ applied: 60, rows: 40 });
+    expect(report.eventsPerSecond).toBeGreaterThan(0);
+    expect(await rows()).toEqual(live);
+    expect(await shape()).toEqual(liveShape);
+  }, 120_000);
+
+  it('keeps what the services write while it runs: their writes wait for the swap and land in the new table', async () => {
+    let writing = true;
+    let index = 1_000;
+    const writtenAt: number[] = [];
+    const writers = Array.from({ length: 4 }, async () => {
+      while (writing) {
+        await requestAndMaybeAnswer(index++);
+        writtenAt.push(Date.now());
+      }
+    });
+    await new Promise((settle) => setTimeout(settle, 200)); // the writers are under way
+    const started = Date.now();
+    const report = await rebuild();
+    const ended = Date.now();
+    writing = false;
+    await Promise.all(writers);
+
+    // the race happened: requests were recorded and answered while the rebuild ran
+    expect(writtenAt.filter((at) => at > started && at < ended).length).toBeGreaterThan(0);
+    expect(report.rows).toBeGreaterThan(40);
+    // every request recorded, before, during or after, has its row, answered exactly when it was
+    const [{ expected }] = await dataSource.query(
+      `SELECT count(*)::int AS expected FROM events WHERE event_type = 'AuthRequested'`,
+    );
+    const [{ answered }] = await dataSource.query(
+      `SELECT count(*)::int AS answered FROM events e JOIN user_requests r ON r.stream_id = e.stream_id
+        WHERE e.event_type = 'ConsentGiven' AND r.answered_at = (e.metadata->>'occurredAt')::timestamptz`,
+    );
+    const [{ answers }] = await dataSource.query(
+      `SELECT count(*)::int AS answers FROM events WHERE event_type = 'ConsentGiven'`,
+    );
+    expect((await rows()).length).toBe(expected);
+    expect(answered).toBe(answers);
+    const [{ unanswered }] = await dataSource.query(
+      `SELECT count(*)::int AS unanswered FROM user_requests r
+        WHERE answered_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = r.stream_id AND e.event_type = 'ConsentGiven')`,
+    );
+    expect(unanswered).toBe(0);
+  }, 120_000);
+});
