@@ -1,11 +1,11 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { CHECKPOINT_HELP, checkpoint } from './commands/checkpoint.js';
 import { DEAD_LETTERS_HELP, deadLetters } from './commands/dead-letters.js';
-import { EXPORT_HELP, exportEvents } from './commands/export.js';
+import { EXPORT_HELP, exportEvents, instant } from './commands/export.js';
 import { REBUILD_HELP, rebuild } from './commands/rebuild.js';
 import { REPUBLISH_HELP, republish } from './commands/republish.js';
 import { TIMELINE_HELP, timeline } from './commands/timeline.js';
-import { VERIFY_HELP, verify } from './commands/verify.js';
+import { VERIFY_HELP, type VerifyScope, verify } from './commands/verify.js';
 import { type ExitCode, UsageError, contextOf, openDatabase } from './ops-context.js';
 
 const HELP = `usage: ops <command> [options]   (DATABASE_URL names the database)
@@ -26,7 +26,13 @@ const COMMANDS = {
   timeline: { help: TIMELINE_HELP, options: {} },
   verify: {
     help: VERIFY_HELP,
-    options: { stream: { type: 'string' }, all: { type: 'boolean' }, 'audit-key': { type: 'string' } },
+    options: {
+      stream: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      all: { type: 'boolean' },
+      'audit-key': { type: 'string' },
+    },
   },
   checkpoint: { help: CHECKPOINT_HELP, options: {} },
   export: {
@@ -90,14 +96,19 @@ export async function runOps(argv: string[], env: NodeJS.ProcessEnv): Promise<Ex
         return await timeline(context, id);
       }
       case 'verify': {
-        const stream = parsed.values.stream;
-        if (stream !== undefined && parsed.values.all) throw new UsageError('give --stream or --all, not both.');
+        const { stream, from, to, all } = parsed.values;
+        const ranged = from !== undefined || to !== undefined;
+        if ([stream !== undefined, ranged, all === true].filter(Boolean).length > 1) {
+          throw new UsageError('give --stream, --from and --to, or --all: one of them.');
+        }
         const pinned = parsed.values['audit-key'];
-        return await verify(
-          context,
-          typeof stream === 'string' ? stream : null,
-          typeof pinned === 'string' ? pinned : null,
-        );
+        const scope: VerifyScope =
+          typeof stream === 'string'
+            ? { stream }
+            : ranged
+              ? { from: instant('from', from), to: instant('to', to) }
+              : { all: true };
+        return await verify(context, scope, typeof pinned === 'string' ? pinned : null);
       }
       case 'export': {
         if (parsed.positionals.length > 0) throw new UsageError('export takes no arguments, only options.');

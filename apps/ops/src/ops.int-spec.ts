@@ -147,6 +147,17 @@ describe('ops timeline and verify', () => {
         brokenAtVersion: 2,
         reason: 'hash does not match the content',
       });
+      // a time range around the request: its stream is verified whole; a range before it finds nothing of it
+      const recorded = (await readStoredStream(poolSql(dataSource), streamId))[0]!.recordedAt;
+      const around = ['--from', new Date(Date.parse(recorded) - 1_000).toISOString(), '--to', new Date().toISOString()];
+      const ranged = await ops('verify', ...around, '--json');
+      expect(ranged.code).toBe(1);
+      expect((JSON.parse(ranged.stdout) as { breaks: { streamId: string }[] }).breaks).toContainEqual(
+        expect.objectContaining({ streamId, brokenAtVersion: 2 }),
+      );
+      const before = await ops('verify', '--from', '2020-01-01T00:00:00Z', '--to', '2020-01-02T00:00:00Z', '--json');
+      expect(JSON.parse(before.stdout)).toMatchObject({ events: 0, streams: 0, breaks: [] });
+      expect((await ops('verify', ...around, '--all')).code).toBe(2);
     } finally {
       await tamper(['openid']);
     }

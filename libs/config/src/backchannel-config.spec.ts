@@ -122,6 +122,7 @@ describe('loadConfig', () => {
     expect(config.clientCacheSeconds).toBe(10);
     expect(config.metricsPort).toBeNull();
     expect(config.retention).toEqual({ operationalDays: 7, deadLetterDays: 30, intervalMinutes: 60 });
+    expect(config.auditCheckpointIntervalMinutes).toBe(60);
     expect(loadConfig({ ...production, METRICS_PORT: '9464' }).metricsPort).toBe(9464);
     expect(config.openRegistration).toBe(false);
     const open = loadConfig({ ...production, OPEN_REGISTRATION: 'true' });

@@ -85,6 +85,8 @@ export interface BackchannelConfig {
   clientJwks: { cacheSeconds: number; minRefetchSeconds: number };
   /** Pruning of operational tables (events are kept): ages in days, and how often (0 minutes: never). */
   retention: { operationalDays: number; deadLetterDays: number; intervalMinutes: number };
+  /** How often a signed audit checkpoint of the log's head is made (0: never; `ops checkpoint` still can). */
+  auditCheckpointIntervalMinutes: number;
   /** Where this process serves GET /metrics (METRICS_PORT, on HOST); null: no metrics listener. */
   metricsPort: number | null;
   /** How long a service keeps a client it looked up: updates and deletions reach every replica within this. */
@@ -213,6 +215,7 @@ const environmentSchema = z.object({
   RETENTION_DAYS: integer(7, 1, 3650),
   DEAD_LETTER_RETENTION_DAYS: integer(30, 1, 3650),
   RETENTION_INTERVAL_MINUTES: integer(60, 0, 10_080),
+  AUDIT_CHECKPOINT_INTERVAL_MINUTES: integer(60, 0, 10_080),
   OPEN_REGISTRATION: z.enum(['true', 'false']).default('false'),
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
@@ -377,6 +380,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
       deadLetterDays: e.DEAD_LETTER_RETENTION_DAYS,
       intervalMinutes: e.RETENTION_INTERVAL_MINUTES,
     },
+    auditCheckpointIntervalMinutes: e.AUDIT_CHECKPOINT_INTERVAL_MINUTES,
     openRegistration: e.OPEN_REGISTRATION === 'true',
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
     mtls: {

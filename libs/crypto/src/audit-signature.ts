@@ -1,3 +1,11 @@
+import {
+  type LogCheckpoint,
+  type RunSql,
+  checkpointDigest,
+  nextCheckpointStatement,
+  readCheckpoints,
+  saveCheckpoint,
+} from '@backchannel/event-store';
 import { CompactSign, compactVerify, importJWK, type JWK } from 'jose';
 import { type SigningKey, type StoredSigningKey, generateSigningKey, openSigningKey } from './signing-key.js';
 
@@ -30,4 +38,55 @@ export async function verifyCheckpointSignature(signature: string, publicJwk: JW
   } catch {
     return null;
   }
+}
+
+/** The newest audit key, or a new one when there is none (run inside makeAuditCheckpoint's lock). */
+async function currentAuditKey(sql: RunSql, keyEncryptionKey: Uint8Array): Promise<StoredSigningKey> {
+  const [row] = await sql<{ kid: string; public_jwk: JWK; private_jwk_encrypted: string }>(
+    `SELECT kid, public_jwk, private_jwk_encrypted FROM audit_keys ORDER BY created_at DESC LIMIT 1`,
+    [],
+  );
+  if (row) {
+    return { kid: row.kid, alg: 'ES256', publicJwk: row.public_jwk, sealedPrivateJwk: row.private_jwk_encrypted };
+  }
+  const created = await generateAuditKey(keyEncryptionKey);
+  await sql(`INSERT INTO audit_keys (kid, public_jwk, private_jwk_encrypted) VALUES ($1, $2, $3)`, [
+    created.kid,
+    JSON.stringify(created.publicJwk),
+    created.sealedPrivateJwk,
+  ]);
+  return created;
+}
+
+export interface MadeCheckpoint {
+  upTo: LogCheckpoint;
+  streams: number;
+  digest: string;
+  auditKey: string;
+}
+
+/**
+ * Signs the log's head (see libs/event-store audit-checkpoints.ts) in one transaction, one
+ * checkpointer at a time so that each chains to the one before. Null when nothing was written
+ * since the last checkpoint, or (`unlessNewerThan`) when the last one is newer than that: replicas
+ * that each run a schedule then make about one checkpoint per period between them.
+ */
+export async function makeAuditCheckpoint(
+  transaction: <T>(work: (sql: RunSql) => Promise<T>) => Promise<T>,
+  keyEncryptionKey: Uint8Array,
+  now: Date,
+  unlessNewerThan: Date | null = null,
+): Promise<MadeCheckpoint | null> {
+  return transaction(async (sql) => {
+    await sql(`SELECT pg_advisory_xact_lock(hashtextextended('audit-checkpoint', 0))`, []);
+    const previous = (await readCheckpoints(sql)).at(-1) ?? null;
+    if (previous && unlessNewerThan && new Date(previous.createdAt) > unlessNewerThan) return null;
+    const statement = await nextCheckpointStatement(sql, previous);
+    if (statement === null) return null;
+    const stored = await currentAuditKey(sql, keyEncryptionKey);
+    const digest = checkpointDigest(statement);
+    const signature = await signCheckpointDigest(await openAuditKey(stored, keyEncryptionKey), digest);
+    await saveCheckpoint(sql, statement, { digest, kid: stored.kid, signature }, now);
+    return { upTo: statement.upTo, streams: statement.heads.length, digest, auditKey: stored.kid };
+  });
 }

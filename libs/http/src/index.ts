@@ -8,4 +8,4 @@ export * from './oauth-form-request.js';
 export { migrationsOf, retentionRulesOf } from './table-owners.js';
 export * from './client-certificate.js';
 export * from './metrics.js';
-export * from './retention-scheduler.js';
+export * from './maintenance-scheduler.js';

@@ -3,7 +3,7 @@ import { type BackchannelConfig, ConfigModule } from '@backchannel/config';
 import { CryptoModule } from '@backchannel/crypto';
 import { EventStoreModule } from '@backchannel/event-store';
 import { HttpModule } from './http.module.js';
-import { RETENTION_RULES, RetentionScheduler } from './retention-scheduler.js';
+import { MaintenanceScheduler, RETENTION_RULES } from './maintenance-scheduler.js';
 import { migrationsOf, retentionRulesOf } from './table-owners.js';
 
 @Module({})
@@ -26,7 +26,7 @@ export function serviceRootModule(
     module: ServiceRootModule,
     providers: [
       { provide: RETENTION_RULES, useValue: retentionRulesOf([...infrastructure, ...features]) },
-      RetentionScheduler,
+      MaintenanceScheduler,
     ],
     imports: [
       ConfigModule.forRoot(config),

@@ -2,9 +2,10 @@ import { type ChainBreak, ChainVerifier, readStoredEventsAfter, readStoredStream
 import type { ExitCode, OpsContext } from '../ops-context.js';
 import { verifyCheckpoints } from './checkpoint-verification.js';
 
-export const VERIFY_HELP = `usage: ops verify [--stream <stream id> | --all] [--audit-key <kid>] [--json]
+export const VERIFY_HELP = `usage: ops verify [--stream <stream id> | --from <time> --to <time> | --all] [--audit-key <kid>] [--json]
 
-Re-computes the hash chain of one stream, or of every stream (the default), and prints each break:
+Re-computes the hash chain of one stream, of every stream with an event recorded from --from
+(included) to --to (excluded), whole, or of every stream (the default), and prints each break:
 the stream, the first version that does not hold, and why (a changed event, a missing or moved
 one, a broken link). Reads the log a page at a time, in constant memory. Then checks the signed
 checkpoints (ops checkpoint): each signed by the audit key (--audit-key pins its kid), chained to
@@ -13,11 +14,15 @@ re-hashed from end to end; it says how many events no checkpoint covers yet. Exi
 
 const PAGE = 5_000;
 
-export async function verify(
-  context: OpsContext,
-  streamId: string | null,
-  pinnedKey: string | null,
-): Promise<ExitCode> {
+/** Which streams to verify: one, those written in a time range, or all. */
+export type VerifyScope = { stream: string } | { from: Date; to: Date } | { all: true };
+
+const STREAMS_WRITTEN_BETWEEN = `
+  SELECT DISTINCT stream_id FROM events WHERE recorded_at >= $1 AND recorded_at < $2 AND stream_id > $3
+  ORDER BY stream_id LIMIT $4`;
+
+export async function verify(context: OpsContext, scope: VerifyScope, pinnedKey: string | null): Promise<ExitCode> {
+  const streamId = 'stream' in scope ? scope.stream : null;
   const verifier = new ChainVerifier();
   const breaks: ChainBreak[] = [];
   let events = 0;
@@ -36,6 +41,20 @@ export async function verify(
   };
   if (streamId !== null) {
     check(await readStoredStream(context.sql, streamId));
+  } else if ('from' in scope) {
+    for (let after = ''; ;) {
+      const page = await context.sql<{ stream_id: string }>(STREAMS_WRITTEN_BETWEEN, [
+        scope.from,
+        scope.to,
+        after,
+        500,
+      ]);
+      for (const { stream_id } of page) check(await readStoredStream(context.sql, stream_id));
+      context.progress(`verified ${events} events in ${streams} streams`);
+      if (page.length < 500) break;
+      after = page.at(-1)!.stream_id;
+    }
+    context.progress('\n');
   } else {
     for (let after: { streamId: string; streamVersion: number } | null = null; ;) {
       const page = await readStoredEventsAfter(context.sql, after, PAGE);
