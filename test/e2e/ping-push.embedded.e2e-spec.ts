@@ -1,4 +1,5 @@
 import { BackchannelApi } from './support/backchannel-api.js';
+import { metricSum } from './support/expectations.js';
 import { NotificationEndpoints } from './support/notification-endpoints.js';
 import { NotificationFlows, pingApproved, pushApproved } from './support/ping-push.scenarios.js';
 import { type RunningStack, startEmbeddedStack } from './support/stacks.js';
@@ -27,5 +28,13 @@ describe('ping and push delivery against npm start (embedded, no Kafka)', () => 
 
   it('calls no path that was not registered', () => {
     expect(endpoints.strayCalls()).toEqual([]);
+  });
+
+  it('counts the deliveries in its metrics, by channel and outcome', async () => {
+    const metrics = await stack.metrics();
+    for (const channel of ['ping', 'push']) {
+      const delivered = { queue: 'client-notification', channel, outcome: 'delivered' };
+      expect(metricSum(metrics, 'backchannel_delivery_attempts_total', delivered)).toBeGreaterThanOrEqual(1);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { sharedCounter } from '@backchannel/observability';
 import {
   type BeforeApplicationShutdown,
   Logger,
@@ -17,9 +18,17 @@ import {
 import { type DeliveryJob, DeliveryJobs, type DeliveryQueue, type SqlRunner } from './delivery-jobs.repository.js';
 
 /** A delivery ready to go: the only part that differs between client notifications and device channels. */
+const deliveryAttempts = sharedCounter({
+  name: 'backchannel_delivery_attempts_total',
+  help: 'Delivery attempts by queue, channel and outcome: delivered, retried later, or failed for good.',
+  labelNames: ['queue', 'channel', 'outcome'] as const,
+});
+
 export interface PreparedDelivery<Outcome extends DeliveryOutcome> {
   /** What is sent to whom, for log lines: never a secret. */
   description: string;
+  /** How it travels, a metrics label: `ping` or `push` to clients, a device channel's name to devices. */
+  channel: string;
   /** One attempt. A throw is a failure of ours (a sealed value that does not open): retried with backoff. */
   send(): Promise<Outcome>;
   /**
@@ -186,6 +195,11 @@ export class DeliveryWorker<Outcome extends DeliveryOutcome = DeliveryOutcome>
     }
     const outcome = await delivery.send();
     const next = followUp(outcome, job.attempts, new Date(), deadline, backoffDelay(job.attempts, this.settings.retry));
+    deliveryAttempts.inc({
+      queue: job.queue,
+      channel: delivery.channel,
+      outcome: next.action === 'retry' ? 'retried' : next.result.delivered ? 'delivered' : 'failed',
+    });
     if (next.action === 'retry') {
       this.logger.warn(`${delivery.description}, attempt ${job.attempts}: ${next.lastError}`);
       return this.jobs.retryLater(job, next.at, next.lastError);

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { DatabasePoolMetrics } from './event-store.metrics.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 import { createDataSource, type DataSourceSettings, runMigrations } from './postgres.data-source.js';
 
@@ -43,7 +44,7 @@ export class EventStoreModule {
           dataSourceFactory: () => openDataSource(options),
         }),
       ],
-      providers: [PostgresEventStore],
+      providers: [PostgresEventStore, DatabasePoolMetrics],
       exports: [PostgresEventStore],
     };
   }

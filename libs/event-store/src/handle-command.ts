@@ -1,5 +1,6 @@
 import type { Decider, Event, RecordedEvent } from '@backchannel/events';
 import type { EventStoreTransaction } from './event-store.js';
+import { eventsRecorded } from './event-store.metrics.js';
 import { type PostgresEventStore, retryOnVersionConflict } from './postgres-event-store.js';
 
 export type CommandResult<State, E extends Event, Rejection> =
@@ -63,7 +64,7 @@ export async function handleCommand<Command, State, E extends Event, Rejection>(
 ): Promise<CommandResult<State, E, Rejection>> {
   const { maxAttempts = DEFAULT_MAX_ATTEMPTS, inTransaction } = options;
   let known = options.from;
-  return retryOnVersionConflict(maxAttempts, async () => {
+  const result = await retryOnVersionConflict(maxAttempts, async (): Promise<CommandResult<State, E, Rejection>> => {
     const stream = known ?? (await readStreamState(store, streamId, decider));
     known = undefined;
     const decision = decider.decide(command, stream.state);
@@ -83,4 +84,6 @@ export async function handleCommand<Command, State, E extends Event, Rejection>(
       return accepted;
     });
   });
+  if (result.outcome === 'accepted') for (const event of result.events) eventsRecorded.inc({ type: event.type });
+  return result;
 }

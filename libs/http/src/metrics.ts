@@ -1,8 +1,13 @@
 import { type Server, createServer } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { sharedMetricsRegistry } from '@backchannel/observability';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** A service's Prometheus metrics: the process's (CPU, memory, event-loop lag, GC) and its HTTP requests. */
+/**
+ * A service's Prometheus metrics: the process's (CPU, memory, event-loop lag, GC) and its HTTP
+ * requests here, and what its code counts in the shared registry (libs/observability): flows,
+ * deliveries, consumers' lag, dead letters, the database pool.
+ */
 export interface ServiceMetrics {
   registry: Registry;
   httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
@@ -11,6 +16,7 @@ export interface ServiceMetrics {
 export function createServiceMetrics(service: string): ServiceMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
+  sharedMetricsRegistry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry, prefix: 'backchannel_' });
   const httpRequestDuration = new Histogram({
     name: 'backchannel_http_request_duration_seconds',
@@ -54,8 +60,8 @@ export async function startMetricsServer(metrics: ServiceMetrics, host: string, 
       response.writeHead(404).end();
       return;
     }
-    metrics.registry.metrics().then(
-      (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+    Promise.all([metrics.registry.metrics(), sharedMetricsRegistry.metrics()]).then(
+      (texts) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(texts.join('\n')),
       () => response.writeHead(500).end(),
     );
   });

@@ -2,6 +2,7 @@ import { type RunSql, poolSql, prepared } from '@backchannel/event-store';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DeadLetters, type DeadLetter, describeError } from './dead-letters.js';
+import { deadLettersRecorded } from './messaging.metrics.js';
 
 /** A dead letter as stored, for operators (`ops dead-letters`) and for redelivery. */
 export interface StoredDeadLetter {
@@ -63,6 +64,7 @@ export class DeadLetterStore extends DeadLetters {
         letter.offset ?? null,
       ],
     );
+    deadLettersRecorded.inc({ consumer_group: letter.consumerGroup, kind: letter.kind });
   }
 
   /** The oldest first, at most `limit`. */

@@ -5,6 +5,7 @@ import { Controller, type INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Payload } from '@nestjs/microservices';
 import type { Producer } from 'kafkajs';
+import { sharedMetricsRegistry } from '@backchannel/observability';
 import type { DataSource } from 'typeorm';
 import { DeadLetterStore, type StoredDeadLetter } from './dead-letter.store.js';
 import { EventHandlerRunner } from './event-handler.runner.js';
@@ -252,6 +253,15 @@ describe('EventHandlerRunner and dead letters over Kafka', () => {
     expect(deliveries.get(first[1]!.eventId)).toBe(deliveries.get(first[0]!.eventId));
     expect(completionOrder.filter((id) => first.some((event) => event.eventId === id))).toEqual(
       first.map((event) => event.eventId),
+    );
+  }, 60_000);
+
+  it("reports each partition's lag after a batch, in the shared metrics", async () => {
+    const event = await handledAfterTransientFailures(0);
+    expect(completed.has(event.eventId)).toBe(true);
+    const lag = (await sharedMetricsRegistry.getSingleMetric('backchannel_kafka_consumer_lag_messages')!.get()).values;
+    expect(lag).toContainEqual(
+      expect.objectContaining({ labels: expect.objectContaining({ consumer_group: consumerGroup, partition: '0' }) }),
     );
   }, 60_000);
 });

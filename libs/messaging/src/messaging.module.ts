@@ -13,6 +13,7 @@ import { CreateMessagingTables1763700000100 } from './migrations/1763700000100-c
 import { KAFKA_CONNECTION_OPTIONS, KafkaConnection } from './kafka.connection.js';
 import { OUTBOX_RELAY_OPTIONS, OutboxRelay, type OutboxRelayOptions } from './outbox-relay.service.js';
 import { DeadLetterStore } from './dead-letter.store.js';
+import { LogMetrics } from './messaging.metrics.js';
 import { DeadLettersForOperators1765200000100 } from './migrations/1765200000100-dead-letters-for-operators.js';
 
 export interface KafkaMessagingOptions {
@@ -34,6 +35,7 @@ function handlerProviders(options: { handlerRetryPolicy?: HandlerRetryPolicy; st
     { provide: HANDLER_RETRY_POLICY, useValue: options.handlerRetryPolicy ?? DEFAULT_HANDLER_RETRY_POLICY },
     { provide: CONSUMER_STREAM_LANES, useValue: options.streamLanes ?? DEFAULT_CONSUMER_STREAM_LANES },
     EventHandlerRunner,
+    LogMetrics,
   ];
 }
 

@@ -7,6 +7,7 @@ import type { DeadLetterStore } from './dead-letter.store.js';
 import { EventBatch, handOver } from './event-batch.js';
 import type { EventConsumer } from './event-consumer.js';
 import { classifyFailure } from './failure-classification.js';
+import { kafkaConsumerLag } from './messaging.metrics.js';
 import { EventHeaders, decodeRecordedEvent } from './recorded-event.codec.js';
 import { backoffDelay } from './retry-backoff.js';
 
@@ -107,6 +108,10 @@ class RecordedEventKafkaServer extends ServerKafka {
     } finally {
       for (const [event, offset] of handed) if (events.isDone(event)) finished.add(offset);
       this.resolveFinished(batch, finished, resolveOffset);
+      kafkaConsumerLag.set(
+        { consumer_group: this.consumerGroup, topic: batch.topic, partition: String(batch.partition) },
+        Number(batch.offsetLag()),
+      );
       await heartbeat();
     }
   }

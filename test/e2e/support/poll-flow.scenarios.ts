@@ -4,7 +4,7 @@ import { clientAssertion, newClientKey, signedAuthenticationRequest } from '@bac
 import { importPKCS8 } from 'jose';
 import * as oidc from 'openid-client';
 import { BackchannelApi, CIBA_GRANT, type TestClient, type TestUser, basicAuth } from './backchannel-api.js';
-import { expectOAuthError } from './expectations.js';
+import { expectOAuthError, metricSum } from './expectations.js';
 import { waitFor } from './service-process.js';
 import type { RunningStack } from './stacks.js';
 
@@ -336,6 +336,29 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
         const response = await api.bcAuthorize(dynamicClient, { scope: 'openid', login_hint: user.email });
         return response.status === 401 ? response : undefined;
       });
+    });
+
+    it('counts a flow in its metrics: the events it recorded, the HTTP requests, the pool, the readers of the log', async () => {
+      const before = await stack.metrics();
+      const user = await api.createUserWithDevice();
+      const ack = await startRequest(user);
+      const onDevice = await pendingOnDevice(user);
+      expect((await api.decide(user, onDevice.request_id, { decision: 'approve', scope: 'openid' })).status).toBe(204);
+      await sleep(1100); // respect the interval
+      expect((await api.token(client, ack.auth_req_id)).status).toBe(200);
+
+      const after = await stack.metrics();
+      const moved = (name: string, labels: Record<string, string>) =>
+        metricSum(after, name, labels) - metricSum(before, name, labels);
+      for (const type of ['AuthRequested', 'ConsentGiven', 'TokensIssued']) {
+        expect(moved('backchannel_events_recorded_total', { type })).toBeGreaterThanOrEqual(1);
+      }
+      expect(
+        moved('backchannel_http_request_duration_seconds_count', { route: '/token', status_code: '200' }),
+      ).toBeGreaterThanOrEqual(1);
+      expect(after).toMatch(/^backchannel_db_pool_connections\{[^}]*state="total"[^}]*\} [1-9]/m);
+      expect(after).toMatch(/^backchannel_log_reader_lag_events\{/m);
+      expect(after).toContain('backchannel_nodejs_eventloop_lag_seconds');
     });
 
     it('writes no secret to its logs: no client secret, auth_req_id, token or device token', async () => {

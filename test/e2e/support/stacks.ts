@@ -16,7 +16,20 @@ export interface RunningStack {
   fetch?: Fetch;
   /** Everything every process of the stack printed so far: its logs. */
   logs(): string;
+  /** What every process of the stack serves on its /metrics (its own METRICS_PORT), one text. */
+  metrics(): Promise<string>;
   stop(): Promise<void>;
+}
+
+async function scrape(ports: number[]): Promise<string> {
+  const texts = await Promise.all(
+    ports.map(async (port) => {
+      const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+      if (response.status !== 200) throw new Error(`/metrics on ${port} answered ${response.status}`);
+      return response.text();
+    }),
+  );
+  return texts.join('\n');
 }
 
 /** Short intervals and expiries so the flows run in seconds. */
@@ -71,6 +84,9 @@ export async function startDistributedStack(options: StackOptions = {}): Promise
   const ports = Object.fromEntries(
     await Promise.all(DISTRIBUTED_SERVICES.map(async (service) => [service, await freePort()] as const)),
   ) as Record<DistributedService, number>;
+  const metricsPorts = Object.fromEntries(
+    await Promise.all(DISTRIBUTED_SERVICES.map(async (service) => [service, await freePort()] as const)),
+  ) as Record<DistributedService, number>;
   const adminToken = randomBytes(32).toString('base64url');
   const { tls } = options;
   const scheme = tls ? 'https' : 'http';
@@ -100,6 +116,7 @@ export async function startDistributedStack(options: StackOptions = {}): Promise
       ...common,
       ...(service === 'gateway' ? gatewayEnv : {}),
       PORT: String(ports[service]),
+      METRICS_PORT: String(metricsPorts[service]),
     });
     processes.set(service, running);
     const atEdge = service === 'gateway' && edgeFetch;
@@ -124,6 +141,7 @@ export async function startDistributedStack(options: StackOptions = {}): Promise
     adminToken,
     fetch: edgeFetch,
     logs: () => [...processes.values()].map((service) => service.fullOutput()).join(''),
+    metrics: () => scrape(Object.values(metricsPorts)),
     stop,
     stopService: async (service) => processes.get(service)?.stop(),
     killService: async (service) => processes.get(service)?.kill(),
@@ -133,7 +151,7 @@ export async function startDistributedStack(options: StackOptions = {}): Promise
 
 /** `npm start`: the embedded single-process default, on its own embedded PostgreSQL, no Kafka. */
 export async function startEmbeddedStack(options: StackOptions = {}): Promise<RunningStack> {
-  const [port, postgresPort] = await Promise.all([freePort(), freePort()]);
+  const [port, postgresPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'backchannel-embedded-'));
   await chmod(dataDir, 0o755); // PostgreSQL runs as its own user and must reach its folder
   const adminToken = randomBytes(32).toString('base64url');
@@ -144,6 +162,7 @@ export async function startEmbeddedStack(options: StackOptions = {}): Promise<Ru
     ...FAST_FLOWS,
     PORT: String(port),
     EMBEDDED_POSTGRES_PORT: String(postgresPort),
+    METRICS_PORT: String(metricsPort),
     BACKCHANNEL_DATA_DIR: dataDir,
     BACKCHANNEL_ADMIN_TOKEN: adminToken,
     BACKCHANNEL_ISSUER: baseUrl,
@@ -161,5 +180,12 @@ export async function startEmbeddedStack(options: StackOptions = {}): Promise<Ru
     await stop();
     throw error;
   }
-  return { baseUrl, adminToken, fetch: edgeFetch, logs: () => service.fullOutput(), stop };
+  return {
+    baseUrl,
+    adminToken,
+    fetch: edgeFetch,
+    logs: () => service.fullOutput(),
+    metrics: () => scrape([metricsPort]),
+    stop,
+  };
 }

@@ -43,6 +43,7 @@ export class DeviceNotificationDelivery extends AuthRequestDelivery<DeliveryOutc
       deadline: new Date(request.expiresAt),
       delivery: {
         description: `${recipient.channel} notification of ${recipient.deviceId} for ${request.requestId}`,
+        channel: recipient.channel,
         send: () => this.channels.send({ ...device, streamId: job.streamId, request }),
         // caused by the request itself: its AuthRequested
         record: (result, finishJob) =>

@@ -52,6 +52,7 @@ export class ClientNotificationDelivery extends AuthRequestDelivery<HttpPostOutc
       deadline: plan.deadline,
       delivery: {
         description: `${describe(notification)} for ${state.request.requestId}`,
+        channel: notification.kind === 'ping' ? 'ping' : 'push',
         send: () => this.send(job.streamId, state, notification),
         // caused by what made it due: the answer or the issuance, the last event read
         record: (result, finishJob) =>

@@ -1,0 +1,70 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { sharedCounter, sharedGauge } from '@backchannel/observability';
+import { DataSource } from 'typeorm';
+
+/** Set by each Kafka consumer after every batch: messages of the partition not handled yet. */
+export const kafkaConsumerLag = sharedGauge({
+  name: 'backchannel_kafka_consumer_lag_messages',
+  help: 'Messages of a partition after the last one a consumer group handled (from its last fetched batch).',
+  labelNames: ['consumer_group', 'topic', 'partition'] as const,
+});
+
+export const deadLettersRecorded = sharedCounter({
+  name: 'backchannel_dead_letters_recorded_total',
+  help: 'Messages set aside as dead letters by this process, by consumer group and failure kind.',
+  labelNames: ['consumer_group', 'kind'] as const,
+});
+
+/** Lags above this are shown as this: counting further would make a scrape slow when it matters. */
+const LAG_CAP = 100_000;
+
+/**
+ * Gauges read from the database at scrape time: how far each reader of the log (the relay, each
+ * embedded consumer group) is behind its head, and the dead letters waiting, by consumer group.
+ * A scrape while the database is away shows the last values, never an error.
+ */
+@Injectable()
+export class LogMetrics implements OnModuleInit {
+  private readonly logger = new Logger(LogMetrics.name);
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  onModuleInit(): void {
+    const readings = this;
+    sharedGauge({
+      name: 'backchannel_log_reader_lag_events',
+      help: `Events of the log after a reader's checkpoint (the relay, each embedded consumer group), at most ${LAG_CAP}.`,
+      labelNames: ['subscription'] as const,
+      async collect() {
+        const rows = await readings.read<{ subscription: string; behind: number }>(
+          `SELECT c.subscription, (SELECT count(*) FROM (SELECT 1 FROM events e
+              WHERE (e.transaction_id, e.global_position) > (c.transaction_id, c.global_position) LIMIT ${LAG_CAP}) AS b)::int AS behind
+           FROM subscription_checkpoints c`,
+        );
+        for (const row of rows ?? []) this.set({ subscription: row.subscription }, row.behind);
+      },
+    });
+    sharedGauge({
+      name: 'backchannel_dead_letters',
+      help: 'Dead letters waiting for an operator (ops dead-letters), by consumer group.',
+      labelNames: ['consumer_group'] as const,
+      async collect() {
+        const rows = await readings.read<{ consumer_group: string; count: number }>(
+          `SELECT consumer_group, count(*)::int AS count FROM dead_letters GROUP BY consumer_group`,
+        );
+        if (rows) this.reset();
+        for (const row of rows ?? []) this.set({ consumer_group: row.consumer_group }, row.count);
+      },
+    });
+  }
+
+  private async read<Row>(statement: string): Promise<Row[] | null> {
+    if (!this.dataSource.isInitialized) return null;
+    try {
+      return (await this.dataSource.query(statement)) as Row[];
+    } catch (error) {
+      this.logger.warn(`metrics not read: ${(error as Error).message}`);
+      return null;
+    }
+  }
+}
