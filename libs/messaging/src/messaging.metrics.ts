@@ -30,13 +30,13 @@ export class LogMetrics implements OnModuleInit {
   constructor(private readonly dataSource: DataSource) {}
 
   onModuleInit(): void {
-    const readings = this;
+    const read = <Row>(statement: string) => this.read<Row>(statement);
     sharedGauge({
       name: 'backchannel_log_reader_lag_events',
       help: `Events of the log after a reader's checkpoint (the relay, each embedded consumer group), at most ${LAG_CAP}.`,
       labelNames: ['subscription'] as const,
       async collect() {
-        const rows = await readings.read<{ subscription: string; behind: number }>(
+        const rows = await read<{ subscription: string; behind: number }>(
           `SELECT c.subscription, (SELECT count(*) FROM (SELECT 1 FROM events e
               WHERE (e.transaction_id, e.global_position) > (c.transaction_id, c.global_position) LIMIT ${LAG_CAP}) AS b)::int AS behind
            FROM subscription_checkpoints c`,
@@ -49,7 +49,7 @@ export class LogMetrics implements OnModuleInit {
       help: 'Dead letters waiting for an operator (ops dead-letters), by consumer group.',
       labelNames: ['consumer_group'] as const,
       async collect() {
-        const rows = await readings.read<{ consumer_group: string; count: number }>(
+        const rows = await read<{ consumer_group: string; count: number }>(
           `SELECT consumer_group, count(*)::int AS count FROM dead_letters GROUP BY consumer_group`,
         );
         if (rows) this.reset();
