@@ -36,7 +36,12 @@ export abstract class AuthRequestDelivery<Outcome extends DeliveryOutcome> imple
   ) {}
 
   async plan(job: DeliveryJob, now: Date): Promise<DeliveryPlan<Outcome>> {
-    return this.planFor(job, await readStreamState(this.store, job.streamId, authRequestDecider), now);
+    const stream = await readStreamState(this.store, job.streamId, authRequestDecider);
+    const plan = await this.planFor(job, stream, now);
+    if (plan.action !== 'send' || stream.events.length === 0) return plan;
+    // the attempt joins the request: its correlation id and trace (see DeliveryWorker)
+    const { correlationId, traceparent } = stream.events[0]!.metadata;
+    return { ...plan, delivery: { ...plan.delivery, origin: { correlationId, traceparent } } };
   }
 
   /** What the job owes, as the decider sees the stream. */

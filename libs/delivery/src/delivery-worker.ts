@@ -1,4 +1,4 @@
-import { sharedCounter } from '@backchannel/observability';
+import { SpanKind, contextOf, inSpan, sharedCounter, withCorrelation } from '@backchannel/observability';
 import {
   type BeforeApplicationShutdown,
   Logger,
@@ -29,6 +29,8 @@ export interface PreparedDelivery<Outcome extends DeliveryOutcome> {
   description: string;
   /** How it travels, a metrics label: `ping` or `push` to clients, a device channel's name to devices. */
   channel: string;
+  /** The request's correlation id and trace context (its first event's), which the attempt joins. */
+  origin?: { correlationId: string; traceparent?: string };
   /** One attempt. A throw is a failure of ours (a sealed value that does not open): retried with backoff. */
   send(): Promise<Outcome>;
   /**
@@ -156,7 +158,7 @@ export class DeliveryWorker<Outcome extends DeliveryOutcome = DeliveryOutcome>
           return await this.jobs.release(job, plan.until, now);
         case 'send':
           description = plan.delivery.description;
-          return await this.attempt(job, plan.deadline, plan.delivery, now);
+          return await this.inOrigin(plan.delivery, () => this.attempt(job, plan.deadline, plan.delivery, now));
         default: {
           const unknownPlan: never = plan;
           throw new Error(`unhandled plan ${(unknownPlan as { action: string }).action}`);
@@ -168,6 +170,21 @@ export class DeliveryWorker<Outcome extends DeliveryOutcome = DeliveryOutcome>
       const retryAt = new Date(Date.now() + backoffDelay(job.attempts, this.settings.retry));
       await this.jobs.retryLater(job, retryAt, detail).catch(() => undefined);
     }
+  }
+
+  /** An attempt is a client span in the request's trace, logged with the request's correlation id. */
+  private inOrigin(delivery: PreparedDelivery<Outcome>, attempt: () => Promise<void>): Promise<void> {
+    const traced = () =>
+      inSpan(
+        `deliver ${delivery.channel}`,
+        {
+          kind: SpanKind.CLIENT,
+          ...(delivery.origin && { parent: contextOf(delivery.origin) }),
+          attributes: { 'backchannel.queue': this.channel.queue, 'backchannel.channel': delivery.channel },
+        },
+        attempt,
+      );
+    return delivery.origin ? withCorrelation(delivery.origin.correlationId, traced) : traced();
   }
 
   private async attempt(

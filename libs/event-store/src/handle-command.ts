@@ -1,5 +1,7 @@
+import { Logger } from '@nestjs/common';
 import type { Decider, Event, RecordedEvent } from '@backchannel/events';
 import type { EventStoreTransaction } from './event-store.js';
+import { activeContext, contextOf, inSpan, linkToActiveSpan, traceIdOf } from '@backchannel/observability';
 import { eventsRecorded } from './event-store.metrics.js';
 import { type PostgresEventStore, retryOnVersionConflict } from './postgres-event-store.js';
 
@@ -27,6 +29,7 @@ export interface HandleCommandOptions<State, E extends Event> {
 }
 
 const DEFAULT_MAX_ATTEMPTS = 5;
+const logger = new Logger('events');
 
 function fold<Command, State, E extends Event, Rejection>(
   decider: Decider<Command, State, E, Rejection>,
@@ -64,9 +67,17 @@ export async function handleCommand<Command, State, E extends Event, Rejection>(
 ): Promise<CommandResult<State, E, Rejection>> {
   const { maxAttempts = DEFAULT_MAX_ATTEMPTS, inTransaction } = options;
   let known = options.from;
-  const result = await retryOnVersionConflict(maxAttempts, async (): Promise<CommandResult<State, E, Rejection>> => {
+  return retryOnVersionConflict(maxAttempts, async (): Promise<CommandResult<State, E, Rejection>> => {
     const stream = known ?? (await readStreamState(store, streamId, decider));
     known = undefined;
+    return inStreamTrace(stream, command, async () => {
+      const decided = await decideAndAppend(stream);
+      if (decided.outcome === 'accepted') noteRecorded(streamId, decided.events);
+      return decided;
+    });
+  });
+
+  async function decideAndAppend(stream: StreamState<State>): Promise<CommandResult<State, E, Rejection>> {
     const decision = decider.decide(command, stream.state);
     if (decision.outcome === 'rejected') {
       return { outcome: 'rejected', rejection: decision.rejection, state: stream.state };
@@ -83,7 +94,31 @@ export async function handleCommand<Command, State, E extends Event, Rejection>(
       await inTransaction(tx, accepted.events, accepted.state);
       return accepted;
     });
-  });
-  if (result.outcome === 'accepted') for (const event of result.events) eventsRecorded.inc({ type: event.type });
-  return result;
+  }
+}
+
+/** Counts the events committed and logs one line each, in the command's span and correlation id (ServiceLogger). */
+function noteRecorded(streamId: string, events: RecordedEvent[]): void {
+  for (const event of events) {
+    eventsRecorded.inc({ type: event.type });
+    // a stream id is a hash of the auth_req_id, never a secret
+    logger.log(`${event.type} recorded on ${streamId} v${event.streamVersion} by ${event.metadata.actor}`);
+  }
+}
+
+/**
+ * Decides a command in the trace of the stream it acts on: a span that continues the trace of
+ * the stream's first event (a request's trace begins at /bc-authorize), linked to what is active
+ * (the device's or client's HTTP request, itself a trace of its own). So every event of a request
+ * lands in one trace, whoever caused it. A new stream, or a stream read without its events, stays
+ * in the active trace.
+ */
+function inStreamTrace<T>(stream: StreamState<unknown>, command: unknown, work: () => Promise<T>): Promise<T> {
+  const events = (stream as { events?: RecordedEvent[] }).events;
+  const parent = contextOf({ traceparent: events?.[0]?.metadata.traceparent });
+  const type = (command as { type?: unknown }).type;
+  const name = `command ${typeof type === 'string' ? type : 'decide'}`;
+  if (traceIdOf(parent) === undefined || traceIdOf(parent) === traceIdOf(activeContext()))
+    return inSpan(name, {}, work);
+  return inSpan(name, { parent, links: linkToActiveSpan() }, work);
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { currentTraceparent, inSpan } from '@backchannel/observability';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { type Event, type RecordedEvent, upcast } from '@backchannel/events';
 import {
@@ -44,10 +45,20 @@ function appendingWith(
   run: RunSql,
   retryAny: <E extends Event>(append: () => Promise<AppendResult<E>>) => Promise<AppendResult<E>>,
 ): EventStoreTransaction['appendToStream'] {
-  return (streamId, expectedVersion, events) => {
-    const append = () => appendEvents(run, streamId, expectedVersion, events);
-    return expectedVersion === 'any' ? retryAny(append) : append();
-  };
+  return (streamId, expectedVersion, events) =>
+    inSpan(
+      'event-store append',
+      { attributes: { 'backchannel.stream_id': streamId, 'backchannel.event_types': events.map((e) => e.type) } },
+      () => {
+        // the recording span's trace context travels with the events (see EventMetadata.traceparent)
+        const traceparent = currentTraceparent();
+        const traced = traceparent
+          ? events.map((event) => ({ ...event, metadata: { traceparent, ...event.metadata } }))
+          : events;
+        const append = () => appendEvents(run, streamId, expectedVersion, traced);
+        return expectedVersion === 'any' ? retryAny(append) : append();
+      },
+    );
 }
 
 function upcastRecorded<E extends Event>(event: RecordedEvent): RecordedEvent<E> {

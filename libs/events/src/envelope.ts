@@ -12,6 +12,11 @@ export interface EventMetadata {
   actor: string;
   /** ISO-8601 instant at which the deciding command ran (the command's clock, not the database's). */
   occurredAt: string;
+  /**
+   * The W3C trace context of the span that recorded it, when tracing is on: what handles the
+   * event continues that trace, so one CIBA request is one trace across the services.
+   */
+  traceparent?: string;
 }
 
 export interface Event<Type extends string = string, Data = unknown> {

@@ -1,16 +1,18 @@
 import { X509Certificate, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConsoleLogger, type DynamicModule, type LoggerService, type Type } from '@nestjs/common';
+import type { DynamicModule, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type BackchannelConfig, developmentRelaxations } from '@backchannel/config';
+import { ServiceLogger, startTracing } from '@backchannel/observability';
 import { OAuthExceptionFilter } from '@backchannel/oauth';
 import { ClientCertificateSource } from './client-certificate.js';
 import { createServiceMetrics, instrumentHttp, startMetricsServer } from './metrics.js';
 import { registerMethodNotAllowed } from './method-not-allowed.hook.js';
 import { registerNulCharacterGuard } from './nul-character.guard.js';
+import { registerRequestContext } from './request-context.hooks.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -39,9 +41,9 @@ function tlsOptions(config: BackchannelConfig) {
   };
 }
 
-/** JSON logs, one object per line, with the service name as context. */
+/** JSON logs, one object per line, with the service name as context and the correlation id (ServiceLogger). */
 export function createLogger(service: string): LoggerService {
-  return new ConsoleLogger(service, { json: true });
+  return new ServiceLogger(service);
 }
 
 /**
@@ -56,6 +58,7 @@ export async function createHttpApplication(
   service: string,
 ): Promise<NestFastifyApplication> {
   const logger = createLogger(service);
+  const tracing = startTracing(service);
   const adapter = new FastifyAdapter({
     ...tlsOptions(config),
     bodyLimit: config.bodyLimitBytes,
@@ -69,6 +72,12 @@ export async function createHttpApplication(
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  registerRequestContext(fastify);
+  if (tracing) {
+    logger.log('tracing on (OTEL_TRACES_EXPORTER)');
+    // after the app's own shutdown, so the spans of its last work are exported
+    fastify.addHook('onClose', async () => tracing.shutdown());
+  }
   const certificates = new ClientCertificateSource(config.mtls);
   fastify.decorateRequest('clientCertificate', function (this: FastifyRequest) {
     return certificates.certificateOf(this.raw);

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RecordedEvent, topicForStream } from '@backchannel/events';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { SpanKind, contextOf, inSpan, withCorrelation } from '@backchannel/observability';
 import { KafkaRetriableException } from '@nestjs/microservices';
 import { DeadLetters, describeError } from './dead-letters.js';
 import { type EventBatch, inLanes } from './event-batch.js';
@@ -99,7 +100,25 @@ export class EventHandlerRunner {
     await this.runLanes(batch, consumerGroup, (event) => work([event]));
   }
 
-  async run(event: RecordedEvent, consumerGroup: string, work: () => Promise<void>): Promise<void> {
+  /**
+   * Handles one event under the policy above, in the event's trace (a consumer span continuing
+   * its metadata's traceparent) and with its correlation id on every line logged meanwhile.
+   */
+  run(event: RecordedEvent, consumerGroup: string, work: () => Promise<void>): Promise<void> {
+    return withCorrelation(event.metadata.correlationId, () =>
+      inSpan(
+        `consume ${event.type}`,
+        {
+          kind: SpanKind.CONSUMER,
+          parent: contextOf(event.metadata),
+          attributes: { 'messaging.consumer.group.name': consumerGroup, 'backchannel.stream_id': event.streamId },
+        },
+        () => this.runWithPolicy(event, consumerGroup, work),
+      ),
+    );
+  }
+
+  private async runWithPolicy(event: RecordedEvent, consumerGroup: string, work: () => Promise<void>): Promise<void> {
     // Counted per kind, so failures of an outage never use up the attempts that lead to a dead letter.
     const failures = { transient: 0, unexpected: 0 };
     for (let attempt = 1; ; attempt++) {

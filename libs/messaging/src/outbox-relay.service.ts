@@ -1,4 +1,5 @@
 import { type RecordedEvent, Topics, topicForStream } from '@backchannel/events';
+import { SpanKind, inSpan, linksToEvents } from '@backchannel/observability';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { CompressionTypes, type Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
@@ -111,7 +112,14 @@ export class OutboxRelay implements LogSubscriber, OnApplicationBootstrap, Befor
     }
   }
 
-  async handleBatch({ events }: LogBatch): Promise<void> {
+  /** One producer span per batch, linked to the spans that recorded its events (each its request's trace). */
+  handleBatch({ events }: LogBatch): Promise<void> {
+    return inSpan('relay publish', { kind: SpanKind.PRODUCER, links: linksToEvents(events) }, () =>
+      this.publish(events),
+    );
+  }
+
+  private async publish(events: RecordedEvent[]): Promise<void> {
     this.producer ??= await this.kafka.connectProducer();
     try {
       for (const request of produceRequests(events, this.maxRequestBytes)) {

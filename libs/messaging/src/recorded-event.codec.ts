@@ -7,6 +7,8 @@ export const EventHeaders = {
   eventType: 'eventType',
   schemaVersion: 'schemaVersion',
   correlationId: 'correlationId',
+  /** W3C trace context, the header name every tracer reads. */
+  traceparent: 'traceparent',
 } as const;
 
 export interface EventMessage {
@@ -26,6 +28,7 @@ export function toEventMessage(event: RecordedEvent): EventMessage {
       [EventHeaders.eventType]: event.type,
       [EventHeaders.schemaVersion]: String(event.schemaVersion),
       [EventHeaders.correlationId]: event.metadata.correlationId,
+      ...(event.metadata.traceparent !== undefined && { [EventHeaders.traceparent]: event.metadata.traceparent }),
     },
   };
 }
@@ -48,6 +51,7 @@ const recordedEventSchema = z.object({
     causationId: z.string().optional(),
     actor: z.string(),
     occurredAt: z.string(),
+    traceparent: z.string().optional(),
   }),
   streamId: z.string().min(1),
   streamVersion: z.int().positive(),

@@ -1,1 +1,3 @@
 export * from './metrics.js';
+export * from './tracing.js';
+export * from './logging.js';

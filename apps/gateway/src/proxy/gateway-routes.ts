@@ -1,4 +1,5 @@
 import replyFrom from '@fastify/reply-from';
+import { currentTraceparent } from '@backchannel/observability';
 import type { FastifyInstance } from 'fastify';
 import type { BackchannelConfig } from '@backchannel/config';
 
@@ -45,8 +46,10 @@ export async function registerGatewayRoutes(fastify: FastifyInstance, config: Ba
       scope.route({
         method: route.methods,
         url: route.url,
-        handler: (request, reply) =>
-          reply.from(`${base}${request.url}`, {
+        handler: (request, reply) => {
+          // the service's span is a child of the gateway's (traced), else of the caller's as sent
+          const traceparent = currentTraceparent();
+          return reply.from(`${base}${request.url}`, {
             // Given explicitly with its content type, the buffered body is sent byte for byte
             // (reply-from would otherwise JSON-encode a request body it finds already parsed).
             ...(Buffer.isBuffer(request.body)
@@ -58,10 +61,12 @@ export async function registerGatewayRoutes(fastify: FastifyInstance, config: Ba
               return {
                 ...forwarded,
                 'x-request-id': request.id,
+                ...(traceparent && { traceparent }),
                 ...(certificate && { [certificateHeader]: encodeURIComponent(certificate.toString()) }),
               };
             },
-          }),
+          });
+        },
       });
     }
   });
