@@ -40,8 +40,8 @@ export default tseslint.config(
     rules: { 'no-console': 'off', '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // the built-in authenticator's web app: plain browser JavaScript, served as written
-    files: ['apps/approvals/src/authenticator/web/**/*.js'],
+    // the web apps (the built-in authenticator, the admin console): plain browser JavaScript, served as written
+    files: ['apps/approvals/src/authenticator/web/**/*.js', 'apps/gateway/src/admin-console/web/**/*.js'],
     languageOptions: {
       globals: {
         window: 'readonly',
@@ -51,6 +51,10 @@ export default tseslint.config(
         location: 'readonly',
         history: 'readonly',
         localStorage: 'readonly',
+        sessionStorage: 'readonly',
+        fetch: 'readonly',
+        Node: 'readonly',
+        console: 'readonly',
         Notification: 'readonly',
         URL: 'readonly',
         atob: 'readonly',

@@ -5,7 +5,8 @@ import { EXPORT_HELP, exportEvents, instant } from './commands/export.js';
 import { REBUILD_HELP, rebuild } from './commands/rebuild.js';
 import { REPUBLISH_HELP, republish } from './commands/republish.js';
 import { TIMELINE_HELP, timeline } from './commands/timeline.js';
-import { VERIFY_HELP, type VerifyScope, verify } from './commands/verify.js';
+import type { VerifyScope } from '@backchannel/crypto';
+import { VERIFY_HELP, verify } from './commands/verify.js';
 import { type ExitCode, UsageError, contextOf, openDatabase } from './ops-context.js';
 
 const HELP = `usage: ops <command> [options]   (DATABASE_URL names the database)

@@ -9,3 +9,4 @@ export * from './jwt-verification.js';
 export * from './crypto.module.js';
 export * from './secret-hash.js';
 export * from './audit-signature.js';
+export * from './audit-verification.js';

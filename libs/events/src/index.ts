@@ -4,3 +4,4 @@ export * from './upcasters.js';
 export * from './auth-request.events.js';
 export * from './client.events.js';
 export * from './topics.js';
+export * from './timeline.js';

@@ -9,3 +9,4 @@ export { migrationsOf, retentionRulesOf } from './table-owners.js';
 export * from './client-certificate.js';
 export * from './metrics.js';
 export * from './maintenance-scheduler.js';
+export * from './web-app.js';

@@ -27,3 +27,4 @@ export { classifyFailure, type FailureKind } from './failure-classification.js';
 export { backoffDelay, type BackoffOptions } from './retry-backoff.js';
 export { Wakeup } from './global-log.subscription.js';
 export { BackgroundLoop } from './background-loop.js';
+export { LOG_READER_LAGS, LOG_READER_LAG_CAP } from './messaging.metrics.js';

@@ -16,7 +16,14 @@ export const deadLettersRecorded = sharedCounter({
 });
 
 /** Lags above this are shown as this: counting further would make a scrape slow when it matters. */
-const LAG_CAP = 100_000;
+export const LOG_READER_LAG_CAP = 100_000;
+
+/** Each reader of the log (the relay, each embedded consumer group) and the events after its checkpoint. */
+export const LOG_READER_LAGS = `
+  SELECT c.subscription, c.updated_at, (SELECT count(*) FROM (SELECT 1 FROM events e
+      WHERE (e.transaction_id, e.global_position) > (c.transaction_id, c.global_position)
+      LIMIT ${LOG_READER_LAG_CAP}) AS b)::int AS behind
+  FROM subscription_checkpoints c ORDER BY c.subscription`;
 
 /**
  * Gauges read from the database at scrape time: how far each reader of the log (the relay, each
@@ -33,14 +40,10 @@ export class LogMetrics implements OnModuleInit {
     const read = <Row>(statement: string) => this.read<Row>(statement);
     sharedGauge({
       name: 'backchannel_log_reader_lag_events',
-      help: `Events of the log after a reader's checkpoint (the relay, each embedded consumer group), at most ${LAG_CAP}.`,
+      help: `Events of the log after a reader's checkpoint (the relay, each embedded consumer group), at most ${LOG_READER_LAG_CAP}.`,
       labelNames: ['subscription'] as const,
       async collect() {
-        const rows = await read<{ subscription: string; behind: number }>(
-          `SELECT c.subscription, (SELECT count(*) FROM (SELECT 1 FROM events e
-              WHERE (e.transaction_id, e.global_position) > (c.transaction_id, c.global_position) LIMIT ${LAG_CAP}) AS b)::int AS behind
-           FROM subscription_checkpoints c`,
-        );
+        const rows = await read<{ subscription: string; behind: number }>(LOG_READER_LAGS);
         for (const row of rows ?? []) this.set({ subscription: row.subscription }, row.behind);
       },
     });

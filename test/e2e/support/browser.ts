@@ -25,13 +25,8 @@ function chromiumPath(): string {
   return process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 }
 
-/**
- * Launches Chromium with a virtual WebAuthn authenticator (DevTools protocol): a built-in, user-verifying
- * passkey provider whose presence and verification are simulated, so navigator.credentials.create/get
- * succeed without a person. WebAuthn needs a secure context and a domain RP ID: open pages at
- * http://localhost:<port>, never 127.0.0.1.
- */
-export async function launchAuthenticatorBrowser(): Promise<AuthenticatorBrowser> {
+/** Headless Chromium with one page of the given size (light, en-GB, no scaling: the same pixels on every run). */
+export async function launchBrowser(viewport: { width: number; height: number }) {
   const browser: Browser = await chromium.launch({
     executablePath: chromiumPath(),
     headless: true,
@@ -40,12 +35,27 @@ export async function launchAuthenticatorBrowser(): Promise<AuthenticatorBrowser
   });
   try {
     const context: BrowserContext = await browser.newContext({
-      viewport: PHONE_VIEWPORT,
+      viewport,
       deviceScaleFactor: 1,
       colorScheme: 'light',
       locale: 'en-GB',
     });
-    const page = await context.newPage();
+    return { browser, context, page: await context.newPage() };
+  } catch (error) {
+    await browser.close();
+    throw error;
+  }
+}
+
+/**
+ * Launches Chromium with a virtual WebAuthn authenticator (DevTools protocol): a built-in, user-verifying
+ * passkey provider whose presence and verification are simulated, so navigator.credentials.create/get
+ * succeed without a person. WebAuthn needs a secure context and a domain RP ID: open pages at
+ * http://localhost:<port>, never 127.0.0.1.
+ */
+export async function launchAuthenticatorBrowser(): Promise<AuthenticatorBrowser> {
+  const { browser, context, page } = await launchBrowser(PHONE_VIEWPORT);
+  try {
     const devtools: CDPSession = await context.newCDPSession(page);
     await devtools.send('WebAuthn.enable');
     const { authenticatorId } = await devtools.send('WebAuthn.addVirtualAuthenticator', {

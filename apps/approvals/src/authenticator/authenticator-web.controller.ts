@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Controller, Get, NotFoundException, Param, Redirect, Res, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Param, Redirect, Res, UseInterceptors } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { AuthenticatorHeaders } from './authenticator-headers.interceptor.js';
+import { type WebFile, WebAppHeaders, webFile } from '@backchannel/http';
 
 /** The web app's files, next to this module: in the sources, and in dist/ where the build copies them. */
 const WEB_FOLDER = fileURLToPath(new URL('./web/', import.meta.url));
@@ -18,7 +17,7 @@ const WEBAUTHN_BROWSER_BUNDLE = path.join(
 const JAVASCRIPT = 'text/javascript; charset=utf-8';
 
 /** Every file the web app has, by its path under /authenticator/; nothing else is ever read. */
-const WEB_FILES: Readonly<Record<string, { file: string; type: string }>> = {
+const WEB_FILES: Readonly<Record<string, WebFile>> = {
   '': { file: path.join(WEB_FOLDER, 'index.html'), type: 'text/html; charset=utf-8' },
   'app.js': { file: path.join(WEB_FOLDER, 'app.js'), type: JAVASCRIPT },
   'app.css': { file: path.join(WEB_FOLDER, 'app.css'), type: 'text/css; charset=utf-8' },
@@ -30,7 +29,7 @@ const WEB_FILES: Readonly<Record<string, { file: string; type: string }>> = {
 
 /** The built-in authenticator's installable web app (plain files, no build step), under /authenticator/. */
 @Controller('authenticator')
-@UseInterceptors(AuthenticatorHeaders)
+@UseInterceptors(WebAppHeaders)
 export class AuthenticatorWebController {
   /** The app's files are addressed relative to /authenticator/, which is also its service worker's scope. */
   @Get()
@@ -38,11 +37,7 @@ export class AuthenticatorWebController {
   home(): void {}
 
   @Get('*')
-  async file(@Param('*') name: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
-    const webFile = Object.hasOwn(WEB_FILES, name) ? WEB_FILES[name] : undefined;
-    if (!webFile) throw new NotFoundException('No such file in the authenticator.');
-    // revalidated on every load, so a new version of the app is picked up at once
-    reply.header('content-type', webFile.type).header('cache-control', 'no-cache');
-    return readFile(webFile.file);
+  file(@Param('*') name: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
+    return webFile(WEB_FILES, name, reply);
   }
 }

@@ -1,7 +1,6 @@
-import type { RecordedEvent } from '@backchannel/events';
+import { type RecordedEvent, withoutSealed } from '@backchannel/events';
 import { readStoredEventsBetween } from '@backchannel/event-store';
 import { type ExitCode, type OpsContext, UsageError } from '../ops-context.js';
-import { withoutSealed } from './timeline.js';
 
 export const EXPORT_HELP = `usage: ops export --from <time> --to <time> [--client <client_id>] [--user <sub>]
 

@@ -1,5 +1,5 @@
 import { readStoredStream } from '@backchannel/event-store';
-import { type RecordedEvent, authRequestStreamId } from '@backchannel/events';
+import { authRequestStreamId, timelineEntry } from '@backchannel/events';
 import type { ExitCode, OpsContext } from '../ops-context.js';
 
 export const TIMELINE_HELP = `usage: ops timeline <auth_req_id | request_id | stream id> [--json]
@@ -8,40 +8,6 @@ One request's events in order: time, version, type, actor, causation, and the fa
 (who approved, on which device, with what evidence, which tokens by id, each delivery's outcome).
 An auth_req_id is looked up by its hash, never stored; sealed values (tokens, notification
 secrets) never print. Exit code 1 when nothing is found.`;
-
-/** A timeline entry: the event's envelope and its facts, sealed members left out. */
-export interface TimelineEntry {
-  at: string;
-  version: number;
-  type: string;
-  actor: string;
-  correlationId: string;
-  causationId: string | null;
-  facts: unknown;
-}
-
-/** Members named sealed… hold secrets (JWEs bound to the stream): they never leave the database. */
-export function withoutSealed(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutSealed);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>)
-      .filter(([member]) => !/^sealed/i.test(member))
-      .map(([member, inner]) => [member, withoutSealed(inner)]),
-  );
-}
-
-export function timelineEntry(event: RecordedEvent): TimelineEntry {
-  return {
-    at: event.metadata.occurredAt,
-    version: event.streamVersion,
-    type: event.type,
-    actor: event.metadata.actor,
-    correlationId: event.metadata.correlationId,
-    causationId: event.metadata.causationId ?? null,
-    facts: withoutSealed(event.data),
-  };
-}
 
 /** The stream an identifier names: a stream id as is, a device-facing request_id, else an auth_req_id's hash. */
 async function streamOf(context: OpsContext, id: string): Promise<string> {

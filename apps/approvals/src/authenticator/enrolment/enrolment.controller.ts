@@ -1,11 +1,11 @@
 import { Body, Controller, HttpCode, Post, UseInterceptors } from '@nestjs/common';
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
-import { AuthenticatorHeaders } from '../authenticator-headers.interceptor.js';
+import { WebAppHeaders } from '@backchannel/http';
 import { EnrolmentService } from './enrolment.service.js';
 
 /** Redeeming an enrolment code: the code is the only credential until the device has its token. */
 @Controller('authenticator/api/enrolment')
-@UseInterceptors(AuthenticatorHeaders)
+@UseInterceptors(WebAppHeaders)
 export class EnrolmentController {
   constructor(private readonly enrolments: EnrolmentService) {}
 

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Req, UseGuards, UseInterceptors 
 import { z } from 'zod';
 import { DeviceChannelsRepository } from '@backchannel/device-channels';
 import { type DeviceRequest, DeviceTokenGuard, deviceOf } from '../../device-auth/device-token.guard.js';
-import { AuthenticatorHeaders } from '../authenticator-headers.interceptor.js';
+import { WebAppHeaders } from '@backchannel/http';
 import { parseBody } from '../request-body.js';
 
 /** base64url of exactly `bytes` bytes, as PushSubscription.toJSON() gives its keys. */
@@ -17,7 +17,7 @@ const subscriptionSchema = z.object({
 
 /** Web Push for the authenticator: the VAPID key to subscribe with, and the device's subscription. */
 @Controller('authenticator/api')
-@UseInterceptors(AuthenticatorHeaders)
+@UseInterceptors(WebAppHeaders)
 export class PushSubscriptionController {
   constructor(private readonly channels: DeviceChannelsRepository) {}
 

@@ -3,7 +3,7 @@ import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/serv
 import { UserRequests } from '@backchannel/user-requests';
 import { type PendingRequestView, pendingRequestView } from '../../device-api/device-requests.controller.js';
 import { type DeviceRequest, DeviceTokenGuard, deviceOf } from '../../device-auth/device-token.guard.js';
-import { AuthenticatorHeaders } from '../authenticator-headers.interceptor.js';
+import { WebAppHeaders } from '@backchannel/http';
 import { PasskeyDecisionService } from './passkey-decision.service.js';
 import { describeScope } from './scope-wording.js';
 
@@ -17,7 +17,7 @@ export interface AuthenticatorRequestView extends PendingRequestView {
 /** The authenticator's API for an enrolled device (device token): its user's requests and passkey-signed decisions. */
 @Controller('authenticator/api/requests')
 @UseGuards(DeviceTokenGuard)
-@UseInterceptors(AuthenticatorHeaders)
+@UseInterceptors(WebAppHeaders)
 export class AuthenticatorRequestsController {
   constructor(
     private readonly userRequests: UserRequests,

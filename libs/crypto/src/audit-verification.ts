@@ -1,12 +1,88 @@
-import { type JWK, verifyCheckpointSignature } from '@backchannel/crypto';
 import {
+  type ChainBreak,
+  ChainVerifier,
+  type RunSql,
   type StreamHead,
   checkpointDigest,
   currentHashes,
   readCheckpoints,
+  readStoredEventsAfter,
+  readStoredStream,
   uncoveredEvents,
 } from '@backchannel/event-store';
-import type { OpsContext } from '../ops-context.js';
+import type { JWK } from 'jose';
+import { verifyCheckpointSignature } from './audit-signature.js';
+
+/** Which streams to verify: one, those written in a time range (whole), or all. */
+export type VerifyScope = { stream: string } | { from: Date; to: Date } | { all: true };
+
+export interface LogVerification {
+  events: number;
+  streams: number;
+  breaks: ChainBreak[];
+  checkpoints: CheckpointVerification;
+}
+
+const PAGE = 5_000;
+const STREAM_PAGE = 500;
+
+const STREAMS_WRITTEN_BETWEEN = `
+  SELECT DISTINCT stream_id FROM events WHERE recorded_at >= $1 AND recorded_at < $2 AND stream_id > $3
+  ORDER BY stream_id LIMIT $4`;
+
+/**
+ * Re-computes the hash chains of the streams in scope, a page at a time (constant memory), then
+ * checks the signed checkpoints (verifyCheckpoints): what `ops verify` prints and the admin console shows.
+ */
+export async function verifyLog(
+  run: RunSql,
+  scope: VerifyScope,
+  pinnedKey: string | null,
+  progress: (events: number, streams: number) => void = () => undefined,
+): Promise<LogVerification> {
+  const verifier = new ChainVerifier();
+  const breaks: ChainBreak[] = [];
+  let events = 0;
+  let streams = 0;
+  let lastStream: string | null = null;
+  const check = (page: Awaited<ReturnType<typeof readStoredStream>>) => {
+    for (const event of page) {
+      if (event.streamId !== lastStream) {
+        streams++;
+        lastStream = event.streamId;
+      }
+      events++;
+      const broken = verifier.check(event);
+      if (broken) breaks.push(broken);
+    }
+    progress(events, streams);
+  };
+  if ('stream' in scope) {
+    check(await readStoredStream(run, scope.stream));
+  } else if ('from' in scope) {
+    for (let after = ''; ;) {
+      const page = await run<{ stream_id: string }>(STREAMS_WRITTEN_BETWEEN, [
+        scope.from,
+        scope.to,
+        after,
+        STREAM_PAGE,
+      ]);
+      for (const { stream_id } of page) check(await readStoredStream(run, stream_id));
+      if (page.length < STREAM_PAGE) break;
+      after = page.at(-1)!.stream_id;
+    }
+  } else {
+    for (let after: { streamId: string; streamVersion: number } | null = null; ;) {
+      const page = await readStoredEventsAfter(run, after, PAGE);
+      check(page);
+      if (page.length < PAGE) break;
+      const last = page.at(-1)!;
+      after = { streamId: last.streamId, streamVersion: last.streamVersion };
+    }
+  }
+  const checkpoints = await verifyCheckpoints(run, pinnedKey, 'stream' in scope ? scope.stream : null);
+  return { events, streams, breaks, checkpoints };
+}
 
 /** A checkpoint that does not hold, or an event that is no longer what a checkpoint signed. */
 export interface CheckpointBreak {
@@ -31,13 +107,13 @@ export interface CheckpointVerification {
  * still in the log with the same hash. `onlyStream`: heads of that stream only.
  */
 export async function verifyCheckpoints(
-  context: OpsContext,
+  run: RunSql,
   pinnedKey: string | null,
   onlyStream: string | null,
 ): Promise<CheckpointVerification> {
-  const checkpoints = await readCheckpoints(context.sql);
+  const checkpoints = await readCheckpoints(run);
   const keys = new Map(
-    (await context.sql<{ kid: string; public_jwk: JWK }>(`SELECT kid, public_jwk FROM audit_keys`, [])).map((row) => [
+    (await run<{ kid: string; public_jwk: JWK }>(`SELECT kid, public_jwk FROM audit_keys`, [])).map((row) => [
       row.kid,
       row.public_jwk,
     ]),
@@ -59,7 +135,7 @@ export async function verifyCheckpoints(
     previousDigest = checkpoint.digest;
     const heads =
       onlyStream === null ? checkpoint.heads : checkpoint.heads.filter((head) => head.streamId === onlyStream);
-    for (const head of await changedHeads(context, heads)) {
+    for (const head of await changedHeads(run, heads)) {
       breaks.push({ checkpoint: checkpoint.id, streamId: head.streamId, version: head.version, reason: head.reason });
     }
   }
@@ -67,17 +143,17 @@ export async function verifyCheckpoints(
     checkpoints: checkpoints.length,
     auditKeys: [...new Set(checkpoints.map((checkpoint) => checkpoint.kid))],
     breaks,
-    uncoveredEvents: await uncoveredEvents(context.sql, checkpoints.at(-1) ?? null),
+    uncoveredEvents: await uncoveredEvents(run, checkpoints.at(-1) ?? null),
   };
 }
 
 const BATCH = 1_000;
 
-async function changedHeads(context: OpsContext, heads: StreamHead[]) {
+async function changedHeads(run: RunSql, heads: StreamHead[]) {
   const changed: (StreamHead & { reason: string })[] = [];
   for (let start = 0; start < heads.length; start += BATCH) {
     const batch = heads.slice(start, start + BATCH);
-    const current = await currentHashes(context.sql, batch);
+    const current = await currentHashes(run, batch);
     for (const head of batch) {
       const hash = current.get(`${head.streamId}#${head.version}`);
       if (hash === head.hash) continue;

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { AdminConsoleApiController, AdminConsoleWebController } from './admin-console.controller.js';
+import { AdminConsoleQueries } from './admin-console.queries.js';
+
+/** The operators' console in the browser: served by the gateway (and the embedded app) at /admin/console/. */
+@Module({ controllers: [AdminConsoleWebController, AdminConsoleApiController], providers: [AdminConsoleQueries] })
+export class AdminConsoleModule {}
