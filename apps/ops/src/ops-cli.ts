@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { AUDIT_KEYS_HELP, auditKeys } from './commands/audit-keys.js';
 import { CHECKPOINT_HELP, checkpoint } from './commands/checkpoint.js';
 import { DEAD_LETTERS_HELP, deadLetters } from './commands/dead-letters.js';
 import { EXPORT_HELP, exportEvents, instant } from './commands/export.js';
@@ -15,6 +16,7 @@ commands:
   timeline <id>   one request's events in order (auth_req_id, request_id or stream id)
   verify          re-computes the hash chains, checks the signed checkpoints; exit code 1 on any break
   checkpoint      signs the log's head with the audit key
+  audit-keys      the audit keys' public halves, as a JWK Set to keep outside the database
   export          the events of a time range as JSON lines, sealed values left out
   rebuild         rebuilds a read model from the log and swaps it in, the services running
   republish       sends the events of a time range to Kafka again, as the relay sent them
@@ -36,6 +38,7 @@ const COMMANDS = {
     },
   },
   checkpoint: { help: CHECKPOINT_HELP, options: {} },
+  'audit-keys': { help: AUDIT_KEYS_HELP, options: {} },
   export: {
     help: EXPORT_HELP,
     options: { from: { type: 'string' }, to: { type: 'string' }, client: { type: 'string' }, user: { type: 'string' } },
@@ -118,6 +121,10 @@ export async function runOps(argv: string[], env: NodeJS.ProcessEnv): Promise<Ex
       case 'checkpoint': {
         if (parsed.positionals.length > 0) throw new UsageError('checkpoint takes no arguments.');
         return await checkpoint(context, env);
+      }
+      case 'audit-keys': {
+        if (parsed.positionals.length > 0) throw new UsageError('audit-keys takes no arguments.');
+        return await auditKeys(context);
       }
       case 'rebuild': {
         const [projection] = parsed.positionals;

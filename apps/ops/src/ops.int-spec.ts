@@ -170,6 +170,10 @@ describe('ops timeline and verify', () => {
     const made = await opsWith(kek, 'checkpoint', '--json');
     expect(made.code).toBe(0);
     const { auditKey } = JSON.parse(made.stdout) as { auditKey: string };
+    // its public half, to keep outside the database
+    const { keys } = JSON.parse((await ops('audit-keys', '--json')).stdout) as { keys: Record<string, string>[] };
+    expect(keys).toContainEqual(expect.objectContaining({ kid: auditKey, kty: 'EC', crv: 'P-256', alg: 'ES256' }));
+    expect(keys.every((key) => key.d === undefined)).toBe(true);
     const clean = JSON.parse((await ops('verify', '--stream', streamId, '--audit-key', auditKey, '--json')).stdout);
     expect(clean.checkpoints).toMatchObject({ breaks: [], auditKeys: [auditKey] });
     expect(clean.checkpoints.checkpoints).toBeGreaterThanOrEqual(1);

@@ -156,7 +156,7 @@ export function expectPushError(received: ReceivedRequest, request: StartedReque
 }
 
 /** Ping happy path: the client may poll first; one ping after approval; then /token gives tokens. */
-export async function pingApproved(flows: NotificationFlows): Promise<void> {
+export async function pingApproved(flows: NotificationFlows): Promise<StartedRequest> {
   const client = await flows.registerClient('ping');
   const request = await flows.startRequest(client);
   const polledAt = Date.now();
@@ -170,6 +170,7 @@ export async function pingApproved(flows: NotificationFlows): Promise<void> {
   await flows.expectTokens(request);
   expectOAuthError(await flows.api.token(client, request.authReqId), 400, 'invalid_grant');
   await flows.expectCallsAfterQuietPeriod(client, 1);
+  return request;
 }
 
 /** Push happy path: the tokens arrive at the endpoint, the ID token binds them to the request. */

@@ -18,6 +18,8 @@ export interface RunningStack {
   logs(): string;
   /** What every process of the stack serves on its /metrics (its own METRICS_PORT), one text. */
   metrics(): Promise<string>;
+  /** The stack's database, as an operator's `ops` reaches it. */
+  databaseUrl: string;
   stop(): Promise<void>;
 }
 
@@ -142,6 +144,7 @@ export async function startDistributedStack(options: StackOptions = {}): Promise
     fetch: edgeFetch,
     logs: () => [...processes.values()].map((service) => service.fullOutput()).join(''),
     metrics: () => scrape(Object.values(metricsPorts)),
+    databaseUrl: common.DATABASE_URL,
     stop,
     stopService: async (service) => processes.get(service)?.stop(),
     killService: async (service) => processes.get(service)?.kill(),
@@ -186,6 +189,7 @@ export async function startEmbeddedStack(options: StackOptions = {}): Promise<Ru
     fetch: edgeFetch,
     logs: () => service.fullOutput(),
     metrics: () => scrape([metricsPort]),
+    databaseUrl: `postgres://postgres:postgres@127.0.0.1:${postgresPort}/backchannel`,
     stop,
   };
 }
