@@ -150,38 +150,36 @@ describe('EventHandlerRunner and dead letters over Kafka', () => {
     expect(deliveries.has(skipped.eventId)).toBe(false);
   }, 60_000);
 
-  it('an event its handler finds poison is dead-lettered with the event headers, once', async () => {
+  /** Publishes an event its handler finds poison; resolves with it and its dead letter once written. */
+  async function deadLetteredPoison(): Promise<{ poison: RecordedEvent; letter: StoredDeadLetter }> {
     const poison = recordedEventFixture();
     behaviours.set(poison.eventId, async () => {
       throw new UnknownEventVersionError(poison.type, 7);
     });
     await publish(poison);
-
     await eventually('the dead letter arrived', async () => (await letterOf(poison.eventId)).length > 0);
-
     const [letter] = await letterOf(poison.eventId);
+    return { poison, letter: letter! };
+  }
+
+  it('an event its handler finds poison is dead-lettered with the event headers, once', async () => {
+    const { poison, letter } = await deadLetteredPoison();
     expect(letter).toMatchObject({ key: poison.streamId, topic: Topics.authRequests, kind: 'poison' });
-    expect(letter!.errorName).toBe('UnknownEventVersionError');
-    expect(letter!.headers).toMatchObject({
+    expect(letter.errorName).toBe('UnknownEventVersionError');
+    expect(letter.headers).toMatchObject({
       [EventHeaders.eventType]: poison.type,
       [EventHeaders.correlationId]: poison.metadata.correlationId,
     });
-    expect(JSON.parse(letter!.value!)).toEqual(poison);
+    expect(JSON.parse(letter.value!)).toEqual(poison);
     expect(deliveries.get(poison.eventId)).toBe(1);
     expect(completed.has(poison.eventId)).toBe(false);
   }, 60_000);
 
   it('a dead letter an operator retries is handed to the handler again and, handled, leaves the table', async () => {
-    const poison = recordedEventFixture();
-    behaviours.set(poison.eventId, async () => {
-      throw new UnknownEventVersionError(poison.type, 7);
-    });
-    await publish(poison);
-    await eventually('the dead letter arrived', async () => (await letterOf(poison.eventId)).length > 0);
-    const [letter] = await letterOf(poison.eventId);
+    const { poison, letter } = await deadLetteredPoison();
 
     behaviours.delete(poison.eventId); // the fix is deployed
-    expect(await deadLetters.requestRetry({ ids: [letter!.id] })).toEqual([letter!.id]);
+    expect(await deadLetters.requestRetry({ ids: [letter.id] })).toEqual([letter.id]);
 
     await eventually('the retried event was handled', () => completed.has(poison.eventId));
     expect(deliveries.get(poison.eventId)).toBe(2);
