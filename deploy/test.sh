@@ -4,6 +4,7 @@
 # - PostgreSQL: DATABASE_URL when set, otherwise an embedded PostgreSQL under .data/test-postgres;
 # - Kafka: a single-node broker from Maven Central jars on 127.0.0.1:${KAFKA_PORT:-9092}.
 # - Chromium (the authenticator's browser test): CHROMIUM_PATH, else Debian's package, installed when missing.
+# The Dockerfile's runtime stage is reproduced without Docker (deploy/image/reproduce.sh) before the integration tests.
 # Prints a closing line "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +57,9 @@ if [ -z "${DATABASE_URL:-}" ]; then
 else
   echo "postgres: DATABASE_URL from the environment"
 fi
+
+echo "== image: the runtime stage's production install and start (deploy/image/reproduce.sh)"
+bash deploy/image/reproduce.sh
 
 echo "== integration tests (real PostgreSQL and Kafka)"
 jest int --runInBand

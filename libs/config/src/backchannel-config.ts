@@ -17,6 +17,8 @@ export interface BackchannelConfig {
   issuer: string;
   databaseUrl: string;
   kafkaBrokers: string[];
+  /** Whether a service applies its modules' pending migrations on start (false when a deployment job runs them first). */
+  migrateOnStart: boolean;
   /** Bearer token of the admin API. */
   adminToken: string;
   /** 32 bytes that encrypt signing keys at rest. */
@@ -168,6 +170,7 @@ const environmentSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: integer(600, 30, 86_400),
   ID_TOKEN_TTL_SECONDS: integer(600, 30, 86_400),
   RELAY_ENABLED: z.enum(['true', 'false']).default('true'),
+  DATABASE_MIGRATE_ON_START: z.enum(['true', 'false']).default('true'),
   CONSUMER_STREAM_LANES: integer(8, 1, 256),
   KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: integer(3, 1, 64),
   KAFKA_FETCH_MIN_BYTES: integer(16 * 1024, 1, 16 * 1024 * 1024),
@@ -329,6 +332,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     idTokenTtlSeconds: e.ID_TOKEN_TTL_SECONDS,
     relayEnabled: e.RELAY_ENABLED === 'true',
+    migrateOnStart: e.DATABASE_MIGRATE_ON_START === 'true',
     consumers: {
       streamLanes: e.CONSUMER_STREAM_LANES,
       partitionsConsumedConcurrently: e.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,

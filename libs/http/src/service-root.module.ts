@@ -34,6 +34,7 @@ export function serviceRootModule(
         databaseUrl: config.databaseUrl,
         applicationName: `backchannel-${service}`,
         migrations: migrationsOf([...infrastructure, ...features]),
+        runMigrations: config.migrateOnStart,
       }),
       HttpModule,
       ...infrastructure,

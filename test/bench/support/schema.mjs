@@ -1,16 +1,9 @@
-/** Brings DATABASE_URL's schema to what the embedded app migrates (every table of every service). */
+import { execFileSync } from 'node:child_process';
+
+/** Brings DATABASE_URL's schema to what the services migrate (every table of every service): the `migrate` command. */
 export async function migrateSchema(databaseUrl) {
-  const { createDataSource, runMigrations } = await import('../../../dist/libs/event-store/src/index.js');
-  const { migrationsOf } = await import('../../../dist/libs/http/src/index.js');
-  const { MessagingModule } = await import('../../../dist/libs/messaging/src/index.js');
-  const { CryptoModule } = await import('../../../dist/libs/crypto/src/index.js');
-  const { EMBEDDED_FEATURES } = await import('../../../dist/apps/embedded/src/embedded-app.js');
-  const migrations = migrationsOf([
-    ...EMBEDDED_FEATURES,
-    MessagingModule.forEmbedded(),
-    CryptoModule.forRoot({ keyEncryptionKey: new Uint8Array(32) }),
-  ]);
-  const dataSource = await createDataSource(databaseUrl, { migrations }).initialize();
-  await runMigrations(dataSource);
-  await dataSource.destroy();
+  execFileSync(process.execPath, ['dist/apps/embedded/src/migrate.main.js'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
