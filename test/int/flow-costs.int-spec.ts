@@ -66,7 +66,7 @@ describe('the cost of a flow', () => {
     await app.init();
     await app.startAllMicroservices();
     await app.listen(0, '127.0.0.1');
-    api = new BackchannelApi({ baseUrl: await app.getUrl(), adminToken: config.adminToken });
+    api = new BackchannelApi({ baseUrl: await app.getUrl(), adminToken: config.adminToken! });
   });
 
   afterAll(async () => {

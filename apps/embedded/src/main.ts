@@ -44,5 +44,5 @@ runService(SERVICE, async () => {
   const enrolment = await app.get(EnrolmentService).create(demo.subject, new Date());
   await app.startAllMicroservices();
   await listen(app, config, SERVICE);
-  process.stdout.write(embeddedBanner(config.issuer, config.adminToken, demo, enrolment.url));
+  process.stdout.write(embeddedBanner(config.issuer, secrets.adminToken, demo, enrolment.url));
 });

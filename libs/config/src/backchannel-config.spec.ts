@@ -18,6 +18,11 @@ function problemsOf(env: NodeJS.ProcessEnv): string {
 }
 
 describe('loadConfig', () => {
+  it('leaves the admin token out where a service has no admin API: null, never a default', () => {
+    const { BACKCHANNEL_ADMIN_TOKEN: _none, ...withoutAdminToken } = production;
+    expect(loadConfig(withoutAdminToken).adminToken).toBeNull();
+  });
+
   it('loads a production configuration with safe defaults', () => {
     const config = loadConfig(production);
     expect(config.profile).toBe('production');

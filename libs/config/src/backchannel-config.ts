@@ -20,7 +20,8 @@ export interface BackchannelConfig {
   /** Whether a service applies its modules' pending migrations on start (false when a deployment job runs them first). */
   migrateOnStart: boolean;
   /** Bearer token of the admin API. */
-  adminToken: string;
+  /** Null where BACKCHANNEL_ADMIN_TOKEN is not given: the admin API of that process refuses every call. */
+  adminToken: string | null;
   /** 32 bytes that encrypt signing keys at rest. */
   keyEncryptionKey: Uint8Array;
   authRequest: {
@@ -155,11 +156,13 @@ const environmentSchema = z.object({
   BACKCHANNEL_ISSUER: httpUrl.optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
   KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
+  // only the services with an admin API need it (backchannel, approvals, the gateway's console)
   BACKCHANNEL_ADMIN_TOKEN: z
     .string()
     .min(32, 'must be at least 32 characters')
     // the syntax of a bearer credential (RFC 6750 §2.1), or no Authorization header could carry it
-    .regex(B64TOKEN, 'must use only letters, digits and -._~+/ (a bearer token)'),
+    .regex(B64TOKEN, 'must use only letters, digits and -._~+/ (a bearer token)')
+    .optional(),
   BACKCHANNEL_KEY_ENCRYPTION_KEY: z
     .string()
     .regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 random bytes, base64url without padding (43 characters)'),
@@ -321,7 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     issuer,
     databaseUrl: e.DATABASE_URL,
     kafkaBrokers,
-    adminToken: e.BACKCHANNEL_ADMIN_TOKEN,
+    adminToken: e.BACKCHANNEL_ADMIN_TOKEN ?? null,
     keyEncryptionKey: new Uint8Array(Buffer.from(e.BACKCHANNEL_KEY_ENCRYPTION_KEY, 'base64url')),
     authRequest: {
       defaultExpirySeconds: defaultExpiry,

@@ -8,19 +8,23 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-/** The admin API takes `Authorization: Bearer <BACKCHANNEL_ADMIN_TOKEN>`, compared in constant time. */
+/**
+ * The admin API takes `Authorization: Bearer <BACKCHANNEL_ADMIN_TOKEN>`, compared in constant time;
+ * a process without an admin token refuses every call.
+ */
 @Injectable()
 export class AdminTokenGuard implements CanActivate {
-  private readonly expected: Buffer;
+  /** Null when this process was given no admin token: nothing is admitted. */
+  private readonly expected: Buffer | null;
 
   constructor(@Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig) {
-    this.expected = digest(config.adminToken);
+    this.expected = config.adminToken === null ? null : digest(config.adminToken);
   }
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const token = bearerToken(request.headers.authorization);
-    if (token === null || !timingSafeEqual(digest(token), this.expected)) {
+    if (token === null || this.expected === null || !timingSafeEqual(digest(token), this.expected)) {
       throw new UnauthorizedException('A valid admin bearer token is required.');
     }
     return true;
