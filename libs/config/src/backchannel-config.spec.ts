@@ -70,16 +70,50 @@ describe('loadConfig', () => {
   });
 
   it('reads the relay settings, with the measured defaults', () => {
-    expect(loadConfig(production).relay).toEqual({ batchSize: 500, compression: 'none', maxRequestBytes: 524_288 });
+    const topics = { createTopics: true, partitions: 3, replicationFactor: 1 };
+    expect(loadConfig(production).relay).toEqual({
+      batchSize: 500,
+      compression: 'none',
+      maxRequestBytes: 524_288,
+      ...topics,
+    });
     expect(
       loadConfig({
         ...production,
         RELAY_BATCH_SIZE: '2000',
         RELAY_COMPRESSION: 'gzip',
         RELAY_MAX_REQUEST_BYTES: '65536',
+        KAFKA_CREATE_TOPICS: 'false',
+        KAFKA_TOPIC_PARTITIONS: '12',
+        KAFKA_TOPIC_REPLICATION_FACTOR: '3',
       }).relay,
-    ).toEqual({ batchSize: 2000, compression: 'gzip', maxRequestBytes: 65_536 });
+    ).toEqual({
+      batchSize: 2000,
+      compression: 'gzip',
+      maxRequestBytes: 65_536,
+      createTopics: false,
+      partitions: 12,
+      replicationFactor: 3,
+    });
     expect(problemsOf({ ...production, RELAY_COMPRESSION: 'lz4' })).toContain('RELAY_COMPRESSION');
+  });
+
+  it('reads how the Kafka clients connect: plaintext by default, TLS with an optional authority, SASL all or nothing', () => {
+    expect(loadConfig(production).kafkaSecurity).toEqual({});
+    expect(
+      loadConfig({
+        ...production,
+        KAFKA_SSL: 'true',
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'backchannel',
+        KAFKA_SASL_PASSWORD: 'secret',
+      }).kafkaSecurity,
+    ).toEqual({ ssl: true, sasl: { mechanism: 'scram-sha-512', username: 'backchannel', password: 'secret' } });
+    expect(problemsOf({ ...production, KAFKA_SASL_USERNAME: 'backchannel' })).toContain('give all three or none');
+    expect(problemsOf({ ...production, KAFKA_SSL_CA_FILE: '/etc/kafka/ca.pem' })).toContain('needs KAFKA_SSL=true');
+    expect(problemsOf({ ...production, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: '/no/such/ca.pem' })).toContain(
+      'KAFKA_SSL_CA_FILE: cannot be read',
+    );
   });
 
   it('reads the consumer settings, with the measured defaults', () => {

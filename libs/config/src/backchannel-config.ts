@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { B64TOKEN } from '@backchannel/oauth';
 
@@ -17,6 +18,8 @@ export interface BackchannelConfig {
   issuer: string;
   databaseUrl: string;
   kafkaBrokers: string[];
+  /** How the Kafka clients authenticate and protect the connection (KAFKA_SSL*, KAFKA_SASL_*); empty: plaintext. */
+  kafkaSecurity: KafkaSecurity;
   /** Whether a service applies its modules' pending migrations on start (false when a deployment job runs them first). */
   migrateOnStart: boolean;
   /** Bearer token of the admin API. */
@@ -81,6 +84,11 @@ export interface BackchannelConfig {
     compression: 'none' | 'gzip';
     /** Largest produce request (RELAY_MAX_REQUEST_BYTES), below the brokers' message.max.bytes. */
     maxRequestBytes: number;
+    /** Whether the relay creates missing topics (KAFKA_CREATE_TOPICS; false where they are managed, e.g. Strimzi KafkaTopics). */
+    createTopics: boolean;
+    /** Partitions and replication factor of the topics it creates (KAFKA_TOPIC_PARTITIONS, KAFKA_TOPIC_REPLICATION_FACTOR). */
+    partitions: number;
+    replicationFactor: number;
   };
   /** This process's own TLS listener (TLS_CERT_FILE, TLS_KEY_FILE); null: plain HTTP behind a TLS-terminating proxy. */
   tls: { certFile: string; keyFile: string } | null;
@@ -213,6 +221,14 @@ const environmentSchema = z.object({
   RELAY_BATCH_SIZE: integer(500, 1, 10_000),
   RELAY_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
   RELAY_MAX_REQUEST_BYTES: integer(512 * 1024, 16 * 1024, 64 * 1024 * 1024),
+  KAFKA_CREATE_TOPICS: z.enum(['true', 'false']).default('true'),
+  KAFKA_SSL: z.enum(['true', 'false']).default('false'),
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  KAFKA_TOPIC_PARTITIONS: integer(3, 1, 1_000),
+  KAFKA_TOPIC_REPLICATION_FACTOR: integer(1, 1, 10),
   CLIENT_JWKS_CACHE_SECONDS: integer(300, 0, 86_400),
   CLIENT_JWKS_MIN_REFETCH_SECONDS: integer(60, 0, 3_600),
   BACKCHANNEL_FAPI_CIBA: z.enum(['true', 'false']).default('false'),
@@ -237,6 +253,14 @@ const environmentSchema = z.object({
 
 /** Loopback only: what the embedded and test profiles allow notification endpoints to reach by default. */
 const LOOPBACK_NETWORKS = ['127.0.0.0/8', '::1/128'];
+
+/** kafkajs' `ssl` and `sasl` options, as far as deployments need them. */
+export interface KafkaSecurity {
+  ssl?: true | { ca: string[] };
+  sasl?: { [M in KafkaSaslMechanism]: { mechanism: M; username: string; password: string } }[KafkaSaslMechanism];
+}
+
+type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
 export class ConfigurationError extends Error {
   constructor(problems: string[]) {
@@ -314,6 +338,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
   if (e.MTLS_ENDPOINT_BASE_URL?.startsWith('http://') && !relaxed) {
     problems.push('MTLS_ENDPOINT_BASE_URL: must be https in production');
   }
+  const security = kafkaSecurity(e, problems);
   if (problems.length > 0) throw new ConfigurationError(problems);
   const issuerUrl = new URL(issuer);
 
@@ -324,6 +349,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     issuer,
     databaseUrl: e.DATABASE_URL,
     kafkaBrokers,
+    kafkaSecurity: security,
     adminToken: e.BACKCHANNEL_ADMIN_TOKEN ?? null,
     keyEncryptionKey: new Uint8Array(Buffer.from(e.BACKCHANNEL_KEY_ENCRYPTION_KEY, 'base64url')),
     authRequest: {
@@ -377,6 +403,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
       batchSize: e.RELAY_BATCH_SIZE,
       compression: e.RELAY_COMPRESSION,
       maxRequestBytes: e.RELAY_MAX_REQUEST_BYTES,
+      createTopics: e.KAFKA_CREATE_TOPICS === 'true',
+      partitions: e.KAFKA_TOPIC_PARTITIONS,
+      replicationFactor: e.KAFKA_TOPIC_REPLICATION_FACTOR,
     },
     clientJwks: { cacheSeconds: e.CLIENT_JWKS_CACHE_SECONDS, minRefetchSeconds: e.CLIENT_JWKS_MIN_REFETCH_SECONDS },
     fapiCiba: e.BACKCHANNEL_FAPI_CIBA === 'true',
@@ -419,4 +448,35 @@ export function developmentRelaxations(config: BackchannelConfig): string[] {
     );
   }
   return relaxations;
+}
+
+/** KAFKA_SSL (with KAFKA_SSL_CA_FILE for a private authority) and KAFKA_SASL_*: all three or none. */
+function kafkaSecurity(e: z.infer<typeof environmentSchema>, problems: string[]): KafkaSecurity {
+  const security: KafkaSecurity = {};
+  if (e.KAFKA_SSL_CA_FILE !== undefined && e.KAFKA_SSL !== 'true') {
+    problems.push('KAFKA_SSL_CA_FILE: needs KAFKA_SSL=true');
+  }
+  if (e.KAFKA_SSL === 'true') {
+    security.ssl = e.KAFKA_SSL_CA_FILE === undefined ? true : { ca: [readCaFile(e.KAFKA_SSL_CA_FILE, problems)] };
+  }
+  const sasl = [e.KAFKA_SASL_MECHANISM, e.KAFKA_SASL_USERNAME, e.KAFKA_SASL_PASSWORD];
+  if (sasl.every((value) => value !== undefined)) {
+    security.sasl = {
+      mechanism: e.KAFKA_SASL_MECHANISM!,
+      username: e.KAFKA_SASL_USERNAME!,
+      password: e.KAFKA_SASL_PASSWORD!,
+    };
+  } else if (sasl.some((value) => value !== undefined)) {
+    problems.push('KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD: give all three or none');
+  }
+  return security;
+}
+
+function readCaFile(file: string, problems: string[]): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    problems.push(`KAFKA_SSL_CA_FILE: cannot be read (${(error as Error).message})`);
+    return '';
+  }
 }

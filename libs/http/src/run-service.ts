@@ -38,6 +38,7 @@ export function runHttpService(definition: HttpServiceDefinition): void {
           MessagingModule.forKafka({
             brokers,
             clientId: service,
+            security: config.kafkaSecurity,
             relay: config.relayEnabled,
             streamLanes: config.consumers.streamLanes,
             relayOptions: config.relay,
@@ -51,6 +52,7 @@ export function runHttpService(definition: HttpServiceDefinition): void {
         kafkaConsumerOptions({
           brokers,
           clientId: service,
+          security: config.kafkaSecurity,
           consumer: kafka.consumer,
           partitionsConsumedConcurrently,
           fetch: kafkaFetch,

@@ -1,10 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { KafkaLogger } from '@nestjs/microservices';
-import { type Admin, Kafka, logLevel, Partitioners, type Producer, type RetryOptions } from 'kafkajs';
+import { type Admin, Kafka, type KafkaConfig, logLevel, Partitioners, type Producer, type RetryOptions } from 'kafkajs';
 
 export interface KafkaConnectionOptions {
   brokers: string[];
   clientId: string;
+  /** TLS and SASL (kafkajs' own options); absent: plaintext. */
+  ssl?: KafkaConfig['ssl'];
+  sasl?: KafkaConfig['sasl'];
   /** kafkajs' own retries of one request; the relay and the handlers retry on top with their backoff. */
   retry?: RetryOptions;
 }
@@ -23,6 +26,8 @@ export class KafkaConnection {
     this.kafka = new Kafka({
       brokers: options.brokers,
       clientId: options.clientId,
+      ssl: options.ssl,
+      sasl: options.sasl,
       retry: this.retry,
       logLevel: logLevel.WARN,
       logCreator: () => KafkaLogger(logger),

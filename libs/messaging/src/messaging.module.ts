@@ -10,7 +10,7 @@ import {
   type HandlerRetryPolicy,
 } from './event-handler.runner.js';
 import { CreateMessagingTables1763700000100 } from './migrations/1763700000100-create-messaging-tables.js';
-import { KAFKA_CONNECTION_OPTIONS, KafkaConnection } from './kafka.connection.js';
+import { KAFKA_CONNECTION_OPTIONS, KafkaConnection, type KafkaConnectionOptions } from './kafka.connection.js';
 import { OUTBOX_RELAY_OPTIONS, OutboxRelay, type OutboxRelayOptions } from './outbox-relay.service.js';
 import { DeadLetterStore } from './dead-letter.store.js';
 import { LogMetrics } from './messaging.metrics.js';
@@ -19,6 +19,8 @@ import { DeadLettersForOperators1765200000100 } from './migrations/1765200000100
 export interface KafkaMessagingOptions {
   brokers: string[];
   clientId: string;
+  /** TLS and SASL of the Kafka clients (see KafkaConnectionOptions). */
+  security?: Pick<KafkaConnectionOptions, 'ssl' | 'sasl'>;
   /** Run the outbox relay in this process (it stands by while another process's relay is active). */
   relay: boolean;
   relayOptions?: OutboxRelayOptions;
@@ -63,7 +65,10 @@ export class MessagingModule {
       module: MessagingModule,
       global: true,
       providers: [
-        { provide: KAFKA_CONNECTION_OPTIONS, useValue: { brokers: options.brokers, clientId: options.clientId } },
+        {
+          provide: KAFKA_CONNECTION_OPTIONS,
+          useValue: { brokers: options.brokers, clientId: options.clientId, ...options.security },
+        },
         KafkaConnection,
         ...handlerProviders(options),
         ...relayProviders,

@@ -31,6 +31,8 @@ export interface OutboxRelayOptions {
   partitions?: number;
   /** Replication factor of the topics the relay creates when missing (default 1). */
   replicationFactor?: number;
+  /** Whether it creates missing topics at all (default true; false where topics are managed elsewhere). */
+  createTopics?: boolean;
 }
 
 export const OUTBOX_RELAY_OPTIONS = Symbol('OUTBOX_RELAY_OPTIONS');
@@ -47,6 +49,7 @@ export class OutboxRelay implements LogSubscriber, OnApplicationBootstrap, Befor
   private readonly subscription: GlobalLogSubscription;
   private readonly partitions: number;
   private readonly replicationFactor: number;
+  private readonly createTopics: boolean;
   private readonly compression: CompressionTypes;
   private readonly maxRequestBytes: number;
   private producer: Producer | null = null;
@@ -58,6 +61,7 @@ export class OutboxRelay implements LogSubscriber, OnApplicationBootstrap, Befor
   ) {
     this.partitions = options.partitions ?? 3;
     this.replicationFactor = options.replicationFactor ?? 1;
+    this.createTopics = options.createTopics ?? true;
     this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
     this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
     this.subscription = new GlobalLogSubscription(dataSource, this, {
@@ -94,6 +98,7 @@ export class OutboxRelay implements LogSubscriber, OnApplicationBootstrap, Befor
 
   /** Creates the topics when missing (a relay racing to create one too gets TOPIC_ALREADY_EXISTS, which kafkajs tolerates). */
   async activate(): Promise<void> {
+    if (!this.createTopics) return;
     const admin = await this.kafka.connectAdmin();
     try {
       const existing = new Set(await admin.listTopics());

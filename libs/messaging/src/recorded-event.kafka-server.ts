@@ -1,7 +1,15 @@
 import type { RecordedEvent } from '@backchannel/events';
 import { BaseRpcContext, type KafkaOptions, type MicroserviceOptions, ServerKafka } from '@nestjs/microservices';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Batch, type Consumer, type EachBatchPayload, type KafkaMessage, logLevel, Partitioners } from 'kafkajs';
+import {
+  type Batch,
+  type Consumer,
+  type EachBatchPayload,
+  type KafkaConfig,
+  type KafkaMessage,
+  logLevel,
+  Partitioners,
+} from 'kafkajs';
 import { DeadLetterRedelivery } from './dead-letter.redelivery.js';
 import type { DeadLetterStore } from './dead-letter.store.js';
 import { EventBatch, handOver } from './event-batch.js';
@@ -166,6 +174,8 @@ class RecordedEventKafkaServer extends ServerKafka {
 export function kafkaConsumerOptions(options: {
   brokers: string[];
   clientId: string;
+  /** TLS and SASL of the connection (kafkajs' own options); absent: plaintext. */
+  security?: Pick<KafkaConfig, 'ssl' | 'sasl'>;
   consumer: EventConsumer;
   /** Partitions worked on at once (default 3): one stream stays on one partition, so they are independent. */
   partitionsConsumedConcurrently?: number;
@@ -180,7 +190,7 @@ export function kafkaConsumerOptions(options: {
   const server = new RecordedEventKafkaServer(
     {
       postfixId: '',
-      client: { brokers: options.brokers, clientId: options.clientId, logLevel: logLevel.WARN },
+      client: { brokers: options.brokers, clientId: options.clientId, logLevel: logLevel.WARN, ...options.security },
       consumer: {
         groupId: options.consumer.group,
         ...(fetch && { minBytes: fetch.minBytes, maxWaitTimeInMs: fetch.maxWaitMs }),
