@@ -116,6 +116,16 @@ describe('loadConfig', () => {
     );
   });
 
+  it('puts DATABASE_PASSWORD into DATABASE_URL, encoded, for deployments that keep it in a secret', () => {
+    const config = loadConfig({
+      ...production,
+      DATABASE_URL: 'postgres://backchannel@db:5432/backchannel?sslmode=require',
+      DATABASE_PASSWORD: 'p@ss:w/rd#1',
+    });
+    expect(config.databaseUrl).toBe('postgres://backchannel:p%40ss%3Aw%2Frd%231@db:5432/backchannel?sslmode=require');
+    expect(decodeURIComponent(new URL(config.databaseUrl).password)).toBe('p@ss:w/rd#1');
+  });
+
   it('reads the consumer settings, with the measured defaults', () => {
     expect(loadConfig(production).consumers).toEqual({
       streamLanes: 8,

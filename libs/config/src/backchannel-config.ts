@@ -163,6 +163,8 @@ const environmentSchema = z.object({
   PORT: integer(3000, 1, 65535),
   BACKCHANNEL_ISSUER: httpUrl.optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  // kept apart from the URL where a deployment takes it from a secret (any characters; encoded here)
+  DATABASE_PASSWORD: z.string().min(1).optional(),
   KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
   // only the services with an admin API need it (backchannel, approvals, the gateway's console)
   BACKCHANNEL_ADMIN_TOKEN: z
@@ -347,7 +349,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     host: e.HOST ?? (profile === 'production' ? '0.0.0.0' : '127.0.0.1'),
     port: e.PORT,
     issuer,
-    databaseUrl: e.DATABASE_URL,
+    databaseUrl: withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD),
     kafkaBrokers,
     kafkaSecurity: security,
     adminToken: e.BACKCHANNEL_ADMIN_TOKEN ?? null,
@@ -480,3 +482,14 @@ function readCaFile(file: string, problems: string[]): string {
     return '';
   }
 }
+
+/** DATABASE_URL with DATABASE_PASSWORD as its password, when given (percent-encoded: any character may be in it). */
+function withPassword(databaseUrl: string, password: string | undefined): string {
+  if (password === undefined) return databaseUrl;
+  const url = new URL(databaseUrl);
+  url.password = encodeURIComponent(password);
+  return url.toString();
+}
+
+/** Every environment variable the configuration reads: what a deployment may set (the Helm chart's test compares). */
+export const CONFIGURATION_VARIABLES: readonly string[] = Object.keys(environmentSchema.shape);

@@ -1,0 +1,217 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { CONFIGURATION_VARIABLES } from '@backchannel/config';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
+import { Job } from 'kubernetes-models/batch/v1/Job';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Service } from 'kubernetes-models/v1/Service';
+import { parseAllDocuments } from 'yaml';
+
+const run = promisify(execFile);
+const CHART = path.resolve('deploy/helm/backchannel');
+const EXAMPLES = path.resolve('deploy/helm/examples');
+
+/** Helm from deploy/helm/helm.sh (fetched once into .cache/helm), offline. */
+async function helm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('bash', ['deploy/helm/helm.sh', ...args], { maxBuffer: 16 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+type Manifest = { apiVersion: string; kind: string; metadata: { name: string }; [key: string]: unknown };
+
+/** The Kubernetes schemas a rendered object must satisfy (kubernetes-models, offline). */
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  'apps/v1/Deployment': Deployment,
+  'v1/Service': Service,
+  'v1/ConfigMap': ConfigMap,
+  'batch/v1/Job': Job,
+  'batch/v1/CronJob': CronJob,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'networking.k8s.io/v1/Ingress': Ingress,
+  'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
+};
+/** Custom resources with no bundled schema: their shape is asserted below. */
+const WITHOUT_MODEL = new Set(['kafka.strimzi.io/v1beta2/KafkaTopic', 'gateway.networking.k8s.io/v1/HTTPRoute']);
+
+const MINIMAL = ['-f', path.join(EXAMPLES, 'minimal.yaml')];
+const MATRIX: Record<string, string[]> = {
+  minimal: MINIMAL,
+  'strimzi and CloudNativePG (autoscaling, ingress, ServiceMonitor API present)': [
+    '-f',
+    path.join(EXAMPLES, 'strimzi-cloudnativepg.yaml'),
+    '--api-versions',
+    'monitoring.coreos.com/v1',
+  ],
+  'managed services (FAPI-CIBA, mTLS, HTTPRoute, tracing)': ['-f', path.join(EXAMPLES, 'managed-services.yaml')],
+  'metrics and the ServiceMonitor asked for, without the API': [
+    ...MINIMAL,
+    '--set',
+    'metrics.serviceMonitor.enabled=true',
+  ],
+  'one service scaled apart': [
+    ...MINIMAL,
+    '--set',
+    'services.token.autoscaling.enabled=true',
+    '--set',
+    'ops.enabled=true',
+  ],
+};
+
+/** The environment variable names a container is given, its ConfigMap's included. */
+function environmentOf(container: RenderedContainer, configMaps: Map<string, Record<string, string>>): string[] {
+  const fromMaps = (container.envFrom ?? []).flatMap((source) =>
+    Object.keys(configMaps.get(source.configMapRef!.name) ?? {}),
+  );
+  return [...fromMaps, ...(container.env ?? []).map((variable) => variable.name)];
+}
+
+/** A rendered container, as far as the policies read it. */
+interface RenderedContainer {
+  image: string;
+  securityContext: unknown;
+  resources: { requests?: unknown };
+  envFrom?: { configMapRef?: { name: string } }[];
+  env?: { name: string }[];
+  livenessProbe?: { httpGet: { path: string } };
+  readinessProbe?: { httpGet: { path: string } };
+  startupProbe?: unknown;
+}
+
+type PodSpec = { containers: RenderedContainer[] };
+
+function podSpecOf(manifest: Manifest): PodSpec | null {
+  const spec = manifest.spec as { template: { spec: PodSpec }; jobTemplate: { spec: { template: { spec: PodSpec } } } };
+  if (manifest.kind === 'Deployment' || manifest.kind === 'Job') return spec.template.spec;
+  if (manifest.kind === 'CronJob') return spec.jobTemplate.spec.template.spec;
+  return null;
+}
+
+/** What the configuration reads, and the OpenTelemetry SDK's own variables. */
+const KNOWN_VARIABLES = new Set([...CONFIGURATION_VARIABLES, 'OTEL_TRACES_EXPORTER', 'OTEL_EXPORTER_OTLP_ENDPOINT']);
+const SECRET_VARIABLES = [
+  'BACKCHANNEL_ADMIN_TOKEN',
+  'BACKCHANNEL_KEY_ENCRYPTION_KEY',
+  'DATABASE_PASSWORD',
+  'KAFKA_SASL_PASSWORD',
+];
+
+describe('the Helm chart (offline: helm lint and template, Kubernetes schemas, policies)', () => {
+  it('has its values schema and README table generated from the annotated values', async () => {
+    await expect(run(process.execPath, ['deploy/helm/generate-docs.mjs', '--check'])).resolves.toBeDefined();
+  });
+
+  for (const [name, values] of Object.entries(MATRIX)) {
+    it(`renders valid, hardened manifests: ${name}`, async () => {
+      // lint takes values, not the API versions of a cluster
+      const valuesOnly = values.filter(
+        (_, index) => values[index] !== '--api-versions' && values[index - 1] !== '--api-versions',
+      );
+      const linted = await helm('lint', '--strict', CHART, ...valuesOnly);
+      expect(linted.stderr + linted.stdout).toContain('0 chart(s) failed');
+      const rendered = await helm('template', 'bc', CHART, ...values);
+      expect(rendered.code).toBe(0);
+      const manifests = parseAllDocuments(rendered.stdout)
+        .map((document) => document.toJS() as Manifest | null)
+        .filter((manifest): manifest is Manifest => manifest !== null);
+
+      const configMaps = new Map(
+        manifests
+          .filter((manifest) => manifest.kind === 'ConfigMap')
+          .map((manifest) => [manifest.metadata.name, manifest.data as Record<string, string>]),
+      );
+      for (const manifest of manifests) {
+        const key = `${manifest.apiVersion}/${manifest.kind}`;
+        const Model = MODELS[key];
+        if (Model) new Model(manifest as never).validate();
+        else expect(WITHOUT_MODEL).toContain(key);
+
+        const pod = podSpecOf(manifest);
+        if (pod === null) continue;
+        for (const container of pod.containers) {
+          const where = `${manifest.kind} ${manifest.metadata.name}`;
+          expect({ where, security: container.securityContext }).toMatchObject({
+            security: {
+              runAsNonRoot: true,
+              readOnlyRootFilesystem: true,
+              allowPrivilegeEscalation: false,
+              capabilities: { drop: ['ALL'] },
+            },
+          });
+          expect(container.resources.requests).toBeDefined();
+          expect(container.image).not.toMatch(/:latest$/);
+          const environment = environmentOf(container, configMaps);
+          // a renamed variable of the configuration breaks this
+          expect({ where, unknown: environment.filter((variable) => !KNOWN_VARIABLES.has(variable)) }).toEqual({
+            where,
+            unknown: [],
+          });
+          const component = manifest.metadata.name.replace(/^bc-backchannel-/, '');
+          const hasAdminApi = ['gateway', 'backchannel', 'approvals'].includes(component);
+          expect({ where, admin: environment.includes('BACKCHANNEL_ADMIN_TOKEN') }).toEqual({
+            where,
+            admin: manifest.kind === 'Deployment' && hasAdminApi,
+          });
+          if (manifest.kind === 'Deployment') {
+            expect(container.livenessProbe?.httpGet.path).toBe('/health/live');
+            expect(container.readinessProbe?.httpGet.path).toBe('/health/ready');
+            expect(container.startupProbe).toBeDefined();
+          }
+        }
+      }
+      // secrets come from Secrets, never from a ConfigMap
+      for (const data of configMaps.values()) {
+        for (const variable of SECRET_VARIABLES) expect(Object.keys(data)).not.toContain(variable);
+      }
+      const deployments = manifests.filter((manifest) => manifest.kind === 'Deployment');
+      expect(deployments.map((manifest) => manifest.metadata.name).sort()).toEqual(
+        ['approvals', 'backchannel', 'gateway', 'notifier', 'ping-delivery', 'token'].map((s) => `bc-backchannel-${s}`),
+      );
+      for (const custom of manifests.filter((manifest) => manifest.kind === 'KafkaTopic')) {
+        expect(custom).toMatchObject({ spec: { topicName: expect.stringMatching(/^backchannel\./) } });
+      }
+    }, 60_000);
+  }
+
+  it('renders the ServiceMonitor only where its API exists, and mTLS settings for the ingress', async () => {
+    const strimzi = ['-f', path.join(EXAMPLES, 'strimzi-cloudnativepg.yaml')];
+    expect((await helm('template', 'bc', CHART, ...strimzi)).stdout).not.toContain('kind: ServiceMonitor');
+    const withMtls = await helm(
+      'template',
+      'bc',
+      CHART,
+      ...strimzi,
+      '--set',
+      'mtls.enabled=true',
+      '--set',
+      'mtls.trustedProxies={10.0.0.0/8}',
+    );
+    expect(withMtls.stdout).toContain('nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream: "true"');
+    expect(withMtls.stdout).toContain('TRUSTED_PROXIES: "10.0.0.0/8"');
+  }, 60_000);
+
+  it('refuses broken values with a message that says what to set', async () => {
+    const zero = await helm('template', 'bc', CHART, ...MINIMAL, '--set', 'common.replicaCount=0');
+    expect(zero.code).not.toBe(0);
+    expect(zero.stderr).toContain('common.replicaCount: Must be greater than or equal to 1');
+    const latest = await helm('template', 'bc', CHART, ...MINIMAL, '--set', 'image.tag=latest');
+    expect(latest.code).not.toBe(0);
+    const empty = await helm('template', 'bc', CHART);
+    expect(empty.code).not.toBe(0);
+    expect(empty.stderr).toContain('config.issuer: the public https URL of the gateway');
+    expect(empty.stderr).toContain('externalKafka.brokers: the Kafka bootstrap brokers');
+  }, 60_000);
+});
