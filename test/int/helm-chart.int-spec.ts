@@ -12,24 +12,11 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPol
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
-import { parseAllDocuments } from 'yaml';
+import { type Manifest, helm, manifestsOf } from '../e2e/support/helm.js';
 
 const run = promisify(execFile);
 const CHART = path.resolve('deploy/helm/backchannel');
 const EXAMPLES = path.resolve('deploy/helm/examples');
-
-/** Helm from deploy/helm/helm.sh (fetched once into .cache/helm), offline. */
-async function helm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('bash', ['deploy/helm/helm.sh', ...args], { maxBuffer: 16 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
-
-type Manifest = { apiVersion: string; kind: string; metadata: { name: string }; [key: string]: unknown };
 
 /** The Kubernetes schemas a rendered object must satisfy (kubernetes-models, offline). */
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
@@ -124,9 +111,7 @@ describe('the Helm chart (offline: helm lint and template, Kubernetes schemas, p
       expect(linted.stderr + linted.stdout).toContain('0 chart(s) failed');
       const rendered = await helm('template', 'bc', CHART, ...values);
       expect(rendered.code).toBe(0);
-      const manifests = parseAllDocuments(rendered.stdout)
-        .map((document) => document.toJS() as Manifest | null)
-        .filter((manifest): manifest is Manifest => manifest !== null);
+      const manifests = manifestsOf(rendered.stdout);
 
       const configMaps = new Map(
         manifests

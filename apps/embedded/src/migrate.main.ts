@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { databaseUrlFromEnvironment } from '@backchannel/config';
 import { CryptoModule } from '@backchannel/crypto';
 import { createDataSource, runMigrations } from '@backchannel/event-store';
 import { createLogger, migrationsOf, runService } from '@backchannel/http';
@@ -11,8 +12,8 @@ import { EMBEDDED_FEATURES } from './embedded-app.js';
  * migration lock, and exits; the services then start with DATABASE_MIGRATE_ON_START=false.
  */
 runService('migrate', async () => {
-  const databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) throw new Error('DATABASE_URL must be set');
+  const databaseUrl = databaseUrlFromEnvironment(process.env);
+  if (databaseUrl === null) throw new Error('DATABASE_URL must be set to a postgres:// URL');
   const migrations = migrationsOf([
     ...EMBEDDED_FEATURES,
     MessagingModule.forEmbedded(),

@@ -1,3 +1,4 @@
+import { databaseUrlFromEnvironment } from '@backchannel/config';
 import { type RunSql, createDataSource, poolSql, queryRunnerSql } from '@backchannel/event-store';
 import type { DataSource } from 'typeorm';
 
@@ -21,8 +22,9 @@ export class UsageError extends Error {}
 
 /** The database of DATABASE_URL, as the services use it (one small pool). */
 export async function openDatabase(env: NodeJS.ProcessEnv): Promise<DataSource> {
-  const url = env.DATABASE_URL;
-  if (!url || !/^postgres(ql)?:\/\//.test(url)) throw new UsageError('DATABASE_URL must be set to a postgres:// URL.');
+  // with DATABASE_PASSWORD put in, as the services read it (a deployment keeps it in a secret)
+  const url = databaseUrlFromEnvironment(env);
+  if (url === null) throw new UsageError('DATABASE_URL must be set to a postgres:// URL.');
   const dataSource = createDataSource(url, { poolSize: 2, applicationName: 'backchannel-ops' });
   await dataSource.initialize();
   return dataSource;

@@ -1,4 +1,10 @@
-import { ConfigurationError, developmentRelaxations, loadConfig } from './backchannel-config.js';
+import {
+  ConfigurationError,
+  databaseUrlFromEnvironment,
+  developmentRelaxations,
+  kafkaSecurityFromEnvironment,
+  loadConfig,
+} from './backchannel-config.js';
 
 const production = {
   BACKCHANNEL_ISSUER: 'https://auth.example.com/',
@@ -110,6 +116,9 @@ describe('loadConfig', () => {
       }).kafkaSecurity,
     ).toEqual({ ssl: true, sasl: { mechanism: 'scram-sha-512', username: 'backchannel', password: 'secret' } });
     expect(problemsOf({ ...production, KAFKA_SASL_USERNAME: 'backchannel' })).toContain('give all three or none');
+    // the same rules for a command that reads nothing else (ops republish)
+    expect(kafkaSecurityFromEnvironment({ KAFKA_SSL: 'true' })).toEqual({ ssl: true });
+    expect(() => kafkaSecurityFromEnvironment({ KAFKA_SASL_MECHANISM: 'plain' })).toThrow('give all three or none');
     expect(problemsOf({ ...production, KAFKA_SSL_CA_FILE: '/etc/kafka/ca.pem' })).toContain('needs KAFKA_SSL=true');
     expect(problemsOf({ ...production, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: '/no/such/ca.pem' })).toContain(
       'KAFKA_SSL_CA_FILE: cannot be read',
@@ -124,6 +133,16 @@ describe('loadConfig', () => {
     });
     expect(config.databaseUrl).toBe('postgres://backchannel:p%40ss%3Aw%2Frd%231@db:5432/backchannel?sslmode=require');
     expect(decodeURIComponent(new URL(config.databaseUrl).password)).toBe('p@ss:w/rd#1');
+  });
+
+  it('gives the commands without other settings (migrate, ops) the same database URL, password included', () => {
+    const url = 'postgres://backchannel@db:5432/backchannel';
+    expect(databaseUrlFromEnvironment({ DATABASE_URL: url, DATABASE_PASSWORD: 'a b' })).toBe(
+      'postgres://backchannel:a%20b@db:5432/backchannel',
+    );
+    expect(databaseUrlFromEnvironment({ DATABASE_URL: url })).toBe(url);
+    expect(databaseUrlFromEnvironment({ DATABASE_URL: 'mysql://db' })).toBeNull();
+    expect(databaseUrlFromEnvironment({})).toBeNull();
   });
 
   it('reads the consumer settings, with the measured defaults', () => {

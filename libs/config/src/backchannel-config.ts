@@ -453,7 +453,30 @@ export function developmentRelaxations(config: BackchannelConfig): string[] {
 }
 
 /** KAFKA_SSL (with KAFKA_SSL_CA_FILE for a private authority) and KAFKA_SASL_*: all three or none. */
-function kafkaSecurity(e: z.infer<typeof environmentSchema>, problems: string[]): KafkaSecurity {
+const KAFKA_SECURITY_VARIABLES = {
+  KAFKA_SSL: true,
+  KAFKA_SSL_CA_FILE: true,
+  KAFKA_SASL_MECHANISM: true,
+  KAFKA_SASL_USERNAME: true,
+  KAFKA_SASL_PASSWORD: true,
+} as const;
+
+/** The Kafka TLS and SASL settings alone, for the commands that need no other setting (`ops republish`). */
+export function kafkaSecurityFromEnvironment(env: NodeJS.ProcessEnv): KafkaSecurity {
+  const parsed = environmentSchema.pick(KAFKA_SECURITY_VARIABLES).safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigurationError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const problems: string[] = [];
+  const security = kafkaSecurity(parsed.data, problems);
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return security;
+}
+
+function kafkaSecurity(
+  e: Pick<z.infer<typeof environmentSchema>, keyof typeof KAFKA_SECURITY_VARIABLES>,
+  problems: string[],
+): KafkaSecurity {
   const security: KafkaSecurity = {};
   if (e.KAFKA_SSL_CA_FILE !== undefined && e.KAFKA_SSL !== 'true') {
     problems.push('KAFKA_SSL_CA_FILE: needs KAFKA_SSL=true');
@@ -481,6 +504,16 @@ function readCaFile(file: string, problems: string[]): string {
     problems.push(`KAFKA_SSL_CA_FILE: cannot be read (${(error as Error).message})`);
     return '';
   }
+}
+
+/**
+ * The database of the environment for the commands that need no other setting (`migrate`, `ops`):
+ * DATABASE_URL with DATABASE_PASSWORD put in, as the services read it; null without a postgres:// URL.
+ */
+export function databaseUrlFromEnvironment(env: NodeJS.ProcessEnv): string | null {
+  const url = env.DATABASE_URL;
+  if (!url || !/^postgres(ql)?:\/\//.test(url)) return null;
+  return withPassword(url, env.DATABASE_PASSWORD || undefined);
 }
 
 /** DATABASE_URL with DATABASE_PASSWORD as its password, when given (percent-encoded: any character may be in it). */

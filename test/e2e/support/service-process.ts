@@ -10,6 +10,8 @@ export interface ServiceProcess {
   fullOutput(): string;
   /** Whether the process has ended (by itself or by a signal). */
   hasExited(): boolean;
+  /** Resolves with the exit code once the process has ended (null after a signal). */
+  exited(): Promise<number | null>;
   /** SIGTERM, then SIGKILL after 10 s: the process shuts down as it would in production. */
   stop(): Promise<void>;
   /** SIGKILL at once: no shutdown hook runs, as in a crash. */
@@ -17,9 +19,16 @@ export interface ServiceProcess {
 }
 
 /** Starts a command in its own process group, so stopping it also stops what it started. */
-export function startProcess(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): ServiceProcess {
+export function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  /** false: the process sees `env` and PATH only, as a container sees its own environment. */
+  inheritEnvironment = true,
+): ServiceProcess {
   const child: ChildProcess = spawn(command, args, {
-    env: { ...process.env, ...env },
+    env: inheritEnvironment ? { ...process.env, ...env } : { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -44,6 +53,7 @@ export function startProcess(name: string, command: string, args: string[], env:
     output: () => fullOutput().slice(-20_000),
     fullOutput,
     hasExited,
+    exited: () => exited.then(() => child.exitCode),
     async stop() {
       if (!signal('SIGTERM')) return;
       const killed = setTimeout(() => signal('SIGKILL'), 10_000);

@@ -1,3 +1,4 @@
+import { kafkaSecurityFromEnvironment } from '@backchannel/config';
 import { readStoredEventsBetween } from '@backchannel/event-store';
 import { Topics, topicForStream } from '@backchannel/events';
 import { KafkaConnection, produceRequests } from '@backchannel/messaging';
@@ -5,7 +6,7 @@ import { type ExitCode, type OpsContext, UsageError } from '../ops-context.js';
 import { instant } from './export.js';
 
 export const REPUBLISH_HELP = `usage: ops republish --from <time> --to <time> [--topic <topic>] [--stream <stream id>] [--json]
-       (KAFKA_BROKERS names the brokers, default 127.0.0.1:9092)
+       (KAFKA_BROKERS names the brokers, default 127.0.0.1:9092; KAFKA_SSL*, KAFKA_SASL_* as for the services)
 
 Sends the events recorded from --from (included) to --to (excluded) to Kafka again, exactly as the
 relay sends them: the same topic, keyed by stream id (so a stream stays on one partition, in order),
@@ -31,7 +32,13 @@ export async function republish(
   }
   const streamId = typeof options.stream === 'string' ? options.stream : null;
   const brokers = (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((broker) => broker.trim());
-  const producer = await new KafkaConnection({ brokers, clientId: 'backchannel-ops' }).connectProducer();
+  let security;
+  try {
+    security = kafkaSecurityFromEnvironment(env);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const producer = await new KafkaConnection({ brokers, clientId: 'backchannel-ops', ...security }).connectProducer();
   let sent = 0;
   try {
     for (let after = '0'; ;) {
