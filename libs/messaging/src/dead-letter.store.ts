@@ -2,7 +2,13 @@ import { type RunSql, poolSql, prepared } from '@backchannel/event-store';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DeadLetters, type DeadLetter, describeError } from './dead-letters.js';
-import { deadLettersRecorded } from './messaging.metrics.js';
+import { sharedCounter } from '@backchannel/observability';
+
+const deadLettersRecorded = sharedCounter({
+  name: 'backchannel_dead_letters_recorded_total',
+  help: 'Messages set aside as dead letters by this process, by consumer group and failure kind.',
+  labelNames: ['consumer_group', 'kind'] as const,
+});
 
 /** A dead letter as stored, for operators (`ops dead-letters`) and for redelivery. */
 export interface StoredDeadLetter {

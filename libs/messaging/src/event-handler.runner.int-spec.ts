@@ -261,5 +261,10 @@ describe('EventHandlerRunner and dead letters over Kafka', () => {
     expect(lag).toContainEqual(
       expect.objectContaining({ labels: expect.objectContaining({ consumer_group: consumerGroup, partition: '0' }) }),
     );
+    // read from the table at scrape time: the letters of the tests above still waiting
+    const waiting = (await sharedMetricsRegistry.getSingleMetric('backchannel_dead_letters')!.get()).values;
+    const ours = waiting.find((series) => series.labels.consumer_group === consumerGroup);
+    expect(ours?.value).toBe((await letters()).length);
+    expect(ours?.value).toBeGreaterThan(0);
   }, 60_000);
 });

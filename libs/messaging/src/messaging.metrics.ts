@@ -1,18 +1,13 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { sharedCounter, sharedGauge } from '@backchannel/observability';
+import { sharedGauge } from '@backchannel/observability';
 import { DataSource } from 'typeorm';
+import { DeadLetterStore } from './dead-letter.store.js';
 
 /** Set by each Kafka consumer after every batch: messages of the partition not handled yet. */
 export const kafkaConsumerLag = sharedGauge({
   name: 'backchannel_kafka_consumer_lag_messages',
   help: 'Messages of a partition after the last one a consumer group handled (from its last fetched batch).',
   labelNames: ['consumer_group', 'topic', 'partition'] as const,
-});
-
-export const deadLettersRecorded = sharedCounter({
-  name: 'backchannel_dead_letters_recorded_total',
-  help: 'Messages set aside as dead letters by this process, by consumer group and failure kind.',
-  labelNames: ['consumer_group', 'kind'] as const,
 });
 
 /** Lags above this are shown as this: counting further would make a scrape slow when it matters. */
@@ -34,16 +29,21 @@ export const LOG_READER_LAGS = `
 export class LogMetrics implements OnModuleInit {
   private readonly logger = new Logger(LogMetrics.name);
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly deadLetters: DeadLetterStore,
+  ) {}
 
   onModuleInit(): void {
-    const read = <Row>(statement: string) => this.read<Row>(statement);
+    const read = <T>(reading: () => Promise<T>) => this.read(reading);
+    const dataSource = this.dataSource;
+    const deadLetters = this.deadLetters;
     sharedGauge({
       name: 'backchannel_log_reader_lag_events',
       help: `Events of the log after a reader's checkpoint (the relay, each embedded consumer group), at most ${LOG_READER_LAG_CAP}.`,
       labelNames: ['subscription'] as const,
       async collect() {
-        const rows = await read<{ subscription: string; behind: number }>(LOG_READER_LAGS);
+        const rows = await read<{ subscription: string; behind: number }[]>(() => dataSource.query(LOG_READER_LAGS));
         for (const row of rows ?? []) this.set({ subscription: row.subscription }, row.behind);
       },
     });
@@ -52,19 +52,18 @@ export class LogMetrics implements OnModuleInit {
       help: 'Dead letters waiting for an operator (ops dead-letters), by consumer group.',
       labelNames: ['consumer_group'] as const,
       async collect() {
-        const rows = await read<{ consumer_group: string; count: number }>(
-          `SELECT consumer_group, count(*)::int AS count FROM dead_letters GROUP BY consumer_group`,
-        );
-        if (rows) this.reset();
-        for (const row of rows ?? []) this.set({ consumer_group: row.consumer_group }, row.count);
+        const counts = await read(() => deadLetters.count());
+        if (counts) this.reset();
+        for (const { consumerGroup, count } of counts ?? []) this.set({ consumer_group: consumerGroup }, count);
       },
     });
   }
 
-  private async read<Row>(statement: string): Promise<Row[] | null> {
+  /** A reading, or null while the database is away (the gauge keeps its last values). */
+  private async read<T>(reading: () => Promise<T>): Promise<T | null> {
     if (!this.dataSource.isInitialized) return null;
     try {
-      return (await this.dataSource.query(statement)) as Row[];
+      return await reading();
     } catch (error) {
       this.logger.warn(`metrics not read: ${(error as Error).message}`);
       return null;
