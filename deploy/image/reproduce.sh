@@ -24,7 +24,8 @@ cp -R dist "$app/dist"
 (cd "$app" && npm install --omit=dev --no-audit --no-fund --loglevel=error >/dev/null)
 echo "image: production dependencies installed in $app ($(du -sh "$app/node_modules" | cut -f1))"
 
-free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+# below the ephemeral range, so no outgoing connection takes it first (libs/testing freePort)
+free_port() { node --input-type=module -e "import('./dist/libs/testing/src/free-port.js').then(async (m) => console.log(await m.freePort()))"; }
 declare -A ports
 services=(backchannel token notifier approvals ping-delivery gateway)
 for service in "${services[@]}"; do ports[$service]="$(free_port)"; done
