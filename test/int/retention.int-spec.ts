@@ -41,7 +41,11 @@ describe('retention', () => {
       'poll_throttle',
       'processed_messages',
       'push_issuances',
+      'refresh_token_families',
+      'refresh_tokens',
+      'revoked_access_tokens',
       'spent_client_jwts',
+      'spent_dpop_proofs',
       'user_requests',
     ]);
   });

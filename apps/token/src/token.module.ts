@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
-import { CibaGrantModule } from './ciba-grant/ciba-grant.module.js';
+import { TokenEndpointModule } from './token-endpoint/token-endpoint.module.js';
+import { TokenManagementModule } from './token-management/token-management.module.js';
 import { PushIssuanceModule } from './push-issuance/push-issuance.module.js';
 
 /**
- * The token service: /token for the CIBA grant, and push-mode issuance. Signing keys and sealing
+ * The token service: /token for the CIBA and refresh grants, introspection and revocation, and
+ * push-mode issuance. Signing keys and sealing
  * come from CryptoModule, the handler runner from MessagingModule.
  */
-@Module({ imports: [CibaGrantModule, PushIssuanceModule] })
+@Module({ imports: [TokenEndpointModule, TokenManagementModule, PushIssuanceModule] })
 export class TokenModule {}

@@ -74,6 +74,8 @@ export type IssueTokens = Command<
     sealedTokens: string | null;
     /** A certificate-bound access token's `cnf` (RFC 8705); absent for bearer tokens. */
     confirmation?: AccessTokenConfirmation;
+    /** The family of the refresh token issued with them, if the client receives refresh tokens. */
+    refreshTokenFamilyId?: string;
   }
 >;
 
@@ -236,7 +238,8 @@ function denyConsent(command: DenyConsent, state: AuthRequestState): AuthRequest
 
 /** The order of checks is the one of ciba-checklist M.2 (steps 4 to 8). */
 function issueTokens(command: IssueTokens, state: AuthRequestState): AuthRequestDecision {
-  const { clientId, accessTokenId, idTokenId, accessTokenExpiresAt, sealedTokens, confirmation } = command.data;
+  const { clientId, accessTokenId, idTokenId, accessTokenExpiresAt, sealedTokens, confirmation, refreshTokenFamilyId } =
+    command.data;
   // Unknown and another client's auth_req_id get the same answer: neither reveals the other.
   if (state.status === 'Empty' || state.request.clientId !== clientId) {
     return rejection('invalid_grant', 'The auth_req_id is invalid or was issued to another client.');
@@ -260,6 +263,7 @@ function issueTokens(command: IssueTokens, state: AuthRequestState): AuthRequest
         accessTokenExpiresAt,
         sealedTokens,
         ...(confirmation && { confirmation }),
+        ...(refreshTokenFamilyId && { refreshTokenFamilyId }),
       },
       command,
     ),

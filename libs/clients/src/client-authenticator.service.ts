@@ -27,7 +27,7 @@ export interface CertificateConfirmation {
   'x5t#S256': string;
 }
 
-/** Client authentication at the CIBA endpoints (/bc-authorize and /token), by whichever method the client registered. */
+/** Client authentication (at /bc-authorize, /token, /introspect, /revoke), by whichever method the client registered. */
 @Injectable()
 export class ClientAuthenticator {
   /** What a client assertion's `aud` may name: this server, or either endpoint, or their mTLS aliases (checklist C.5). */
@@ -44,14 +44,37 @@ export class ClientAuthenticator {
     const endpoints = [publicEndpoints(config.issuer), mtlsEndpointAliases(config.mtls)].filter((e) => e !== null);
     this.assertionAudiences = [
       config.issuer,
-      ...endpoints.flatMap((endpoint) => [endpoint.token, endpoint.backchannelAuthentication]),
+      ...endpoints.flatMap((endpoint) => [
+        endpoint.token,
+        endpoint.backchannelAuthentication,
+        endpoint.introspection,
+        endpoint.revocation,
+      ]),
     ];
     const { clientCaFile } = config.mtls;
     this.trustedCas = new TrustedClientCas(clientCaFile === null ? null : readFileSync(clientCaFile, 'utf8'));
   }
 
-  /** The authenticated client, or InvalidRequest / InvalidClient. */
+  /**
+   * The authenticated client, or InvalidRequest / InvalidClient, at every endpoint that
+   * authenticates clients: a client under the FAPI-CIBA profile only by the profile's methods.
+   */
   async authenticate(presented: PresentedCredentials): Promise<RegisteredClient> {
+    const client = await this.authenticateByRegisteredMethod(presented);
+    assertFapiCibaClientAuthentication(client);
+    return client;
+  }
+
+  /** As authenticate, for the CIBA endpoints: the client must also be registered for the CIBA grant. */
+  async authenticateCibaClient(presented: PresentedCredentials): Promise<RegisteredClient> {
+    const client = await this.authenticate(presented);
+    if (!client.metadata.grant_types.includes(CIBA_GRANT_TYPE)) {
+      throw new UnauthorizedClient('The client is not registered for the CIBA grant.');
+    }
+    return client;
+  }
+
+  private async authenticateByRegisteredMethod(presented: PresentedCredentials): Promise<RegisteredClient> {
     const credentials = parseClientCredentials(presented.authorization, presented.params);
     const client = await this.registry.find(credentials.clientId);
     if (credentials.method === 'tls_client_certificate') {
@@ -74,16 +97,6 @@ export class ClientAuthenticator {
       throw new InvalidClient('The client assertion was already used: each jti is accepted once.');
     }
     return verified.client;
-  }
-
-  /** As authenticate, for the CIBA endpoints: the client must also be registered for the CIBA grant. */
-  async authenticateCibaClient(presented: PresentedCredentials): Promise<RegisteredClient> {
-    const client = await this.authenticate(presented);
-    assertFapiCibaClientAuthentication(client);
-    if (!client.metadata.grant_types.includes(CIBA_GRANT_TYPE)) {
-      throw new UnauthorizedClient('The client is not registered for the CIBA grant.');
-    }
-    return client;
   }
 
   /** A client_secret_jwt client's secret, opened from its seal: the key its assertions are MACed with. */

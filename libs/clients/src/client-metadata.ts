@@ -7,14 +7,12 @@ import type {
   TokenDeliveryMode,
   TokenEndpointAuthMethod,
 } from '@backchannel/events';
-import { CIBA_GRANT_TYPE, InvalidClientMetadata, SCOPE_TOKEN } from '@backchannel/oauth';
+import { CIBA_GRANT_TYPE, InvalidClientMetadata, REFRESH_TOKEN_GRANT_TYPE, SCOPE_TOKEN } from '@backchannel/oauth';
 import { z } from 'zod';
 import { isIP } from 'node:net';
 import { CERTIFICATE_SUBJECT_MEMBERS, parseDistinguishedName } from './client-certificate.js';
 import { CLIENT_SIGNING_ALGORITHMS, parseClientJwks, signingAlgorithmOf } from './client-keys.js';
 import { FAPI_CIBA_AUTH_METHODS, applyFapiCibaProfile } from './fapi-ciba-profile.js';
-
-export const REFRESH_TOKEN_GRANT_TYPE = 'refresh_token';
 
 /** Delivery modes a client may register. */
 export const SUPPORTED_DELIVERY_MODES: readonly TokenDeliveryMode[] = ['poll', 'ping', 'push'];
@@ -148,6 +146,7 @@ const clientMetadataMembers = z.object(
     tls_client_certificate_bound_access_tokens: z
       .boolean({ error: 'tls_client_certificate_bound_access_tokens must be a boolean' })
       .optional(),
+    dpop_bound_access_tokens: z.boolean({ error: 'dpop_bound_access_tokens must be a boolean' }).optional(),
     backchannel_fapi_ciba: z.boolean({ error: 'backchannel_fapi_ciba must be a boolean' }).default(false),
     // Members this server does not act on are dropped (RFC 7591 §2), except those a client counts on:
     // a signing algorithm we would not use, an encryption we would not apply, a response type we do not serve.
@@ -212,6 +211,7 @@ export function validateClientMetadata(
     ...(members.backchannel_allowed_hints && { backchannel_allowed_hints: members.backchannel_allowed_hints }),
     ...clientKeys(members, egress),
     ...certificateBinding(members, mode),
+    ...dpopBinding(members.dpop_bound_access_tokens, mode),
   };
   if (!fapiCiba && !members.backchannel_fapi_ciba) return metadata;
   return applyFapiCibaProfile(metadata, {
@@ -358,6 +358,19 @@ function certificateBinding(
     ...Object.fromEntries(registered.map((member) => [member, members[member]])),
     ...(bound && { tls_client_certificate_bound_access_tokens: true }),
   };
+}
+
+/** RFC 9449 §5.2: DPoP binds the tokens of a token request, which push mode does not have. */
+function dpopBinding(
+  bound: boolean | undefined,
+  mode: TokenDeliveryMode,
+): Pick<ClientMetadata, 'dpop_bound_access_tokens'> {
+  if (bound && mode === 'push') {
+    throw new InvalidClientMetadata(
+      'dpop_bound_access_tokens is not available in push mode: its tokens are not requested with a DPoP proof',
+    );
+  }
+  return bound ? { dpop_bound_access_tokens: true } : {};
 }
 
 /** CIBA §4: ping and push need an https endpoint to notify (http only if the policy allows it); poll clients are never called. */

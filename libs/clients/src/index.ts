@@ -2,7 +2,6 @@ export * from './registered-client.js';
 export { CLIENT_SIGNING_ALGORITHMS } from './client-keys.js';
 export { CERTIFICATE_AUTH_METHODS, TrustedClientCas, certificateThumbprint } from './client-certificate.js';
 export {
-  REFRESH_TOKEN_GRANT_TYPE,
   ASSERTION_ALGORITHMS,
   supportedAuthMethods,
   type RegistrationOptions,

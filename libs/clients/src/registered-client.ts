@@ -1,4 +1,5 @@
 import type { ClientMetadata } from '@backchannel/events';
+import { REFRESH_TOKEN_GRANT_TYPE } from '@backchannel/oauth';
 
 export interface RegisteredClient {
   clientId: string;
@@ -20,4 +21,9 @@ export function clientRegistrationResponse(client: RegisteredClient): Record<str
     ...((client.secretSha256 !== null || client.sealedSecret !== null) && { client_secret_expires_at: 0 }),
     ...client.metadata,
   };
+}
+
+/** Whether a client's consents start refresh token families: it registered the refresh_token grant. */
+export function receivesRefreshTokens(client: RegisteredClient): boolean {
+  return client.metadata.grant_types.includes(REFRESH_TOKEN_GRANT_TYPE);
 }

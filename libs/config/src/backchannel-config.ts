@@ -35,6 +35,14 @@ export interface BackchannelConfig {
   };
   accessTokenTtlSeconds: number;
   idTokenTtlSeconds: number;
+  refreshTokens: {
+    /** How long one refresh token may wait for its use; each use gives a new one (rotation). */
+    ttlSeconds: number;
+    /** The whole family's lifetime from the user's consent: no rotation extends it. */
+    maxAgeSeconds: number;
+  };
+  /** RFC 9449: whether DPoP proofs must carry the server's current nonce (`use_dpop_nonce` until they do). */
+  dpopRequireNonce: boolean;
   /** Whether this process takes part in relaying the event store to Kafka (one is active at a time). */
   relayEnabled: boolean;
   /** How a consumer works through what it is handed (deployment settings, like the topics' partitions). */
@@ -182,6 +190,9 @@ const environmentSchema = z.object({
   POLL_INTERVAL_SECONDS: integer(5, 1, 3600),
   ACCESS_TOKEN_TTL_SECONDS: integer(600, 30, 86_400),
   ID_TOKEN_TTL_SECONDS: integer(600, 30, 86_400),
+  REFRESH_TOKEN_TTL_SECONDS: integer(14 * 86_400, 60, 366 * 86_400),
+  REFRESH_TOKEN_MAX_AGE_SECONDS: integer(90 * 86_400, 60, 5 * 366 * 86_400),
+  DPOP_REQUIRE_NONCE: z.enum(['true', 'false']).default('true'),
   RELAY_ENABLED: z.enum(['true', 'false']).default('true'),
   DATABASE_MIGRATE_ON_START: z.enum(['true', 'false']).default('true'),
   CONSUMER_STREAM_LANES: integer(8, 1, 256),
@@ -362,6 +373,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     },
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     idTokenTtlSeconds: e.ID_TOKEN_TTL_SECONDS,
+    refreshTokens: { ttlSeconds: e.REFRESH_TOKEN_TTL_SECONDS, maxAgeSeconds: e.REFRESH_TOKEN_MAX_AGE_SECONDS },
+    dpopRequireNonce: e.DPOP_REQUIRE_NONCE === 'true',
     relayEnabled: e.RELAY_ENABLED === 'true',
     migrateOnStart: e.DATABASE_MIGRATE_ON_START === 'true',
     consumers: {

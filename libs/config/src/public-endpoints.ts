@@ -3,6 +3,9 @@ export interface PublicEndpoints {
   backchannelAuthentication: string;
   token: string;
   jwks: string;
+  introspection: string;
+  revocation: string;
+  userinfo: string;
 }
 
 export function publicEndpoints(issuer: string): PublicEndpoints {
@@ -10,6 +13,9 @@ export function publicEndpoints(issuer: string): PublicEndpoints {
     backchannelAuthentication: `${issuer}/bc-authorize`,
     token: `${issuer}/token`,
     jwks: `${issuer}/jwks`,
+    introspection: `${issuer}/introspect`,
+    revocation: `${issuer}/revoke`,
+    userinfo: `${issuer}/userinfo`,
   };
 }
 

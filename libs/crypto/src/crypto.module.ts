@@ -1,12 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Migration } from '@backchannel/event-store';
 import { CreateSigningKeys1763700000200 } from './migrations/1763700000200-create-signing-keys.js';
+import { DpopNonces } from './dpop-nonces.service.js';
 import { PayloadSealer } from './payload-sealer.service.js';
 import { SIGNING_KEY_OPTIONS, SigningKeys, type SigningKeyOptions } from './signing-keys.service.js';
 import { TokenSigner } from './token-signer.service.js';
 
 /**
- * Signing keys, token signing and sealed payloads; needs the DataSource that EventStoreModule provides globally.
+ * Signing keys, token signing, sealed payloads and DPoP nonces; needs the DataSource that EventStoreModule provides globally.
  * Global, because the key-encryption key is process configuration that features do not repeat.
  */
 @Module({})
@@ -17,8 +18,14 @@ export class CryptoModule {
     return {
       module: CryptoModule,
       global: true,
-      providers: [{ provide: SIGNING_KEY_OPTIONS, useValue: options }, SigningKeys, TokenSigner, PayloadSealer],
-      exports: [SigningKeys, TokenSigner, PayloadSealer],
+      providers: [
+        { provide: SIGNING_KEY_OPTIONS, useValue: options },
+        SigningKeys,
+        TokenSigner,
+        PayloadSealer,
+        DpopNonces,
+      ],
+      exports: [SigningKeys, TokenSigner, PayloadSealer, DpopNonces],
     };
   }
 }

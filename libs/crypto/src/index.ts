@@ -6,6 +6,8 @@ export * from './token-signer.service.js';
 export * from './token-hash.js';
 export * from './payload-sealer.service.js';
 export * from './jwt-verification.js';
+export * from './dpop-proof.js';
+export { DpopNonces, DPOP_NONCE_WINDOW_SECONDS } from './dpop-nonces.service.js';
 export * from './crypto.module.js';
 export * from './secret-hash.js';
 export * from './audit-signature.js';

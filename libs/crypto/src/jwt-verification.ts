@@ -8,6 +8,7 @@ import {
   type JWTPayload,
   type JWTVerifyOptions,
 } from 'jose';
+import { sameTyp } from './jwt-typ.js';
 import { SIGNING_ALGORITHMS } from './signing-key.js';
 
 export interface ExpectedJwt {
@@ -125,12 +126,6 @@ export async function verifyClientJwt(
     throw new JwtVerificationError('ERR_JWT_CLAIM_VALIDATION_FAILED', 'unexpected "typ" JWT header value', 'typ');
   }
   return payload;
-}
-
-/** RFC 8725 §3.11 and RFC 7515 §4.1.9: media types compare case-insensitively, `application/` optional. */
-function sameTyp(actual: string, expected: string): boolean {
-  const normal = (typ: string) => typ.toLowerCase().replace(/^application\//, '');
-  return normal(actual) === normal(expected);
 }
 
 /** The claims of a JWT, not verified: only to find out who says they signed it. */

@@ -15,6 +15,8 @@ export interface AccessTokenInput {
   expiresInSeconds: number;
   /** RFC 8705 §3.1 / RFC 7800: what a sender-constrained token is bound to; absent for a bearer token. */
   confirmation?: Record<string, string>;
+  /** RFC 9068 §2.2.1: how and when the user authenticated for the grant. */
+  authentication?: { authTime: Date; acr?: string; amr?: string[] };
 }
 
 export interface IdTokenInput {
@@ -29,6 +31,8 @@ export interface IdTokenInput {
   amr?: string[];
   /** The access token issued with it: the ID token then carries its `at_hash` (required in push mode, CIBA §10.3.1). */
   accessToken?: string;
+  /** The refresh token pushed with it: the ID token then carries its `rt_hash` (CIBA §10.3.1). */
+  refreshToken?: string;
   /** Added first, so they can never replace a claim this signer sets. */
   extraClaims?: Record<string, unknown>;
 }
@@ -47,6 +51,9 @@ export interface AuthenticationChannelTokenInput {
 
 /** Its `typ` header: a token of its own kind, never mistaken for an access or ID token. */
 export const AUTHENTICATION_CHANNEL_TOKEN_TYPE = 'authn-channel+jwt';
+
+/** The hash of a refresh token pushed with an ID token (CIBA §10.3.1), computed as at_hash. */
+export const RT_HASH_CLAIM = 'urn:openid:params:jwt:claim:rt_hash';
 
 /** Where the signer gets its key; SigningKeys in the app, any key in unit tests. */
 export type ActiveSigningKeySource = Pick<SigningKeys, 'activeKey'>;
@@ -69,6 +76,11 @@ export class TokenSigner {
     const key = await this.keys.activeKey();
     const claims: JWTPayload = { client_id: input.clientId, scope: input.scope.join(' ') };
     if (input.confirmation !== undefined) claims.cnf = input.confirmation;
+    if (input.authentication !== undefined) {
+      claims.auth_time = epochSeconds(input.authentication.authTime);
+      if (input.authentication.acr !== undefined) claims.acr = input.authentication.acr;
+      if (input.authentication.amr !== undefined) claims.amr = input.authentication.amr;
+    }
     return this.sign(key, 'at+jwt', claims, input);
   }
 
@@ -80,6 +92,7 @@ export class TokenSigner {
     if (input.acr !== undefined) claims.acr = input.acr;
     if (input.amr !== undefined) claims.amr = input.amr;
     if (input.accessToken !== undefined) claims.at_hash = tokenHash(input.accessToken, key.alg);
+    if (input.refreshToken !== undefined) claims[RT_HASH_CLAIM] = tokenHash(input.refreshToken, key.alg);
     return this.sign(key, 'JWT', claims, { ...input, audience: input.clientId });
   }
 

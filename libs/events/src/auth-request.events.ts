@@ -154,22 +154,36 @@ export type TokensIssued = Event<
      * Null for poll and ping (v1 events are upcast with null).
      */
     sealedTokens: string | null;
-    /** RFC 8705 §3: what the access token is bound to (its `cnf` claim); absent for a bearer token. */
+    /** RFC 8705 §3 and RFC 9449 §6: what the access token is bound to (its `cnf` claim); absent for a bearer token. */
     confirmation?: AccessTokenConfirmation;
+    /** The family of the refresh token issued with them (its rotations share it); absent: none was issued. */
+    refreshTokenFamilyId?: string;
   }
 > & { schemaVersion: 2 };
 
-/** The `cnf` claim of a sender-constrained access token: the SHA-256 thumbprint of the client's certificate. */
+/**
+ * The `cnf` claim of a sender-constrained access token: the SHA-256 thumbprint of the client's
+ * certificate (RFC 8705 §3.1), of its DPoP key (RFC 9449 §6.1), or both when it presented both.
+ */
 export interface AccessTokenConfirmation {
-  'x5t#S256': string;
+  'x5t#S256'?: string;
+  jkt?: string;
+}
+
+/** RFC 9449 §5: a DPoP-bound access token is of type DPoP, any other of type Bearer. */
+export function accessTokenType(confirmation: AccessTokenConfirmation | null | undefined): 'Bearer' | 'DPoP' {
+  return confirmation?.jkt === undefined ? 'Bearer' : 'DPoP';
 }
 
 /** The plaintext of TokensIssued.sealedTokens: the push body of CIBA §10.3.1 without auth_req_id. */
 export interface PushedTokens {
   access_token: string;
-  token_type: 'Bearer';
+  /** Bearer when pushed (push mode has no token request to bind to); DPoP when a DPoP proof came with the token request. */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   id_token: string;
+  /** For clients registered for the refresh_token grant. */
+  refresh_token?: string;
   scope: string;
 }
 

@@ -54,6 +54,8 @@ export interface ClientMetadata {
   tls_client_auth_san_email?: string;
   /** RFC 8705 §3.4: access tokens bound to the client's TLS certificate (`cnf.x5t#S256`). */
   tls_client_certificate_bound_access_tokens?: boolean;
+  /** RFC 9449 §5.2: every token request must carry a DPoP proof, and its access tokens are DPoP-bound (`cnf.jkt`). */
+  dpop_bound_access_tokens?: boolean;
   /** When registered: ES256, the one algorithm of our ID tokens. */
   id_token_signed_response_alg?: 'ES256';
   /** Our own metadata: the client follows the FAPI-CIBA profile (see libs/clients fapi-ciba-profile.ts). */

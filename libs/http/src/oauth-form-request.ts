@@ -8,6 +8,8 @@ export interface OAuthFormRequest {
   authorization: string | undefined;
   /** The TLS client certificate presented (RFC 8705), on the connection or through a trusted proxy. */
   clientCertificate: X509Certificate | null;
+  /** The `DPoP` header (RFC 9449 §4) as received, if any; verified by the endpoint that binds tokens to it. */
+  dpopProof?: string | readonly string[];
   correlationId: string;
   now: Date;
 }
@@ -26,6 +28,7 @@ export function readOAuthFormRequest(
     params: parseFormBody(request.rawBody?.toString('utf8') ?? ''),
     authorization: request.headers.authorization,
     clientCertificate: request.clientCertificate(),
+    ...(request.headers.dpop !== undefined && { dpopProof: request.headers.dpop }),
     correlationId: request.id,
     now: new Date(),
   };

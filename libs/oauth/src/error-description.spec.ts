@@ -1,7 +1,7 @@
 import type { OAuthError } from './oauth-errors.js';
 import { isValidErrorDescription, toErrorDescription } from './error-description.js';
 import { assertFormUrlEncoded, parseFormBody } from './form-parameters.js';
-import { CIBA_GRANT_TYPE, parseCibaTokenRequest } from './ciba-token-request.js';
+import { CIBA_GRANT_TYPE, parseTokenRequest } from './token-request.js';
 
 describe('error descriptions', () => {
   it('accepts the RFC 6749 character set and refuses quotes, backslashes, line breaks and non-ASCII', () => {
@@ -41,9 +41,9 @@ describe('descriptions of form and token request errors', () => {
     ['a repeated parameter with quotes and line breaks in its name', () => parseFormBody('%22x%0D%0A=a&%22x%0D%0A=b')],
     ['a repeated parameter with a non-ASCII name', () => parseFormBody('%E2%80%AE=a&%E2%80%AE=b')],
     ['a wrong content type', () => assertFormUrlEncoded('application/json')],
-    ['a missing grant_type', () => parseCibaTokenRequest(parseFormBody('auth_req_id=a'))],
-    ['another grant_type', () => parseCibaTokenRequest(parseFormBody('grant_type=password'))],
-    ['a missing auth_req_id', () => parseCibaTokenRequest(parseFormBody(`grant_type=${CIBA_GRANT_TYPE}`))],
+    ['a missing grant_type', () => parseTokenRequest(parseFormBody('auth_req_id=a'))],
+    ['another grant_type', () => parseTokenRequest(parseFormBody('grant_type=password'))],
+    ['a missing auth_req_id', () => parseTokenRequest(parseFormBody(`grant_type=${CIBA_GRANT_TYPE}`))],
   ])('%s', (_case, failing) => {
     expect(descriptionOf(failing)).toMatch(RFC_6749_ERROR_DESCRIPTION);
   });

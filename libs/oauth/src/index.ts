@@ -4,6 +4,6 @@ export * from './form-parameters.js';
 export * from './scope-parameter.js';
 export * from './binding-message.js';
 export * from './backchannel-authentication-request.js';
-export * from './ciba-token-request.js';
+export * from './token-request.js';
 export * from './oauth-exception.filter.js';
 export * from './token-syntax.js';

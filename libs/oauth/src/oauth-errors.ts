@@ -104,6 +104,32 @@ export class InvalidToken extends OAuthError {
   readonly status = 401;
 }
 
+/**
+ * RFC 9449 §5 and §7.1: a DPoP proof is missing or broken. 400 at the token endpoint, 401 with a
+ * `WWW-Authenticate: DPoP` challenge at a protected resource (userinfo).
+ */
+export class InvalidDpopProof extends OAuthError {
+  readonly error = 'invalid_dpop_proof';
+  constructor(
+    description: string,
+    readonly status: 400 | 401 = 400,
+  ) {
+    super(description);
+  }
+}
+
+/** RFC 9449 §8 and §9: the proof must carry the server's current nonce, sent back in `DPoP-Nonce`. */
+export class UseDpopNonce extends OAuthError {
+  readonly error = 'use_dpop_nonce';
+  constructor(
+    description: string,
+    readonly nonce: string,
+    readonly status: 400 | 401 = 400,
+  ) {
+    super(description);
+  }
+}
+
 export class InvalidClientMetadata extends OAuthError {
   readonly error = 'invalid_client_metadata';
   readonly status = 400;

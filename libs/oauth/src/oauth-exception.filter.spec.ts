@@ -20,12 +20,14 @@ import {
   AuthorizationPending,
   ExpiredToken,
   InvalidClient,
+  InvalidDpopProof,
   InvalidGrant,
   InvalidRequest,
   ServerError,
   SlowDown,
   TemporarilyUnavailable,
   UnauthorizedClient,
+  UseDpopNonce,
   type OAuthError,
 } from './oauth-errors.js';
 import { OAuthExceptionFilter } from './oauth-exception.filter.js';
@@ -98,6 +100,22 @@ describe('OAuthExceptionFilter', () => {
       expect(reply.headers['retry-after']).toBe('7');
       expect(reply.headers['cache-control']).toBe('no-store');
       expect(loggedErrors).not.toHaveBeenCalled();
+    });
+
+    it('sends the current DPoP nonce with use_dpop_nonce, and challenges only at a protected resource', () => {
+      const atToken = render(new UseDpopNonce('A DPoP nonce is required.', 'n-1'));
+      expect(atToken.status).toBe(400);
+      expect(atToken.headers['dpop-nonce']).toBe('n-1');
+      expect(atToken.headers['www-authenticate']).toBeUndefined();
+
+      const atResource = render(new UseDpopNonce('A DPoP nonce is required.', 'n-2', 401));
+      expect(atResource.status).toBe(401);
+      expect(atResource.headers['www-authenticate']).toBe('DPoP error="use_dpop_nonce"');
+      expect(atResource.headers['dpop-nonce']).toBe('n-2');
+
+      const broken = render(new InvalidDpopProof('The DPoP proof is too old.', 401));
+      expect(broken.body).toEqual({ error: 'invalid_dpop_proof', error_description: 'The DPoP proof is too old.' });
+      expect(broken.headers['www-authenticate']).toBe('DPoP error="invalid_dpop_proof"');
     });
 
     it('logs a deliberate server_error', () => {

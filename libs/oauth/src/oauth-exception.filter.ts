@@ -3,11 +3,13 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   InvalidClient,
+  InvalidDpopProof,
   InvalidRequest,
   InvalidToken,
   OAuthError,
   ServerError,
   TemporarilyUnavailable,
+  UseDpopNonce,
 } from './oauth-errors.js';
 import { toErrorDescription } from './error-description.js';
 
@@ -62,6 +64,11 @@ function fromOAuthError(exception: OAuthError): ErrorResponse {
   if (exception instanceof InvalidClient) headers['www-authenticate'] = 'Basic realm="backchannel"';
   if (exception instanceof InvalidToken) headers['www-authenticate'] = 'Bearer error="invalid_token"';
   if (exception instanceof TemporarilyUnavailable) headers['retry-after'] = String(exception.retryAfterSeconds);
+  if (exception instanceof UseDpopNonce) headers['dpop-nonce'] = exception.nonce;
+  // RFC 9449 §7.1: a protected resource challenges with the DPoP scheme and the error.
+  if ((exception instanceof InvalidDpopProof || exception instanceof UseDpopNonce) && exception.status === 401) {
+    headers['www-authenticate'] = `DPoP error="${exception.error}"`;
+  }
   return { status: exception.status, error: exception.error, description: exception.description, headers };
 }
 

@@ -7,6 +7,7 @@ import { BackchannelApi, CIBA_GRANT, type TestClient, type TestUser, basicAuth }
 import { expectOAuthError, metricSum } from './expectations.js';
 import { waitFor } from './service-process.js';
 import type { RunningStack } from './stacks.js';
+import { tokenLifecycleScenarios } from './token-lifecycle.scenarios.js';
 
 /**
  * The complete CIBA poll flow, black-box through the public API of a running stack: the same
@@ -55,9 +56,12 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
         backchannel_authentication_endpoint: `${stack.baseUrl}/bc-authorize`,
         token_endpoint: `${stack.baseUrl}/token`,
         jwks_uri: `${stack.baseUrl}/jwks`,
-        grant_types_supported: [CIBA_GRANT],
+        introspection_endpoint: `${stack.baseUrl}/introspect`,
+        revocation_endpoint: `${stack.baseUrl}/revoke`,
+        grant_types_supported: [CIBA_GRANT, 'refresh_token'],
         backchannel_token_delivery_modes_supported: ['poll', 'ping', 'push'],
         backchannel_user_code_parameter_supported: true,
+        dpop_signing_alg_values_supported: ['ES256', 'PS256', 'EdDSA'],
       });
       const jwks = await api.get('/jwks');
       expect((jwks.body.keys as unknown[]).length).toBeGreaterThan(0);
@@ -523,5 +527,7 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
       expect((await api.decide(alice, onDevice.request_id, { decision: 'maybe' })).status).toBe(400);
       expect((await api.deviceRequests({ ...alice, deviceToken: 'forged' })).status).toBe(401);
     });
+
+    tokenLifecycleScenarios(() => ({ stack, api }));
   });
 }

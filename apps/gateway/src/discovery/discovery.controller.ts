@@ -7,9 +7,9 @@ import {
   supportedAuthMethods,
 } from '@backchannel/clients';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig, mtlsEndpointAliases, publicEndpoints } from '@backchannel/config';
-import { SigningKeys } from '@backchannel/crypto';
+import { DPOP_SIGNING_ALGORITHMS, SigningKeys } from '@backchannel/crypto';
 import { SUPPORTED_ACR_VALUES } from '@backchannel/auth-request';
-import { CIBA_GRANT_TYPE, STANDARD_SCOPES } from '@backchannel/oauth';
+import { CIBA_GRANT_TYPE, REFRESH_TOKEN_GRANT_TYPE, STANDARD_SCOPES } from '@backchannel/oauth';
 
 /** OpenID Provider metadata with the CIBA members (checklist A), and the public signing keys. */
 @Controller()
@@ -26,28 +26,41 @@ export class DiscoveryController {
     const endpoints = publicEndpoints(issuer);
     // RFC 8705 §5: where mTLS clients call; the usual endpoints when no separate host is set
     const aliases = mtlsEndpointAliases(mtls) ?? endpoints;
+    // One list for every endpoint that authenticates clients: CIBA authenticates the client at
+    // /bc-authorize as at /token, introspection and revocation. HS256 is client_secret_jwt's alone
+    // (a MAC with the secret); keys sign with the others.
+    const authMethods = supportedAuthMethods(mtls, fapiCiba);
+    const assertionAlgorithms = fapiCiba ? FAPI_CIBA_ALGORITHMS : ASSERTION_ALGORITHMS;
     this.metadata = {
       issuer,
       backchannel_authentication_endpoint: endpoints.backchannelAuthentication,
       token_endpoint: endpoints.token,
       jwks_uri: endpoints.jwks,
+      introspection_endpoint: endpoints.introspection,
+      revocation_endpoint: endpoints.revocation,
       registration_endpoint: `${issuer}/register`,
-      grant_types_supported: [CIBA_GRANT_TYPE],
+      grant_types_supported: [CIBA_GRANT_TYPE, REFRESH_TOKEN_GRANT_TYPE],
       backchannel_token_delivery_modes_supported: fapiCiba
         ? SUPPORTED_DELIVERY_MODES.filter((mode) => mode !== 'push')
         : SUPPORTED_DELIVERY_MODES,
       backchannel_user_code_parameter_supported: true,
       backchannel_authentication_request_signing_alg_values_supported: signingAlgorithms,
-      // One list for both endpoints: CIBA authenticates the client at /bc-authorize as at /token.
-      token_endpoint_auth_methods_supported: supportedAuthMethods(mtls, fapiCiba),
-      // HS256 is client_secret_jwt's alone (a MAC with the secret); keys sign with the others
-      token_endpoint_auth_signing_alg_values_supported: fapiCiba ? FAPI_CIBA_ALGORITHMS : ASSERTION_ALGORITHMS,
+      token_endpoint_auth_methods_supported: authMethods,
+      token_endpoint_auth_signing_alg_values_supported: assertionAlgorithms,
+      introspection_endpoint_auth_methods_supported: authMethods,
+      introspection_endpoint_auth_signing_alg_values_supported: assertionAlgorithms,
+      revocation_endpoint_auth_methods_supported: authMethods,
+      revocation_endpoint_auth_signing_alg_values_supported: assertionAlgorithms,
       // RFC 8705 §3.3 and §5: certificate-bound tokens wherever client certificates reach us
       ...(mtls.enabled && { tls_client_certificate_bound_access_tokens: true }),
+      // RFC 9449 §5.1: DPoP proofs at the token endpoint
+      dpop_signing_alg_values_supported: DPOP_SIGNING_ALGORITHMS,
       ...(mtls.enabled && {
         mtls_endpoint_aliases: {
           token_endpoint: aliases.token,
           backchannel_authentication_endpoint: aliases.backchannelAuthentication,
+          introspection_endpoint: aliases.introspection,
+          revocation_endpoint: aliases.revocation,
         },
       }),
       // no authorization endpoint: CIBA clients use no response type (RFC 8414 asks for the member)

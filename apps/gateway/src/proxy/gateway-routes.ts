@@ -15,6 +15,8 @@ export const GATEWAY_ROUTES: readonly { url: string; methods: string[]; upstream
   { url: '/register', methods: ['POST'], upstream: 'backchannel' },
   { url: '/register/*', methods: ['GET', 'PUT', 'DELETE'], upstream: 'backchannel' },
   { url: '/token', methods: ['POST'], upstream: 'token' },
+  { url: '/introspect', methods: ['POST'], upstream: 'token' },
+  { url: '/revoke', methods: ['POST'], upstream: 'token' },
   { url: '/admin/v1/users', methods: ['POST'], upstream: 'approvals' },
   { url: '/admin/v1/users/*', methods: ['POST'], upstream: 'approvals' },
   { url: '/device/v1/requests', methods: ['GET'], upstream: 'approvals' },

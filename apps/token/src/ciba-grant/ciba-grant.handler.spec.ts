@@ -1,6 +1,7 @@
 import type { ClientAuthenticator, RegisteredClient } from '@backchannel/clients';
 import type { TokenDeliveryMode } from '@backchannel/events';
 import { OAuthError } from '@backchannel/oauth';
+import type { SenderConstraints } from '../sender-constraint/sender-constraints.js';
 import type { TokenMinter } from '../token-minting/token-minter.js';
 import { CibaGrantHandler } from './ciba-grant.handler.js';
 import type { PollThrottleRepository } from './poll-throttle.repository.js';
@@ -28,8 +29,8 @@ function grantFor(authenticated: RegisteredClient) {
   const issued: string[] = [];
   const clients = {
     authenticateCibaClient: () => Promise.resolve(authenticated),
-    accessTokenConfirmation: () => null,
   } as unknown as ClientAuthenticator;
+  const bearer = { confirmationFor: () => Promise.resolve(null) } as unknown as SenderConstraints;
   const minter = {
     issue: (streamId: string) => {
       issued.push(streamId);
@@ -40,7 +41,7 @@ function grantFor(authenticated: RegisteredClient) {
       });
     },
   } as unknown as TokenMinter;
-  const handler = new CibaGrantHandler(clients, minter, {} as PollThrottleRepository);
+  const handler = new CibaGrantHandler(clients, minter, {} as PollThrottleRepository, bearer);
   const redeem = () =>
     handler.handle({
       params: new Map([

@@ -1,15 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthRequestState } from '@backchannel/auth-request';
-import { ClientAuthenticator } from '@backchannel/clients';
+import { ClientAuthenticator, receivesRefreshTokens } from '@backchannel/clients';
 import { authRequestStreamId } from '@backchannel/events';
 import type { OAuthFormRequest } from '@backchannel/http';
 import {
   AuthorizationPending,
+  CIBA_GRANT_TYPE,
   type OAuthError,
   SlowDown,
   UnauthorizedClient,
-  parseCibaTokenRequest,
+  UnsupportedGrantType,
+  parseTokenRequest,
 } from '@backchannel/oauth';
+import { SenderConstraints } from '../sender-constraint/sender-constraints.js';
 import { TokenMinter, type TokenResponse } from '../token-minting/token-minter.js';
 import { PollThrottleRepository } from './poll-throttle.repository.js';
 import { tokenError } from './token-error.js';
@@ -27,20 +30,24 @@ export class CibaGrantHandler {
     private readonly clients: ClientAuthenticator,
     private readonly minter: TokenMinter,
     private readonly throttle: PollThrottleRepository,
+    private readonly senderConstraints: SenderConstraints,
   ) {}
 
   async handle(input: OAuthFormRequest): Promise<TokenResponse> {
     const client = await this.clients.authenticateCibaClient(input);
-    const { authReqId } = parseCibaTokenRequest(input.params);
+    const grant = parseTokenRequest(input.params);
+    if (grant.grantType !== CIBA_GRANT_TYPE) throw new UnsupportedGrantType('The grant_type is not the CIBA grant.');
+    const { authReqId } = grant;
     if (client.metadata.backchannel_token_delivery_mode === 'push') {
       throw new UnauthorizedClient('The client is configured in push mode and receives its tokens by push.');
     }
-    const confirmation = this.clients.accessTokenConfirmation(client, input);
+    const confirmation = await this.senderConstraints.confirmationFor(client, input);
 
     const streamId = authRequestStreamId(authReqId);
     const result = await this.minter.issue(streamId, {
       clientId: client.clientId,
       confirmation,
+      refreshToken: receivesRefreshTokens(client),
       now: input.now,
       origin: { correlationId: input.correlationId, actor: `client:${client.clientId}` },
     });

@@ -1,17 +1,17 @@
 import { Module } from '@nestjs/common';
 import { ClientsModule } from '@backchannel/clients';
 import type { Migration, RetentionRule } from '@backchannel/event-store';
+import { SenderConstraintModule } from '../sender-constraint/sender-constraint.module.js';
 import { TokenMintingModule } from '../token-minting/token-minting.module.js';
-import { CibaGrantController } from './ciba-grant.controller.js';
 import { CibaGrantHandler } from './ciba-grant.handler.js';
 import { CreatePollThrottle1763700000500 } from './migrations/1763700000500-create-poll-throttle.js';
 import { PollThrottleRepository } from './poll-throttle.repository.js';
 
 /** The token endpoint for the CIBA grant, with its poll throttling. */
 @Module({
-  imports: [ClientsModule.forRoot(), TokenMintingModule],
-  controllers: [CibaGrantController],
+  imports: [ClientsModule.forRoot(), TokenMintingModule, SenderConstraintModule],
   providers: [CibaGrantHandler, PollThrottleRepository],
+  exports: [CibaGrantHandler],
 })
 export class CibaGrantModule {
   static readonly migrations: readonly Migration[] = [CreatePollThrottle1763700000500];

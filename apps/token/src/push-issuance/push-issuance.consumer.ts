@@ -1,5 +1,6 @@
 import { Controller, Logger } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
+import { ClientRegistry, receivesRefreshTokens } from '@backchannel/clients';
 import { PayloadSealer } from '@backchannel/crypto';
 import { authRequestDecider } from '@backchannel/auth-request';
 import { PostgresEventStore, readStreamState } from '@backchannel/event-store';
@@ -38,6 +39,7 @@ export class PushIssuanceConsumer {
     private readonly pushIssuances: PushIssuances,
     private readonly minter: TokenMinter,
     private readonly sealer: PayloadSealer,
+    private readonly clients: ClientRegistry,
   ) {}
 
   @ConsumerHandler(TOKEN_CONSUMER)
@@ -68,8 +70,10 @@ export class PushIssuanceConsumer {
       request.clientNotification.sealedSecrets,
       event.streamId,
     );
+    const client = await this.clients.find(request.clientId);
     const issuance = {
       clientId: request.clientId,
+      refreshToken: client !== null && receivesRefreshTokens(client),
       now: new Date(),
       origin: { correlationId: event.metadata.correlationId, causationId: event.eventId, actor: 'system:token' },
       push: { authReqId },

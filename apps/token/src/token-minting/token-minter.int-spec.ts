@@ -60,6 +60,7 @@ describe('token minter: authentication claims', () => {
     expect(consent.outcome).toBe('accepted');
     const result = await minter.issue(streamId, {
       clientId: CLIENT_ID,
+      refreshToken: false,
       now: new Date(approvedAt.getTime() + 5_000),
       origin: { correlationId: 'token-minter-int-spec', actor: `client:${CLIENT_ID}` },
     });

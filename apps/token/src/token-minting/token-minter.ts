@@ -8,9 +8,15 @@ import {
   authRequestDecider,
 } from '@backchannel/auth-request';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
-import { PayloadSealer, TokenSigner } from '@backchannel/crypto';
+import { PayloadSealer, TokenSigner, randomToken } from '@backchannel/crypto';
 import { PostgresEventStore, type StreamState, handleCommand, readStreamState } from '@backchannel/event-store';
-import type { AccessTokenConfirmation, PushedTokens, TokensIssued } from '@backchannel/events';
+import {
+  type AccessTokenConfirmation,
+  type PushedTokens,
+  type TokensIssued,
+  accessTokenType,
+} from '@backchannel/events';
+import { type ConsentAuthentication, type IssuedRefreshToken, RefreshTokens } from './refresh-tokens.repository.js';
 import { authenticationClaims } from './authentication-claims.js';
 
 /** The token endpoint's answer (CIBA §10.1.1) has the members of the push body without auth_req_id (§10.3.1). */
@@ -18,6 +24,21 @@ export type TokenResponse = PushedTokens;
 
 /** The claim that ties a pushed ID token to its request (CIBA §10.3.1). */
 export const AUTH_REQ_ID_CLAIM = 'urn:openid:params:jwt:claim:auth_req_id';
+
+/** What an access token grants, from a consent: at the CIBA grant, and again at each refresh. */
+export interface AccessGrant {
+  clientId: string;
+  subject: string;
+  scope: string[];
+  confirmation: AccessTokenConfirmation | null;
+  authentication: ConsentAuthentication;
+}
+
+export interface MintedAccessToken {
+  accessToken: string;
+  jti: string;
+  expiresAt: Date;
+}
 
 export interface IssuanceRequest {
   /** The client the tokens are for: the one that redeems at /token, or the push request's client. */
@@ -27,8 +48,10 @@ export interface IssuanceRequest {
   origin: Omit<AuthRequestCommandMetadata, 'now'>;
   /** Push mode: the ID token names the auth_req_id, and the tokens are sealed to the stream for ping-delivery. */
   push?: { authReqId: string };
-  /** A certificate-bound access token's `cnf` (RFC 8705); absent: a bearer token. */
+  /** A sender-constrained access token's `cnf` (RFC 8705, RFC 9449); absent: a bearer token. */
   confirmation?: AccessTokenConfirmation | null;
+  /** The client is registered for the refresh_token grant: a refresh token family starts here. */
+  refreshToken: boolean;
 }
 
 export type IssuanceResult =
@@ -53,6 +76,7 @@ export class TokenMinter {
     private readonly store: PostgresEventStore,
     private readonly signer: TokenSigner,
     private readonly sealer: PayloadSealer,
+    private readonly refreshTokens: RefreshTokens,
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {}
 
@@ -70,17 +94,52 @@ export class TokenMinter {
     }
     if (stream.state.status !== 'Approved') throw new Error('tokens decided for a request that is not approved');
     const issued = decision.events[0]!.data as Issued;
-    const tokens = await this.sign(issued, stream.state.consent, request);
+    const { tokens, refreshTokenFamilyId } = await this.sign(streamId, issued, stream.state.consent, request);
     const sealedTokens = request.push ? await this.sealer.seal(tokens, streamId) : null;
     const result = await handleCommand(
       this.store,
       streamId,
       authRequestDecider,
-      { ...command, data: { ...command.data, sealedTokens } },
+      { ...command, data: { ...command.data, sealedTokens, ...(refreshTokenFamilyId && { refreshTokenFamilyId }) } },
       { from: stream },
     );
-    if (result.outcome === 'rejected') return result;
+    if (result.outcome === 'rejected') {
+      // the refresh token was never shown: its family goes with the tokens
+      if (refreshTokenFamilyId) await this.refreshTokens.discard(refreshTokenFamilyId);
+      return result;
+    }
     return { outcome: 'issued', tokens };
+  }
+
+  /** An access token (RFC 9068) for a grant: its claims are decided here, for every way tokens are issued. */
+  async mintAccessToken(grant: AccessGrant, now: Date, jti: string = randomUUID()): Promise<MintedAccessToken> {
+    const { issuer, accessTokenTtlSeconds } = this.config;
+    const { authTime, acr, amr } = grant.authentication;
+    const accessToken = await this.signer.signAccessToken({
+      issuer,
+      audience: issuer,
+      subject: grant.subject,
+      clientId: grant.clientId,
+      scope: grant.scope,
+      jti,
+      issuedAt: now,
+      expiresInSeconds: accessTokenTtlSeconds,
+      authentication: { authTime: new Date(authTime), ...(acr && { acr }), ...(amr && { amr }) },
+      ...(grant.confirmation && { confirmation: { ...grant.confirmation } }),
+    });
+    return { accessToken, jti, expiresAt: new Date(now.getTime() + accessTokenTtlSeconds * 1000) };
+  }
+
+  /** A new refresh token of a family: valid for its lifetime, never beyond the family's end. */
+  newRefreshToken(minted: MintedAccessToken, familyExpiresAt: Date, now: Date): IssuedRefreshToken {
+    const ttlMs = this.config.refreshTokens.ttlSeconds * 1000;
+    return {
+      token: randomToken(),
+      accessTokenId: minted.jti,
+      accessTokenExpiresAt: minted.expiresAt,
+      issuedAt: now,
+      expiresAt: new Date(Math.min(now.getTime() + ttlMs, familyExpiresAt.getTime())),
+    };
   }
 
   /** The command, from what the caller knows: the client, fresh token ids, the time. */
@@ -100,39 +159,67 @@ export class TokenMinter {
     };
   }
 
-  /** The tokens of what the decider decided to record, with the consent's authentication claims. */
-  private async sign(issued: Issued, consent: Consent, request: IssuanceRequest): Promise<TokenResponse> {
+  /**
+   * The tokens of what the decider decided to record, with the consent's authentication claims;
+   * the refresh token's family is stored before the append that records it, so a recorded family
+   * always exists.
+   */
+  private async sign(
+    streamId: string,
+    issued: Issued,
+    consent: Consent,
+    request: IssuanceRequest,
+  ): Promise<{ tokens: TokenResponse; refreshTokenFamilyId?: string }> {
     const { issuer, accessTokenTtlSeconds, idTokenTtlSeconds } = this.config;
-    const { subject, grantedScope, clientId, accessTokenId, idTokenId, confirmation } = issued;
-    const accessToken = await this.signer.signAccessToken({
-      issuer,
-      audience: issuer,
-      subject,
-      clientId,
-      scope: grantedScope,
-      jti: accessTokenId,
-      issuedAt: request.now,
-      expiresInSeconds: accessTokenTtlSeconds,
-      ...(confirmation && { confirmation: { ...confirmation } }),
-    });
+    const { subject, grantedScope, clientId, idTokenId, confirmation } = issued;
+    const claims = authenticationClaims(consent.evidence);
+    const authentication: ConsentAuthentication = {
+      authTime: consent.authenticatedAt,
+      ...(claims.acr && { acr: claims.acr }),
+      ...(claims.amr && { amr: claims.amr }),
+    };
+    const grant = { clientId, subject, scope: grantedScope, confirmation: confirmation ?? null, authentication };
+    // the token carries the id the decider recorded
+    const accessToken = await this.mintAccessToken(grant, request.now, issued.accessTokenId);
+    const refresh = request.refreshToken ? await this.startFamily(streamId, grant, accessToken, request.now) : null;
     const idToken = await this.signer.signIdToken({
       issuer,
       subject,
       clientId,
       authTime: new Date(consent.authenticatedAt),
-      ...authenticationClaims(consent.evidence),
+      ...claims,
       issuedAt: request.now,
       expiresInSeconds: idTokenTtlSeconds,
       jti: idTokenId!,
-      accessToken,
-      ...(request.push && { extraClaims: { [AUTH_REQ_ID_CLAIM]: request.push.authReqId } }),
+      accessToken: accessToken.accessToken,
+      ...(request.push && {
+        ...(refresh && { refreshToken: refresh.token }),
+        extraClaims: { [AUTH_REQ_ID_CLAIM]: request.push.authReqId },
+      }),
     });
     return {
-      access_token: accessToken,
-      token_type: 'Bearer',
-      expires_in: accessTokenTtlSeconds,
-      id_token: idToken,
-      scope: grantedScope.join(' '),
+      tokens: {
+        access_token: accessToken.accessToken,
+        token_type: accessTokenType(confirmation),
+        expires_in: accessTokenTtlSeconds,
+        id_token: idToken,
+        ...(refresh && { refresh_token: refresh.token }),
+        scope: grantedScope.join(' '),
+      },
+      ...(refresh && { refreshTokenFamilyId: refresh.familyId }),
     };
+  }
+
+  private async startFamily(
+    streamId: string,
+    grant: AccessGrant,
+    accessToken: MintedAccessToken,
+    now: Date,
+  ): Promise<{ familyId: string; token: string }> {
+    const familyId = randomUUID();
+    const expiresAt = new Date(now.getTime() + this.config.refreshTokens.maxAgeSeconds * 1000);
+    const first = this.newRefreshToken(accessToken, expiresAt, now);
+    await this.refreshTokens.start({ familyId, streamId, ...grant, expiresAt }, first);
+    return { familyId, token: first.token };
   }
 }

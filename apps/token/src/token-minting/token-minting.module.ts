@@ -1,6 +1,19 @@
 import { Module } from '@nestjs/common';
+import type { Migration, RetentionRule } from '@backchannel/event-store';
+import { CreateRefreshTokens1765300000100 } from './migrations/1765300000100-create-refresh-tokens.js';
+import { RefreshTokens } from './refresh-tokens.repository.js';
 import { TokenMinter } from './token-minter.js';
 
-/** Token minting, for the /token grant and push mode; signing and sealing come from CryptoModule. */
-@Module({ providers: [TokenMinter], exports: [TokenMinter] })
-export class TokenMintingModule {}
+/**
+ * Token minting, for the /token grants and push mode, and the state of what was minted that can
+ * be revoked (refresh token families, revoked access tokens); signing and sealing come from CryptoModule.
+ */
+@Module({ providers: [TokenMinter, RefreshTokens], exports: [TokenMinter, RefreshTokens] })
+export class TokenMintingModule {
+  static readonly migrations: readonly Migration[] = [CreateRefreshTokens1765300000100];
+  static readonly retention: readonly RetentionRule[] = [
+    { table: 'refresh_token_families', endedAt: 'expires_at' },
+    { table: 'refresh_tokens', endedAt: 'expires_at' },
+    { table: 'revoked_access_tokens', endedAt: 'expires_at' },
+  ];
+}

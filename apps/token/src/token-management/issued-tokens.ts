@@ -1,0 +1,74 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
+import { JwtVerificationError, SigningKeys, verifyJwt } from '@backchannel/crypto';
+import { RefreshTokens, type StoredRefreshToken } from '../token-minting/refresh-tokens.repository.js';
+
+/** The claims of an access token this server signed (RFC 9068 §2.2). */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  jti: string;
+  client_id: string;
+  scope: string;
+  cnf?: Record<string, string>;
+  auth_time?: number;
+  acr?: string;
+  amr?: string[];
+}
+
+/** A token as presented to introspection or revocation, once recognised as one of ours. */
+export type IssuedToken =
+  | { kind: 'access_token'; claims: AccessTokenClaims; revoked: boolean }
+  | { kind: 'refresh_token'; stored: StoredRefreshToken };
+
+/** RFC 7009 §2.1 / RFC 7662 §2.1: the hint only says which kind to try first. */
+export type TokenTypeHint = 'access_token' | 'refresh_token';
+
+/**
+ * Recognises the tokens this server issued: an access token by its signature (any key still
+ * published, so tokens signed before a rotation are recognised until they expire), a refresh
+ * token by its digest. An expired access token is not recognised at all.
+ */
+@Injectable()
+export class IssuedTokens {
+  constructor(
+    private readonly keys: SigningKeys,
+    private readonly refreshTokens: RefreshTokens,
+    @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
+  ) {}
+
+  async identify(token: string, hint: TokenTypeHint | null, now: Date): Promise<IssuedToken | null> {
+    const kinds: TokenTypeHint[] =
+      hint === 'refresh_token' ? ['refresh_token', 'access_token'] : ['access_token', 'refresh_token'];
+    for (const kind of kinds) {
+      const found = kind === 'access_token' ? await this.accessToken(token, now) : await this.refreshToken(token);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+
+  private async accessToken(token: string, now: Date): Promise<IssuedToken | null> {
+    // a refresh token is never a JWT: no signature check for what cannot be one
+    if (token.split('.').length !== 3) return null;
+    try {
+      const claims = (await verifyJwt(token, await this.keys.jwks(), {
+        issuer: this.config.issuer,
+        audience: this.config.issuer,
+        typ: 'at+jwt',
+        currentDate: now,
+      })) as unknown as AccessTokenClaims;
+      return { kind: 'access_token', claims, revoked: await this.refreshTokens.isAccessTokenRevoked(claims.jti) };
+    } catch (error) {
+      if (error instanceof JwtVerificationError) return null;
+      throw error;
+    }
+  }
+
+  private async refreshToken(token: string): Promise<IssuedToken | null> {
+    const stored = await this.refreshTokens.find(token);
+    return stored === null ? null : { kind: 'refresh_token', stored };
+  }
+}

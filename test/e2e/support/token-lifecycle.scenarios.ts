@@ -1,0 +1,131 @@
+import { calculateJwkThumbprint, decodeJwt, exportJWK } from 'jose';
+import * as oidc from 'openid-client';
+import { type BackchannelApi, CIBA_GRANT, type TestUser } from './backchannel-api.js';
+import type { RunningStack } from './stacks.js';
+
+/** The error code openid-client raised for an OAuth error response. */
+async function oauthErrorOf(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof oidc.ResponseBodyError) return error.error;
+    throw error;
+  }
+  throw new Error('the call succeeded');
+}
+
+/**
+ * Tokens after the CIBA grant, with openid-client as the client: refresh with rotation and reuse
+ * detection, a DPoP-bound poll flow with the server's nonce, introspection and revocation. Runs
+ * inside a poll-flow describe, on its stack.
+ */
+export function tokenLifecycleScenarios(running: () => { stack: RunningStack; api: BackchannelApi }): void {
+  /** A client registered for the refresh_token grant, as openid-client sees it after discovery. */
+  async function refreshingClient(clientName: string, metadata: Record<string, unknown> = {}) {
+    const { stack, api } = running();
+    const client = await api.registerClient({
+      client_name: clientName,
+      grant_types: [CIBA_GRANT, 'refresh_token'],
+      ...metadata,
+    });
+    const config = await oidc.discovery(
+      new URL(stack.baseUrl),
+      client.clientId,
+      { id_token_signed_response_alg: 'ES256' },
+      oidc.ClientSecretBasic(client.clientSecret),
+      { execute: [oidc.allowInsecureRequests] },
+    );
+    return { client, config };
+  }
+
+  /** A request the user approves on their device, polled to its tokens by openid-client. */
+  async function approvedTokens(
+    config: oidc.Configuration,
+    clientName: string,
+    user: TestUser,
+    options?: oidc.DPoPOptions,
+  ) {
+    const { api } = running();
+    const ack = await oidc.initiateBackchannelAuthentication(config, { scope: 'openid email', login_hint: user.email });
+    const onDevice = await api.pendingOnDevice(user, clientName);
+    expect((await api.decide(user, onDevice.request_id, { decision: 'approve' })).status).toBe(204);
+    return oidc.pollBackchannelAuthenticationGrant(config, ack, undefined, options);
+  }
+
+  it('rotates refresh tokens, and a replayed one revokes the whole family and its access tokens', async () => {
+    const { api } = running();
+    const { config } = await refreshingClient('Refreshing client');
+    const user = await api.createUserWithDevice();
+    const tokens = await approvedTokens(config, 'Refreshing client', user);
+    expect(tokens.refresh_token).toMatch(/^[\w-]{43}$/);
+
+    const rotated = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+    expect(rotated.refresh_token).not.toBe(tokens.refresh_token);
+    expect(decodeJwt(rotated.access_token)).toMatchObject({ sub: user.sub, scope: 'openid email' });
+    expect(await oidc.tokenIntrospection(config, rotated.access_token)).toMatchObject({
+      active: true,
+      sub: user.sub,
+      token_type: 'Bearer',
+    });
+
+    // the first token again: a replay; the family, its newest token and its access tokens go
+    expect(await oauthErrorOf(oidc.refreshTokenGrant(config, tokens.refresh_token!))).toBe('invalid_grant');
+    expect(await oauthErrorOf(oidc.refreshTokenGrant(config, rotated.refresh_token!))).toBe('invalid_grant');
+    expect(await oidc.tokenIntrospection(config, rotated.access_token)).toEqual({ active: false });
+    expect(await oidc.tokenIntrospection(config, rotated.refresh_token!)).toEqual({ active: false });
+  });
+
+  it('revokes a refresh token with its family, and introspects only what is the client’s own', async () => {
+    const { api } = running();
+    const { config } = await refreshingClient('Revoking client');
+    const other = await refreshingClient('Another client');
+    const user = await api.createUserWithDevice();
+    const tokens = await approvedTokens(config, 'Revoking client', user);
+
+    expect(await oidc.tokenIntrospection(config, tokens.refresh_token!)).toMatchObject({
+      active: true,
+      client_id: config.clientMetadata().client_id,
+    });
+    // another client learns nothing of this client's refresh token, and cannot revoke it
+    expect(await oidc.tokenIntrospection(other.config, tokens.refresh_token!)).toEqual({ active: false });
+    await oidc.tokenRevocation(other.config, tokens.refresh_token!);
+    expect(await oidc.tokenIntrospection(config, tokens.refresh_token!)).toMatchObject({ active: true });
+
+    await oidc.tokenRevocation(config, tokens.refresh_token!);
+    expect(await oidc.tokenIntrospection(config, tokens.refresh_token!)).toEqual({ active: false });
+    expect(await oidc.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false });
+    expect(await oauthErrorOf(oidc.refreshTokenGrant(config, tokens.refresh_token!))).toBe('invalid_grant');
+    // revoking an unknown token is not an error (RFC 7009 §2.2)
+    await oidc.tokenRevocation(config, 'not-a-token');
+  });
+
+  it('binds tokens to a DPoP key: a poll flow through the server nonce, then refreshes with the same key only', async () => {
+    const { api } = running();
+    const { config } = await refreshingClient('DPoP client', { dpop_bound_access_tokens: true });
+    const keyPair = await oidc.randomDPoPKeyPair('ES256');
+    const dpop = oidc.getDPoPHandle(config, keyPair);
+    const user = await api.createUserWithDevice();
+
+    // without a proof the client registered for DPoP is refused
+    const ack = await oidc.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: user.email });
+    expect(await oauthErrorOf(oidc.pollBackchannelAuthenticationGrant(config, ack))).toBe('invalid_dpop_proof');
+
+    // openid-client answers use_dpop_nonce by retrying with the nonce it was given
+    const tokens = await approvedTokens(config, 'DPoP client', user, { DPoP: dpop });
+    expect(tokens.token_type).toBe('dpop');
+    const jkt = await calculateJwkThumbprint(await exportJWK(keyPair.publicKey), 'sha256');
+    expect(decodeJwt(tokens.access_token).cnf).toEqual({ jkt });
+    expect(await oidc.tokenIntrospection(config, tokens.access_token)).toMatchObject({
+      active: true,
+      token_type: 'DPoP',
+      cnf: { jkt },
+    });
+
+    const otherKey = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
+    expect(
+      await oauthErrorOf(oidc.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP: otherKey })),
+    ).toBe('invalid_grant');
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP: dpop });
+    expect(decodeJwt(refreshed.access_token).cnf).toEqual({ jkt });
+  });
+}
