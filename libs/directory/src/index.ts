@@ -5,3 +5,4 @@ export * from './user-directory.service.js';
 export * from './device-registry.service.js';
 export * from './directory.module.js';
 export * from './user-codes.service.js';
+export * from './userinfo-claims.js';

@@ -130,6 +130,12 @@ export class UseDpopNonce extends OAuthError {
   }
 }
 
+/** RFC 6750 §3.1: the access token is valid but does not grant what the resource needs. */
+export class InsufficientScope extends OAuthError {
+  readonly error = 'insufficient_scope';
+  readonly status = 403;
+}
+
 export class InvalidClientMetadata extends OAuthError {
   readonly error = 'invalid_client_metadata';
   readonly status = 400;

@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
+  InsufficientScope,
   InvalidClient,
   InvalidDpopProof,
   InvalidRequest,
@@ -63,6 +64,7 @@ function fromOAuthError(exception: OAuthError): ErrorResponse {
   // RFC 6749 §5.2: a 401 answer to a client that may have tried HTTP Basic must challenge it.
   if (exception instanceof InvalidClient) headers['www-authenticate'] = 'Basic realm="backchannel"';
   if (exception instanceof InvalidToken) headers['www-authenticate'] = 'Bearer error="invalid_token"';
+  if (exception instanceof InsufficientScope) headers['www-authenticate'] = 'Bearer error="insufficient_scope"';
   if (exception instanceof TemporarilyUnavailable) headers['retry-after'] = String(exception.retryAfterSeconds);
   if (exception instanceof UseDpopNonce) headers['dpop-nonce'] = exception.nonce;
   // RFC 9449 §7.1: a protected resource challenges with the DPoP scheme and the error.

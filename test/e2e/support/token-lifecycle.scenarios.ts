@@ -52,12 +52,18 @@ export function tokenLifecycleScenarios(running: () => { stack: RunningStack; ap
     return oidc.pollBackchannelAuthenticationGrant(config, ack, undefined, options);
   }
 
-  it('rotates refresh tokens, and a replayed one revokes the whole family and its access tokens', async () => {
+  it('rotates refresh tokens (userinfo answering the granted claims), and a replayed one revokes the whole family and its access tokens', async () => {
     const { api } = running();
     const { config } = await refreshingClient('Refreshing client');
     const user = await api.createUserWithDevice();
     const tokens = await approvedTokens(config, 'Refreshing client', user);
     expect(tokens.refresh_token).toMatch(/^[\w-]{43}$/);
+
+    // userinfo answers the claims of the granted scopes (openid email)
+    expect(await oidc.fetchUserInfo(config, tokens.access_token, user.sub)).toEqual({
+      sub: user.sub,
+      email: user.email,
+    });
 
     const rotated = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
     expect(rotated.refresh_token).not.toBe(tokens.refresh_token);
@@ -109,6 +115,8 @@ export function tokenLifecycleScenarios(running: () => { stack: RunningStack; ap
     // without a proof the client registered for DPoP is refused
     const ack = await oidc.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: user.email });
     expect(await oauthErrorOf(oidc.pollBackchannelAuthenticationGrant(config, ack))).toBe('invalid_dpop_proof');
+    const refused = await api.pendingOnDevice(user, 'DPoP client');
+    expect((await api.decide(user, refused.request_id, { decision: 'deny' })).status).toBe(204);
 
     // openid-client answers use_dpop_nonce by retrying with the nonce it was given
     const tokens = await approvedTokens(config, 'DPoP client', user, { DPoP: dpop });
@@ -119,6 +127,12 @@ export function tokenLifecycleScenarios(running: () => { stack: RunningStack; ap
       active: true,
       token_type: 'DPoP',
       cnf: { jkt },
+    });
+
+    // at userinfo too, the token goes with a proof of its key (openid-client adds ath and the nonce)
+    expect(await oidc.fetchUserInfo(config, tokens.access_token, user.sub, { DPoP: dpop })).toEqual({
+      sub: user.sub,
+      email: user.email,
     });
 
     const otherKey = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));

@@ -9,6 +9,7 @@ import {
 import { BACKCHANNEL_CONFIG, type BackchannelConfig, mtlsEndpointAliases, publicEndpoints } from '@backchannel/config';
 import { DPOP_SIGNING_ALGORITHMS, SigningKeys } from '@backchannel/crypto';
 import { SUPPORTED_ACR_VALUES } from '@backchannel/auth-request';
+import { USERINFO_CLAIMS } from '@backchannel/directory';
 import { CIBA_GRANT_TYPE, REFRESH_TOKEN_GRANT_TYPE, STANDARD_SCOPES } from '@backchannel/oauth';
 
 /** OpenID Provider metadata with the CIBA members (checklist A), and the public signing keys. */
@@ -38,6 +39,7 @@ export class DiscoveryController {
       jwks_uri: endpoints.jwks,
       introspection_endpoint: endpoints.introspection,
       revocation_endpoint: endpoints.revocation,
+      userinfo_endpoint: endpoints.userinfo,
       registration_endpoint: `${issuer}/register`,
       grant_types_supported: [CIBA_GRANT_TYPE, REFRESH_TOKEN_GRANT_TYPE],
       backchannel_token_delivery_modes_supported: fapiCiba
@@ -61,6 +63,7 @@ export class DiscoveryController {
           backchannel_authentication_endpoint: aliases.backchannelAuthentication,
           introspection_endpoint: aliases.introspection,
           revocation_endpoint: aliases.revocation,
+          userinfo_endpoint: aliases.userinfo,
         },
       }),
       // no authorization endpoint: CIBA clients use no response type (RFC 8414 asks for the member)
@@ -68,7 +71,21 @@ export class DiscoveryController {
       scopes_supported: STANDARD_SCOPES,
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['ES256'],
-      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'jti', 'at_hash', 'acr', 'amr'],
+      claims_supported: [
+        ...new Set([
+          'iss',
+          'sub',
+          'aud',
+          'exp',
+          'iat',
+          'auth_time',
+          'jti',
+          'at_hash',
+          'acr',
+          'amr',
+          ...USERINFO_CLAIMS,
+        ]),
+      ],
       // known classes requested in acr_values are the least an approval must achieve (see authentication-context.ts)
       acr_values_supported: SUPPORTED_ACR_VALUES,
     };

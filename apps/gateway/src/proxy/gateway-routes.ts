@@ -17,6 +17,7 @@ export const GATEWAY_ROUTES: readonly { url: string; methods: string[]; upstream
   { url: '/token', methods: ['POST'], upstream: 'token' },
   { url: '/introspect', methods: ['POST'], upstream: 'token' },
   { url: '/revoke', methods: ['POST'], upstream: 'token' },
+  { url: '/userinfo', methods: ['GET', 'POST'], upstream: 'token' },
   { url: '/admin/v1/users', methods: ['POST'], upstream: 'approvals' },
   { url: '/admin/v1/users/*', methods: ['POST'], upstream: 'approvals' },
   { url: '/device/v1/requests', methods: ['GET'], upstream: 'approvals' },

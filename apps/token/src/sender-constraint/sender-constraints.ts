@@ -1,11 +1,23 @@
+import type { X509Certificate } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ClientAuthenticator, type RegisteredClient, certificateThumbprint } from '@backchannel/clients';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig, mtlsEndpointAliases, publicEndpoints } from '@backchannel/config';
 import type { VerifiedDpopProof } from '@backchannel/crypto';
 import type { AccessTokenConfirmation } from '@backchannel/events';
 import type { OAuthFormRequest } from '@backchannel/http';
-import { InvalidDpopProof } from '@backchannel/oauth';
+import { InvalidDpopProof, InvalidToken } from '@backchannel/oauth';
 import { DpopProofs } from './dpop-proofs.js';
+
+/** An access token presented at a protected resource (userinfo), with what came with it. */
+export interface ResourceRequest {
+  accessToken: string;
+  /** The Authorization scheme it came with. */
+  scheme: 'Bearer' | 'DPoP';
+  method: string;
+  dpopProof?: string | readonly string[];
+  clientCertificate: X509Certificate | null;
+  now: Date;
+}
 
 /**
  * What the token endpoint binds tokens to (their `cnf`), and the check that a refresh comes from
@@ -16,15 +28,16 @@ import { DpopProofs } from './dpop-proofs.js';
 @Injectable()
 export class SenderConstraints {
   private readonly tokenEndpointUrls: string[];
+  private readonly userinfoUrls: string[];
 
   constructor(
     private readonly clients: ClientAuthenticator,
     private readonly dpop: DpopProofs,
     @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
   ) {
-    this.tokenEndpointUrls = [publicEndpoints(config.issuer), mtlsEndpointAliases(config.mtls)]
-      .filter((endpoints) => endpoints !== null)
-      .map((endpoints) => endpoints.token);
+    const endpoints = [publicEndpoints(config.issuer), mtlsEndpointAliases(config.mtls)].filter((e) => e !== null);
+    this.tokenEndpointUrls = endpoints.map((endpoint) => endpoint.token);
+    this.userinfoUrls = endpoints.map((endpoint) => endpoint.userinfo);
   }
 
   /** The `cnf` of the tokens a token request gets; null for bearer tokens. */
@@ -63,9 +76,47 @@ export class SenderConstraints {
     return true;
   }
 
-  /** The nonce a token response names in `DPoP-Nonce` when the request carried a proof. */
-  nonceFor(input: OAuthFormRequest): string | null {
-    return input.dpopProof === undefined ? null : this.dpop.currentNonce(input.now);
+  /**
+   * RFC 9449 §7 and RFC 8705 §3: a bound access token is accepted at a resource only from its
+   * holder: a DPoP-bound one with the DPoP scheme and a proof of its key for this request and
+   * token, a certificate-bound one over a connection presenting its certificate. Throws otherwise.
+   */
+  async assertPresentedByHolder(confirmation: AccessTokenConfirmation | null, request: ResourceRequest): Promise<void> {
+    const jkt = confirmation?.jkt;
+    if (jkt === undefined && request.scheme === 'DPoP') {
+      throw new InvalidToken('This access token is not DPoP-bound: present it with the Bearer scheme.');
+    }
+    if (jkt !== undefined) {
+      if (request.scheme !== 'DPoP') {
+        throw new InvalidToken('This access token is DPoP-bound: present it with the DPoP scheme and a DPoP proof.');
+      }
+      if (request.dpopProof === undefined) throw new InvalidDpopProof('A DPoP proof is required.', 401);
+      const proof = await this.dpop.verify(
+        {
+          proof: request.dpopProof,
+          method: request.method,
+          urls: this.userinfoUrls,
+          now: request.now,
+          accessToken: request.accessToken,
+        },
+        401,
+      );
+      if (proof.jkt !== jkt) {
+        throw new InvalidDpopProof('The DPoP proof is not signed by the key the access token is bound to.', 401);
+      }
+    }
+    const certificateBound = confirmation?.['x5t#S256'];
+    if (
+      certificateBound !== undefined &&
+      (request.clientCertificate === null || certificateThumbprint(request.clientCertificate) !== certificateBound)
+    ) {
+      throw new InvalidToken('This access token is bound to a TLS client certificate this request did not present.');
+    }
+  }
+
+  /** The nonce an answer names in `DPoP-Nonce` when the request carried a proof. */
+  nonceFor(request: Pick<OAuthFormRequest, 'dpopProof' | 'now'>): string | null {
+    return request.dpopProof === undefined ? null : this.dpop.currentNonce(request.now);
   }
 
   private async proofOf(input: OAuthFormRequest): Promise<VerifiedDpopProof | null> {

@@ -45,10 +45,11 @@ export function clientForm(
   };
 }
 
-/** A request of `client` for openid and email, approved by TEST_SUBJECT: ready for the CIBA grant. */
+/** A request of `client` for `scope`, approved by `subject`: ready for the CIBA grant. */
 export async function approvedRequest(
   store: PostgresEventStore,
   client: TestClient,
+  { subject = TEST_SUBJECT, scope = ['openid', 'email'] }: { subject?: string; scope?: string[] } = {},
 ): Promise<{ authReqId: string; streamId: string }> {
   const authReqId = randomBytes(32).toString('base64url');
   const streamId = authRequestStreamId(authReqId);
@@ -59,9 +60,9 @@ export async function approvedRequest(
       requestId: `req_${authReqId.slice(0, 12)}`,
       clientId: client.clientId,
       clientName: 'Token int-spec client',
-      subject: TEST_SUBJECT,
+      subject,
       hintKind: 'login_hint',
-      scope: ['openid', 'email'],
+      scope,
       acrValues: [],
       bindingMessage: null,
       deliveryMode: 'poll',
@@ -73,7 +74,7 @@ export async function approvedRequest(
   });
   await handleCommand(store, streamId, authRequestDecider, {
     type: 'GiveConsent',
-    data: { subject: TEST_SUBJECT, deviceId: 'dev_token_int_spec' },
+    data: { subject, deviceId: 'dev_token_int_spec' },
     metadata,
   });
   return { authReqId, streamId };

@@ -11,5 +11,6 @@ import { TokenRevocationHandler } from './token-revocation.handler.js';
   imports: [ClientsModule.forRoot(), TokenMintingModule],
   controllers: [TokenManagementController],
   providers: [IssuedTokens, TokenIntrospectionHandler, TokenRevocationHandler],
+  exports: [IssuedTokens],
 })
 export class TokenManagementModule {}

@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { UserDirectory, type UserinfoClaims, userinfoClaims } from '@backchannel/directory';
+import { InsufficientScope, InvalidToken } from '@backchannel/oauth';
+import { type ResourceRequest, SenderConstraints } from '../sender-constraint/sender-constraints.js';
+import { IssuedTokens } from '../token-management/issued-tokens.js';
+
+/** The Authorization header of a resource request: RFC 6750 §2.1 Bearer, or RFC 9449 §7.1 DPoP. */
+const AUTHORIZATION = /^(Bearer|DPoP) ([\w~+/.-]+=*)$/i;
+
+/** One answer to every unusable token, so none tells an expired token from a forged or revoked one. */
+const UNUSABLE = 'The access token is invalid, expired or revoked.';
+
+/**
+ * The userinfo endpoint (OIDC Core §5.3): the claims of the token's user that its scopes grant. The
+ * token must be one of ours, unexpired and unrevoked, granted `openid`, and presented by its
+ * holder when it is bound (SenderConstraints decides).
+ */
+@Injectable()
+export class UserinfoHandler {
+  constructor(
+    private readonly issued: IssuedTokens,
+    private readonly senderConstraints: SenderConstraints,
+    private readonly users: UserDirectory,
+  ) {}
+
+  async handle(request: Omit<ResourceRequest, 'accessToken' | 'scheme'> & { authorization: string | undefined }) {
+    const presented = AUTHORIZATION.exec(request.authorization ?? '');
+    if (presented === null) throw new InvalidToken('An access token is required, in the Authorization header.');
+    const scheme = presented[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
+    const accessToken = presented[2]!;
+
+    const found = await this.issued.identify(accessToken, 'access_token', request.now);
+    if (found?.kind !== 'access_token' || found.revoked) throw new InvalidToken(UNUSABLE);
+    const { claims } = found;
+    await this.senderConstraints.assertPresentedByHolder(claims.cnf ?? null, { ...request, accessToken, scheme });
+    const scopes = claims.scope.split(' ');
+    if (!scopes.includes('openid')) throw new InsufficientScope('The access token was not granted the openid scope.');
+    // a user removed since the token was issued has no claims to give
+    const user = await this.users.findBySubject(claims.sub);
+    if (user === null) throw new InvalidToken(UNUSABLE);
+    return userinfoClaims(user, scopes) satisfies UserinfoClaims;
+  }
+}
