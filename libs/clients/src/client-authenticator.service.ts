@@ -10,7 +10,7 @@ import { ClientKeySets, ClientKeysUnavailable, NoMatchingClientKey } from './cli
 import { TrustedClientCas, certificateAuthenticates, certificateThumbprint } from './client-certificate.js';
 import { CLIENT_AUTHENTICATION_FAILED, parseClientCredentials, verifyClientCredentials } from './client-credentials.js';
 import { ClientRegistry } from './client-registry.service.js';
-import type { RegisteredClient } from './registered-client.js';
+import { type RegisteredClient, clientEnabled } from './registered-client.js';
 import { assertFapiCibaClientAuthentication } from './fapi-ciba-profile.js';
 import { SpentClientJwts } from './spent-client-jwts.js';
 
@@ -61,6 +61,8 @@ export class ClientAuthenticator {
    */
   async authenticate(presented: PresentedCredentials): Promise<RegisteredClient> {
     const client = await this.authenticateByRegisteredMethod(presented);
+    // told only to whoever proved to be the client
+    if (!clientEnabled(client)) throw new InvalidClient('The client is disabled.');
     assertFapiCibaClientAuthentication(client);
     return client;
   }
@@ -84,7 +86,7 @@ export class ClientAuthenticator {
       }
       return client;
     }
-    if (credentials.method !== 'client_assertion') return verifyClientCredentials(client, credentials);
+    if (credentials.method !== 'client_assertion') return verifyClientCredentials(client, credentials, presented.now);
 
     const { now } = presented;
     const verified = await verifyClientAssertion(client, credentials.assertion, {

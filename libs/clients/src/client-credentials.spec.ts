@@ -220,9 +220,10 @@ describe('verifyClientCredentials', () => {
     registeredAt: '2026-11-21T10:00:00.000Z',
   };
   const presented: ClientCredentials = { method: 'client_secret_basic', clientId: 'client-1', clientSecret: 's3cret' };
+  const now = new Date('2026-12-06T10:00:00.000Z');
 
   it('returns the client for its secret and its registered method', () => {
-    expect(verifyClientCredentials(client, presented)).toBe(client);
+    expect(verifyClientCredentials(client, presented, now)).toBe(client);
   });
 
   it.each([
@@ -232,7 +233,7 @@ describe('verifyClientCredentials', () => {
     ['the digest sent as the secret', client, { ...presented, clientSecret: client.secretSha256! }],
     ['a method the client did not register', client, { ...presented, method: 'client_secret_post' as const }],
   ])('rejects %s with the one generic invalid_client', (_, registered, credentials) => {
-    const error = failure(() => verifyClientCredentials(registered, credentials));
+    const error = failure(() => verifyClientCredentials(registered, credentials, now));
     expect(error).toBeInstanceOf(InvalidClient);
     expect(error.description).toBe(CLIENT_AUTHENTICATION_FAILED);
     expect(CLIENT_AUTHENTICATION_FAILED).toBe('Client authentication failed.');
@@ -243,6 +244,19 @@ describe('verifyClientCredentials', () => {
       ...client,
       metadata: { ...client.metadata, token_endpoint_auth_method: 'client_secret_post' as const },
     };
-    expect(verifyClientCredentials(postClient, { ...presented, method: 'client_secret_post' })).toBe(postClient);
+    expect(verifyClientCredentials(postClient, { ...presented, method: 'client_secret_post' }, now)).toBe(postClient);
+  });
+
+  it('accepts the previous secret after a rotation until its grace period ends, never after', () => {
+    const rotated: RegisteredClient = {
+      ...client,
+      secretSha256: sha256Hex('n3w'),
+      previousSecret: { secretSha256: sha256Hex('s3cret'), validUntil: '2026-12-06T10:05:00.000Z' },
+    };
+    expect(verifyClientCredentials(rotated, { ...presented, clientSecret: 'n3w' }, now)).toBe(rotated);
+    expect(verifyClientCredentials(rotated, presented, now)).toBe(rotated);
+    const later = new Date('2026-12-06T10:05:00.000Z');
+    expect(failure(() => verifyClientCredentials(rotated, presented, later))).toBeInstanceOf(InvalidClient);
+    expect(verifyClientCredentials(rotated, { ...presented, clientSecret: 'n3w' }, later)).toBe(rotated);
   });
 });

@@ -116,18 +116,28 @@ function parseClientAssertion(form: ReadonlyMap<string, string>): AssertionCrede
 }
 
 /**
- * Checks the presented secret against the registered client (`null` when the id is unknown) and
- * the method against the one it registered. The digest comparison runs in every case.
+ * Checks the presented secret against the registered client (`null` when the id is unknown), or
+ * its previous secret in a rotation's grace period, and the method against the one it registered.
+ * The digest comparison runs in every case.
  */
 export function verifyClientCredentials(
   client: RegisteredClient | null,
   credentials: SecretCredentials,
+  now: Date,
 ): RegisteredClient {
-  const secretMatches = constantTimeEqualHex(
-    sha256Hex(credentials.clientSecret),
-    client?.secretSha256 ?? UNKNOWN_CLIENT_DIGEST,
-  );
-  if (client === null || !secretMatches || client.metadata.token_endpoint_auth_method !== credentials.method) {
+  const presented = sha256Hex(credentials.clientSecret);
+  const secretMatches = constantTimeEqualHex(presented, client?.secretSha256 ?? UNKNOWN_CLIENT_DIGEST);
+  // after a rotation with a grace period, the previous secret serves until the period ends
+  const previous = client?.previousSecret;
+  const previousMatches =
+    previous !== undefined &&
+    Date.parse(previous.validUntil) > now.getTime() &&
+    constantTimeEqualHex(presented, previous.secretSha256);
+  if (
+    client === null ||
+    !(secretMatches || previousMatches) ||
+    client.metadata.token_endpoint_auth_method !== credentials.method
+  ) {
     throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED);
   }
   return client;

@@ -6,7 +6,11 @@ import {
   clientStreamId,
   type ClientMetadata,
   type ClientDeleted,
+  type ClientDisabled,
+  type ClientEnabled,
+  type ClientEvent,
   type ClientRegistered,
+  type ClientSecretRotated,
   type ClientUpdated,
   type NewEvent,
   type TokenEndpointAuthMethod,
@@ -36,6 +40,9 @@ interface ClientRow {
   sealed_secret: string | null;
   metadata: ClientMetadata;
   registered_at: Date;
+  disabled_at: Date | null;
+  previous_secret_sha256: string | null;
+  previous_secret_valid_until: Date | null;
 }
 
 /** A registration's outcome: the client, and the credentials shown this once. */
@@ -48,15 +55,18 @@ export interface Registration {
 }
 
 /**
- * The client registry: every registration, update and deletion is an event of the client's
- * stream (ClientRegistered, ClientUpdated, ClientDeleted), and the `clients` table is its read
- * model, written in the same transaction. Found clients are kept for CLIENT_CACHE_SECONDS, so an
- * update or a deletion reaches every replica within that time. Needs the global BACKCHANNEL_CONFIG.
+ * The client registry: every registration, update, deletion, disabling, enabling and secret
+ * rotation is an event of the client's stream, with its actor, and the `clients` table is its read
+ * model, written in the same transaction. Found clients are kept for CLIENT_CACHE_SECONDS; each
+ * change also notifies every replica (ClientCacheInvalidation), which forget the client at once.
+ * Needs the global BACKCHANNEL_CONFIG.
  */
 @Injectable()
 export class ClientRegistry {
   private readonly cache = new Map<string, { client: RegisteredClient; cachedAt: number }>();
   private readonly cacheMs: number;
+  /** Whether this replica hears of other replicas' changes (ClientCacheInvalidation); else it reads every time. */
+  cacheTrusted = false;
   /** Where notification endpoints may point (CLIENT_NOTIFICATION_ALLOW_HTTP and _ALLOWED_NETWORKS). */
   private readonly egress: EgressPolicyChecker;
   /** What this deployment accepts beyond the metadata's own rules (the auth methods its settings enable). */
@@ -144,6 +154,7 @@ export class ClientRegistry {
          WHERE client_id = $1`,
         [client.clientId, secretSha256, sealedSecret, JSON.stringify(metadata), sha256Hex(registrationAccessToken)],
       );
+      await notifyClientChanged(tx, client.clientId);
     });
     this.remember(client);
     return { client, clientSecret, registrationAccessToken };
@@ -160,8 +171,108 @@ export class ClientRegistry {
     await this.store.transaction(async (tx) => {
       await tx.appendToStream(clientStreamId(clientId), 'any', [deleted]);
       await tx.query(`DELETE FROM clients WHERE client_id = $1`, [clientId]);
+      await notifyClientChanged(tx, clientId);
     });
+    this.forget(clientId);
+  }
+
+  /** Disables the client: refused at every endpoint, its tokens not accepted, until enabled. False when already so. */
+  async disable(clientId: string, reason: string | null, context: RegistrationContext): Promise<boolean> {
+    const event: NewEvent<ClientDisabled> = {
+      type: 'ClientDisabled',
+      schemaVersion: 1,
+      data: { clientId, reason, disabledAt: context.now.toISOString() },
+      metadata: eventMetadata(context),
+    };
+    return this.change(
+      clientId,
+      event,
+      `UPDATE clients SET disabled_at = $2 WHERE client_id = $1 AND disabled_at IS NULL`,
+      [context.now],
+    );
+  }
+
+  /** Enables a disabled client again. False when it was not disabled. */
+  async enable(clientId: string, context: RegistrationContext): Promise<boolean> {
+    const event: NewEvent<ClientEnabled> = {
+      type: 'ClientEnabled',
+      schemaVersion: 1,
+      data: { clientId, enabledAt: context.now.toISOString() },
+      metadata: eventMetadata(context),
+    };
+    return this.change(
+      clientId,
+      event,
+      `UPDATE clients SET disabled_at = NULL WHERE client_id = $1 AND disabled_at IS NOT NULL`,
+      [],
+    );
+  }
+
+  /**
+   * Replaces the secret of a client that has one, and returns the new one (shown this once). With
+   * `graceSeconds` the previous secret still authenticates for that long, so the client can be
+   * redeployed first; client_secret_jwt has no grace (its MAC key is the secret itself).
+   */
+  async rotateSecret(client: RegisteredClient, graceSeconds: number, context: RegistrationContext): Promise<string> {
+    const method = client.metadata.token_endpoint_auth_method;
+    if (!SECRET_AUTH_METHODS.includes(method)) throw new ClientHasNoSecretError(method);
+    if (graceSeconds > 0 && client.secretSha256 === null) throw new ClientHasNoSecretError(method, 'a grace period');
+    const { secretSha256, sealedSecret, clientSecret } = await this.secretFor(client.clientId, client.metadata, null);
+    const validUntil = graceSeconds > 0 ? new Date(context.now.getTime() + graceSeconds * 1000) : null;
+    const event: NewEvent<ClientSecretRotated> = {
+      type: 'ClientSecretRotated',
+      schemaVersion: 1,
+      data: {
+        clientId: client.clientId,
+        secretSha256,
+        sealedSecret,
+        previousSecretValidUntil: validUntil?.toISOString() ?? null,
+        rotatedAt: context.now.toISOString(),
+      },
+      metadata: eventMetadata(context),
+    };
+    await this.change(
+      client.clientId,
+      event,
+      `UPDATE clients SET secret_sha256 = $2, sealed_secret = $3,
+         previous_secret_sha256 = CASE WHEN $4::timestamptz IS NULL THEN NULL ELSE secret_sha256 END,
+         previous_secret_valid_until = $4
+       WHERE client_id = $1`,
+      [secretSha256, sealedSecret, validUntil],
+    );
+    return clientSecret!;
+  }
+
+  /** Appends a lifecycle event and applies it to the read model in one transaction, if the update applies. */
+  private async change(
+    clientId: string,
+    event: NewEvent<ClientEvent>,
+    update: string,
+    parameters: unknown[],
+  ): Promise<boolean> {
+    const changed = await this.store.transaction(async (tx) => {
+      // wrapped in a SELECT: a bare UPDATE is answered with [rows, count]
+      const rows: unknown[] = await tx.query(`WITH changed AS (${update} RETURNING 1) SELECT 1 FROM changed`, [
+        clientId,
+        ...parameters,
+      ]);
+      if (rows.length === 0) return false;
+      await tx.appendToStream(clientStreamId(clientId), 'any', [event]);
+      await notifyClientChanged(tx, clientId);
+      return true;
+    });
+    this.forget(clientId);
+    return changed;
+  }
+
+  /** Drops a client from this replica's cache (a change here, or a notification from another replica). */
+  forget(clientId: string): void {
     this.cache.delete(clientId);
+  }
+
+  /** Drops every cached client (the notifications may have been missed). */
+  forgetAll(): void {
+    this.cache.clear();
   }
 
   /**
@@ -190,13 +301,15 @@ export class ClientRegistry {
 
   async find(clientId: string): Promise<RegisteredClient | null> {
     const cached = this.cache.get(clientId);
-    if (cached && Date.now() - cached.cachedAt < this.cacheMs) return cached.client;
+    if (cached && this.cacheTrusted && Date.now() - cached.cachedAt < this.cacheMs) return cached.client;
     return this.load(clientId);
   }
 
   private async load(clientId: string): Promise<RegisteredClient | null> {
     const rows: ClientRow[] = await this.dataSource.query(
-      `SELECT client_id, secret_sha256, sealed_secret, metadata, registered_at FROM clients WHERE client_id = $1`,
+      `SELECT client_id, secret_sha256, sealed_secret, metadata, registered_at, disabled_at, previous_secret_sha256,
+         previous_secret_valid_until
+       FROM clients WHERE client_id = $1`,
       [clientId],
     );
     const row = rows[0];
@@ -212,6 +325,14 @@ export class ClientRegistry {
         ? { ...row.metadata, backchannel_fapi_ciba: true, tls_client_certificate_bound_access_tokens: true }
         : row.metadata,
       registeredAt: row.registered_at.toISOString(),
+      ...(row.disabled_at !== null && { disabledAt: row.disabled_at.toISOString() }),
+      ...(row.previous_secret_sha256 !== null &&
+        row.previous_secret_valid_until !== null && {
+          previousSecret: {
+            secretSha256: row.previous_secret_sha256,
+            validUntil: row.previous_secret_valid_until.toISOString(),
+          },
+        }),
     };
     this.remember(client);
     return client;
@@ -247,6 +368,25 @@ export class ClientRegistry {
         }
       : { secretSha256: sha256Hex(clientSecret), sealedSecret: null, clientSecret };
   }
+}
+
+/** A lifecycle change the client's method does not allow. */
+export class ClientHasNoSecretError extends Error {
+  constructor(method: string, what = 'a secret to rotate') {
+    super(`a client authenticating with ${method} has no ${what}`);
+    this.name = 'ClientHasNoSecretError';
+  }
+}
+
+/** The channel on which every replica hears that a client changed (payload: its client_id). */
+export const CLIENT_CHANGES_CHANNEL = 'backchannel_client_changes';
+
+/** Delivered when the transaction commits, so no replica reloads before the change is visible. */
+async function notifyClientChanged(
+  tx: { query: (sql: string, parameters?: unknown[]) => Promise<unknown> },
+  clientId: string,
+) {
+  await tx.query(`SELECT pg_notify($1, $2)`, [CLIENT_CHANGES_CHANNEL, clientId]);
 }
 
 function eventMetadata(context: RegistrationContext) {

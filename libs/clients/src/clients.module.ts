@@ -3,6 +3,7 @@ import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config'
 import { EgressHttpClient, EgressModule } from '@backchannel/egress';
 import type { Migration, RetentionRule } from '@backchannel/event-store';
 import { ClientAuthenticator } from './client-authenticator.service.js';
+import { ClientCacheInvalidation } from './client-cache-invalidation.js';
 import { ClientKeySets, type JwksFetcher } from './client-key-sets.js';
 import { ClientRegistry } from './client-registry.service.js';
 import { InitialAccessTokens } from './initial-access-tokens.js';
@@ -10,6 +11,7 @@ import { CreateClients1763700000300 } from './migrations/1763700000300-create-cl
 import { KeyBasedClients1765000000600 } from './migrations/1765000000600-key-based-clients.js';
 import { ClientSecretJwt1765100000700 } from './migrations/1765100000700-client-secret-jwt.js';
 import { ClientRegistrationManagement1765100001000 } from './migrations/1765100001000-client-registration-management.js';
+import { ClientLifecycle1765300000300 } from './migrations/1765300000300-client-lifecycle.js';
 import { AuthenticationRequestParameters } from './signed-authentication-request.js';
 import { SpentClientJwts } from './spent-client-jwts.js';
 
@@ -44,6 +46,7 @@ export class ClientsModule {
     KeyBasedClients1765000000600,
     ClientSecretJwt1765100000700,
     ClientRegistrationManagement1765100001000,
+    ClientLifecycle1765300000300,
   ];
   static readonly retention: readonly RetentionRule[] = [
     { table: 'spent_client_jwts', endedAt: 'expires_at' },
@@ -56,6 +59,7 @@ export class ClientsModule {
       imports: [EgressModule.forRoot()],
       providers: [
         ClientRegistry,
+        ClientCacheInvalidation,
         InitialAccessTokens,
         ClientAuthenticator,
         SpentClientJwts,

@@ -10,6 +10,15 @@ export interface RegisteredClient {
   metadata: ClientMetadata;
   /** ISO-8601 instant. */
   registeredAt: string;
+  /** When it was disabled (ISO-8601); absent while it is enabled. A disabled client authenticates nowhere. */
+  disabledAt?: string;
+  /** After a secret rotation with a grace period: the previous secret's digest, accepted until `validUntil`. */
+  previousSecret?: { secretSha256: string; validUntil: string };
+}
+
+/** Whether the client may act now: registered and not disabled. */
+export function clientEnabled(client: RegisteredClient | null): client is RegisteredClient {
+  return client !== null && client.disabledAt === undefined;
 }
 
 /** The client as the admin API shows it (RFC 7591 §3.2.1 names), never with its secret or digest. */
@@ -20,6 +29,8 @@ export function clientRegistrationResponse(client: RegisteredClient): Record<str
     // RFC 7591: required when a secret was issued; 0 = it does not expire.
     ...((client.secretSha256 !== null || client.sealedSecret !== null) && { client_secret_expires_at: 0 }),
     ...client.metadata,
+    // our own member: the admin API shows a disabled client as such
+    ...(client.disabledAt !== undefined && { disabled_at: client.disabledAt }),
   };
 }
 

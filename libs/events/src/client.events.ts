@@ -96,7 +96,38 @@ export type ClientUpdated = Event<
 /** The client was deleted (RFC 7592): it authenticates nowhere any more. */
 export type ClientDeleted = Event<'ClientDeleted', { clientId: string; deletedAt: string }> & { schemaVersion: 1 };
 
-export type ClientEvent = ClientRegistered | ClientUpdated | ClientDeleted;
+/**
+ * The client was disabled: it authenticates nowhere and its tokens are not accepted until it is
+ * enabled again (its refresh token families are kept for that).
+ */
+export type ClientDisabled = Event<
+  'ClientDisabled',
+  { clientId: string; reason: string | null; disabledAt: string }
+> & {
+  schemaVersion: 1;
+};
+
+/** A disabled client was enabled again. */
+export type ClientEnabled = Event<'ClientEnabled', { clientId: string; enabledAt: string }> & { schemaVersion: 1 };
+
+/**
+ * The client's secret was replaced (shown once, to the admin). The previous one still
+ * authenticates until `previousSecretValidUntil` (null: not at all), so the client can be
+ * redeployed with the new one first.
+ */
+export type ClientSecretRotated = Event<
+  'ClientSecretRotated',
+  {
+    clientId: string;
+    secretSha256: string | null;
+    sealedSecret: string | null;
+    previousSecretValidUntil: string | null;
+    rotatedAt: string;
+  }
+> & { schemaVersion: 1 };
+
+export type ClientEvent =
+  ClientRegistered | ClientUpdated | ClientDeleted | ClientDisabled | ClientEnabled | ClientSecretRotated;
 
 export function clientStreamId(clientId: string): string {
   return `client-${clientId}`;

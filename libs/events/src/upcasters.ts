@@ -14,6 +14,10 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   ClientRegistered: 1,
   ClientUpdated: 1,
   ClientDeleted: 1,
+  ClientDisabled: 1,
+  ClientEnabled: 1,
+  ClientSecretRotated: 1,
+  DeviceRevoked: 1,
 };
 
 /** Raised for an event no upcaster can bring to a version this code knows (a poison message). */

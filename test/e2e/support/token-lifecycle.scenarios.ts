@@ -9,6 +9,10 @@ async function oauthErrorOf(call: Promise<unknown>): Promise<string> {
     await call;
   } catch (error) {
     if (error instanceof oidc.ResponseBodyError) return error.error;
+    // a 401 carries a WWW-Authenticate challenge, which openid-client raises as such; the body says the error
+    if (error instanceof oidc.WWWAuthenticateChallengeError) {
+      return ((await error.response.json()) as { error: string }).error;
+    }
     throw error;
   }
   throw new Error('the call succeeded');
@@ -141,5 +145,45 @@ export function tokenLifecycleScenarios(running: () => { stack: RunningStack; ap
     ).toBe('invalid_grant');
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP: dpop });
     expect(decodeJwt(refreshed.access_token).cnf).toEqual({ jkt });
+  });
+
+  it('disables a client through the admin API: refused at once with its tokens, until enabled; rotates its secret', async () => {
+    const { stack, api } = running();
+    const { client, config } = await refreshingClient('Disabled client');
+    const user = await api.createUserWithDevice();
+    const tokens = await approvedTokens(config, 'Disabled client', user);
+    const admin = { authorization: `Bearer ${stack.adminToken}` };
+
+    const disabled = await api.postJson(
+      `/admin/v1/clients/${client.clientId}/disable`,
+      { reason: 'lost laptop' },
+      admin,
+    );
+    expect(disabled.status).toBe(204);
+    expect((await api.getAdmin(`/admin/v1/clients/${client.clientId}`)).body).toMatchObject({
+      disabled_at: expect.any(String),
+    });
+    expect(await oauthErrorOf(oidc.refreshTokenGrant(config, tokens.refresh_token!))).toBe('invalid_client');
+    expect(
+      await oauthErrorOf(oidc.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: user.email })),
+    ).toBe('invalid_client');
+    const userinfo = await api.get('/userinfo', { authorization: `Bearer ${tokens.access_token}` });
+    expect(userinfo.status).toBe(401);
+    expect(userinfo.body).toMatchObject({ error: 'invalid_token' });
+
+    expect((await api.postJson(`/admin/v1/clients/${client.clientId}/enable`, {}, admin)).status).toBe(204);
+    const rotated = await api.postJson(`/admin/v1/clients/${client.clientId}/secret`, { grace_seconds: 60 }, admin);
+    expect(rotated.status).toBe(200);
+    expect(rotated.headers.get('cache-control')).toBe('no-store');
+    // the old secret still serves in the grace period, and so does the new one
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+    const withNewSecret = await oidc.discovery(
+      new URL(stack.baseUrl),
+      client.clientId,
+      { id_token_signed_response_alg: 'ES256' },
+      oidc.ClientSecretBasic(String(rotated.body.client_secret)),
+      { execute: [oidc.allowInsecureRequests] },
+    );
+    await oidc.refreshTokenGrant(withNewSecret, refreshed.refresh_token!);
   });
 }

@@ -2,6 +2,7 @@ import {
   BadRequestException,
   Body,
   Controller,
+  Delete,
   Get,
   Header,
   HttpCode,
@@ -13,7 +14,10 @@ import {
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import {
+  ClientHasNoSecretError,
   ClientRegistry,
+  type RegisteredClient,
+  type RegistrationContext,
   DEFAULT_INITIAL_ACCESS_TOKEN_SECONDS,
   InitialAccessTokens,
   clientRegistrationResponse,
@@ -40,10 +44,73 @@ export class ClientAdminController {
 
   @Get(':clientId')
   async find(@Param('clientId') clientId: string): Promise<Record<string, unknown>> {
+    return clientRegistrationResponse(await this.existing(clientId));
+  }
+
+  /** The client is refused everywhere, and its tokens are not accepted, at once in every replica. */
+  @Post(':clientId/disable')
+  @HttpCode(204)
+  async disable(@Param('clientId') clientId: string, @Body() body: unknown, @Req() request: FastifyRequest) {
+    await this.existing(clientId);
+    const reason = (body as { reason?: unknown } | null)?.reason ?? null;
+    if (reason !== null && (typeof reason !== 'string' || reason.length === 0 || reason.length > 500)) {
+      throw new BadRequestException('reason must be a string of 1 to 500 characters.');
+    }
+    await this.registry.disable(clientId, reason, adminContext(request));
+  }
+
+  @Post(':clientId/enable')
+  @HttpCode(204)
+  async enable(@Param('clientId') clientId: string, @Req() request: FastifyRequest): Promise<void> {
+    await this.existing(clientId);
+    await this.registry.enable(clientId, adminContext(request));
+  }
+
+  /** A new secret, shown this once; the previous one serves for `grace_seconds` more (default 0, at most a week). */
+  @Post(':clientId/secret')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  async rotateSecret(
+    @Param('clientId') clientId: string,
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+  ): Promise<{ client_secret: string; previous_secret_valid_until: string | null }> {
+    const grace = (body as { grace_seconds?: unknown } | null)?.grace_seconds ?? 0;
+    if (!Number.isInteger(grace) || (grace as number) < 0 || (grace as number) > MAX_SECRET_GRACE_SECONDS) {
+      throw new BadRequestException(`grace_seconds must be an integer from 0 to ${MAX_SECRET_GRACE_SECONDS}.`);
+    }
+    const client = await this.existing(clientId);
+    const context = adminContext(request);
+    try {
+      const secret = await this.registry.rotateSecret(client, grace as number, context);
+      const validUntil = (grace as number) > 0 ? new Date(context.now.getTime() + (grace as number) * 1000) : null;
+      return { client_secret: secret, previous_secret_valid_until: validUntil?.toISOString() ?? null };
+    } catch (error) {
+      if (error instanceof ClientHasNoSecretError)
+        throw new BadRequestException(`The client has no secret to rotate: ${error.message}.`);
+      throw error;
+    }
+  }
+
+  @Delete(':clientId')
+  @HttpCode(204)
+  async remove(@Param('clientId') clientId: string, @Req() request: FastifyRequest): Promise<void> {
+    await this.existing(clientId);
+    await this.registry.remove(clientId, adminContext(request));
+  }
+
+  private async existing(clientId: string): Promise<RegisteredClient> {
     const client = await this.registry.find(clientId);
     if (!client) throw new NotFoundException('No client with this client_id.');
-    return clientRegistrationResponse(client);
+    return client;
   }
+}
+
+/** A week: long enough to redeploy a client, short enough that a leaked secret does not linger. */
+const MAX_SECRET_GRACE_SECONDS = 7 * 86_400;
+
+function adminContext(request: FastifyRequest): RegistrationContext {
+  return { actor: 'admin', correlationId: request.id, now: new Date() };
 }
 
 /** The admin API's initial access tokens, for dynamic registration at /register (RFC 7591 §3). */

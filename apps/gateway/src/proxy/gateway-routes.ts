@@ -9,7 +9,7 @@ type Upstream = keyof BackchannelConfig['upstreams'];
 export const GATEWAY_ROUTES: readonly { url: string; methods: string[]; upstream: Upstream }[] = [
   { url: '/bc-authorize', methods: ['POST'], upstream: 'backchannel' },
   { url: '/admin/v1/clients', methods: ['POST'], upstream: 'backchannel' },
-  { url: '/admin/v1/clients/*', methods: ['GET'], upstream: 'backchannel' },
+  { url: '/admin/v1/clients/*', methods: ['GET', 'POST', 'DELETE'], upstream: 'backchannel' },
   { url: '/admin/v1/initial-access-tokens', methods: ['POST'], upstream: 'backchannel' },
   // dynamic registration (RFC 7591) and client configuration (RFC 7592)
   { url: '/register', methods: ['POST'], upstream: 'backchannel' },
@@ -19,7 +19,7 @@ export const GATEWAY_ROUTES: readonly { url: string; methods: string[]; upstream
   { url: '/revoke', methods: ['POST'], upstream: 'token' },
   { url: '/userinfo', methods: ['GET', 'POST'], upstream: 'token' },
   { url: '/admin/v1/users', methods: ['POST'], upstream: 'approvals' },
-  { url: '/admin/v1/users/*', methods: ['POST'], upstream: 'approvals' },
+  { url: '/admin/v1/users/*', methods: ['GET', 'POST', 'DELETE'], upstream: 'approvals' },
   { url: '/device/v1/requests', methods: ['GET'], upstream: 'approvals' },
   { url: '/device/v1/requests/*', methods: ['POST'], upstream: 'approvals' },
   // where users answer (approvals): the device API, the built-in authenticator's web app and API

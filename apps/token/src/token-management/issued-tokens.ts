@@ -1,7 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { JwtVerificationError, SigningKeys, verifyJwt } from '@backchannel/crypto';
-import { RefreshTokens, type StoredRefreshToken } from '../token-minting/refresh-tokens.repository.js';
+import { ClientRegistry, clientEnabled } from '@backchannel/clients';
+import {
+  RefreshTokens,
+  type StoredRefreshToken,
+  refreshTokenActive,
+} from '../token-minting/refresh-tokens.repository.js';
 
 /** The claims of an access token this server signed (RFC 9068 §2.2). */
 export interface AccessTokenClaims {
@@ -19,10 +24,13 @@ export interface AccessTokenClaims {
   amr?: string[];
 }
 
-/** A token as presented to introspection or revocation, once recognised as one of ours. */
+/**
+ * A token as presented to introspection, revocation or userinfo, once recognised as one of ours.
+ * `usable`: not revoked (nor, for a refresh token, used or expired), and its client is enabled.
+ */
 export type IssuedToken =
-  | { kind: 'access_token'; claims: AccessTokenClaims; revoked: boolean }
-  | { kind: 'refresh_token'; stored: StoredRefreshToken };
+  | { kind: 'access_token'; claims: AccessTokenClaims; usable: boolean }
+  | { kind: 'refresh_token'; stored: StoredRefreshToken; usable: boolean };
 
 /** RFC 7009 §2.1 / RFC 7662 §2.1: the hint only says which kind to try first. */
 export type TokenTypeHint = 'access_token' | 'refresh_token';
@@ -37,6 +45,7 @@ export class IssuedTokens {
   constructor(
     private readonly keys: SigningKeys,
     private readonly refreshTokens: RefreshTokens,
+    private readonly clients: ClientRegistry,
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {}
 
@@ -44,7 +53,7 @@ export class IssuedTokens {
     const kinds: TokenTypeHint[] =
       hint === 'refresh_token' ? ['refresh_token', 'access_token'] : ['access_token', 'refresh_token'];
     for (const kind of kinds) {
-      const found = kind === 'access_token' ? await this.accessToken(token, now) : await this.refreshToken(token);
+      const found = kind === 'access_token' ? await this.accessToken(token, now) : await this.refreshToken(token, now);
       if (found !== null) return found;
     }
     return null;
@@ -60,15 +69,24 @@ export class IssuedTokens {
         typ: 'at+jwt',
         currentDate: now,
       })) as unknown as AccessTokenClaims;
-      return { kind: 'access_token', claims, revoked: await this.refreshTokens.isAccessTokenRevoked(claims.jti) };
+      const usable =
+        !(await this.refreshTokens.isAccessTokenRevoked(claims.jti)) && (await this.clientEnabled(claims.client_id));
+      return { kind: 'access_token', claims, usable };
     } catch (error) {
       if (error instanceof JwtVerificationError) return null;
       throw error;
     }
   }
 
-  private async refreshToken(token: string): Promise<IssuedToken | null> {
+  private async refreshToken(token: string, now: Date): Promise<IssuedToken | null> {
     const stored = await this.refreshTokens.find(token);
-    return stored === null ? null : { kind: 'refresh_token', stored };
+    if (stored === null) return null;
+    const usable = refreshTokenActive(stored, now) && (await this.clientEnabled(stored.family.clientId));
+    return { kind: 'refresh_token', stored, usable };
+  }
+
+  /** The tokens of a disabled or deleted client are not accepted (they are again if it is enabled). */
+  private async clientEnabled(clientId: string): Promise<boolean> {
+    return clientEnabled(await this.clients.find(clientId));
   }
 }

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ClientAuthenticator } from '@backchannel/clients';
 import type { OAuthFormRequest } from '@backchannel/http';
-import { refreshTokenActive } from '../token-minting/refresh-tokens.repository.js';
 import { IssuedTokens } from './issued-tokens.js';
 import { presentedToken } from './presented-token.js';
 
@@ -29,7 +28,7 @@ export class TokenIntrospectionHandler {
     const found = await this.issued.identify(token, hint, input.now);
     if (found === null) return INACTIVE;
     if (found.kind === 'access_token') {
-      if (found.revoked) return INACTIVE;
+      if (!found.usable) return INACTIVE;
       const { cnf, ...claims } = found.claims;
       return {
         active: true,
@@ -39,7 +38,7 @@ export class TokenIntrospectionHandler {
       };
     }
     const { stored } = found;
-    if (stored.family.clientId !== client.clientId || !refreshTokenActive(stored, input.now)) return INACTIVE;
+    if (stored.family.clientId !== client.clientId || !found.usable) return INACTIVE;
     return {
       active: true,
       client_id: stored.family.clientId,

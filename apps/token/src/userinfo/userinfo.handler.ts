@@ -30,7 +30,7 @@ export class UserinfoHandler {
     const accessToken = presented[2]!;
 
     const found = await this.issued.identify(accessToken, 'access_token', request.now);
-    if (found?.kind !== 'access_token' || found.revoked) throw new InvalidToken(UNUSABLE);
+    if (found?.kind !== 'access_token' || !found.usable) throw new InvalidToken(UNUSABLE);
     const { claims } = found;
     await this.senderConstraints.assertPresentedByHolder(claims.cnf ?? null, { ...request, accessToken, scheme });
     const scopes = claims.scope.split(' ');

@@ -1,6 +1,7 @@
 import { X509Certificate, createHash, randomBytes, randomUUID } from 'node:crypto';
 import { type TestingModule } from '@nestjs/testing';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { ClientRegistry } from '@backchannel/clients';
 import { DpopNonces } from '@backchannel/crypto';
 import { UserDirectory } from '@backchannel/directory';
 import { PostgresEventStore } from '@backchannel/event-store';
@@ -15,6 +16,7 @@ import {
   oauthErrorOf,
   registerClient,
 } from '../testing/approved-requests.fixture.js';
+import { TokenIntrospectionHandler } from '../token-management/token-introspection.handler.js';
 import { TokenRevocationHandler } from '../token-management/token-revocation.handler.js';
 import { TokenModule } from '../token.module.js';
 import { UserinfoHandler } from './userinfo.handler.js';
@@ -33,6 +35,8 @@ describe('userinfo on PostgreSQL', () => {
   let client: TestClient;
   let subject: string;
   let dpopKey: { privateKey: CryptoKey; jwk: JWK };
+  // unique per run: the directory keeps phone numbers unique
+  const phoneNumber = `+44${1_000_000_000 + (randomBytes(4).readUInt32BE() % 9_000_000_000)}`;
 
   beforeAll(async () => {
     app = await featureTestingModule(TokenModule, config, 'userinfo-int-spec').compile();
@@ -47,7 +51,7 @@ describe('userinfo on PostgreSQL', () => {
       sub: subject,
       username: subject,
       email: `${subject}@example.com`,
-      phone_number: '+441234567890',
+      phone_number: phoneNumber,
       name: 'Userinfo Person',
     });
     const { privateKey, publicKey } = await generateKeyPair('ES256');
@@ -98,7 +102,7 @@ describe('userinfo on PostgreSQL', () => {
       name: 'Userinfo Person',
       preferred_username: subject,
       email: `${subject}@example.com`,
-      phone_number: '+441234567890',
+      phone_number: phoneNumber,
     });
   });
 
@@ -173,5 +177,24 @@ describe('userinfo on PostgreSQL', () => {
     expect(await oauthErrorOf(userinfo(`Bearer ${bound.access_token}`, { clientCertificate: another }))).toBe(
       'invalid_token',
     );
+  });
+
+  it('accepts no token of a disabled client, at userinfo or introspection, until it is enabled again', async () => {
+    const issued = await tokens(['openid']);
+    const registry = app.get(ClientRegistry);
+    const context = { actor: 'admin', correlationId: 'userinfo-int-spec', now: new Date() };
+    const resourceServer = await registerClient(app, {});
+    const introspect = () =>
+      app.get(TokenIntrospectionHandler).handle(clientForm(resourceServer, { token: issued.access_token }));
+
+    await registry.disable(client.clientId, 'compromised', context);
+    try {
+      expect(await oauthErrorOf(userinfo(`Bearer ${issued.access_token}`))).toBe('invalid_token');
+      expect(await introspect()).toEqual({ active: false });
+    } finally {
+      await registry.enable(client.clientId, context);
+    }
+    expect(await userinfo(`Bearer ${issued.access_token}`)).toEqual({ sub: subject });
+    expect(await introspect()).toMatchObject({ active: true });
   });
 });
