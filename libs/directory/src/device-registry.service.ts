@@ -1,15 +1,20 @@
 import { randomToken, sha256Hex } from '@backchannel/crypto';
+import { PostgresEventStore } from '@backchannel/event-store';
+import { type DeviceRevoked, type NewEvent, userStreamId } from '@backchannel/events';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { FOREIGN_KEY_VIOLATION, violatedConstraint } from './constraint-violation.js';
-import type { AnswerDoor, Device } from './device.js';
+import type { AnswerDoor, Device, LifecycleContext, ListedDevice } from './device.js';
 import { UnknownUserError } from './directory-errors.js';
 import { parseNewDevice } from './directory-input.js';
 
 /** Users' authentication devices; a device proves itself with a bearer token stored only as a digest. */
 @Injectable()
 export class DeviceRegistry {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: PostgresEventStore,
+  ) {}
 
   /**
    * The device token is returned here once. `answerDoor`: how the device will answer (fixed for
@@ -56,6 +61,58 @@ export class DeviceRegistry {
     );
     const row = rows[0];
     return row ? { deviceId: row.device_id, subject: row.subject, answerDoor: row.answer_door } : null;
+  }
+
+  /** The user's devices, oldest first. */
+  async list(subject: string): Promise<ListedDevice[]> {
+    const rows: { device_id: string; name: string; answer_door: AnswerDoor; created_at: Date }[] =
+      await this.dataSource.query(
+        `SELECT device_id, name, answer_door, created_at FROM devices WHERE subject = $1 ORDER BY created_at, device_id`,
+        [subject],
+      );
+    return rows.map((row) => ({
+      deviceId: row.device_id,
+      name: row.name,
+      answerDoor: row.answer_door,
+      createdAt: row.created_at.toISOString(),
+    }));
+  }
+
+  /**
+   * Revokes one of the user's devices, or all of them: each is deleted with its channel, its
+   * passkey and its push subscription (they cascade), so its token and passkey stop working at
+   * once in every replica, and a DeviceRevoked event records it with the actor, in the same
+   * transaction. Answers how many were revoked (0: none matched).
+   */
+  async revoke(
+    subject: string,
+    which: { deviceId: string } | 'all',
+    reason: string | null,
+    context: LifecycleContext,
+  ): Promise<number> {
+    return this.store.transaction(async (tx) => {
+      const revoked: { device_id: string; name: string }[] = await tx.query(
+        `WITH revoked AS (
+           DELETE FROM devices WHERE subject = $1 AND ($2::text IS NULL OR device_id = $2) RETURNING device_id, name)
+         SELECT device_id, name FROM revoked ORDER BY device_id`,
+        [subject, which === 'all' ? null : which.deviceId],
+      );
+      if (revoked.length === 0) return 0;
+      const events: NewEvent<DeviceRevoked>[] = revoked.map((device) => ({
+        type: 'DeviceRevoked',
+        schemaVersion: 1,
+        data: {
+          subject,
+          deviceId: device.device_id,
+          deviceName: device.name,
+          reason,
+          revokedAt: context.now.toISOString(),
+        },
+        metadata: { correlationId: context.correlationId, actor: context.actor, occurredAt: context.now.toISOString() },
+      }));
+      await tx.appendToStream(userStreamId(subject), 'any', events);
+      return revoked.length;
+    });
   }
 
   /** Whether the user has any device to be asked on. */

@@ -8,6 +8,21 @@
  */
 export type AnswerDoor = 'device_token' | 'passkey' | 'channel_callback';
 
+/** A device as the admin API lists it. */
+export interface ListedDevice {
+  deviceId: string;
+  name: string;
+  answerDoor: AnswerDoor;
+  createdAt: string;
+}
+
+/** Who revokes, as event metadata names actors. */
+export interface LifecycleContext {
+  actor: string;
+  correlationId: string;
+  now: Date;
+}
+
 /** A registered device, as it authenticates. */
 export interface Device {
   deviceId: string;

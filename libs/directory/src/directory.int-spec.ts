@@ -1,6 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { sha256Hex } from '@backchannel/crypto';
-import { EventStoreModule } from '@backchannel/event-store';
+import { EventStoreModule, PostgresEventStore } from '@backchannel/event-store';
+import { userStreamId } from '@backchannel/events';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { DeviceRegistry } from './device-registry.service.js';
@@ -172,6 +173,46 @@ describe('UserDirectory and DeviceRegistry on PostgreSQL', () => {
       await expect(devices.registerDevice(user.subject, { name: '' }, 'device_token')).rejects.toBeInstanceOf(
         DirectoryValidationError,
       );
+    });
+  });
+
+  describe('device revocation', () => {
+    const context = () => ({ actor: 'admin:helpdesk', correlationId: randomUUID(), now: new Date() });
+
+    it('revokes one device at once, keeps the others, and records it with the actor', async () => {
+      const user = await users.createUser(newUser());
+      const lost = await devices.registerDevice(user.subject, { name: 'Lost phone' }, 'device_token');
+      const kept = await devices.registerDevice(user.subject, { name: 'Tablet' }, 'device_token');
+
+      expect(await devices.revoke(user.subject, { deviceId: lost.deviceId }, 'reported lost', context())).toBe(1);
+      await expect(devices.authenticate(lost.deviceToken)).resolves.toBeNull();
+      await expect(devices.authenticate(kept.deviceToken)).resolves.toMatchObject({ deviceId: kept.deviceId });
+      expect((await devices.list(user.subject)).map((device) => device.name)).toEqual(['Tablet']);
+      // another user's device id, or one already gone, revokes nothing
+      expect(await devices.revoke(user.subject, { deviceId: lost.deviceId }, null, context())).toBe(0);
+      const other = await users.createUser(newUser());
+      expect(await devices.revoke(other.subject, { deviceId: kept.deviceId }, null, context())).toBe(0);
+
+      const { events } = await moduleRef.get(PostgresEventStore).readStream(userStreamId(user.subject));
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({
+        type: 'DeviceRevoked',
+        data: { subject: user.subject, deviceId: lost.deviceId, deviceName: 'Lost phone', reason: 'reported lost' },
+        metadata: { actor: 'admin:helpdesk' },
+      });
+    });
+
+    it("revokes all of a user's devices in one transaction", async () => {
+      const user = await users.createUser(newUser());
+      const registered = await Promise.all(
+        ['Phone', 'Laptop', 'Watch'].map((name) => devices.registerDevice(user.subject, { name }, 'device_token')),
+      );
+
+      expect(await devices.revoke(user.subject, 'all', 'account compromised', context())).toBe(3);
+      for (const device of registered) await expect(devices.authenticate(device.deviceToken)).resolves.toBeNull();
+      await expect(devices.hasDevice(user.subject)).resolves.toBe(false);
+      const { events } = await moduleRef.get(PostgresEventStore).readStream(userStreamId(user.subject));
+      expect(events.map((event) => event.type)).toEqual(['DeviceRevoked', 'DeviceRevoked', 'DeviceRevoked']);
     });
   });
 });

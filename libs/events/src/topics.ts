@@ -1,14 +1,17 @@
 import { isAuthRequestStream } from './auth-request.events.js';
+import { isUserStream } from './user.events.js';
 
 /** Kafka topics. Messages are keyed by stream id so one stream's events stay ordered. */
 export const Topics = {
   authRequests: 'backchannel.auth-requests.v1',
   clients: 'backchannel.clients.v1',
+  users: 'backchannel.users.v1',
 } as const;
 
 export type Topic = (typeof Topics)[keyof typeof Topics];
 
 /** Which topic a stream's events are published to. */
 export function topicForStream(streamId: string): Topic {
-  return isAuthRequestStream(streamId) ? Topics.authRequests : Topics.clients;
+  if (isAuthRequestStream(streamId)) return Topics.authRequests;
+  return isUserStream(streamId) ? Topics.users : Topics.clients;
 }

@@ -186,4 +186,30 @@ export function tokenLifecycleScenarios(running: () => { stack: RunningStack; ap
     );
     await oidc.refreshTokenGrant(withNewSecret, refreshed.refresh_token!);
   });
+
+  it('revokes a lost device through the admin API: its token stops working at once, the others keep working', async () => {
+    const { stack, api } = running();
+    const admin = { authorization: `Bearer ${stack.adminToken}` };
+    const user = await api.createUserWithDevice();
+    const spare = await api.postJson(`/admin/v1/users/${user.sub}/devices`, { name: 'Spare phone' }, admin);
+    const listed = await api.getAdmin(`/admin/v1/users/${user.sub}/devices`);
+    expect(listed.body).toEqual([
+      expect.objectContaining({ name: 'E2E phone', answer_door: 'device_token' }),
+      expect.objectContaining({ device_id: spare.body.device_id, name: 'Spare phone' }),
+    ]);
+    const lost = (listed.body as unknown as { device_id: string }[])[0]!.device_id;
+
+    const revoked = await fetch(`${stack.baseUrl}/admin/v1/users/${user.sub}/devices/${lost}`, {
+      method: 'DELETE',
+      headers: admin,
+    });
+    expect(revoked.status).toBe(204);
+    expect((await api.deviceRequests(user)).status).toBe(401);
+    expect((await api.deviceRequests({ ...user, deviceToken: String(spare.body.device_token) })).status).toBe(200);
+    const again = await fetch(`${stack.baseUrl}/admin/v1/users/${user.sub}/devices/${lost}`, {
+      method: 'DELETE',
+      headers: admin,
+    });
+    expect(again.status).toBe(404);
+  });
 }

@@ -3,15 +3,21 @@ import {
   Body,
   ConflictException,
   Controller,
+  Delete,
+  Get,
   Header,
   HttpCode,
   NotFoundException,
   Param,
   Post,
+  Req,
   UseGuards,
 } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import {
+  DeviceRegistry,
   DirectoryConflictError,
+  type LifecycleContext,
   DirectoryValidationError,
   UnknownUserError,
   UserCodes,
@@ -31,6 +37,7 @@ export class UserAdminController {
     private readonly deviceRegistration: DeviceRegistration,
     private readonly enrolments: EnrolmentService,
     private readonly userCodes: UserCodes,
+    private readonly devices: DeviceRegistry,
   ) {}
 
   @Post()
@@ -53,6 +60,38 @@ export class UserAdminController {
       channel: device.channel,
       ...(device.webhookSecret === undefined ? {} : { webhook_secret: device.webhookSecret }),
     };
+  }
+
+  /** The user's devices (device API, webhook, channel and passkey devices alike), oldest first. */
+  @Get(':sub/devices')
+  async listDevices(@Param('sub') subject: string): Promise<Record<string, string>[]> {
+    await this.existingUser(subject);
+    return (await this.devices.list(subject)).map((device) => ({
+      device_id: device.deviceId,
+      name: device.name,
+      answer_door: device.answerDoor,
+      created_at: device.createdAt,
+    }));
+  }
+
+  /** A lost phone, a passkey to remove: the device's token, channel and passkey stop working at once. */
+  @Delete(':sub/devices/:deviceId')
+  @HttpCode(204)
+  async revokeDevice(
+    @Param('sub') subject: string,
+    @Param('deviceId') deviceId: string,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    if ((await this.devices.revoke(subject, { deviceId }, null, adminContext(request))) === 0) {
+      throw new NotFoundException('The user has no device with this device_id.');
+    }
+  }
+
+  /** Every device of the user, e.g. when an account is compromised; answers how many were revoked. */
+  @Delete(':sub/devices')
+  async revokeAllDevices(@Param('sub') subject: string, @Req() request: FastifyRequest): Promise<{ revoked: number }> {
+    await this.existingUser(subject);
+    return { revoked: await this.devices.revoke(subject, 'all', null, adminContext(request)) };
   }
 
   /** The user's CIBA user code (§7.1.2), kept only hashed; clients registered with backchannel_user_code_parameter send it. */
@@ -78,6 +117,14 @@ export class UserAdminController {
       qr_svg: enrolment.qrSvg,
     };
   }
+
+  private async existingUser(subject: string): Promise<void> {
+    if ((await this.users.findBySubject(subject)) === null) throw new NotFoundException('No user with this sub.');
+  }
+}
+
+function adminContext(request: FastifyRequest): LifecycleContext {
+  return { actor: 'admin', correlationId: request.id, now: new Date() };
 }
 
 async function translateDirectoryErrors<T>(work: () => Promise<T>): Promise<T> {
