@@ -16,11 +16,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
  */
 describe('the tables of the embedded app', () => {
   it('are created by every migration file, each declared by the module that owns it', async () => {
-    const declared = migrationsOf([
-      ...EMBEDDED_FEATURES,
-      MessagingModule.forEmbedded(),
-      CryptoModule.forRoot({ keyEncryptionKey: new Uint8Array(32) }),
-    ]);
+    const declared = migrationsOf([...EMBEDDED_FEATURES, MessagingModule.forEmbedded(), CryptoModule]);
     const onDisk = await Promise.all(migrationFiles(root).map(async (file) => Object.values(await import(file))));
     const names = (migrations: readonly unknown[]) =>
       migrations.map((migration) => (migration as { name: string }).name).sort();

@@ -28,7 +28,8 @@ runService(SERVICE, async () => {
     BACKCHANNEL_PROFILE: 'embedded',
     DATABASE_URL: postgres.url,
     BACKCHANNEL_ADMIN_TOKEN: secrets.adminToken,
-    BACKCHANNEL_KEY_ENCRYPTION_KEY: secrets.keyEncryptionKey,
+    BACKCHANNEL_KEY_ENCRYPTION_KEY: undefined, // in the ring now
+    BACKCHANNEL_KEY_ENCRYPTION_KEYS: secrets.keyEncryptionKeys,
   });
   const app = await createEmbeddedApplication(config, SERVICE);
   // PostgreSQL stops last, once Nest has closed the app (on SIGTERM/SIGINT, enableShutdownHooks).

@@ -14,12 +14,7 @@ import { EMBEDDED_FEATURES } from './embedded-app.js';
 runService('migrate', async () => {
   const databaseUrl = databaseUrlFromEnvironment(process.env);
   if (databaseUrl === null) throw new Error('DATABASE_URL must be set to a postgres:// URL');
-  const migrations = migrationsOf([
-    ...EMBEDDED_FEATURES,
-    MessagingModule.forEmbedded(),
-    // only its migrations are read: no key is opened
-    CryptoModule.forRoot({ keyEncryptionKey: new Uint8Array(32) }),
-  ]);
+  const migrations = migrationsOf([...EMBEDDED_FEATURES, MessagingModule.forEmbedded(), CryptoModule]);
   const dataSource = await createDataSource(databaseUrl, { applicationName: 'backchannel-migrate', migrations });
   await dataSource.initialize();
   try {

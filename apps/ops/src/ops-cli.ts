@@ -5,6 +5,8 @@ import { DEAD_LETTERS_HELP, deadLetters } from './commands/dead-letters.js';
 import { EXPORT_HELP, exportEvents, instant } from './commands/export.js';
 import { REBUILD_HELP, rebuild } from './commands/rebuild.js';
 import { REPUBLISH_HELP, republish } from './commands/republish.js';
+import { RESEAL_HELP, reseal } from './commands/reseal.js';
+import { ROTATE_SIGNING_KEY_HELP, rotateSigningKey } from './commands/rotate-signing-key.js';
 import { TIMELINE_HELP, timeline } from './commands/timeline.js';
 import type { VerifyScope } from '@backchannel/crypto';
 import { VERIFY_HELP, verify } from './commands/verify.js';
@@ -13,14 +15,16 @@ import { type ExitCode, UsageError, contextOf, openDatabase } from './ops-contex
 const HELP = `usage: ops <command> [options]   (DATABASE_URL names the database)
 
 commands:
-  timeline <id>   one request's events in order (auth_req_id, request_id or stream id)
-  verify          re-computes the hash chains, checks the signed checkpoints; exit code 1 on any break
-  checkpoint      signs the log's head with the audit key
-  audit-keys      the audit keys' public halves, as a JWK Set to keep outside the database
-  export          the events of a time range as JSON lines, sealed values left out
-  rebuild         rebuilds a read model from the log and swaps it in, the services running
-  republish       sends the events of a time range to Kafka again, as the relay sent them
-  dead-letters    list, retry or discard the messages consumers could not handle
+  timeline <id>       one request's events in order (auth_req_id, request_id or stream id)
+  verify              re-computes the hash chains, checks the signed checkpoints; exit code 1 on any break
+  checkpoint          signs the log's head with the audit key
+  audit-keys          the audit keys' public halves, as a JWK Set to keep outside the database
+  export              the events of a time range as JSON lines, sealed values left out
+  rebuild             rebuilds a read model from the log and swaps it in, the services running
+  republish           sends the events of a time range to Kafka again, as the relay sent them
+  dead-letters        list, retry or discard the messages consumers could not handle
+  rotate-signing-key  adds the next token signing key: published now, signing after the lead time
+  reseal              seals again under the newest key-encryption key what the tables keep under older ones
 
 Every command takes --json (one JSON document on stdout) and --help.
 Exit codes: 0 done, 1 a problem found (a break, nothing found), 2 used wrongly.`;
@@ -57,6 +61,8 @@ const COMMANDS = {
     help: DEAD_LETTERS_HELP,
     options: { group: { type: 'string' }, limit: { type: 'string' }, all: { type: 'boolean' } },
   },
+  'rotate-signing-key': { help: ROTATE_SIGNING_KEY_HELP, options: {} },
+  reseal: { help: RESEAL_HELP, options: {} },
 } as const;
 
 type CommandName = keyof typeof COMMANDS;
@@ -139,6 +145,14 @@ export async function runOps(argv: string[], env: NodeJS.ProcessEnv): Promise<Ex
       }
       case 'dead-letters':
         return await deadLetters(context, parsed.positionals, parsed.values);
+      case 'rotate-signing-key': {
+        if (parsed.positionals.length > 0) throw new UsageError('rotate-signing-key takes no arguments.');
+        return await rotateSigningKey(context, env);
+      }
+      case 'reseal': {
+        if (parsed.positionals.length > 0) throw new UsageError('reseal takes no arguments.');
+        return await reseal(context, env);
+      }
       default:
         throw new Error(`unhandled command ${name}`);
     }

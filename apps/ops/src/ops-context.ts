@@ -1,4 +1,4 @@
-import { databaseUrlFromEnvironment } from '@backchannel/config';
+import { ConfigurationError, databaseUrlFromEnvironment } from '@backchannel/config';
 import { type RunSql, createDataSource, poolSql, queryRunnerSql } from '@backchannel/event-store';
 import type { DataSource } from 'typeorm';
 
@@ -19,6 +19,16 @@ export interface OpsContext {
 export type ExitCode = 0 | 1 | 2;
 
 export class UsageError extends Error {}
+
+/** Settings a command reads as the services do (`keyEncryptionKeysFromEnvironment`, ...): a usage error when wrong or missing. */
+export function settingOf<T>(read: (env: NodeJS.ProcessEnv) => T, env: NodeJS.ProcessEnv, why: string): T {
+  try {
+    return read(env);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    throw new UsageError(`${error.message}\n${why}`);
+  }
+}
 
 /** The database of DATABASE_URL, as the services use it (one small pool). */
 export async function openDatabase(env: NodeJS.ProcessEnv): Promise<DataSource> {

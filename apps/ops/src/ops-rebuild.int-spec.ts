@@ -1,15 +1,13 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { type Migration, EventStoreModule, PostgresEventStore } from '@backchannel/event-store';
+import { EventStoreModule, PostgresEventStore } from '@backchannel/event-store';
 import type { ConsentGiven } from '@backchannel/events';
 import { recordRequest } from '@backchannel/testing';
 import { UserRequests, UserRequestsModule } from '@backchannel/user-requests';
 import { Test, type TestingModule } from '@nestjs/testing';
-import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { migrationFiles } from '../../../test/setup/migration-files.js';
+import { type ScratchDatabase, createScratchDatabase } from './scratch-database.fixture.js';
 
 const run = promisify(execFile);
 const OPS = path.resolve('dist/apps/ops/src/main.js');
@@ -21,26 +19,13 @@ const ROW = `request_id, stream_id, subject, client_id, client_name, scope, bind
  * would give rows to requests other tests recorded without one), migrated like a service's.
  */
 describe('ops rebuild', () => {
-  const database = `ops_rebuild_${randomUUID().replaceAll('-', '')}`;
-  const serverUrl = new URL(process.env.DATABASE_URL!);
-  const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString();
+  let scratch: ScratchDatabase;
   let app: TestingModule;
   let dataSource: DataSource;
 
-  async function onServer(statement: string): Promise<void> {
-    const client = new pg.Client({ connectionString: serverUrl.toString() });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  }
-
   beforeAll(async () => {
-    await onServer(`CREATE DATABASE ${database}`);
-    const modules = await Promise.all(migrationFiles(path.resolve('.')).map((file) => import(file)));
-    const migrations = modules.flatMap((classes: Record<string, Migration>) => Object.values(classes));
+    scratch = await createScratchDatabase('ops_rebuild');
+    const { url: databaseUrl, migrations } = scratch;
     app = await Test.createTestingModule({
       imports: [EventStoreModule.forRoot({ databaseUrl, migrations, poolSize: 8 }), UserRequestsModule],
     }).compile();
@@ -49,7 +34,7 @@ describe('ops rebuild', () => {
 
   afterAll(async () => {
     await app?.close();
-    await onServer(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await scratch?.drop();
   });
 
   /** A request recorded as /bc-authorize records it, answered as AnswerRecorder answers (one in two). */
@@ -81,7 +66,7 @@ describe('ops rebuild', () => {
 
   async function rebuild(): Promise<{ scanned: number; applied: number; rows: number; eventsPerSecond: number }> {
     const { stdout } = await run(process.execPath, [OPS, 'rebuild', 'user-requests', '--json'], {
-      env: { ...process.env, DATABASE_URL: databaseUrl },
+      env: { ...process.env, DATABASE_URL: scratch.url },
     });
     return JSON.parse(stdout);
   }

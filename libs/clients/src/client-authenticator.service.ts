@@ -1,8 +1,8 @@
 import type { X509Certificate } from 'node:crypto';
-import { PayloadSealer } from '@backchannel/crypto';
+import { PayloadSealer, SealedPayloadError } from '@backchannel/crypto';
 import { type ClientPublicJwk, clientStreamId } from '@backchannel/events';
 import { readFileSync } from 'node:fs';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig, mtlsEndpointAliases, publicEndpoints } from '@backchannel/config';
 import { CIBA_GRANT_TYPE, InvalidClient, InvalidRequest, UnauthorizedClient } from '@backchannel/oauth';
 import { verifyClientAssertion } from './client-assertion.js';
@@ -30,6 +30,7 @@ export interface CertificateConfirmation {
 /** Client authentication (at /bc-authorize, /token, /introspect, /revoke), by whichever method the client registered. */
 @Injectable()
 export class ClientAuthenticator {
+  private readonly logger = new Logger(ClientAuthenticator.name);
   /** What a client assertion's `aud` may name: this server, or either endpoint, or their mTLS aliases (checklist C.5). */
   private readonly assertionAudiences: readonly string[];
   private readonly trustedCas: TrustedClientCas;
@@ -101,12 +102,22 @@ export class ClientAuthenticator {
     return verified.client;
   }
 
-  /** A client_secret_jwt client's secret, opened from its seal: the key its assertions are MACed with. */
+  /**
+   * A client_secret_jwt client's secret, opened from its seal: the key its assertions are MACed
+   * with. A seal no key of the ring opens (its key-encryption key was removed too early) is the
+   * operator's to fix: logged, and the client is refused like any failed authentication.
+   */
   private async secretKey(client: RegisteredClient): Promise<Uint8Array> {
     if (client.sealedSecret === null) throw new Error(`client ${client.clientId} has no sealed secret`);
-    return new TextEncoder().encode(
-      await this.sealer.open<string>(client.sealedSecret, clientStreamId(client.clientId)),
-    );
+    try {
+      return new TextEncoder().encode(
+        await this.sealer.open<string>(client.sealedSecret, clientStreamId(client.clientId)),
+      );
+    } catch (error) {
+      if (!(error instanceof SealedPayloadError)) throw error;
+      this.logger.error(`the secret of client ${client.clientId} cannot be opened: ${error.message}`);
+      throw new InvalidClient(CLIENT_AUTHENTICATION_FAILED);
+    }
   }
 
   /** A self-signed certificate is looked for among the client's keys, which may come from its jwks_uri. */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { ConfigModule } from '@backchannel/config';
 import { CryptoModule, PayloadSealer, sha256Hex } from '@backchannel/crypto';
 import { EventStoreModule, PostgresEventStore } from '@backchannel/event-store';
@@ -33,7 +33,7 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
       imports: [
         ConfigModule.forRoot(config),
         EventStoreModule.forRoot({ databaseUrl: process.env.DATABASE_URL!, runMigrations: false, poolSize: 2 }),
-        CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
+        CryptoModule.forRoot(config),
         ClientsModule.forRoot(),
       ],
     }).compile();
@@ -231,12 +231,12 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
     }
 
     /** A second service replica: its own module, pool and caches, the same database. */
-    async function replica(): Promise<TestingModule> {
+    async function replica(replicaConfig = config): Promise<TestingModule> {
       return Test.createTestingModule({
         imports: [
-          ConfigModule.forRoot(config),
+          ConfigModule.forRoot(replicaConfig),
           EventStoreModule.forRoot({ databaseUrl: process.env.DATABASE_URL!, runMigrations: false, poolSize: 2 }),
-          CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
+          CryptoModule.forRoot(replicaConfig),
           ClientsModule.forRoot(),
         ],
       }).compile();
@@ -305,13 +305,16 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
       const { events } = await moduleRef.get(PostgresEventStore).readStream(clientStreamId(client.clientId));
       expect(JSON.stringify(events)).not.toContain(clientSecret);
 
-      const mac = await new SignJWT({ jti: randomUUID() })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setIssuer(client.clientId)
-        .setSubject(client.clientId)
-        .setAudience(config.issuer)
-        .setExpirationTime('1m')
-        .sign(new TextEncoder().encode(clientSecret!));
+      // a client_secret_jwt assertion: an HS256 MAC with the secret
+      const macAssertion = () =>
+        new SignJWT({ jti: randomUUID() })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setIssuer(client.clientId)
+          .setSubject(client.clientId)
+          .setAudience(config.issuer)
+          .setExpirationTime('1m')
+          .sign(new TextEncoder().encode(clientSecret!));
+      const mac = await macAssertion();
       // a replica that never saw the registration opens the sealed secret from the database
       const other = await replica();
       try {
@@ -320,6 +323,21 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
         ).resolves.toMatchObject({ clientId: client.clientId });
       } finally {
         await other.close();
+      }
+      // a replica whose key ring lost the key that sealed the secret refuses the client, without a 500
+      const withoutTheKey = await replica(
+        testConfig({
+          BACKCHANNEL_KEY_ENCRYPTION_KEY: undefined,
+          BACKCHANNEL_KEY_ENCRYPTION_KEYS: `later:${randomBytes(32).toString('base64url')}`,
+        }),
+      );
+      try {
+        const again = await macAssertion();
+        await expect(
+          withoutTheKey.get(ClientAuthenticator).authenticate(presented(undefined, assertionForm(again))),
+        ).rejects.toMatchObject({ error: 'invalid_client', description: 'Client authentication failed.' });
+      } finally {
+        await withoutTheKey.close();
       }
       // the same secret sent as a password is not this client's method
       await expect(

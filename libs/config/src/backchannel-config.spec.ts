@@ -2,8 +2,11 @@ import {
   ConfigurationError,
   databaseUrlFromEnvironment,
   developmentRelaxations,
+  INITIAL_KEY_ENCRYPTION_KEY_ID,
   kafkaSecurityFromEnvironment,
+  keyEncryptionKeysFromEnvironment,
   loadConfig,
+  signingKeyRotationFromEnvironment,
 } from './backchannel-config.js';
 
 const production = {
@@ -34,7 +37,14 @@ describe('loadConfig', () => {
     expect(config.profile).toBe('production');
     expect(config.issuer).toBe('https://auth.example.com');
     expect(config.host).toBe('0.0.0.0');
-    expect(config.keyEncryptionKey).toHaveLength(32);
+    expect(config.keyEncryptionKeys).toEqual([
+      { kid: INITIAL_KEY_ENCRYPTION_KEY_ID, key: new Uint8Array(Buffer.alloc(32, 7)) },
+    ]);
+    expect(config.signingKeys).toEqual({
+      rotationDays: 30,
+      publishLeadSeconds: 3600,
+      longestTokenLifetimeSeconds: 1800,
+    });
     expect(config.authRequest).toEqual({
       defaultExpirySeconds: 300,
       minExpirySeconds: 10,
@@ -220,5 +230,77 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...production, MTLS_CLIENT_CERT_HEADER: 'x client cert' })).toContain(
       'MTLS_CLIENT_CERT_HEADER',
     );
+  });
+});
+
+describe('the key-encryption key ring', () => {
+  const { BACKCHANNEL_KEY_ENCRYPTION_KEY: _single, ...withoutKey } = production;
+  const encoded = (fill: number) => Buffer.alloc(32, fill).toString('base64url');
+  const ring = (value: string) => ({ ...withoutKey, BACKCHANNEL_KEY_ENCRYPTION_KEYS: value });
+
+  it('reads kid:key pairs in their order, oldest first: the last one seals', () => {
+    const { keyEncryptionKeys } = loadConfig(ring(`initial:${encoded(1)}, 2026-01:${encoded(2)}`));
+
+    expect(keyEncryptionKeys).toEqual([
+      { kid: 'initial', key: new Uint8Array(Buffer.alloc(32, 1)) },
+      { kid: '2026-01', key: new Uint8Array(Buffer.alloc(32, 2)) },
+    ]);
+  });
+
+  it('takes a single BACKCHANNEL_KEY_ENCRYPTION_KEY as a ring of one, under the initial kid', () => {
+    expect(keyEncryptionKeysFromEnvironment({ BACKCHANNEL_KEY_ENCRYPTION_KEY: encoded(3) })).toEqual([
+      { kid: INITIAL_KEY_ENCRYPTION_KEY_ID, key: new Uint8Array(Buffer.alloc(32, 3)) },
+    ]);
+  });
+
+  it('requires one of the two variables, and not both', () => {
+    expect(problemsOf(withoutKey)).toContain('BACKCHANNEL_KEY_ENCRYPTION_KEY: required');
+    expect(problemsOf({ ...production, BACKCHANNEL_KEY_ENCRYPTION_KEYS: `a:${encoded(1)}` })).toContain(
+      'BACKCHANNEL_KEY_ENCRYPTION_KEYS: set it or BACKCHANNEL_KEY_ENCRYPTION_KEY, not both',
+    );
+  });
+
+  it('names each malformed entry by its kid or position, never echoing key material', () => {
+    const secret = encoded(9);
+    const message = problemsOf(
+      ring(`a:${encoded(1)},${secret},b:short,a:${encoded(4)},c:${encoded(1)},bad kid:${encoded(5)}`),
+    );
+
+    expect(message).toContain('entry 2 must be kid:key');
+    expect(message).toContain("key 'b' must be 32 random bytes");
+    expect(message).toContain("kid 'a' is given twice");
+    expect(message).toContain("'a' and 'c' are the same key");
+    expect(message).toContain('entry 6 must be kid:key');
+    expect(message).not.toContain(secret);
+    expect(message).not.toContain(encoded(1));
+  });
+
+  it('refuses an empty ring', () => {
+    expect(problemsOf(ring(''))).toContain('entry 1 must be kid:key');
+  });
+});
+
+describe('signing key rotation', () => {
+  it('keeps a superseded key as long as the longest-lived token: access token, ID token or a request', () => {
+    expect(
+      signingKeyRotationFromEnvironment({
+        SIGNING_KEY_ROTATION_DAYS: '7',
+        SIGNING_KEY_PUBLISH_LEAD_SECONDS: '900',
+        ACCESS_TOKEN_TTL_SECONDS: '3600',
+      }),
+    ).toEqual({ rotationDays: 7, publishLeadSeconds: 900, longestTokenLifetimeSeconds: 3600 });
+  });
+
+  it('allows scheduled rotation off (0 days), the command still rotating', () => {
+    expect(loadConfig({ ...production, SIGNING_KEY_ROTATION_DAYS: '0' }).signingKeys.rotationDays).toBe(0);
+  });
+
+  it('publishes a next key for at least twice the JWKS max-age, and less than a rotation period', () => {
+    expect(problemsOf({ ...production, SIGNING_KEY_PUBLISH_LEAD_SECONDS: '60' })).toContain(
+      'SIGNING_KEY_PUBLISH_LEAD_SECONDS',
+    );
+    expect(
+      problemsOf({ ...production, SIGNING_KEY_ROTATION_DAYS: '1', SIGNING_KEY_PUBLISH_LEAD_SECONDS: '86400' }),
+    ).toContain('SIGNING_KEY_PUBLISH_LEAD_SECONDS: must be shorter than SIGNING_KEY_ROTATION_DAYS');
   });
 });

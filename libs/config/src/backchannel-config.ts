@@ -25,8 +25,13 @@ export interface BackchannelConfig {
   /** Bearer token of the admin API. */
   /** Null where BACKCHANNEL_ADMIN_TOKEN is not given: the admin API of that process refuses every call. */
   adminToken: string | null;
-  /** 32 bytes that encrypt signing keys at rest. */
-  keyEncryptionKey: Uint8Array;
+  /**
+   * The key-encryption keys (BACKCHANNEL_KEY_ENCRYPTION_KEYS, or BACKCHANNEL_KEY_ENCRYPTION_KEY alone):
+   * every one opens what names its kid, the last one seals.
+   */
+  keyEncryptionKeys: readonly KeyEncryptionKey[];
+  /** When token signing keys rotate, and how long each is published before and after it signs. */
+  signingKeys: SigningKeyRotation;
   authRequest: {
     defaultExpirySeconds: number;
     minExpirySeconds: number;
@@ -118,6 +123,27 @@ export interface BackchannelConfig {
   mtls: MtlsConfig;
 }
 
+/** 32 random bytes that seal keys and secrets at rest, and the id that sealed values name it by. */
+export interface KeyEncryptionKey {
+  kid: string;
+  key: Uint8Array;
+}
+
+/**
+ * The kid of a key given alone in BACKCHANNEL_KEY_ENCRYPTION_KEY. Values sealed before key rings name
+ * no key-encryption key: they were sealed with that single key, so they open with this kid too.
+ */
+export const INITIAL_KEY_ENCRYPTION_KEY_ID = 'initial';
+
+export interface SigningKeyRotation {
+  /** Days a signing key signs before the next one takes over; 0: only when an operator rotates (`ops rotate-signing-key`). */
+  rotationDays: number;
+  /** How long a next key is in the JWKS before it signs, so that relying parties' cached key sets know it. */
+  publishLeadSeconds: number;
+  /** The longest any JWT we sign lives: a superseded key stays in the JWKS this long after its successor signs. */
+  longestTokenLifetimeSeconds: number;
+}
+
 export interface MtlsConfig {
   /**
    * PEM file of the certificate authorities whose client certificates tls_client_auth accepts
@@ -165,6 +191,11 @@ const integer = (fallback: number, min: number, max: number) =>
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+const KEY_ENCRYPTION_KEY = /^[A-Za-z0-9_-]{43}$/;
+const KEY_ENCRYPTION_KEY_MESSAGE = 'must be 32 random bytes, base64url without padding (43 characters)';
+/** A key-encryption key's id: it travels in the JWE header of everything sealed with the key. */
+const KEY_ENCRYPTION_KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
 const environmentSchema = z.object({
   BACKCHANNEL_PROFILE: z.enum(['production', 'embedded', 'test']).default('production'),
   HOST: z.string().min(1).optional(),
@@ -181,9 +212,12 @@ const environmentSchema = z.object({
     // the syntax of a bearer credential (RFC 6750 §2.1), or no Authorization header could carry it
     .regex(B64TOKEN, 'must use only letters, digits and -._~+/ (a bearer token)')
     .optional(),
-  BACKCHANNEL_KEY_ENCRYPTION_KEY: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 random bytes, base64url without padding (43 characters)'),
+  BACKCHANNEL_KEY_ENCRYPTION_KEY: z.string().regex(KEY_ENCRYPTION_KEY, KEY_ENCRYPTION_KEY_MESSAGE).optional(),
+  // kid:key,kid:key (checked in keyEncryptionKeys: a key must never be echoed in a message)
+  BACKCHANNEL_KEY_ENCRYPTION_KEYS: z.string().optional(),
+  SIGNING_KEY_ROTATION_DAYS: integer(30, 0, 3650),
+  // at least twice the JWKS's max-age (300 s), so a cached key set fetched just before publication has expired
+  SIGNING_KEY_PUBLISH_LEAD_SECONDS: integer(3600, 600, 30 * 86_400),
   AUTH_REQUEST_DEFAULT_EXPIRY_SECONDS: integer(300, 1, 86_400),
   AUTH_REQUEST_MIN_EXPIRY_SECONDS: integer(10, 1, 86_400),
   AUTH_REQUEST_MAX_EXPIRY_SECONDS: integer(1800, 1, 86_400),
@@ -352,6 +386,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     problems.push('MTLS_ENDPOINT_BASE_URL: must be https in production');
   }
   const security = kafkaSecurity(e, problems);
+  const keyEncryptionKeys = keyEncryptionKeysOf(e, problems);
+  const signingKeys = signingKeyRotation(e, problems);
   if (problems.length > 0) throw new ConfigurationError(problems);
   const issuerUrl = new URL(issuer);
 
@@ -364,7 +400,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     kafkaBrokers,
     kafkaSecurity: security,
     adminToken: e.BACKCHANNEL_ADMIN_TOKEN ?? null,
-    keyEncryptionKey: new Uint8Array(Buffer.from(e.BACKCHANNEL_KEY_ENCRYPTION_KEY, 'base64url')),
+    keyEncryptionKeys,
+    signingKeys,
     authRequest: {
       defaultExpirySeconds: defaultExpiry,
       minExpirySeconds: e.AUTH_REQUEST_MIN_EXPIRY_SECONDS,
@@ -474,22 +511,115 @@ const KAFKA_SECURITY_VARIABLES = {
   KAFKA_SASL_PASSWORD: true,
 } as const;
 
-/** The Kafka TLS and SASL settings alone, for the commands that need no other setting (`ops republish`). */
-export function kafkaSecurityFromEnvironment(env: NodeJS.ProcessEnv): KafkaSecurity {
-  const parsed = environmentSchema.pick(KAFKA_SECURITY_VARIABLES).safeParse(env);
+type Environment = z.infer<typeof environmentSchema>;
+
+/** Some settings alone, read and checked as loadConfig does, for the commands that need no other setting (`ops`). */
+function fromEnvironment<Settings, T>(
+  parsed: z.ZodSafeParseResult<Settings>,
+  read: (e: Settings, problems: string[]) => T,
+): T {
   if (!parsed.success) {
     throw new ConfigurationError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const problems: string[] = [];
-  const security = kafkaSecurity(parsed.data, problems);
+  const value = read(parsed.data, problems);
   if (problems.length > 0) throw new ConfigurationError(problems);
-  return security;
+  return value;
 }
 
-function kafkaSecurity(
-  e: Pick<z.infer<typeof environmentSchema>, keyof typeof KAFKA_SECURITY_VARIABLES>,
+/** The Kafka TLS and SASL settings alone (`ops republish`). */
+export function kafkaSecurityFromEnvironment(env: NodeJS.ProcessEnv): KafkaSecurity {
+  return fromEnvironment(environmentSchema.pick(KAFKA_SECURITY_VARIABLES).safeParse(env), kafkaSecurity);
+}
+
+/** The key-encryption keys alone (`ops checkpoint`, `reseal`, `rotate-signing-key`). */
+export function keyEncryptionKeysFromEnvironment(env: NodeJS.ProcessEnv): readonly KeyEncryptionKey[] {
+  const variables = { BACKCHANNEL_KEY_ENCRYPTION_KEY: true, BACKCHANNEL_KEY_ENCRYPTION_KEYS: true } as const;
+  return fromEnvironment(environmentSchema.pick(variables).safeParse(env), keyEncryptionKeysOf);
+}
+
+/** The signing keys' rotation settings alone (`ops rotate-signing-key`). */
+export function signingKeyRotationFromEnvironment(env: NodeJS.ProcessEnv): SigningKeyRotation {
+  return fromEnvironment(environmentSchema.pick(SIGNING_KEY_ROTATION_VARIABLES).safeParse(env), signingKeyRotation);
+}
+
+/**
+ * BACKCHANNEL_KEY_ENCRYPTION_KEYS, `kid:key` pairs separated by commas, oldest first: the last key
+ * seals, every key opens what names its kid. BACKCHANNEL_KEY_ENCRYPTION_KEY is a ring of one key
+ * whose kid is INITIAL_KEY_ENCRYPTION_KEY_ID. Messages name kids and positions, never key material.
+ */
+function keyEncryptionKeysOf(
+  e: Pick<Environment, 'BACKCHANNEL_KEY_ENCRYPTION_KEY' | 'BACKCHANNEL_KEY_ENCRYPTION_KEYS'>,
   problems: string[],
-): KafkaSecurity {
+): KeyEncryptionKey[] {
+  const decode = (encoded: string) => new Uint8Array(Buffer.from(encoded, 'base64url'));
+  if (e.BACKCHANNEL_KEY_ENCRYPTION_KEYS === undefined) {
+    if (e.BACKCHANNEL_KEY_ENCRYPTION_KEY !== undefined) {
+      return [{ kid: INITIAL_KEY_ENCRYPTION_KEY_ID, key: decode(e.BACKCHANNEL_KEY_ENCRYPTION_KEY) }];
+    }
+    problems.push(
+      'BACKCHANNEL_KEY_ENCRYPTION_KEY: required (32 random bytes, base64url), or a key ring in BACKCHANNEL_KEY_ENCRYPTION_KEYS',
+    );
+    return [];
+  }
+  if (e.BACKCHANNEL_KEY_ENCRYPTION_KEY !== undefined) {
+    problems.push(
+      `BACKCHANNEL_KEY_ENCRYPTION_KEYS: set it or BACKCHANNEL_KEY_ENCRYPTION_KEY, not both (put that key in the ring as ${INITIAL_KEY_ENCRYPTION_KEY_ID}:<key>)`,
+    );
+    return [];
+  }
+  const keys: KeyEncryptionKey[] = [];
+  const entries = e.BACKCHANNEL_KEY_ENCRYPTION_KEYS.split(',').map((entry) => entry.trim());
+  for (const [index, entry] of entries.entries()) {
+    const separator = entry.indexOf(':');
+    const kid = entry.slice(0, Math.max(separator, 0));
+    const encoded = entry.slice(separator + 1);
+    if (!KEY_ENCRYPTION_KEY_ID.test(kid)) {
+      problems.push(
+        `BACKCHANNEL_KEY_ENCRYPTION_KEYS: entry ${index + 1} must be kid:key, the kid of letters, digits and ._- (at most 64)`,
+      );
+    } else if (!KEY_ENCRYPTION_KEY.test(encoded)) {
+      problems.push(`BACKCHANNEL_KEY_ENCRYPTION_KEYS: key '${kid}' ${KEY_ENCRYPTION_KEY_MESSAGE}`);
+    } else if (keys.some((key) => key.kid === kid)) {
+      problems.push(`BACKCHANNEL_KEY_ENCRYPTION_KEYS: kid '${kid}' is given twice`);
+    } else {
+      const key = decode(encoded);
+      const same = keys.find((other) => Buffer.from(other.key).equals(key));
+      if (same) problems.push(`BACKCHANNEL_KEY_ENCRYPTION_KEYS: '${same.kid}' and '${kid}' are the same key`);
+      keys.push({ kid, key });
+    }
+  }
+  return keys;
+}
+
+const SIGNING_KEY_ROTATION_VARIABLES = {
+  SIGNING_KEY_ROTATION_DAYS: true,
+  SIGNING_KEY_PUBLISH_LEAD_SECONDS: true,
+  ACCESS_TOKEN_TTL_SECONDS: true,
+  ID_TOKEN_TTL_SECONDS: true,
+  AUTH_REQUEST_MAX_EXPIRY_SECONDS: true,
+} as const;
+
+function signingKeyRotation(
+  e: Pick<Environment, keyof typeof SIGNING_KEY_ROTATION_VARIABLES>,
+  problems: string[],
+): SigningKeyRotation {
+  if (e.SIGNING_KEY_ROTATION_DAYS > 0 && e.SIGNING_KEY_PUBLISH_LEAD_SECONDS >= e.SIGNING_KEY_ROTATION_DAYS * 86_400) {
+    problems.push('SIGNING_KEY_PUBLISH_LEAD_SECONDS: must be shorter than SIGNING_KEY_ROTATION_DAYS');
+  }
+  return {
+    rotationDays: e.SIGNING_KEY_ROTATION_DAYS,
+    publishLeadSeconds: e.SIGNING_KEY_PUBLISH_LEAD_SECONDS,
+    // the Keycloak-compatible channel's bearer token lives as long as its request
+    longestTokenLifetimeSeconds: Math.max(
+      e.ACCESS_TOKEN_TTL_SECONDS,
+      e.ID_TOKEN_TTL_SECONDS,
+      e.AUTH_REQUEST_MAX_EXPIRY_SECONDS,
+    ),
+  };
+}
+
+function kafkaSecurity(e: Pick<Environment, keyof typeof KAFKA_SECURITY_VARIABLES>, problems: string[]): KafkaSecurity {
   const security: KafkaSecurity = {};
   if (e.KAFKA_SSL_CA_FILE !== undefined && e.KAFKA_SSL !== 'true') {
     problems.push('KAFKA_SSL_CA_FILE: needs KAFKA_SSL=true');

@@ -6,19 +6,21 @@ import {
   readCheckpoints,
   saveCheckpoint,
 } from '@backchannel/event-store';
+import type { KeyEncryptionKey } from '@backchannel/config';
 import { CompactSign, compactVerify, importJWK, type JWK } from 'jose';
+import { KeyRing } from './key-ring.js';
 import { type SigningKey, type StoredSigningKey, generateSigningKey, openSigningKey } from './signing-key.js';
 
 /** The JWS type of a signed audit checkpoint, so no other signature of ours can pass for one. */
 const CHECKPOINT_TYP = 'backchannel-checkpoint+jws';
 
-/** A new audit key (ES256), its private half sealed with the key-encryption key, as the token keys are. */
-export function generateAuditKey(keyEncryptionKey: Uint8Array): Promise<StoredSigningKey> {
-  return generateSigningKey('ES256', keyEncryptionKey);
+/** A new audit key (ES256), its private half sealed with the newest key-encryption key, as the token keys are. */
+export function generateAuditKey(keyRing: KeyRing): Promise<StoredSigningKey> {
+  return generateSigningKey('ES256', keyRing);
 }
 
-export function openAuditKey(stored: StoredSigningKey, keyEncryptionKey: Uint8Array): Promise<SigningKey> {
-  return openSigningKey(stored, keyEncryptionKey);
+export function openAuditKey(stored: StoredSigningKey, keyRing: KeyRing): Promise<SigningKey> {
+  return openSigningKey(stored, keyRing);
 }
 
 /** A compact JWS over a checkpoint's digest. */
@@ -41,7 +43,7 @@ export async function verifyCheckpointSignature(signature: string, publicJwk: JW
 }
 
 /** The newest audit key, or a new one when there is none (run inside makeAuditCheckpoint's lock). */
-async function currentAuditKey(sql: RunSql, keyEncryptionKey: Uint8Array): Promise<StoredSigningKey> {
+async function currentAuditKey(sql: RunSql, keyRing: KeyRing): Promise<StoredSigningKey> {
   const [row] = await sql<{ kid: string; public_jwk: JWK; private_jwk_encrypted: string }>(
     `SELECT kid, public_jwk, private_jwk_encrypted FROM audit_keys ORDER BY created_at DESC LIMIT 1`,
     [],
@@ -49,7 +51,7 @@ async function currentAuditKey(sql: RunSql, keyEncryptionKey: Uint8Array): Promi
   if (row) {
     return { kid: row.kid, alg: 'ES256', publicJwk: row.public_jwk, sealedPrivateJwk: row.private_jwk_encrypted };
   }
-  const created = await generateAuditKey(keyEncryptionKey);
+  const created = await generateAuditKey(keyRing);
   await sql(`INSERT INTO audit_keys (kid, public_jwk, private_jwk_encrypted) VALUES ($1, $2, $3)`, [
     created.kid,
     JSON.stringify(created.publicJwk),
@@ -73,7 +75,7 @@ export interface MadeCheckpoint {
  */
 export async function makeAuditCheckpoint(
   transaction: <T>(work: (sql: RunSql) => Promise<T>) => Promise<T>,
-  keyEncryptionKey: Uint8Array,
+  keyEncryptionKeys: readonly KeyEncryptionKey[],
   now: Date,
   unlessNewerThan: Date | null = null,
 ): Promise<MadeCheckpoint | null> {
@@ -83,9 +85,10 @@ export async function makeAuditCheckpoint(
     if (previous && unlessNewerThan && new Date(previous.createdAt) > unlessNewerThan) return null;
     const statement = await nextCheckpointStatement(sql, previous);
     if (statement === null) return null;
-    const stored = await currentAuditKey(sql, keyEncryptionKey);
+    const keyRing = new KeyRing(keyEncryptionKeys);
+    const stored = await currentAuditKey(sql, keyRing);
     const digest = checkpointDigest(statement);
-    const signature = await signCheckpointDigest(await openAuditKey(stored, keyEncryptionKey), digest);
+    const signature = await signCheckpointDigest(await openAuditKey(stored, keyRing), digest);
     await saveCheckpoint(sql, statement, { digest, kid: stored.kid, signature }, now);
     return { upTo: statement.upTo, streams: statement.heads.length, digest, auditKey: stored.kid };
   });

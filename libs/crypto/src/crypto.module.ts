@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Migration } from '@backchannel/event-store';
 import { CreateSigningKeys1763700000200 } from './migrations/1763700000200-create-signing-keys.js';
+import { SigningKeyActivation1765400000100 } from './migrations/1765400000100-signing-key-activation.js';
 import { DpopNonces } from './dpop-nonces.service.js';
 import { PayloadSealer } from './payload-sealer.service.js';
 import { SIGNING_KEY_OPTIONS, SigningKeys, type SigningKeyOptions } from './signing-keys.service.js';
@@ -8,12 +9,16 @@ import { TokenSigner } from './token-signer.service.js';
 
 /**
  * Signing keys, token signing, sealed payloads and DPoP nonces; needs the DataSource that EventStoreModule provides globally.
- * Global, because the key-encryption key is process configuration that features do not repeat.
+ * Global, because the key-encryption keys are process configuration that features do not repeat.
  */
 @Module({})
 export class CryptoModule {
-  static readonly migrations: readonly Migration[] = [CreateSigningKeys1763700000200];
+  static readonly migrations: readonly Migration[] = [
+    CreateSigningKeys1763700000200,
+    SigningKeyActivation1765400000100,
+  ];
 
+  /** `options`: the configuration (its keyEncryptionKeys and signingKeys). */
   static forRoot(options: SigningKeyOptions): DynamicModule {
     return {
       module: CryptoModule,

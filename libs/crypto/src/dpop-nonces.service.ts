@@ -1,6 +1,7 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DpopNonceCheck } from './dpop-proof.js';
+import { KeyRing } from './key-ring.js';
 import { SIGNING_KEY_OPTIONS, type SigningKeyOptions } from './signing-keys.service.js';
 
 /** A nonce is issued for a window of this length and accepted in it and the next one: 5 to 10 minutes. */
@@ -9,9 +10,12 @@ export const DPOP_NONCE_WINDOW_SECONDS = 300;
 /** HKDF `info`: a key of its own for DPoP nonces, so it never doubles as another key derived from the KEK. */
 const DPOP_NONCE_KEY_INFO = 'backchannel dpop nonces v1';
 
-/** The nonce key, derived from the key-encryption key; every replica derives the same one. */
-function dpopNonceKey(keyEncryptionKey: Uint8Array): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', keyEncryptionKey, new Uint8Array(0), DPOP_NONCE_KEY_INFO, 32));
+/**
+ * The nonce key, derived from the newest key-encryption key; every replica with the same ring
+ * derives the same one. (After a ring change, nonces issued before are refused once: `use_dpop_nonce`.)
+ */
+function dpopNonceKey(keyEncryptionKeys: SigningKeyOptions['keyEncryptionKeys']): Uint8Array {
+  return new KeyRing(keyEncryptionKeys).derived(DPOP_NONCE_KEY_INFO).newest.key;
 }
 
 /**
@@ -24,8 +28,8 @@ function dpopNonceKey(keyEncryptionKey: Uint8Array): Uint8Array {
 export class DpopNonces implements DpopNonceCheck {
   private readonly key: Uint8Array;
 
-  constructor(@Inject(SIGNING_KEY_OPTIONS) options: Pick<SigningKeyOptions, 'keyEncryptionKey'>) {
-    this.key = dpopNonceKey(options.keyEncryptionKey);
+  constructor(@Inject(SIGNING_KEY_OPTIONS) options: Pick<SigningKeyOptions, 'keyEncryptionKeys'>) {
+    this.key = dpopNonceKey(options.keyEncryptionKeys);
   }
 
   /** The nonce to send in `DPoP-Nonce`. */

@@ -174,7 +174,7 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
   });
 
   it('asks for the server nonce (use_dpop_nonce) when it is missing or stale', async () => {
-    const nonces = new DpopNonces({ keyEncryptionKey: randomBytes(32) });
+    const nonces = new DpopNonces({ keyEncryptionKeys: [{ kid: 'k1', key: randomBytes(32) }] });
     const withNonces = expected({ nonces });
 
     expect(await refusal(await proof(es256), withNonces)).toMatchObject({ reason: 'use_dpop_nonce' });
@@ -188,7 +188,7 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
   });
 
   it('never puts a library message or the nonce in what the client is told', async () => {
-    const nonces = new DpopNonces({ keyEncryptionKey: randomBytes(32) });
+    const nonces = new DpopNonces({ keyEncryptionKeys: [{ kid: 'k1', key: randomBytes(32) }] });
     const refused = await refusal(await proof(es256, { claims: { nonce: 'guess' } }), expected({ nonces }));
     expect(refused.message).not.toContain(nonces.current(now));
     expect(refused.message).not.toMatch(/jose|JWS|ERR_/);
@@ -197,7 +197,7 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
 
 describe('DpopNonces', () => {
   const keyEncryptionKey = randomBytes(32);
-  const nonces = new DpopNonces({ keyEncryptionKey });
+  const nonces = new DpopNonces({ keyEncryptionKeys: [{ kid: 'k1', key: keyEncryptionKey }] });
   const later = (windows: number) => new Date(now.getTime() + windows * DPOP_NONCE_WINDOW_SECONDS * 1000);
 
   it('accepts the nonce of the current and the previous window, not older ones', () => {
@@ -208,8 +208,20 @@ describe('DpopNonces', () => {
   });
 
   it('gives every replica with the same key the same nonces, and none to another key', () => {
-    expect(new DpopNonces({ keyEncryptionKey }).current(now)).toBe(nonces.current(now));
-    expect(new DpopNonces({ keyEncryptionKey: randomBytes(32) }).isValid(nonces.current(now), now)).toBe(false);
+    expect(new DpopNonces({ keyEncryptionKeys: [{ kid: 'k1', key: keyEncryptionKey }] }).current(now)).toBe(
+      nonces.current(now),
+    );
+    expect(
+      new DpopNonces({ keyEncryptionKeys: [{ kid: 'k1', key: randomBytes(32) }] }).isValid(nonces.current(now), now),
+    ).toBe(false);
+  });
+
+  it('derives its key from the newest key-encryption key of the ring', () => {
+    const ring = [
+      { kid: 'k0', key: randomBytes(32) },
+      { kid: 'k1', key: keyEncryptionKey },
+    ];
+    expect(new DpopNonces({ keyEncryptionKeys: ring }).current(now)).toBe(nonces.current(now));
   });
 
   it('refuses a value of another length or kind without throwing', () => {

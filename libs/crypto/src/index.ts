@@ -2,6 +2,7 @@ export type { JWK, JWTPayload } from 'jose';
 export * from './opaque-token.js';
 export { SIGNING_ALGORITHMS, type SigningAlgorithm, type SigningKey, type StoredSigningKey } from './signing-key.js';
 export * from './signing-keys.service.js';
+export { KeyRing, SealedPayloadError } from './key-ring.js';
 export * from './token-signer.service.js';
 export * from './token-hash.js';
 export * from './payload-sealer.service.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { JwtVerificationError, verifyJwt } from './jwt-verification.js';
+import { KeyRing } from './key-ring.js';
 import { generateSigningKey, openSigningKey, type SigningKey, type StoredSigningKey } from './signing-key.js';
 
 describe('verifyJwt', () => {
@@ -11,9 +12,9 @@ describe('verifyJwt', () => {
   let key: SigningKey;
 
   beforeAll(async () => {
-    const keyEncryptionKey = randomBytes(32);
-    stored = await generateSigningKey('ES256', keyEncryptionKey);
-    key = await openSigningKey(stored, keyEncryptionKey);
+    const keyRing = new KeyRing([{ kid: 'k1', key: randomBytes(32) }]);
+    stored = await generateSigningKey('ES256', keyRing);
+    key = await openSigningKey(stored, keyRing);
   });
 
   function signed(

@@ -1,12 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { calculateJwkThumbprint, decodeProtectedHeader, jwtVerify, SignJWT, type JWK } from 'jose';
+import {
+  calculateJwkThumbprint,
+  compactDecrypt,
+  CompactEncrypt,
+  decodeProtectedHeader,
+  jwtVerify,
+  SignJWT,
+  type JWK,
+} from 'jose';
+import { KeyRing, SealedPayloadError } from './key-ring.js';
 import { generateSigningKey, openSigningKey } from './signing-key.js';
 
 describe('signing keys at rest', () => {
-  const keyEncryptionKey = randomBytes(32);
+  const keyRing = new KeyRing([{ kid: 'k1', key: randomBytes(32) }]);
 
   it('generates an ES256 key whose kid is the RFC 7638 thumbprint of its public key', async () => {
-    const stored = await generateSigningKey('ES256', keyEncryptionKey);
+    const stored = await generateSigningKey('ES256', keyRing);
 
     const { kty, crv, x, y } = stored.publicJwk;
     expect(stored.kid).toBe(await calculateJwkThumbprint({ kty, crv, x, y } as JWK, 'sha256'));
@@ -14,15 +23,16 @@ describe('signing keys at rest', () => {
     expect(stored.publicJwk).not.toHaveProperty('d');
   });
 
-  it('seals the private JWK as a JWE (dir, A256GCM) that carries the kid and no plaintext key', async () => {
-    const stored = await generateSigningKey('ES256', keyEncryptionKey);
+  it('seals the private JWK as a JWE (dir, A256GCM) naming the key-encryption key, bound to its kid, with no plaintext key', async () => {
+    const stored = await generateSigningKey('ES256', keyRing);
 
     expect(stored.sealedPrivateJwk.split('.')).toHaveLength(5);
     expect(decodeProtectedHeader(stored.sealedPrivateJwk)).toEqual({
       alg: 'dir',
       enc: 'A256GCM',
       cty: 'jwk+json',
-      kid: stored.kid,
+      kid: 'k1',
+      bnd: stored.kid,
     });
     const ciphertext = Buffer.from(stored.sealedPrivateJwk.split('.')[3]!, 'base64url').toString('latin1');
     expect(ciphertext).not.toContain('"d"');
@@ -30,9 +40,9 @@ describe('signing keys at rest', () => {
   });
 
   it('opens a sealed key into a private key that signs for the public key', async () => {
-    const stored = await generateSigningKey('ES256', keyEncryptionKey);
+    const stored = await generateSigningKey('ES256', keyRing);
 
-    const key = await openSigningKey(stored, keyEncryptionKey);
+    const key = await openSigningKey(stored, keyRing);
     const token = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'ES256' }).sign(key.privateKey);
 
     expect(key).toMatchObject({ kid: stored.kid, alg: 'ES256' });
@@ -41,17 +51,39 @@ describe('signing keys at rest', () => {
   });
 
   it('does not open with another key-encryption key', async () => {
-    const stored = await generateSigningKey('ES256', keyEncryptionKey);
+    const stored = await generateSigningKey('ES256', keyRing);
 
-    await expect(openSigningKey(stored, randomBytes(32))).rejects.toThrow();
+    const other = new KeyRing([{ kid: 'k1', key: randomBytes(32) }]);
+
+    await expect(openSigningKey(stored, other)).rejects.toBeInstanceOf(SealedPayloadError);
   });
 
   it('does not open a sealed private key stored under another kid', async () => {
-    const stored = await generateSigningKey('ES256', keyEncryptionKey);
-    const other = await generateSigningKey('ES256', keyEncryptionKey);
+    const stored = await generateSigningKey('ES256', keyRing);
+    const other = await generateSigningKey('ES256', keyRing);
 
-    await expect(
-      openSigningKey({ ...stored, sealedPrivateJwk: other.sealedPrivateJwk }, keyEncryptionKey),
-    ).rejects.toThrow(/belongs to another key/);
+    await expect(openSigningKey({ ...stored, sealedPrivateJwk: other.sealedPrivateJwk }, keyRing)).rejects.toThrow(
+      'the sealed value belongs to another owner',
+    );
+  });
+
+  it('opens a key sealed before key rings: no key-encryption kid, its own kid in kid, under the initial key', async () => {
+    const key = randomBytes(32);
+    const stored = await generateSigningKey('ES256', new KeyRing([{ kid: 'k1', key }]));
+    const { plaintext } = await compactDecrypt(stored.sealedPrivateJwk, key);
+    const legacy = await new CompactEncrypt(plaintext)
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', cty: 'jwk+json', kid: stored.kid })
+      .encrypt(key);
+    const ring = new KeyRing([
+      { kid: 'initial', key },
+      { kid: 'k2', key: randomBytes(32) },
+    ]);
+
+    await expect(openSigningKey({ ...stored, sealedPrivateJwk: legacy }, ring)).resolves.toMatchObject({
+      kid: stored.kid,
+    });
+    await expect(openSigningKey({ ...stored, kid: 'another', sealedPrivateJwk: legacy }, ring)).rejects.toBeInstanceOf(
+      SealedPayloadError,
+    );
   });
 });

@@ -1,7 +1,5 @@
 import {
   calculateJwkThumbprint,
-  compactDecrypt,
-  CompactEncrypt,
   exportJWK,
   generateKeyPair,
   importJWK,
@@ -9,6 +7,7 @@ import {
   type JWK,
   type JWK_EC_Private,
 } from 'jose';
+import type { KeyRing } from './key-ring.js';
 
 /** JWS algorithms the server signs with and accepts on its own tokens. */
 export const SIGNING_ALGORITHMS = ['ES256'] as const;
@@ -21,44 +20,33 @@ export interface SigningKey {
   privateKey: CryptoKey;
 }
 
-/** A signing key as stored in `signing_keys`: the private JWK sealed with the key-encryption key. */
+/** A signing key as stored in `signing_keys`: the private JWK sealed with a key-encryption key. */
 export interface StoredSigningKey {
   kid: string;
   alg: SigningAlgorithm;
   /** Carries `kid`, `alg` and `use: sig`, as published in the JWKS. */
   publicJwk: JWK;
-  /** JWE compact serialization (dir + A256GCM) of the private JWK. */
+  /** JWE compact serialization (dir + A256GCM, the key ring's newest key) of the private JWK. */
   sealedPrivateJwk: string;
 }
 
-export const KEY_ENCRYPTION_KEY_BYTES = 32;
-
 /** Generates a key pair whose kid is the RFC 7638 thumbprint of its public key. */
-export async function generateSigningKey(
-  alg: SigningAlgorithm,
-  keyEncryptionKey: Uint8Array,
-): Promise<StoredSigningKey> {
+export async function generateSigningKey(alg: SigningAlgorithm, keyRing: KeyRing): Promise<StoredSigningKey> {
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
   const publicParameters = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicParameters, 'sha256');
-  const sealedPrivateJwk = await new CompactEncrypt(
+  // bound to its kid, so a sealed key copied to another row fails to open
+  const sealedPrivateJwk = await keyRing.seal(
     new TextEncoder().encode(JSON.stringify(await exportJWK(privateKey))),
-  )
-    // kid in the protected header is authenticated, so a sealed key copied to another row fails to open.
-    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', cty: 'jwk+json', kid })
-    .encrypt(keyEncryptionKey);
+    'jwk+json',
+    kid,
+  );
   return { kid, alg, publicJwk: { ...publicParameters, kid, alg, use: 'sig' }, sealedPrivateJwk };
 }
 
-/** Decrypts a stored key's private half; fails if the key-encryption key or the kid does not match. */
-export async function openSigningKey(stored: StoredSigningKey, keyEncryptionKey: Uint8Array): Promise<SigningKey> {
-  const { plaintext, protectedHeader } = await compactDecrypt(stored.sealedPrivateJwk, keyEncryptionKey, {
-    keyManagementAlgorithms: ['dir'],
-    contentEncryptionAlgorithms: ['A256GCM'],
-  });
-  if (protectedHeader.kid !== stored.kid) {
-    throw new Error(`the sealed private key stored under kid ${stored.kid} belongs to another key`);
-  }
+/** Decrypts a stored key's private half; SealedPayloadError if no key of the ring opens it, or it belongs to another kid. */
+export async function openSigningKey(stored: StoredSigningKey, keyRing: KeyRing): Promise<SigningKey> {
+  const plaintext = await keyRing.open(stored.sealedPrivateJwk, stored.kid);
   const privateJwk = JSON.parse(new TextDecoder().decode(plaintext)) as JWK_EC_Private & { kty: 'EC' };
   return {
     kid: stored.kid,

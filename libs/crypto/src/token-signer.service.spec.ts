@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import { verifyJwt } from './jwt-verification.js';
+import { KeyRing } from './key-ring.js';
 import { generateSigningKey, openSigningKey, type StoredSigningKey } from './signing-key.js';
 import { AUTHENTICATION_CHANNEL_TOKEN_TYPE, TokenSigner } from './token-signer.service.js';
 
@@ -12,9 +13,9 @@ describe('TokenSigner', () => {
   let signer: TokenSigner;
 
   beforeAll(async () => {
-    const keyEncryptionKey = randomBytes(32);
-    stored = await generateSigningKey('ES256', keyEncryptionKey);
-    const key = await openSigningKey(stored, keyEncryptionKey);
+    const keyRing = new KeyRing([{ kid: 'k1', key: randomBytes(32) }]);
+    stored = await generateSigningKey('ES256', keyRing);
+    const key = await openSigningKey(stored, keyRing);
     signer = new TokenSigner({ activeKey: () => Promise.resolve(key) });
   });
 

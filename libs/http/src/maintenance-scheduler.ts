@@ -53,7 +53,7 @@ export class MaintenanceScheduler implements OnApplicationBootstrap, OnApplicati
     try {
       const made = await makeAuditCheckpoint(
         (work) => this.dataSource.transaction((manager) => work(queryRunnerSql(manager.queryRunner!))),
-        this.config.keyEncryptionKey,
+        this.config.keyEncryptionKeys,
         now,
         new Date(now.getTime() - halfInterval),
       );

@@ -21,7 +21,7 @@ export function serviceRootModule(
   features: Type<unknown>[],
   messaging: DynamicModule[],
 ): DynamicModule {
-  const infrastructure = [CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }), ...messaging];
+  const infrastructure = [CryptoModule.forRoot(config), ...messaging];
   return {
     module: ServiceRootModule,
     providers: [

@@ -20,7 +20,7 @@ export function featureTestingModule(
       ConfigModule.forRoot(config),
       EventStoreModule.forRoot({ databaseUrl: config.databaseUrl, applicationName }),
       MessagingModule.forEmbedded(),
-      CryptoModule.forRoot({ keyEncryptionKey: config.keyEncryptionKey }),
+      CryptoModule.forRoot(config),
       feature,
     ],
   });

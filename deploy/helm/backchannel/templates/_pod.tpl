@@ -12,11 +12,19 @@ env:
       secretKeyRef:
         name: {{ .root.Values.externalDatabase.existingSecret }}
         key: {{ .root.Values.externalDatabase.existingSecretPasswordKey }}
+  {{- if .root.Values.secrets.keyEncryptionKeysKey }}
+  - name: BACKCHANNEL_KEY_ENCRYPTION_KEYS
+    valueFrom:
+      secretKeyRef:
+        name: {{ .root.Values.secrets.existingSecret }}
+        key: {{ .root.Values.secrets.keyEncryptionKeysKey }}
+  {{- else }}
   - name: BACKCHANNEL_KEY_ENCRYPTION_KEY
     valueFrom:
       secretKeyRef:
         name: {{ .root.Values.secrets.existingSecret }}
         key: {{ .root.Values.secrets.keyEncryptionKeyKey }}
+  {{- end }}
   {{- if .admin }}
   - name: BACKCHANNEL_ADMIN_TOKEN
     valueFrom:

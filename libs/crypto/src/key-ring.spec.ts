@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { CompactEncrypt, decodeProtectedHeader } from 'jose';
+import { KeyRing, SealedPayloadError } from './key-ring.js';
+
+describe('KeyRing', () => {
+  const first = { kid: 'first', key: randomBytes(32) };
+  const second = { kid: 'second', key: randomBytes(32) };
+  const plaintext = new TextEncoder().encode('a secret');
+
+  it('seals under its last key and names it in kid, bound in bnd', async () => {
+    const sealed = await new KeyRing([first, second]).seal(plaintext, 'text', 'owner-1');
+
+    expect(decodeProtectedHeader(sealed)).toEqual({
+      alg: 'dir',
+      enc: 'A256GCM',
+      cty: 'text',
+      kid: 'second',
+      bnd: 'owner-1',
+    });
+  });
+
+  it('opens with the key the seal names, whichever its place in the ring', async () => {
+    const sealed = await new KeyRing([first]).seal(plaintext, 'text', 'owner-1');
+
+    await expect(new KeyRing([second, first]).open(sealed, 'owner-1')).resolves.toEqual(plaintext);
+    await expect(new KeyRing([first, second]).open(sealed, 'owner-1')).resolves.toEqual(plaintext);
+  });
+
+  it('tells the kid of a seal without opening it', async () => {
+    const sealed = await new KeyRing([first]).seal(plaintext, 'text', 'owner-1');
+
+    expect(new KeyRing([second]).keyIdOf(sealed)).toBe('first');
+    expect(() => new KeyRing([second]).keyIdOf('not a jwe')).toThrow(SealedPayloadError);
+  });
+
+  it('derives keys of its own per purpose, under the same kids', async () => {
+    const ring = new KeyRing([first, second]);
+    const derived = ring.derived('a purpose');
+
+    expect(derived.newest.kid).toBe('second');
+    expect(Buffer.from(derived.newest.key).equals(second.key)).toBe(false);
+    expect(Buffer.from(ring.derived('a purpose').newest.key).equals(derived.newest.key)).toBe(true);
+    const sealed = await derived.seal(plaintext, 'text', 'owner-1');
+    await expect(ring.open(sealed, 'owner-1')).rejects.toBeInstanceOf(SealedPayloadError);
+  });
+
+  it('refuses an empty ring, a key that is not 32 bytes and a kid given twice', () => {
+    expect(() => new KeyRing([])).toThrow('the key-encryption key ring is empty');
+    expect(() => new KeyRing([{ kid: 'short', key: randomBytes(16) }])).toThrow(
+      'the key-encryption key short must be 32 bytes, not 16',
+    );
+    expect(() => new KeyRing([first, { ...second, kid: 'first' }])).toThrow('names a kid twice');
+  });
+
+  it('refuses a seal that names neither its key nor its owner', async () => {
+    const anonymous = await new CompactEncrypt(plaintext)
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
+      .encrypt(first.key);
+
+    await expect(new KeyRing([first]).open(anonymous, 'owner-1')).rejects.toThrow(
+      'the sealed value names neither its key nor its owner',
+    );
+  });
+});
