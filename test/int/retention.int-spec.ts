@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { CryptoModule } from '@backchannel/crypto';
 import { MessagingModule } from '@backchannel/messaging';
 import { EventStoreModule, poolSql, pruneExpiredRows } from '@backchannel/event-store';
 import { retentionRulesOf } from '@backchannel/http';
@@ -12,7 +13,8 @@ const DAY = 86_400_000;
 describe('retention', () => {
   let app: TestingModule;
   let dataSource: DataSource;
-  const rules = retentionRulesOf([...EMBEDDED_FEATURES, MessagingModule.forEmbedded({ streamLanes: 1 })]);
+  // what serviceRootModule gathers: the features, and the infrastructure every service has
+  const rules = retentionRulesOf([...EMBEDDED_FEATURES, CryptoModule, MessagingModule.forEmbedded({ streamLanes: 1 })]);
   const ages = { operationalDays: 7, deadLetterDays: 30 };
   const now = new Date();
   const ago = (days: number) => new Date(now.getTime() - days * DAY);
@@ -44,6 +46,7 @@ describe('retention', () => {
       'refresh_token_families',
       'refresh_tokens',
       'revoked_access_tokens',
+      'shreddable_keys',
       'spent_client_jwts',
       'spent_dpop_proofs',
       'user_requests',

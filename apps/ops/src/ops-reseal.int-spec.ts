@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { KeyEncryptionKey } from '@backchannel/config';
-import { generateAuditKey, KeyRing, PayloadSealer, SigningKeys } from '@backchannel/crypto';
+import { generateAuditKey, KeyRing, PayloadSealer, ShreddablePayloads, SigningKeys } from '@backchannel/crypto';
 import { createDataSource, runMigrations } from '@backchannel/event-store';
 import type { DataSource } from 'typeorm';
 import { SEALED_COLUMNS, reseal } from './commands/reseal.js';
@@ -90,6 +90,11 @@ describe('ops reseal and rotate-signing-key', () => {
     await dataSource.query(`INSERT INTO device_channels (device_id, channel, settings) VALUES ('d1', 'webhook', $1)`, [
       JSON.stringify({ url: 'https://hooks.example.com', sealedSecret: await sealer.seal('hook-secret', 'd1') }),
     ]);
+    const pushed = await new ShreddablePayloads(sealer, dataSource).seal(
+      { access_token: 'pushed' },
+      'auth-request-s1',
+      new Date(Date.now() + 60_000),
+    );
     // sealed under a key that is in no ring: reported, left as it is
     const lost = await new PayloadSealer({ keyEncryptionKeys: [{ kid: 'lost', key: randomBytes(32) }] }).seal(
       'lost-secret',
@@ -118,6 +123,7 @@ describe('ops reseal and rotate-signing-key', () => {
       },
       'vapid_keys.sealed_private_key': { resealed: 1, failed: [] },
       'device_channels.sealedSecret': { resealed: 1, failed: [] },
+      'shreddable_keys.sealed_key': { resealed: 1, failed: [] },
     });
 
     // everything opens with the newest key alone, bound as before
@@ -130,6 +136,9 @@ describe('ops reseal and rotate-signing-key', () => {
     const [channel] = await dataSource.query(`SELECT settings FROM device_channels WHERE device_id = 'd1'`);
     expect(channel.settings.url).toBe('https://hooks.example.com');
     await expect(newest.open(channel.settings.sealedSecret, 'd1')).resolves.toBe('hook-secret');
+    await expect(new ShreddablePayloads(newest, dataSource).open(pushed, 'auth-request-s1')).resolves.toEqual({
+      access_token: 'pushed',
+    });
     const [auditRow] = await dataSource.query(`SELECT private_jwk_encrypted FROM audit_keys`);
     expect(kidOf(auditRow.private_jwk_encrypted)).toBe('2026-06');
     const reopened = await new SigningKeys(dataSource, { keyEncryptionKeys: [newer], signingKeys }).activeKey();

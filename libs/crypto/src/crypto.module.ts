@@ -1,7 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { Migration } from '@backchannel/event-store';
+import type { Migration, RetentionRule } from '@backchannel/event-store';
 import { CreateSigningKeys1763700000200 } from './migrations/1763700000200-create-signing-keys.js';
 import { SigningKeyActivation1765400000100 } from './migrations/1765400000100-signing-key-activation.js';
+import { ShreddableKeys1765400000200 } from './migrations/1765400000200-shreddable-keys.js';
+import { ShreddablePayloads } from './shreddable-payloads.service.js';
 import { DpopNonces } from './dpop-nonces.service.js';
 import { PayloadSealer } from './payload-sealer.service.js';
 import { SIGNING_KEY_OPTIONS, SigningKeys, type SigningKeyOptions } from './signing-keys.service.js';
@@ -16,7 +18,9 @@ export class CryptoModule {
   static readonly migrations: readonly Migration[] = [
     CreateSigningKeys1763700000200,
     SigningKeyActivation1765400000100,
+    ShreddableKeys1765400000200,
   ];
+  static readonly retention: readonly RetentionRule[] = [{ table: 'shreddable_keys', endedAt: 'expires_at' }];
 
   /** `options`: the configuration (its keyEncryptionKeys and signingKeys). */
   static forRoot(options: SigningKeyOptions): DynamicModule {
@@ -29,8 +33,9 @@ export class CryptoModule {
         TokenSigner,
         PayloadSealer,
         DpopNonces,
+        ShreddablePayloads,
       ],
-      exports: [SigningKeys, TokenSigner, PayloadSealer, DpopNonces],
+      exports: [SigningKeys, TokenSigner, PayloadSealer, DpopNonces, ShreddablePayloads],
     };
   }
 }

@@ -10,6 +10,7 @@ export * from './jwt-verification.js';
 export * from './dpop-proof.js';
 export { DpopNonces, DPOP_NONCE_WINDOW_SECONDS } from './dpop-nonces.service.js';
 export * from './crypto.module.js';
+export { ShreddablePayloads } from './shreddable-payloads.service.js';
 export * from './secret-hash.js';
 export * from './audit-signature.js';
 export * from './audit-verification.js';

@@ -20,6 +20,7 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'audit_keys', id: 'kid', column: 'private_jwk_encrypted', sealedWith: 'key-encryption-keys' },
   { table: 'clients', id: 'client_id', column: 'sealed_secret', sealedWith: 'payload-sealer' },
   { table: 'vapid_keys', id: 'id', column: 'sealed_private_key', sealedWith: 'payload-sealer' },
+  { table: 'shreddable_keys', id: 'key_id', column: 'sealed_key', sealedWith: 'payload-sealer' },
   {
     table: 'device_channels',
     id: 'device_id',
@@ -33,13 +34,14 @@ export const RESEAL_HELP = `usage: ops reseal [--json]   (BACKCHANNEL_KEY_ENCRYP
 
 Seals again, under the newest key-encryption key, every value the tables keep sealed under an older
 one: the private halves of the token signing keys and of the audit keys, client_secret_jwt clients'
-secrets, the VAPID private key and webhook devices' secrets. Each value is opened with the key its
-seal names and written back only if it did not change meanwhile, so it is safe beside running
-services and may be run again. A value no key of the ring opens is left as it is and named; the exit
+secrets, the VAPID private key, webhook devices' secrets and the data keys of pushed tokens not yet
+delivered. Each value is opened with the key its seal names and written back only if it did not
+change meanwhile, so it is safe beside running services and may be run again. A value no key of the ring opens is left as it is and named; the exit
 code is then 1.
 
 Values sealed inside events are not re-sealed: the event log is hash-chained and never rewritten
-(AuthRequested's auth_req_id and notification token, TokensIssued's pushed tokens, ClientRegistered's
+(AuthRequested's auth_req_id and notification token, TokensIssued's pushed tokens before data keys
+of their own, ClientRegistered's
 and ClientUpdated's client_secret_jwt secrets). Keep an older key in the ring as long as such events
 are needed: a request's until its expiry and the deliveries after it are over, and for dead letters
 still to retry (docs/deploying.md, "Keys").`;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuthRequestState, DueClientNotification } from '@backchannel/auth-request';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
-import { PayloadSealer } from '@backchannel/crypto';
+import { PayloadSealer, ShreddablePayloads } from '@backchannel/crypto';
 import {
   AuthRequestDelivery,
   type AuthRequestStream,
@@ -29,6 +29,7 @@ export class ClientNotificationDelivery extends AuthRequestDelivery<HttpPostOutc
   constructor(
     store: PostgresEventStore,
     private readonly sealer: PayloadSealer,
+    private readonly payloads: ShreddablePayloads,
     private readonly egress: EgressHttpClient,
     @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
   ) {
@@ -55,14 +56,18 @@ export class ClientNotificationDelivery extends AuthRequestDelivery<HttpPostOutc
         channel: notification.kind === 'ping' ? 'ping' : 'push',
         send: () => this.send(job.streamId, state, notification),
         // caused by what made it due: the answer or the issuance, the last event read
-        record: (result, finishJob) =>
-          this.recordOutcome(
+        record: async (result, finishJob) => {
+          const recorded = await this.recordOutcome(
             job,
             stream,
             stream.events.at(-1)!,
             { type: 'RecordClientNotification', data: { notification, result } },
             finishJob,
-          ),
+          );
+          // the tokens were pushed, or never will be: from now on nothing opens them (crypto-shredding)
+          if (notification.kind === 'push_tokens') await this.payloads.shred(job.streamId);
+          return recorded;
+        },
       },
     };
   }
@@ -78,7 +83,7 @@ export class ClientNotificationDelivery extends AuthRequestDelivery<HttpPostOutc
     const sealedTokens = state.status === 'Issued' ? state.issuance.sealedTokens : null;
     const pushedTokens =
       notification.kind === 'push_tokens' && sealedTokens
-        ? await this.sealer.open<PushedTokens>(sealedTokens, streamId)
+        ? await this.payloads.open<PushedTokens>(sealedTokens, streamId)
         : null;
     return this.egress.postJson({
       url: target.endpoint,

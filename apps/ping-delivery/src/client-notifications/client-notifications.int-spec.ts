@@ -8,7 +8,7 @@ import type { LoggerService } from '@nestjs/common';
 import { type TestingModule } from '@nestjs/testing';
 import { type AuthRequestCommand, authRequestDecider } from '@backchannel/auth-request';
 import { type BackchannelConfig } from '@backchannel/config';
-import { PayloadSealer } from '@backchannel/crypto';
+import { PayloadSealer, ShreddablePayloads } from '@backchannel/crypto';
 import { EgressHttpClient, type HttpPostOutcome } from '@backchannel/egress';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import {
@@ -188,7 +188,7 @@ describe('ping-delivery', () => {
         accessTokenId: `at_${randomBytes(8).toString('hex')}`,
         idTokenId: `id_${randomBytes(8).toString('hex')}`,
         accessTokenExpiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-        sealedTokens: await sealer.seal(tokens, request.streamId),
+        sealedTokens: await app.get(ShreddablePayloads).seal(tokens, request.streamId, new Date(Date.now() + 60_000)),
       },
       metadata: metadata(),
     });
@@ -431,6 +431,12 @@ describe('ping-delivery', () => {
       const [received] = requestsTo(request);
       expect(received!.json).toEqual({ auth_req_id: request.authReqId, ...tokens });
       expect(received!.headers['authorization']).toBe(`Bearer ${request.notificationToken}`);
+      // pushed, the tokens are crypto-shredded: the event keeps its sealed copy, which opens no more
+      const issued = (await streamEvents(request)).find((event) => event.type === 'TokensIssued')!;
+      const sealedTokens = (issued.data as { sealedTokens: string }).sealedTokens;
+      await expect(app.get(ShreddablePayloads).open(sealedTokens, request.streamId)).rejects.toThrow(
+        'the sealed value was shredded',
+      );
     });
 
     it('pushes access_denied after a denial', async () => {

@@ -5,7 +5,7 @@ import { jest } from '@jest/globals';
 import { type TestingModule } from '@nestjs/testing';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { authRequestDecider } from '@backchannel/auth-request';
-import { PayloadSealer, SigningKeys } from '@backchannel/crypto';
+import { PayloadSealer, ShreddablePayloads, SigningKeys } from '@backchannel/crypto';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import {
   type AuthRequestEvent,
@@ -126,7 +126,7 @@ describe('push-mode issuance', () => {
     expect(issued!.data).toMatchObject({ clientId, subject: SUBJECT, grantedScope: ['openid', 'email'] });
     expect(issued!.metadata).toMatchObject({ causationId: consent.eventId, actor: 'system:token' });
     const sealedTokens = issued!.data.sealedTokens!;
-    const pushed = await sealer.open<PushedTokens>(sealedTokens, streamId);
+    const pushed = await app.get(ShreddablePayloads).open<PushedTokens>(sealedTokens, streamId);
     expect(pushed).toEqual({
       access_token: expect.any(String),
       token_type: 'Bearer',

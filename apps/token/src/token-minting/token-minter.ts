@@ -8,7 +8,7 @@ import {
   authRequestDecider,
 } from '@backchannel/auth-request';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
-import { PayloadSealer, TokenSigner, randomToken } from '@backchannel/crypto';
+import { ShreddablePayloads, TokenSigner, randomToken } from '@backchannel/crypto';
 import { PostgresEventStore, type StreamState, handleCommand, readStreamState } from '@backchannel/event-store';
 import {
   type AccessTokenConfirmation,
@@ -75,7 +75,7 @@ export class TokenMinter {
   constructor(
     private readonly store: PostgresEventStore,
     private readonly signer: TokenSigner,
-    private readonly sealer: PayloadSealer,
+    private readonly payloads: ShreddablePayloads,
     private readonly refreshTokens: RefreshTokens,
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {}
@@ -95,7 +95,10 @@ export class TokenMinter {
     if (stream.state.status !== 'Approved') throw new Error('tokens decided for a request that is not approved');
     const issued = decision.events[0]!.data as Issued;
     const { tokens, refreshTokenFamilyId } = await this.sign(streamId, issued, stream.state.consent, request);
-    const sealedTokens = request.push ? await this.sealer.seal(tokens, streamId) : null;
+    // crypto-shredded once pushed (ping-delivery): the event keeps that they were pushed, not the tokens
+    const sealedTokens = request.push
+      ? await this.payloads.seal(tokens, streamId, new Date(stream.state.request.expiresAt))
+      : null;
     const result = await handleCommand(
       this.store,
       streamId,
