@@ -451,6 +451,23 @@ export function describePollFlow(name: string, start: () => Promise<RunningStack
       expectOAuthError(await api.token(client, 'unknown-auth-req-id'), 400, 'invalid_grant');
     });
 
+    it('refuses JSON with a lone surrogate with 400 at every JSON edge, where it was a 500', async () => {
+      const user = await api.createUserWithDevice();
+      const admin = { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' };
+      for (const [path, body] of [
+        ['/admin/v1/clients', '{"client_name":"\\ud800","backchannel_token_delivery_mode":"poll"}'],
+        [
+          `/admin/v1/users/${user.sub}/devices`,
+          '{"name":"hook","channel":"webhook","webhook_url":"https://example.com/\\ud800"}',
+        ],
+        ['/admin/v1/users', '{"sub":"s\\ud800"}'],
+      ] as const) {
+        const response = await fetch(`${stack.baseUrl}${path}`, { method: 'POST', headers: admin, body });
+        expect({ path, status: response.status }).toEqual({ path, status: 400 });
+        expect(await response.json()).toMatchObject({ error: 'invalid_request' });
+      }
+    });
+
     it('answers bad authentication requests with spec errors', async () => {
       const user = await api.createUserWithDevice();
       const auth = { authorization: basicAuth(client) };
