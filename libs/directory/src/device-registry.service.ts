@@ -56,7 +56,9 @@ export class DeviceRegistry {
 
   private async findOne(condition: string, value: string): Promise<Device | null> {
     const rows: { device_id: string; subject: string; answer_door: AnswerDoor }[] = await this.dataSource.query(
-      `SELECT device_id, subject, answer_door FROM devices WHERE ${condition}`,
+      // a disabled user's devices are refused, through every door
+      `SELECT d.device_id, d.subject, d.answer_door FROM devices d JOIN users u USING (subject)
+       WHERE d.${condition} AND u.disabled_at IS NULL`,
       [value],
     );
     const row = rows[0];
@@ -115,9 +117,12 @@ export class DeviceRegistry {
     });
   }
 
-  /** Whether the user has any device to be asked on. */
+  /** Whether the user has any device to be asked on (a disabled user has none). */
   async hasDevice(subject: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(`SELECT 1 FROM devices WHERE subject = $1 LIMIT 1`, [subject]);
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM devices d JOIN users u USING (subject) WHERE d.subject = $1 AND u.disabled_at IS NULL LIMIT 1`,
+      [subject],
+    );
     return rows.length > 0;
   }
 }

@@ -215,4 +215,33 @@ describe('UserDirectory and DeviceRegistry on PostgreSQL', () => {
       expect(events.map((event) => event.type)).toEqual(['DeviceRevoked', 'DeviceRevoked', 'DeviceRevoked']);
     });
   });
+
+  describe('disabling a user', () => {
+    const context = () => ({ actor: 'admin:helpdesk', correlationId: randomUUID(), now: new Date() });
+
+    it('refuses their devices and leaves them none to be asked on, until enabled again; recorded with the actor', async () => {
+      const user = await users.createUser(newUser());
+      const device = await devices.registerDevice(user.subject, { name: 'Phone' }, 'device_token');
+
+      expect(await users.setDisabled(user.subject, true, 'left the company', context())).toBe(true);
+      expect(await users.setDisabled(user.subject, true, null, context())).toBe(false);
+      await expect(devices.authenticate(device.deviceToken)).resolves.toBeNull();
+      await expect(devices.find(device.deviceId)).resolves.toBeNull();
+      await expect(devices.hasDevice(user.subject)).resolves.toBe(false);
+      await expect(users.isEnabled(user.subject)).resolves.toBe(false);
+      await expect(users.findBySubject(user.subject)).resolves.toMatchObject({ disabledAt: expect.any(String) });
+
+      expect(await users.setDisabled(user.subject, false, null, context())).toBe(true);
+      await expect(devices.authenticate(device.deviceToken)).resolves.toMatchObject({ deviceId: device.deviceId });
+      await expect(users.isEnabled(user.subject)).resolves.toBe(true);
+      await expect(users.isEnabled(`${user.subject}-nobody`)).resolves.toBe(false);
+
+      const { events } = await moduleRef.get(PostgresEventStore).readStream(userStreamId(user.subject));
+      expect(events.map((event) => [event.type, event.metadata.actor])).toEqual([
+        ['UserDisabled', 'admin:helpdesk'],
+        ['UserEnabled', 'admin:helpdesk'],
+      ]);
+      expect(events[0]!.data).toMatchObject({ reason: 'left the company' });
+    });
+  });
 });

@@ -5,6 +5,7 @@ import { CreateDirectory1763700000400 } from './migrations/1763700000400-create-
 import { DeviceAnswerDoors1765000000000 } from './migrations/1765000000000-device-answer-doors.js';
 import { DevicesBySubject1765000000500 } from './migrations/1765000000500-devices-by-subject.js';
 import { UserCodes1765100000800 } from './migrations/1765100000800-user-codes.js';
+import { UserDisabling1765400000300 } from './migrations/1765400000300-user-disabling.js';
 import { UserCodes } from './user-codes.service.js';
 import { UserDirectory } from './user-directory.service.js';
 
@@ -16,6 +17,7 @@ export class DirectoryModule {
     DeviceAnswerDoors1765000000000,
     DevicesBySubject1765000000500,
     UserCodes1765100000800,
+    UserDisabling1765400000300,
   ];
 
   static forRoot(): DynamicModule {

@@ -1,8 +1,11 @@
+import { PostgresEventStore } from '@backchannel/event-store';
+import { type NewEvent, type UserDisabled, type UserEnabled, userStreamId } from '@backchannel/events';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { violatedConstraint, UNIQUE_VIOLATION } from './constraint-violation.js';
 import { DirectoryConflictError } from './directory-errors.js';
 import { parseNewUser } from './directory-input.js';
+import type { LifecycleContext } from './device.js';
 import type { User } from './user.js';
 
 /** The unique constraints of `users` (PostgreSQL's default names) and the field each protects. */
@@ -14,6 +17,7 @@ const UNIQUE_FIELDS: Readonly<Record<string, DirectoryConflictError['field']>> =
 };
 
 const USER_COLUMNS = `subject, username, email, phone_number, name`;
+const USER_ROW_COLUMNS = `${USER_COLUMNS}, disabled_at`;
 
 interface UserRow {
   subject: string;
@@ -21,12 +25,55 @@ interface UserRow {
   email: string | null;
   phone_number: string | null;
   name: string | null;
+  disabled_at?: Date | null;
 }
 
 /** The built-in user directory (table `users`). */
 @Injectable()
 export class UserDirectory {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: PostgresEventStore,
+  ) {}
+
+  /**
+   * Disables or enables the user, recorded in the user's stream with the actor in the same
+   * transaction. A disabled user's devices are refused (DeviceRegistry) and nothing can ask them.
+   * False when the user already was so.
+   */
+  async setDisabled(
+    subject: string,
+    disabled: boolean,
+    reason: string | null,
+    context: LifecycleContext,
+  ): Promise<boolean> {
+    const at = context.now.toISOString();
+    const metadata = { correlationId: context.correlationId, actor: context.actor, occurredAt: at };
+    const event: NewEvent<UserDisabled | UserEnabled> = disabled
+      ? { type: 'UserDisabled', schemaVersion: 1, data: { subject, reason, disabledAt: at }, metadata }
+      : { type: 'UserEnabled', schemaVersion: 1, data: { subject, enabledAt: at }, metadata };
+    return this.store.transaction(async (tx) => {
+      const changed: unknown[] = await tx.query(
+        `WITH changed AS (
+           UPDATE users SET disabled_at = $2 WHERE subject = $1 AND (disabled_at IS NULL) = ($2::timestamptz IS NOT NULL)
+           RETURNING 1)
+         SELECT 1 FROM changed`,
+        [subject, disabled ? context.now : null],
+      );
+      if (changed.length === 0) return false;
+      await tx.appendToStream(userStreamId(subject), 'any', [event]);
+      return true;
+    });
+  }
+
+  /** Whether the user exists and is not disabled: their tokens are accepted. */
+  async isEnabled(subject: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM users WHERE subject = $1 AND disabled_at IS NULL`,
+      [subject],
+    );
+    return rows.length === 1;
+  }
 
   async createUser(input: unknown): Promise<User> {
     const user = parseNewUser(input);
@@ -47,7 +94,7 @@ export class UserDirectory {
   }
 
   async findBySubject(subject: string): Promise<User | null> {
-    const rows: UserRow[] = await this.dataSource.query(`SELECT ${USER_COLUMNS} FROM users WHERE subject = $1`, [
+    const rows: UserRow[] = await this.dataSource.query(`SELECT ${USER_ROW_COLUMNS} FROM users WHERE subject = $1`, [
       subject,
     ]);
     return rows[0] ? toUser(rows[0]) : null;
@@ -56,7 +103,7 @@ export class UserDirectory {
   /** The user with this e-mail address (any letter case) or phone number: a claim names its kind. */
   async findByClaim(claim: 'email' | 'phone_number', value: string): Promise<User | null> {
     const rows: UserRow[] = await this.dataSource.query(
-      `SELECT ${USER_COLUMNS} FROM users WHERE ${claim === 'email' ? 'email' : 'phone_number'} = $1`,
+      `SELECT ${USER_ROW_COLUMNS} FROM users WHERE ${claim === 'email' ? 'email' : 'phone_number'} = $1`,
       [claim === 'email' ? value.toLowerCase() : value],
     );
     return rows[0] ? toUser(rows[0]) : null;
@@ -69,7 +116,7 @@ export class UserDirectory {
    */
   async findByLoginHint(hint: string): Promise<User | null> {
     const rows: UserRow[] = await this.dataSource.query(
-      `SELECT ${USER_COLUMNS} FROM users
+      `SELECT ${USER_ROW_COLUMNS} FROM users
        WHERE subject = $1 OR username = $1 OR email = $2 OR phone_number = $1
        LIMIT 2`,
       [hint, hint.toLowerCase()],
@@ -85,5 +132,6 @@ function toUser(row: UserRow): User {
     email: row.email,
     phoneNumber: row.phone_number,
     name: row.name,
+    ...(row.disabled_at instanceof Date && { disabledAt: row.disabled_at.toISOString() }),
   };
 }

@@ -6,6 +6,8 @@ export interface User {
   /** E.164. */
   phoneNumber: string | null;
   name: string | null;
+  /** When an administrator disabled the user (ISO-8601); absent while enabled. */
+  disabledAt?: string;
 }
 
 /** The admin API representation (OIDC claim names). */
@@ -16,5 +18,6 @@ export function userResponse(user: User): Record<string, unknown> {
     email: user.email,
     phone_number: user.phoneNumber,
     name: user.name,
+    ...(user.disabledAt !== undefined && { disabled_at: user.disabledAt }),
   };
 }

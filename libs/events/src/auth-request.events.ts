@@ -127,7 +127,8 @@ export type ConsentGiven = Event<
  * (`not_recognized`: the user did not start anything, a sign of push bombing), or an external
  * channel reported a failed (`authentication_failed`) or cancelled (`cancelled`) authentication.
  */
-export type DenialReason = 'user_denied' | 'not_recognized' | 'authentication_failed' | 'cancelled';
+/** `user_disabled`: an administrator disabled the user while the request was open. */
+export type DenialReason = 'user_denied' | 'not_recognized' | 'authentication_failed' | 'cancelled' | 'user_disabled';
 
 /** The user refused. */
 export type ConsentDenied = Event<

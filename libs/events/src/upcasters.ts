@@ -18,6 +18,8 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   ClientEnabled: 1,
   ClientSecretRotated: 1,
   DeviceRevoked: 1,
+  UserDisabled: 1,
+  UserEnabled: 1,
 };
 
 /** Raised for an event no upcaster can bring to a version this code knows (a poison message). */

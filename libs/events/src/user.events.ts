@@ -10,7 +10,15 @@ export type DeviceRevoked = Event<
   { subject: string; deviceId: string; deviceName: string; reason: string | null; revokedAt: string }
 > & { schemaVersion: 1 };
 
-export type UserEvent = DeviceRevoked;
+/** The user was disabled: asked nothing more, their devices refused, their open requests denied, their tokens not accepted. */
+export type UserDisabled = Event<'UserDisabled', { subject: string; reason: string | null; disabledAt: string }> & {
+  schemaVersion: 1;
+};
+
+/** A disabled user was enabled again. */
+export type UserEnabled = Event<'UserEnabled', { subject: string; enabledAt: string }> & { schemaVersion: 1 };
+
+export type UserEvent = DeviceRevoked | UserDisabled | UserEnabled;
 
 const USER_STREAM_PREFIX = 'user-';
 

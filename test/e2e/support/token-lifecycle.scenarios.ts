@@ -212,4 +212,27 @@ export function tokenLifecycleScenarios(running: () => { stack: RunningStack; ap
     });
     expect(again.status).toBe(404);
   });
+
+  it('disables a user through the admin API: their open request ends denied, they are asked nothing more, their tokens stop', async () => {
+    const { stack, api } = running();
+    const { config } = await refreshingClient('User-disabling client');
+    const user = await api.createUserWithDevice();
+    const tokens = await approvedTokens(config, 'User-disabling client', user);
+    const open = await oidc.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: user.email });
+    await api.pendingOnDevice(user, 'User-disabling client');
+
+    const disabled = await api.postJson(
+      `/admin/v1/users/${user.sub}/disable`,
+      { reason: 'account closed' },
+      { authorization: `Bearer ${stack.adminToken}` },
+    );
+    expect(disabled).toMatchObject({ status: 200, body: { ended_requests: 1 } });
+    expect(await oauthErrorOf(oidc.pollBackchannelAuthenticationGrant(config, open))).toBe('access_denied');
+    expect(
+      await oauthErrorOf(oidc.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: user.email })),
+    ).toBe('access_denied');
+    expect((await api.deviceRequests(user)).status).toBe(401);
+    expect(await oidc.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false });
+    expect(await oauthErrorOf(oidc.refreshTokenGrant(config, tokens.refresh_token!))).toBe('invalid_grant');
+  });
 }

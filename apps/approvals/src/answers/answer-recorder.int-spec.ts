@@ -3,7 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type AnswerDoor, DeviceRegistry, UserDirectory } from '@backchannel/directory';
 import { PostgresEventStore } from '@backchannel/event-store';
 import type { AuthRequestEvent } from '@backchannel/events';
-import { recordRequest } from '@backchannel/testing';
+import { TEST_ADMIN_TOKEN, recordRequest } from '@backchannel/testing';
 import { UserRequests } from '@backchannel/user-requests';
 import { call, startApprovals } from '../authenticator/authenticator.fixture.js';
 import { AnswerRecorder, type UserAnswer } from './answer-recorder.js';
@@ -168,5 +168,40 @@ describe('AnswerRecorder', () => {
       expect((await decide(requested.data.requestId, { decision: 'maybe' }, deviceToken)).status).toBe(400);
       expect(await answers(requested.streamId)).toEqual([]);
     });
+  });
+
+  it('ends every open request of a user an administrator disables as denied (user_disabled), once', async () => {
+    const { device, deviceToken } = await deviceAnsweringWith('device_token');
+    const open = [await recordRequest(app, device.subject), await recordRequest(app, device.subject)];
+
+    const disabled = await call(
+      app,
+      'POST',
+      `/admin/v1/users/${device.subject}/disable`,
+      { reason: 'left' },
+      TEST_ADMIN_TOKEN,
+    );
+
+    expect(disabled).toMatchObject({ status: 200, body: { ended_requests: 2 } });
+    for (const requested of open) {
+      expect(await answers(requested.streamId)).toEqual([
+        expect.objectContaining({
+          type: 'ConsentDenied',
+          data: expect.objectContaining({ reason: 'user_disabled', deviceId: 'none' }),
+          metadata: expect.objectContaining({ actor: 'admin' }),
+        }),
+      ]);
+    }
+    expect(await app.get(UserRequests).listOpen(device.subject, new Date())).toEqual([]);
+    // their device is refused, and disabling again ends nothing more
+    expect((await call(app, 'GET', '/device/v1/requests', undefined, deviceToken)).status).toBe(401);
+    expect(await call(app, 'POST', `/admin/v1/users/${device.subject}/disable`, {}, TEST_ADMIN_TOKEN)).toMatchObject({
+      status: 200,
+      body: { ended_requests: 0 },
+    });
+    expect((await call(app, 'POST', `/admin/v1/users/${device.subject}/enable`, {}, TEST_ADMIN_TOKEN)).status).toBe(
+      204,
+    );
+    expect((await call(app, 'GET', '/device/v1/requests', undefined, deviceToken)).status).toBe(200);
   });
 });

@@ -63,6 +63,34 @@ export class AnswerRecorder {
     });
     return result.outcome === 'accepted' ? { outcome: 'recorded' } : { outcome: 'refused', refusal: result.rejection };
   }
+
+  /**
+   * Ends every open request of a user an administrator disabled: each is denied with reason
+   * `user_disabled` (no device answered: `deviceId` is `none`), and leaves the user's open
+   * requests. Answers how many were ended; one decided meanwhile is left as it was decided.
+   */
+  async endOpenRequestsOfDisabledUser(
+    subject: string,
+    context: { actor: string; correlationId: string; now: Date },
+  ): Promise<number> {
+    const { actor, correlationId, now } = context;
+    let ended = 0;
+    for (const request of await this.userRequests.listOpen(subject, now)) {
+      const result = await handleCommand(
+        this.store,
+        request.streamId,
+        authRequestDecider,
+        {
+          type: 'DenyConsent',
+          data: { subject, deviceId: 'none', reason: 'user_disabled' },
+          metadata: { now: now.toISOString(), correlationId, actor },
+        },
+        { inTransaction: (tx) => this.userRequests.markAnswered(tx, request.streamId, now) },
+      );
+      if (result.outcome === 'accepted') ended += 1;
+    }
+    return ended;
+  }
 }
 
 function commandFor({ device, answer, correlationId, now }: AnswerInput): AuthRequestCommand {

@@ -25,6 +25,7 @@ import {
   userResponse,
 } from '@backchannel/directory';
 import { AdminTokenGuard } from '@backchannel/http';
+import { AnswerRecorder } from '../answers/answer-recorder.js';
 import { EnrolmentService } from '../authenticator/enrolment/enrolment.service.js';
 import { DeviceRegistration } from './device-registration.service.js';
 
@@ -38,7 +39,37 @@ export class UserAdminController {
     private readonly enrolments: EnrolmentService,
     private readonly userCodes: UserCodes,
     private readonly devices: DeviceRegistry,
+    private readonly answers: AnswerRecorder,
   ) {}
+
+  /**
+   * The user is asked nothing more: their devices are refused at once, their open requests end as
+   * denied (`user_disabled`), and their tokens are no longer accepted. Answers how many requests ended.
+   */
+  @Post(':sub/disable')
+  @HttpCode(200)
+  async disable(
+    @Param('sub') subject: string,
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+  ): Promise<{ ended_requests: number }> {
+    await this.existingUser(subject);
+    const reason = (body as { reason?: unknown } | null)?.reason ?? null;
+    if (reason !== null && (typeof reason !== 'string' || reason.length === 0 || reason.length > 500)) {
+      throw new BadRequestException('reason must be a string of 1 to 500 characters.');
+    }
+    const context = adminContext(request);
+    await this.users.setDisabled(subject, true, reason, context);
+    // also when it was disabled already: a request a failed call left open ends now
+    return { ended_requests: await this.answers.endOpenRequestsOfDisabledUser(subject, context) };
+  }
+
+  @Post(':sub/enable')
+  @HttpCode(204)
+  async enable(@Param('sub') subject: string, @Req() request: FastifyRequest): Promise<void> {
+    await this.existingUser(subject);
+    await this.users.setDisabled(subject, false, null, adminContext(request));
+  }
 
   @Post()
   @HttpCode(201)

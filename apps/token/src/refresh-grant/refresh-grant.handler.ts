@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ClientAuthenticator, type RegisteredClient, receivesRefreshTokens } from '@backchannel/clients';
+import { UserDirectory } from '@backchannel/directory';
 import { accessTokenType } from '@backchannel/events';
 import type { OAuthFormRequest } from '@backchannel/http';
 import {
@@ -47,6 +48,7 @@ export class RefreshGrantHandler {
     private readonly refreshTokens: RefreshTokens,
     private readonly minter: TokenMinter,
     private readonly senderConstraints: SenderConstraints,
+    private readonly users: UserDirectory,
   ) {}
 
   async handle(input: OAuthFormRequest): Promise<RefreshResponse> {
@@ -89,6 +91,8 @@ export class RefreshGrantHandler {
     const { family } = stored;
     if (stored.usedAt !== null && family.revokedAt === null) await this.revokeOnReuse(family, input.now);
     if (!refreshTokenActive(stored, input.now)) throw new InvalidGrant(REFUSED);
+    // a user an administrator disabled is not refreshed for (the family stays, for if they are enabled)
+    if (!(await this.users.isEnabled(family.subject))) throw new InvalidGrant(REFUSED);
     if (!(await this.senderConstraints.presentedBy(family.confirmation, input))) throw new InvalidGrant(REFUSED);
     return family;
   }

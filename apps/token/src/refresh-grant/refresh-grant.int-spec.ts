@@ -56,7 +56,7 @@ describe('refresh tokens, introspection and revocation on PostgreSQL', () => {
 
   /** An approved request of `client`, redeemed at the CIBA grant. */
   async function cibaTokens(client: TestClient, certificate?: X509Certificate) {
-    const { authReqId, streamId } = await approvedRequest(store, client);
+    const { authReqId, streamId } = await approvedRequest(app, client);
     const tokens = await app
       .get(CibaGrantHandler)
       .handle(form(client, { grant_type: CIBA_GRANT, auth_req_id: authReqId }, certificate));

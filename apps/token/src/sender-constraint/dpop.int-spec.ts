@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type TestingModule } from '@nestjs/testing';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { PostgresEventStore } from '@backchannel/event-store';
 import { UseDpopNonce } from '@backchannel/oauth';
 import { featureTestingModule, testConfig } from '@backchannel/testing';
 import { CibaGrantHandler } from '../ciba-grant/ciba-grant.handler.js';
@@ -38,7 +37,6 @@ async function dpopKey(): Promise<DpopKey> {
 describe('DPoP at the token endpoint on PostgreSQL', () => {
   let replicas: TestingModule[];
   let app: TestingModule;
-  let store: PostgresEventStore;
   let dpopClient: TestClient;
   let refreshClient: TestClient;
   let key: DpopKey;
@@ -53,7 +51,6 @@ describe('DPoP at the token endpoint on PostgreSQL', () => {
       }),
     );
     app = replicas[0]!;
-    store = app.get(PostgresEventStore);
     dpopClient = await registerClient(app, { dpop_bound_access_tokens: true });
     refreshClient = await registerClient(app, {
       grant_types: [CIBA_GRANT, 'refresh_token'],
@@ -90,7 +87,7 @@ describe('DPoP at the token endpoint on PostgreSQL', () => {
       );
 
   it('answers a proof without the server nonce with use_dpop_nonce and the nonce to use', async () => {
-    const { authReqId } = await approvedRequest(store, dpopClient);
+    const { authReqId } = await approvedRequest(app, dpopClient);
     const refusal: unknown = await redeem(app, dpopClient, authReqId, await proof(key)).catch(
       (error: unknown) => error,
     );
@@ -104,7 +101,7 @@ describe('DPoP at the token endpoint on PostgreSQL', () => {
   });
 
   it('binds the access token to the proof key (cnf.jkt), and introspection says so', async () => {
-    const { authReqId } = await approvedRequest(store, dpopClient);
+    const { authReqId } = await approvedRequest(app, dpopClient);
     const tokens = await redeem(app, dpopClient, authReqId, await proof(key, { nonce }));
     const jkt = await calculateJwkThumbprint(key.jwk, 'sha256');
 
@@ -116,8 +113,8 @@ describe('DPoP at the token endpoint on PostgreSQL', () => {
   });
 
   it('refuses a proof used before, also when the replay reaches another replica', async () => {
-    const first = await approvedRequest(store, dpopClient);
-    const second = await approvedRequest(store, dpopClient);
+    const first = await approvedRequest(app, dpopClient);
+    const second = await approvedRequest(app, dpopClient);
     const once = await proof(key, { nonce });
 
     await redeem(replicas[0]!, dpopClient, first.authReqId, once);
@@ -126,7 +123,7 @@ describe('DPoP at the token endpoint on PostgreSQL', () => {
   });
 
   it('refuses a client registered for DPoP-bound tokens that sends no proof, and broken proofs', async () => {
-    const { authReqId } = await approvedRequest(store, dpopClient);
+    const { authReqId } = await approvedRequest(app, dpopClient);
     expect(await oauthErrorOf(redeem(app, dpopClient, authReqId))).toBe('invalid_dpop_proof');
     const other = `${config.issuer}/bc-authorize`;
     expect(await oauthErrorOf(redeem(app, dpopClient, authReqId, await proof(key, { nonce, htu: other })))).toBe(
@@ -146,14 +143,14 @@ describe('DPoP at the token endpoint on PostgreSQL', () => {
   });
 
   it('keeps a bearer client bearer unless it sends a proof', async () => {
-    const bearer = await approvedRequest(store, refreshClient);
+    const bearer = await approvedRequest(app, refreshClient);
     expect((await redeem(app, refreshClient, bearer.authReqId)).token_type).toBe('Bearer');
-    const bound = await approvedRequest(store, refreshClient);
+    const bound = await approvedRequest(app, refreshClient);
     expect((await redeem(app, refreshClient, bound.authReqId, await proof(key, { nonce }))).token_type).toBe('DPoP');
   });
 
   it('binds a refresh token to the DPoP key of its grant: refreshed only with a proof of that key', async () => {
-    const { authReqId } = await approvedRequest(store, refreshClient);
+    const { authReqId } = await approvedRequest(app, refreshClient);
     const tokens = await redeem(app, refreshClient, authReqId, await proof(key, { nonce }));
     const refresh = (dpopProof?: string) =>
       app

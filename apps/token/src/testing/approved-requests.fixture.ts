@@ -5,6 +5,7 @@ import { ClientRegistry } from '@backchannel/clients';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import { authRequestStreamId } from '@backchannel/events';
 import type { OAuthFormRequest } from '@backchannel/http';
+import { DataSource } from 'typeorm';
 import { OAuthError } from '@backchannel/oauth';
 
 /** Test support for the token service's int specs: registered clients, approved requests, forms. */
@@ -45,12 +46,17 @@ export function clientForm(
   };
 }
 
-/** A request of `client` for `scope`, approved by `subject`: ready for the CIBA grant. */
+/**
+ * A request of `client` for `scope`, approved by `subject` (added to the directory if missing: its
+ * tokens are accepted only while the user is): ready for the CIBA grant.
+ */
 export async function approvedRequest(
-  store: PostgresEventStore,
+  app: TestingModule,
   client: TestClient,
   { subject = TEST_SUBJECT, scope = ['openid', 'email'] }: { subject?: string; scope?: string[] } = {},
 ): Promise<{ authReqId: string; streamId: string }> {
+  const store = app.get(PostgresEventStore);
+  await app.get(DataSource).query(`INSERT INTO users (subject) VALUES ($1) ON CONFLICT DO NOTHING`, [subject]);
   const authReqId = randomBytes(32).toString('base64url');
   const streamId = authRequestStreamId(authReqId);
   const metadata = { now: new Date().toISOString(), correlationId: 'token-int-spec', actor: 'test' };

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { JwtVerificationError, SigningKeys, verifyJwt } from '@backchannel/crypto';
 import { ClientRegistry, clientEnabled } from '@backchannel/clients';
+import { UserDirectory } from '@backchannel/directory';
 import {
   RefreshTokens,
   type StoredRefreshToken,
@@ -46,6 +47,7 @@ export class IssuedTokens {
     private readonly keys: SigningKeys,
     private readonly refreshTokens: RefreshTokens,
     private readonly clients: ClientRegistry,
+    private readonly users: UserDirectory,
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {}
 
@@ -70,7 +72,8 @@ export class IssuedTokens {
         currentDate: now,
       })) as unknown as AccessTokenClaims;
       const usable =
-        !(await this.refreshTokens.isAccessTokenRevoked(claims.jti)) && (await this.clientEnabled(claims.client_id));
+        !(await this.refreshTokens.isAccessTokenRevoked(claims.jti)) &&
+        (await this.partiesEnabled(claims.client_id, claims.sub));
       return { kind: 'access_token', claims, usable };
     } catch (error) {
       if (error instanceof JwtVerificationError) return null;
@@ -81,12 +84,16 @@ export class IssuedTokens {
   private async refreshToken(token: string, now: Date): Promise<IssuedToken | null> {
     const stored = await this.refreshTokens.find(token);
     if (stored === null) return null;
-    const usable = refreshTokenActive(stored, now) && (await this.clientEnabled(stored.family.clientId));
+    const usable =
+      refreshTokenActive(stored, now) && (await this.partiesEnabled(stored.family.clientId, stored.family.subject));
     return { kind: 'refresh_token', stored, usable };
   }
 
-  /** The tokens of a disabled or deleted client are not accepted (they are again if it is enabled). */
-  private async clientEnabled(clientId: string): Promise<boolean> {
-    return clientEnabled(await this.clients.find(clientId));
+  /**
+   * The tokens of a disabled or deleted client, or of a disabled or removed user, are not
+   * accepted (they are again, until they expire, if the client or user is enabled).
+   */
+  private async partiesEnabled(clientId: string, subject: string): Promise<boolean> {
+    return clientEnabled(await this.clients.find(clientId)) && (await this.users.isEnabled(subject));
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ClientsModule } from '@backchannel/clients';
+import { DirectoryModule } from '@backchannel/directory';
 import { TokenMintingModule } from '../token-minting/token-minting.module.js';
 import { IssuedTokens } from './issued-tokens.js';
 import { TokenIntrospectionHandler } from './token-introspection.handler.js';
@@ -8,7 +9,7 @@ import { TokenRevocationHandler } from './token-revocation.handler.js';
 
 /** What clients and resource servers do with issued tokens: introspect and revoke them. */
 @Module({
-  imports: [ClientsModule.forRoot(), TokenMintingModule],
+  imports: [ClientsModule.forRoot(), DirectoryModule.forRoot(), TokenMintingModule],
   controllers: [TokenManagementController],
   providers: [IssuedTokens, TokenIntrospectionHandler, TokenRevocationHandler],
   exports: [IssuedTokens],

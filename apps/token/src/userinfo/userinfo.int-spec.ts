@@ -4,7 +4,6 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'j
 import { ClientRegistry } from '@backchannel/clients';
 import { DpopNonces } from '@backchannel/crypto';
 import { UserDirectory } from '@backchannel/directory';
-import { PostgresEventStore } from '@backchannel/event-store';
 import { featureTestingModule, selfSignedClientCertificate, testConfig } from '@backchannel/testing';
 import { CibaGrantHandler } from '../ciba-grant/ciba-grant.handler.js';
 import { RefreshGrantHandler } from '../refresh-grant/refresh-grant.handler.js';
@@ -31,7 +30,6 @@ const USERINFO_URL = `${config.issuer}/userinfo`;
  */
 describe('userinfo on PostgreSQL', () => {
   let app: TestingModule;
-  let store: PostgresEventStore;
   let client: TestClient;
   let subject: string;
   let dpopKey: { privateKey: CryptoKey; jwk: JWK };
@@ -41,7 +39,6 @@ describe('userinfo on PostgreSQL', () => {
   beforeAll(async () => {
     app = await featureTestingModule(TokenModule, config, 'userinfo-int-spec').compile();
     await app.init();
-    store = app.get(PostgresEventStore);
     client = await registerClient(app, {
       grant_types: [CIBA_GRANT, 'refresh_token'],
       scope: 'openid profile email phone',
@@ -63,7 +60,7 @@ describe('userinfo on PostgreSQL', () => {
   });
 
   async function tokens(scope: string[], extra: { dpopProof?: string; certificate?: X509Certificate } = {}) {
-    const { authReqId } = await approvedRequest(store, client, { subject, scope });
+    const { authReqId } = await approvedRequest(app, client, { subject, scope });
     return app
       .get(CibaGrantHandler)
       .handle(clientForm(client, { grant_type: CIBA_GRANT, auth_req_id: authReqId }, extra));
@@ -164,7 +161,7 @@ describe('userinfo on PostgreSQL', () => {
       selfSignedClientCertificate({ commonName: 'userinfo-other' }),
     ]);
     const certificate = new X509Certificate(mine.cert);
-    const { authReqId } = await approvedRequest(store, boundClient, { subject, scope: ['openid'] });
+    const { authReqId } = await approvedRequest(app, boundClient, { subject, scope: ['openid'] });
     const bound = await app
       .get(CibaGrantHandler)
       .handle(clientForm(boundClient, { grant_type: CIBA_GRANT, auth_req_id: authReqId }, { certificate }));
@@ -196,5 +193,24 @@ describe('userinfo on PostgreSQL', () => {
     }
     expect(await userinfo(`Bearer ${issued.access_token}`)).toEqual({ sub: subject });
     expect(await introspect()).toMatchObject({ active: true });
+  });
+
+  it('accepts no token of a disabled user, and refreshes nothing for them, until they are enabled again', async () => {
+    const issued = await tokens(['openid']);
+    const context = { actor: 'admin', correlationId: 'userinfo-int-spec', now: new Date() };
+    const refresh = () =>
+      app
+        .get(RefreshGrantHandler)
+        .handle(clientForm(client, { grant_type: 'refresh_token', refresh_token: issued.refresh_token! }));
+
+    await app.get(UserDirectory).setDisabled(subject, true, null, context);
+    try {
+      expect(await oauthErrorOf(userinfo(`Bearer ${issued.access_token}`))).toBe('invalid_token');
+      expect(await oauthErrorOf(refresh())).toBe('invalid_grant');
+    } finally {
+      await app.get(UserDirectory).setDisabled(subject, false, null, context);
+    }
+    expect(await userinfo(`Bearer ${issued.access_token}`)).toEqual({ sub: subject });
+    await expect(refresh()).resolves.toMatchObject({ token_type: 'Bearer' });
   });
 });
