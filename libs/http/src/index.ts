@@ -10,3 +10,4 @@ export * from './client-certificate.js';
 export * from './metrics.js';
 export * from './maintenance-scheduler.js';
 export * from './web-app.js';
+export * from './admin-action.js';

@@ -17,14 +17,13 @@ import type { FastifyRequest } from 'fastify';
 import {
   DeviceRegistry,
   DirectoryConflictError,
-  type LifecycleContext,
   DirectoryValidationError,
   UnknownUserError,
   UserCodes,
   UserDirectory,
   userResponse,
 } from '@backchannel/directory';
-import { AdminTokenGuard } from '@backchannel/http';
+import { AdminTokenGuard, adminActionContext, adminActionReason } from '@backchannel/http';
 import { AnswerRecorder } from '../answers/answer-recorder.js';
 import { EnrolmentService } from '../authenticator/enrolment/enrolment.service.js';
 import { DeviceRegistration } from './device-registration.service.js';
@@ -54,11 +53,8 @@ export class UserAdminController {
     @Req() request: FastifyRequest,
   ): Promise<{ ended_requests: number }> {
     await this.existingUser(subject);
-    const reason = (body as { reason?: unknown } | null)?.reason ?? null;
-    if (reason !== null && (typeof reason !== 'string' || reason.length === 0 || reason.length > 500)) {
-      throw new BadRequestException('reason must be a string of 1 to 500 characters.');
-    }
-    const context = adminContext(request);
+    const reason = adminActionReason(body);
+    const context = adminActionContext(request);
     await this.users.setDisabled(subject, true, reason, context);
     // also when it was disabled already: a request a failed call left open ends now
     return { ended_requests: await this.answers.endOpenRequestsOfDisabledUser(subject, context) };
@@ -68,7 +64,7 @@ export class UserAdminController {
   @HttpCode(204)
   async enable(@Param('sub') subject: string, @Req() request: FastifyRequest): Promise<void> {
     await this.existingUser(subject);
-    await this.users.setDisabled(subject, false, null, adminContext(request));
+    await this.users.setDisabled(subject, false, null, adminActionContext(request));
   }
 
   @Post()
@@ -113,7 +109,7 @@ export class UserAdminController {
     @Param('deviceId') deviceId: string,
     @Req() request: FastifyRequest,
   ): Promise<void> {
-    if ((await this.devices.revoke(subject, { deviceId }, null, adminContext(request))) === 0) {
+    if ((await this.devices.revoke(subject, { deviceId }, null, adminActionContext(request))) === 0) {
       throw new NotFoundException('The user has no device with this device_id.');
     }
   }
@@ -122,7 +118,7 @@ export class UserAdminController {
   @Delete(':sub/devices')
   async revokeAllDevices(@Param('sub') subject: string, @Req() request: FastifyRequest): Promise<{ revoked: number }> {
     await this.existingUser(subject);
-    return { revoked: await this.devices.revoke(subject, 'all', null, adminContext(request)) };
+    return { revoked: await this.devices.revoke(subject, 'all', null, adminActionContext(request)) };
   }
 
   /** The user's CIBA user code (§7.1.2), kept only hashed; clients registered with backchannel_user_code_parameter send it. */
@@ -152,10 +148,6 @@ export class UserAdminController {
   private async existingUser(subject: string): Promise<void> {
     if ((await this.users.findBySubject(subject)) === null) throw new NotFoundException('No user with this sub.');
   }
-}
-
-function adminContext(request: FastifyRequest): LifecycleContext {
-  return { actor: 'admin', correlationId: request.id, now: new Date() };
 }
 
 async function translateDirectoryErrors<T>(work: () => Promise<T>): Promise<T> {

@@ -17,12 +17,11 @@ import {
   ClientHasNoSecretError,
   ClientRegistry,
   type RegisteredClient,
-  type RegistrationContext,
   DEFAULT_INITIAL_ACCESS_TOKEN_SECONDS,
   InitialAccessTokens,
   clientRegistrationResponse,
 } from '@backchannel/clients';
-import { AdminTokenGuard } from '@backchannel/http';
+import { AdminTokenGuard, adminActionContext, adminActionReason } from '@backchannel/http';
 
 /** The admin API for clients: RFC 7591 metadata in, client_id and (for secret methods) a once-shown client_secret out. */
 @Controller('admin/v1/clients')
@@ -52,18 +51,15 @@ export class ClientAdminController {
   @HttpCode(204)
   async disable(@Param('clientId') clientId: string, @Body() body: unknown, @Req() request: FastifyRequest) {
     await this.existing(clientId);
-    const reason = (body as { reason?: unknown } | null)?.reason ?? null;
-    if (reason !== null && (typeof reason !== 'string' || reason.length === 0 || reason.length > 500)) {
-      throw new BadRequestException('reason must be a string of 1 to 500 characters.');
-    }
-    await this.registry.disable(clientId, reason, adminContext(request));
+    const reason = adminActionReason(body);
+    await this.registry.disable(clientId, reason, adminActionContext(request));
   }
 
   @Post(':clientId/enable')
   @HttpCode(204)
   async enable(@Param('clientId') clientId: string, @Req() request: FastifyRequest): Promise<void> {
     await this.existing(clientId);
-    await this.registry.enable(clientId, adminContext(request));
+    await this.registry.enable(clientId, adminActionContext(request));
   }
 
   /** A new secret, shown this once; the previous one serves for `grace_seconds` more (default 0, at most a week). */
@@ -80,7 +76,7 @@ export class ClientAdminController {
       throw new BadRequestException(`grace_seconds must be an integer from 0 to ${MAX_SECRET_GRACE_SECONDS}.`);
     }
     const client = await this.existing(clientId);
-    const context = adminContext(request);
+    const context = adminActionContext(request);
     try {
       const secret = await this.registry.rotateSecret(client, grace as number, context);
       const validUntil = (grace as number) > 0 ? new Date(context.now.getTime() + (grace as number) * 1000) : null;
@@ -96,7 +92,7 @@ export class ClientAdminController {
   @HttpCode(204)
   async remove(@Param('clientId') clientId: string, @Req() request: FastifyRequest): Promise<void> {
     await this.existing(clientId);
-    await this.registry.remove(clientId, adminContext(request));
+    await this.registry.remove(clientId, adminActionContext(request));
   }
 
   private async existing(clientId: string): Promise<RegisteredClient> {
@@ -108,10 +104,6 @@ export class ClientAdminController {
 
 /** A week: long enough to redeploy a client, short enough that a leaked secret does not linger. */
 const MAX_SECRET_GRACE_SECONDS = 7 * 86_400;
-
-function adminContext(request: FastifyRequest): RegistrationContext {
-  return { actor: 'admin', correlationId: request.id, now: new Date() };
-}
 
 /** The admin API's initial access tokens, for dynamic registration at /register (RFC 7591 §3). */
 @Controller('admin/v1/initial-access-tokens')
