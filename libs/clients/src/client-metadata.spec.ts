@@ -307,6 +307,41 @@ describe('validateClientMetadata', () => {
     });
   });
 
+  describe('rich authorization requests, resource indicators and offline_access', () => {
+    it('keeps the authorization-detail types and the resources, de-duplicated', () => {
+      const metadata = validate({
+        ...minimal,
+        authorization_details_types: ['payment_initiation', 'urn:example:ledger', 'payment_initiation'],
+        backchannel_allowed_resources: ['https://api.example.com/', 'urn:example:ledger'],
+      });
+      expect(metadata.authorization_details_types).toEqual(['payment_initiation', 'urn:example:ledger']);
+      expect(metadata.backchannel_allowed_resources).toEqual(['https://api.example.com/', 'urn:example:ledger']);
+      expect(validate({ ...minimal, authorization_details_types: [] })).not.toHaveProperty(
+        'authorization_details_types',
+      );
+    });
+
+    it.each<[string, Record<string, unknown>, RegExp]>([
+      ['a type with a space', { authorization_details_types: ['payment initiation'] }, /authorization_details_types/],
+      ['a type that is not a string', { authorization_details_types: [1] }, /authorization_details_types/],
+      ['21 types', { authorization_details_types: Array.from({ length: 21 }, (_, i) => `t${i}`) }, /at most 20/],
+      ['a relative resource', { backchannel_allowed_resources: ['/api'] }, /absolute URI/],
+      ['a resource with a fragment', { backchannel_allowed_resources: ['https://api.example.com/#x'] }, /absolute URI/],
+      ['offline_access without the refresh_token grant', { scope: 'openid offline_access' }, /refresh_token/],
+    ])('refuses %s', (_what, members, message) => {
+      expect(rejection({ ...minimal, ...members }).description).toMatch(message);
+    });
+
+    it('accepts offline_access with the refresh_token grant', () => {
+      const metadata = validate({
+        ...minimal,
+        scope: 'openid offline_access',
+        grant_types: [CIBA_GRANT_TYPE, 'refresh_token'],
+      });
+      expect(metadata.scope).toBe('openid offline_access');
+    });
+  });
+
   describe('grant_types', () => {
     it('rejects grant types other than CIBA and refresh_token, naming the value', () => {
       expect(rejection({ ...minimal, grant_types: [CIBA_GRANT_TYPE, 'client_credentials'] }).description).toBe(

@@ -7,7 +7,14 @@ import type {
   TokenDeliveryMode,
   TokenEndpointAuthMethod,
 } from '@backchannel/events';
-import { CIBA_GRANT_TYPE, InvalidClientMetadata, REFRESH_TOKEN_GRANT_TYPE, SCOPE_TOKEN } from '@backchannel/oauth';
+import {
+  CIBA_GRANT_TYPE,
+  InvalidClientMetadata,
+  OFFLINE_ACCESS,
+  REFRESH_TOKEN_GRANT_TYPE,
+  SCOPE_TOKEN,
+  isResourceIndicator,
+} from '@backchannel/oauth';
 import { z } from 'zod';
 import { isIP } from 'node:net';
 import { CERTIFICATE_SUBJECT_MEMBERS, parseDistinguishedName } from './client-certificate.js';
@@ -64,7 +71,10 @@ const HINT_KINDS = ['login_hint', 'id_token_hint', 'login_hint_token'] as const 
 /** What client assertions may be signed with: the key algorithms, and HS256 for client_secret_jwt (RFC 7523). */
 export const ASSERTION_ALGORITHMS: [string, ...string[]] = ['HS256', ...CLIENT_SIGNING_ALGORITHMS];
 
-/** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
+/** RFC 9396 §2: a type is a string; here at most 128 visible ASCII characters (a name or a URI). */
+const AUTHORIZATION_DETAILS_TYPE = /^[\x21-\x7E]{1,128}$/;
+/** The most authorization-detail types, or resources, one client lists. */
+const MAX_LISTED = 20;
 
 /** The member-by-member rules; the rules that relate members follow in validateClientMetadata. */
 const clientMetadataMembers = z.object(
@@ -147,6 +157,32 @@ const clientMetadataMembers = z.object(
       .boolean({ error: 'tls_client_certificate_bound_access_tokens must be a boolean' })
       .optional(),
     dpop_bound_access_tokens: z.boolean({ error: 'dpop_bound_access_tokens must be a boolean' }).optional(),
+    authorization_details_types: z
+      .array(
+        z
+          .string({ error: 'authorization_details_types must be an array of strings' })
+          .regex(
+            AUTHORIZATION_DETAILS_TYPE,
+            'each authorization_details_types value must be 1 to 128 visible ASCII characters',
+          ),
+        { error: 'authorization_details_types must be an array of strings' },
+      )
+      .max(MAX_LISTED, `authorization_details_types must list at most ${MAX_LISTED} types`)
+      .transform((types) => [...new Set(types)])
+      .optional(),
+    backchannel_allowed_resources: z
+      .array(
+        z
+          .string({ error: 'backchannel_allowed_resources must be an array of strings' })
+          .refine(
+            isResourceIndicator,
+            'each backchannel_allowed_resources value must be an absolute URI without a fragment',
+          ),
+        { error: 'backchannel_allowed_resources must be an array of strings' },
+      )
+      .max(MAX_LISTED, `backchannel_allowed_resources must list at most ${MAX_LISTED} resources`)
+      .transform((resources) => [...new Set(resources)])
+      .optional(),
     backchannel_fapi_ciba: z.boolean({ error: 'backchannel_fapi_ciba must be a boolean' }).default(false),
     // Members this server does not act on are dropped (RFC 7591 §2), except those a client counts on:
     // a signing algorithm we would not use, an encryption we would not apply, a response type we do not serve.
@@ -212,7 +248,17 @@ export function validateClientMetadata(
     ...clientKeys(members, egress),
     ...certificateBinding(members, mode),
     ...dpopBinding(members.dpop_bound_access_tokens, mode),
+    ...(members.authorization_details_types?.length && {
+      authorization_details_types: members.authorization_details_types,
+    }),
+    ...(members.backchannel_allowed_resources?.length && {
+      backchannel_allowed_resources: members.backchannel_allowed_resources,
+    }),
   };
+  // OIDC Core §11: offline_access asks for a refresh token, which only this grant issues
+  if (metadata.scope.split(' ').includes(OFFLINE_ACCESS) && !metadata.grant_types.includes(REFRESH_TOKEN_GRANT_TYPE)) {
+    throw new InvalidClientMetadata(`scope offline_access needs the ${REFRESH_TOKEN_GRANT_TYPE} grant in grant_types`);
+  }
   if (!fapiCiba && !members.backchannel_fapi_ciba) return metadata;
   return applyFapiCibaProfile(metadata, {
     mtlsEnabled,

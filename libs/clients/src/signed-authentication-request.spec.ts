@@ -60,6 +60,21 @@ describe('readSignedAuthenticationRequest (CIBA §7.1.1, checklist E)', () => {
     }
   });
 
+  it('takes claims and authorization_details as JSON, and resource as a string or an array', async () => {
+    const authorization_details = [{ type: 'payment_initiation', actions: ['initiate'] }];
+    const claims = { userinfo: { email: null } };
+    const resource = ['https://api.example.com/', 'urn:example:ledger'];
+    const signed = await read(signing, await withRequest(sign(ps256, { authorization_details, claims, resource })));
+    expect(JSON.parse(signed!.params.get('authorization_details')!)).toEqual(authorization_details);
+    expect(JSON.parse(signed!.params.get('claims')!)).toEqual(claims);
+    expect(signed!.params.get('resource')).toBe('https://api.example.com/ urn:example:ledger');
+    const one = await read(signing, await withRequest(sign(ps256, { resource: resource[0] })));
+    expect(one!.params.get('resource')).toBe(resource[0]);
+    await expect(
+      read(signing, await withRequest(sign(ps256, { resource: ['https://a.example/ https://b.example/'] }))),
+    ).rejects.toThrow(/absolute URI/);
+  });
+
   it.each([undefined, 'oauth-authz-req+jwt', 'OautH-auThZ-REQ+jWt', 'application/oauth-authz-req+jwt'])(
     'accepts typ %p',
     async (typ) => {

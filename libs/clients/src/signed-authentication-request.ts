@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
-import { type FormParameters, InvalidRequest } from '@backchannel/oauth';
+import { type FormParameters, InvalidRequest, InvalidTarget } from '@backchannel/oauth';
 import { ClientKeySets } from './client-key-sets.js';
 import { type ClientVerificationKeys, verifyClientSignedJwt } from './client-signed-jwt.js';
 import type { RegisteredClient } from './registered-client.js';
@@ -21,6 +21,8 @@ const BESIDE_THE_REQUEST = new Set([
 /** The JWT's own claims (RFC 7519 §4.1): not authentication request parameters. */
 const JWT_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti']);
 const REQUEST_TYP = 'oauth-authz-req+jwt';
+/** Parameters whose form value is JSON: in a signed request they are JSON themselves. */
+const JSON_VALUED = new Set(['claims', 'authorization_details']);
 const PARAMETER_NAME = /^[a-z_]{1,64}$/;
 
 /** A verified signed request: its parameters as a form would carry them, and its jti for the replay check. */
@@ -78,13 +80,17 @@ export async function readSignedAuthenticationRequest(
   return { params: parametersOf(claims), jti, expiresAt };
 }
 
-/** The request's claims as form parameters: strings, except requested_expiry, which may be a number (CIBA §7.1.1). */
+/**
+ * The request's claims as form parameters: strings, except requested_expiry, which may be a number
+ * (CIBA §7.1.1), the JSON-valued claims and authorization_details, carried as JSON (RFC 9396 §3),
+ * and resource, which may be an array (RFC 8707 §2), kept space-delimited as the form parser does.
+ */
 function parametersOf(claims: Record<string, unknown>): FormParameters {
   const params = new Map<string, string>();
   for (const [name, value] of Object.entries(claims)) {
     if (JWT_CLAIMS.has(name)) continue;
     if (name === 'request') throw new InvalidRequest('A signed authentication request cannot hold another one.');
-    const text = name === 'requested_expiry' && typeof value === 'number' ? String(value) : value;
+    const text = formValueOf(name, value);
     const shown = PARAMETER_NAME.test(name) ? name : 'Every parameter';
     if (typeof text !== 'string') {
       throw new InvalidRequest(`${shown} must be a JSON string in the signed authentication request.`);
@@ -94,6 +100,16 @@ function parametersOf(claims: Record<string, unknown>): FormParameters {
     params.set(name, text);
   }
   return params;
+}
+
+function formValueOf(name: string, value: unknown): unknown {
+  if (name === 'requested_expiry' && typeof value === 'number') return String(value);
+  if (JSON_VALUED.has(name) && typeof value === 'object' && value !== null) return JSON.stringify(value);
+  if (name === 'resource' && Array.isArray(value) && value.every((item) => typeof item === 'string')) {
+    if (value.some((item) => /\s/.test(item))) throw new InvalidTarget('A resource value must be an absolute URI.');
+    return value.join(' ');
+  }
+  return value;
 }
 
 /** The authentication request's parameters, whether the client sent them signed or in the form. */

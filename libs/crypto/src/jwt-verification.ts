@@ -13,7 +13,8 @@ import { SIGNING_ALGORITHMS } from './signing-key.js';
 
 export interface ExpectedJwt {
   issuer: string;
-  audience: string;
+  /** `aud` must hold it; absent: any audience (our access tokens name their resources, RFC 8707). */
+  audience?: string;
   /** Required `typ` header (compared as jose does: case-insensitive, `application/` optional). */
   typ?: string;
   currentDate?: Date;

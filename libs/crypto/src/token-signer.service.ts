@@ -6,7 +6,8 @@ import { tokenHash } from './token-hash.js';
 
 export interface AccessTokenInput {
   issuer: string;
-  audience: string;
+  /** RFC 8707: one resource, or several (a JSON array then). */
+  audience: string | string[];
   subject: string;
   clientId: string;
   scope: string[];
@@ -17,6 +18,10 @@ export interface AccessTokenInput {
   confirmation?: Record<string, string>;
   /** RFC 9068 §2.2.1: how and when the user authenticated for the grant. */
   authentication?: { authTime: Date; acr?: string; amr?: string[] };
+  /** RFC 9396 §9.1: the authorization details granted. */
+  authorizationDetails?: unknown[];
+  /** The claims asked for at userinfo with the claims parameter (OIDC Core §5.5): userinfo releases them. */
+  userinfoClaims?: string[];
 }
 
 export interface IdTokenInput {
@@ -52,6 +57,13 @@ export interface AuthenticationChannelTokenInput {
 /** Its `typ` header: a token of its own kind, never mistaken for an access or ID token. */
 export const AUTHENTICATION_CHANNEL_TOKEN_TYPE = 'authn-channel+jwt';
 
+/**
+ * A private claim of our access tokens (collision-resistant, RFC 7519 §4.2): the claims the client
+ * asked for at userinfo with the claims parameter, so userinfo releases them with every token of
+ * the grant, refreshed ones included, without looking the grant up.
+ */
+export const USERINFO_CLAIMS_CLAIM = 'urn:backchannel:params:jwt:claim:userinfo_claims';
+
 /** The hash of a refresh token pushed with an ID token (CIBA §10.3.1), computed as at_hash. */
 export const RT_HASH_CLAIM = 'urn:openid:params:jwt:claim:rt_hash';
 
@@ -61,7 +73,7 @@ export type ActiveSigningKeySource = Pick<SigningKeys, 'activeKey'>;
 interface RegisteredClaims {
   issuer: string;
   subject: string;
-  audience: string;
+  audience: string | string[];
   jti: string;
   issuedAt: Date;
   expiresInSeconds: number;
@@ -81,6 +93,8 @@ export class TokenSigner {
       if (input.authentication.acr !== undefined) claims.acr = input.authentication.acr;
       if (input.authentication.amr !== undefined) claims.amr = input.authentication.amr;
     }
+    if (input.authorizationDetails !== undefined) claims.authorization_details = input.authorizationDetails;
+    if (input.userinfoClaims !== undefined) claims[USERINFO_CLAIMS_CLAIM] = input.userinfoClaims;
     return this.sign(key, 'at+jwt', claims, input);
   }
 

@@ -18,15 +18,25 @@ export interface UserinfoClaims {
   phone_number?: string;
 }
 
-/** What userinfo answers for a user and the scopes granted: `sub`, and each granted claim the user has. */
-export function userinfoClaims(user: User, grantedScopes: readonly string[]): UserinfoClaims {
+/**
+ * What userinfo answers for a user and the scopes granted: `sub`, and each granted claim the user
+ * has; `requestedClaims` (the claims parameter's) are released even when no scope grants them.
+ */
+export function userinfoClaims(
+  user: User,
+  grantedScopes: readonly string[],
+  requestedClaims: readonly string[] = [],
+): UserinfoClaims {
   const known: Omit<UserinfoClaims, 'sub'> = {
     ...(user.name !== null && { name: user.name }),
     ...(user.username !== null && { preferred_username: user.username }),
     ...(user.email !== null && { email: user.email }),
     ...(user.phoneNumber !== null && { phone_number: user.phoneNumber }),
   };
-  const granted = new Set(grantedScopes.flatMap((scope) => CLAIMS_OF_SCOPE[scope] ?? []));
+  const granted = new Set<string>([
+    ...grantedScopes.flatMap((scope) => CLAIMS_OF_SCOPE[scope] ?? []),
+    ...requestedClaims,
+  ]);
   return {
     sub: user.subject,
     ...Object.fromEntries(Object.entries(known).filter(([claim]) => granted.has(claim as keyof UserinfoClaims))),

@@ -47,8 +47,38 @@ export type AuthRequested = Event<
     expiresAt: string;
     /** Null for poll clients (v1 events are upcast with null: only poll clients existed then). */
     clientNotification: ClientNotificationTarget | null;
+    /** RFC 8707 resource indicators: the access token's audiences. Absent: none asked (the issuer's). */
+    resources?: string[];
+    /** RFC 9396 rich authorization requests, as sent (validated). Absent: none asked. */
+    authorizationDetails?: AuthorizationDetail[];
+    /** OIDC Core §5.5 `claims` parameter: the claim names asked for individually. Absent: none. */
+    requestedClaims?: RequestedClaims;
+    /**
+     * The plain-word descriptions of the request's API scopes and authorization-detail types when it
+     * was made (from the consent vocabulary), so the device shows what was asked even if the
+     * vocabulary changes later. Absent: nothing to describe.
+     */
+    wording?: ConsentWording;
   }
 > & { schemaVersion: 2 };
+
+/** RFC 9396 §2: one authorization detail, a JSON object with at least its `type`. */
+export interface AuthorizationDetail {
+  type: string;
+  [member: string]: unknown;
+}
+
+/** The claims asked for with the `claims` parameter, by where they are to be returned. */
+export interface RequestedClaims {
+  userinfo: string[];
+  id_token: string[];
+}
+
+/** Descriptions in plain words, by API scope and by authorization-detail type. */
+export interface ConsentWording {
+  scopes: Record<string, string>;
+  authorizationDetailTypes: Record<string, string>;
+}
 
 /**
  * A channel (Web Push, webhook, Keycloak-compatible) delivered the request to one of the user's
@@ -186,6 +216,8 @@ export interface PushedTokens {
   /** For clients registered for the refresh_token grant. */
   refresh_token?: string;
   scope: string;
+  /** RFC 9396 §7: the authorization details granted, when the request had any. */
+  authorization_details?: AuthorizationDetail[];
 }
 
 /** The error a push client receives instead of tokens (CIBA §12). */

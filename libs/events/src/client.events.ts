@@ -60,6 +60,10 @@ export interface ClientMetadata {
   id_token_signed_response_alg?: 'ES256';
   /** Our own metadata: the client follows the FAPI-CIBA profile (see libs/clients fapi-ciba-profile.ts). */
   backchannel_fapi_ciba?: boolean;
+  /** RFC 9396 §10.1: the authorization-detail types the client may ask for (absent: none). */
+  authorization_details_types?: string[];
+  /** Our own metadata: the RFC 8707 resources the client may ask for besides the issuer's (absent: none). */
+  backchannel_allowed_resources?: string[];
 }
 
 /**

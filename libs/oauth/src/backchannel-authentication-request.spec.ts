@@ -1,4 +1,11 @@
-import { InvalidBindingMessage, InvalidRequest, InvalidScope, type OAuthError } from './oauth-errors.js';
+import {
+  InvalidAuthorizationDetails,
+  InvalidBindingMessage,
+  InvalidRequest,
+  InvalidScope,
+  InvalidTarget,
+  type OAuthError,
+} from './oauth-errors.js';
 import { parseFormBody, type FormParameters } from './form-parameters.js';
 import {
   parseBackchannelAuthenticationRequest,
@@ -10,6 +17,18 @@ const ping: BackchannelRequestPolicy = { ...poll, deliveryMode: 'ping' };
 const push: BackchannelRequestPolicy = { ...poll, deliveryMode: 'push' };
 
 const valid = { scope: 'openid profile', login_hint: 'alice@example.com' };
+const API = 'https://api.example.com/';
+const rich: BackchannelRequestPolicy = {
+  ...poll,
+  allowedScopes: ['openid', 'profile', 'offline_access'],
+  allowedResources: ['https://issuer.example/', API],
+  allowedAuthorizationDetailTypes: ['payment_initiation'],
+};
+const payment = {
+  type: 'payment_initiation',
+  actions: ['initiate'],
+  instructedAmount: { currency: 'EUR', amount: '1.00' },
+};
 
 function params(values: Record<string, string>): FormParameters {
   return parseFormBody(new URLSearchParams(values).toString());
@@ -42,6 +61,114 @@ interface Refusal {
 }
 
 const refusals: Refusal[] = [
+  {
+    refused: 'offline_access without the refresh_token grant',
+    values: { ...valid, scope: 'openid offline_access' },
+    error: InvalidScope,
+    policy: rich,
+  },
+  {
+    refused: 'a resource the client may not ask for',
+    values: { ...valid, resource: 'https://other.example/' },
+    error: InvalidTarget,
+    policy: rich,
+  },
+  { refused: 'a relative resource', values: { ...valid, resource: '/api' }, error: InvalidTarget, policy: rich },
+  {
+    refused: 'a resource with a fragment',
+    values: { ...valid, resource: `${API}#x` },
+    error: InvalidTarget,
+    policy: rich,
+  },
+  {
+    refused: 'a resource with a space',
+    values: { ...valid, resource: `${API} ${API}` },
+    error: InvalidTarget,
+    policy: rich,
+  },
+  {
+    refused: 'authorization_details that are not JSON',
+    values: { ...valid, authorization_details: '[{' },
+    error: InvalidAuthorizationDetails,
+    policy: rich,
+  },
+  {
+    refused: 'authorization_details that are an object',
+    values: { ...valid, authorization_details: JSON.stringify(payment) },
+    error: InvalidAuthorizationDetails,
+    policy: rich,
+  },
+  {
+    refused: 'empty authorization_details',
+    values: { ...valid, authorization_details: '[]' },
+    error: InvalidAuthorizationDetails,
+    policy: rich,
+  },
+  {
+    refused: 'an authorization detail without a type',
+    values: { ...valid, authorization_details: '[{"actions":["read"]}]' },
+    error: InvalidAuthorizationDetails,
+    policy: rich,
+  },
+  {
+    refused: 'an authorization detail of a type the client may not ask for',
+    values: { ...valid, authorization_details: '[{"type":"account_information"}]' },
+    error: InvalidAuthorizationDetails,
+    policy: rich,
+  },
+  {
+    refused: 'actions that are not strings',
+    values: { ...valid, authorization_details: '[{"type":"payment_initiation","actions":[1]}]' },
+    error: InvalidAuthorizationDetails,
+    policy: rich,
+  },
+  {
+    refused: 'an identifier that is not a string',
+    values: { ...valid, authorization_details: '[{"type":"payment_initiation","identifier":{}}]' },
+    error: InvalidAuthorizationDetails,
+    policy: rich,
+  },
+  {
+    refused: 'a bidi override in an authorization detail',
+    values: { ...valid, authorization_details: '[{"type":"payment_initiation","creditor":"\u202eA"}]' },
+    error: InvalidAuthorizationDetails,
+    policy: rich,
+  },
+  {
+    refused: 'a lone surrogate in an authorization detail',
+    values: { ...valid, authorization_details: '[{"type":"payment_initiation","creditor":"\\ud800"}]' },
+    error: InvalidAuthorizationDetails,
+    policy: rich,
+  },
+  {
+    refused: 'authorization details nested too deep',
+    values: { ...valid, authorization_details: '[{"type":"payment_initiation","a":{"b":{"c":{"d":{"e":{"f":1}}}}}}]' },
+    error: InvalidAuthorizationDetails,
+    policy: rich,
+  },
+  {
+    refused: 'eleven authorization details',
+    values: { ...valid, authorization_details: JSON.stringify(Array(11).fill(payment)) },
+    error: InvalidAuthorizationDetails,
+    policy: rich,
+  },
+  { refused: 'a claims parameter that is not JSON', values: { ...valid, claims: '{' }, error: InvalidRequest },
+  { refused: 'a claims parameter that is an array', values: { ...valid, claims: '[]' }, error: InvalidRequest },
+  {
+    refused: 'a claims userinfo member that is not an object',
+    values: { ...valid, claims: '{"userinfo":["email"]}' },
+    error: InvalidRequest,
+  },
+  {
+    refused: 'an individual claim request of the wrong shape',
+    values: { ...valid, claims: '{"id_token":{"email":{"essential":"yes"}}}' },
+    error: InvalidRequest,
+  },
+  {
+    refused: 'a malformed claim name',
+    values: { ...valid, claims: '{"userinfo":{"e mail":null}}' },
+    error: InvalidRequest,
+  },
   { refused: 'no scope', values: { login_hint: 'alice' }, error: InvalidRequest },
   { refused: 'a scope of spaces', values: { ...valid, scope: '   ' }, error: InvalidRequest },
   { refused: 'a malformed scope', values: { ...valid, scope: 'openid "profile"' }, error: InvalidScope },
@@ -182,6 +309,9 @@ describe('parseBackchannelAuthenticationRequest', () => {
       requestedExpiry: null,
       clientNotificationToken: null,
       userCode: null,
+      resources: [],
+      authorizationDetails: undefined,
+      requestedClaims: undefined,
     });
   });
 
@@ -209,7 +339,34 @@ describe('parseBackchannelAuthenticationRequest', () => {
       requestedExpiry: 30,
       clientNotificationToken: 'c2VjcmV0LXRva2Vu-._~+/==',
       userCode: '1234',
+      resources: [],
+      authorizationDetails: undefined,
+      requestedClaims: undefined,
     });
+  });
+
+  it('takes repeated resources, the authorization details and the claims asked for', () => {
+    const form = new URLSearchParams({ scope: 'openid offline_access', login_hint: 'alice' });
+    form.append('resource', API);
+    form.append('resource', 'https://issuer.example/');
+    form.append('resource', API);
+    form.append('authorization_details', JSON.stringify([payment]));
+    form.append(
+      'claims',
+      JSON.stringify({
+        userinfo: { email: null, birthdate: { essential: true } },
+        id_token: { acr: { values: ['phr'] } },
+        other: {},
+      }),
+    );
+    const request = parseBackchannelAuthenticationRequest(parseFormBody(form.toString()), {
+      ...rich,
+      refreshTokenGrant: true,
+    });
+    expect(request.scope).toEqual(['openid', 'offline_access']);
+    expect(request.resources).toEqual([API, 'https://issuer.example/']);
+    expect(request.authorizationDetails).toEqual([payment]);
+    expect(request.requestedClaims).toEqual({ userinfo: ['email', 'birthdate'], id_token: ['acr'] });
   });
 
   it('does not care about scope order', () => {

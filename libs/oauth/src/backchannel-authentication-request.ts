@@ -1,7 +1,10 @@
-import type { HintKind, TokenDeliveryMode } from '@backchannel/events';
+import type { AuthorizationDetail, HintKind, RequestedClaims, TokenDeliveryMode } from '@backchannel/events';
 import { InvalidRequest, InvalidScope } from './oauth-errors.js';
 import { requiredParameter, spaceDelimitedValues, type FormParameters } from './form-parameters.js';
-import { parseScope } from './scope-parameter.js';
+import { OFFLINE_ACCESS, parseScope } from './scope-parameter.js';
+import { requestedResources } from './resource-parameter.js';
+import { parseAuthorizationDetails } from './authorization-details.js';
+import { parseClaimsParameter } from './claims-parameter.js';
 import { assertDisplayableBindingMessage } from './binding-message.js';
 import { B64TOKEN } from './token-syntax.js';
 
@@ -15,6 +18,12 @@ export interface BackchannelAuthenticationRequest {
   clientNotificationToken: string | null;
   /** Returned as given: this server advertises backchannel_user_code_parameter_supported=false. */
   userCode: string | null;
+  /** RFC 8707: the access token's audiences; empty: the issuer's. */
+  resources: string[];
+  /** RFC 9396; undefined when none were asked. */
+  authorizationDetails: AuthorizationDetail[] | undefined;
+  /** OIDC Core §5.5; undefined when the claims parameter was not sent. */
+  requestedClaims: RequestedClaims | undefined;
 }
 
 export interface BackchannelRequestPolicy {
@@ -24,6 +33,12 @@ export interface BackchannelRequestPolicy {
   deliveryMode: TokenDeliveryMode;
   /** FAPI-CIBA 5.2.2-2: the client must send a binding_message (its profile says so). */
   bindingMessageRequired?: boolean;
+  /** RFC 8707: the resources the client may ask for (its registered ones and the issuer). */
+  allowedResources?: readonly string[];
+  /** RFC 9396: the authorization-detail types the client registered. */
+  allowedAuthorizationDetailTypes?: readonly string[];
+  /** The client has the refresh_token grant, so it may ask for offline_access. */
+  refreshTokenGrant?: boolean;
 }
 
 const HINT_KINDS: readonly HintKind[] = ['login_hint', 'login_hint_token', 'id_token_hint'];
@@ -40,12 +55,16 @@ const MAX_CLIENT_NOTIFICATION_TOKEN_LENGTH = 1024;
  * Checklist D-2. CIBA leaves a request without openid unspecified; this server answers
  * invalid_scope, as the checklist recommends, because it always issues an ID token.
  */
-function scopeOf(params: FormParameters, allowedScopes: readonly string[]): string[] {
+function scopeOf(params: FormParameters, policy: BackchannelRequestPolicy): string[] {
   const scope = parseScope(params.get('scope') ?? '');
   if (scope.length === 0) throw new InvalidRequest('The scope parameter is required.');
   if (!scope.includes('openid')) throw new InvalidScope('The scope must include openid.');
-  if (!scope.every((value) => allowedScopes.includes(value))) {
+  if (!scope.every((value) => policy.allowedScopes.includes(value))) {
     throw new InvalidScope('The scope includes a value this client may not request.');
+  }
+  // also when registered before this rule: without the grant no refresh token could honour it
+  if (scope.includes(OFFLINE_ACCESS) && !policy.refreshTokenGrant) {
+    throw new InvalidScope('offline_access needs the refresh_token grant, which this client does not have.');
   }
   return scope;
 }
@@ -115,12 +134,18 @@ export function parseBackchannelAuthenticationRequest(
   policy: BackchannelRequestPolicy,
 ): BackchannelAuthenticationRequest {
   return {
-    scope: scopeOf(params, policy.allowedScopes),
+    scope: scopeOf(params, policy),
     acrValues: spaceDelimitedValues(params.get('acr_values')),
     hint: hintOf(params),
     bindingMessage: bindingMessageOf(params, policy.bindingMessageRequired ?? false),
     requestedExpiry: requestedExpiryOf(params),
     clientNotificationToken: clientNotificationTokenOf(params, policy.deliveryMode),
     userCode: params.get('user_code') ?? null,
+    resources: requestedResources(params.get('resource'), policy.allowedResources ?? []),
+    authorizationDetails: parseAuthorizationDetails(
+      params.get('authorization_details'),
+      policy.allowedAuthorizationDetailTypes ?? [],
+    ),
+    requestedClaims: parseClaimsParameter(params.get('claims')),
   };
 }

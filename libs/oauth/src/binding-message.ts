@@ -17,6 +17,11 @@ const EMOJI_TAG_SEQUENCE = /\u{1F3F4}[\u{E0030}-\u{E0039}\u{E0061}-\u{E007A}]+\u
  */
 const DISGUISING_CHARACTER = /(?!\u200D)[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
 
+/** Whether a text the user is shown can be shown faithfully: nothing that hides, fakes or reorders it. */
+export function isFaithfullyDisplayable(text: string): boolean {
+  return !DISGUISING_CHARACTER.test(text.replace(EMOJI_TAG_SEQUENCE, ''));
+}
+
 /**
  * Throws InvalidBindingMessage when the message cannot be shown faithfully. The message itself is
  * kept exactly as sent: escaping it (HTML and so on) is the job of whatever displays it.
@@ -27,7 +32,7 @@ export function assertDisplayableBindingMessage(message: string): void {
       `The binding_message is longer than ${MAX_BINDING_MESSAGE_CODE_POINTS} characters.`,
     );
   }
-  if (DISGUISING_CHARACTER.test(message.replace(EMOJI_TAG_SEQUENCE, ''))) {
+  if (!isFaithfullyDisplayable(message)) {
     throw new InvalidBindingMessage(
       'The binding_message contains control, bidirectional or invisible formatting characters.',
     );

@@ -1,21 +1,34 @@
-import { InvalidRequest } from './oauth-errors.js';
+import { InvalidRequest, InvalidTarget } from './oauth-errors.js';
 import { toErrorDescription } from './error-description.js';
 
 /** Request parameters by name; each name appears once, and never with an empty value. */
 export type FormParameters = ReadonlyMap<string, string>;
 
 const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
+
+/**
+ * RFC 8707 §2: `resource` may be sent more than once. Its values are absolute URIs, which hold no
+ * space, so they are kept space-delimited, as scope's are; a value with a space is refused here,
+ * while the values are still apart.
+ */
+const REPEATABLE_PARAMETERS: ReadonlySet<string> = new Set(['resource']);
 const MAX_NAME_IN_DESCRIPTION = 64;
 
 /**
  * application/x-www-form-urlencoded body -> parameters. A parameter sent twice -> InvalidRequest
- * naming it. Parameters with an empty value are treated as omitted (RFC 6749 §3.1), so they
+ * naming it, except the repeatable ones (space-delimited then). Parameters with an empty value are treated as omitted (RFC 6749 §3.1), so they
  * neither count as present nor as a repetition.
  */
 export function parseFormBody(body: string): FormParameters {
   const parameters = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(body)) {
     if (value === '') continue;
+    if (REPEATABLE_PARAMETERS.has(name)) {
+      if (/\s/.test(value)) throw new InvalidTarget(`A ${name} value must be an absolute URI, without spaces.`);
+      const earlier = parameters.get(name);
+      parameters.set(name, earlier === undefined ? value : `${earlier} ${value}`);
+      continue;
+    }
     if (parameters.has(name)) {
       const shownName = toErrorDescription(name, MAX_NAME_IN_DESCRIPTION);
       throw new InvalidRequest(

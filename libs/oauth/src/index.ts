@@ -7,3 +7,6 @@ export * from './backchannel-authentication-request.js';
 export * from './token-request.js';
 export * from './oauth-exception.filter.js';
 export * from './token-syntax.js';
+export * from './resource-parameter.js';
+export * from './authorization-details.js';
+export * from './claims-parameter.js';

@@ -47,6 +47,18 @@ export class InvalidScope extends OAuthError {
   readonly status = 400;
 }
 
+/** RFC 8707 §2: a resource the client may not ask for, or one that is not an absolute URI. */
+export class InvalidTarget extends OAuthError {
+  readonly error = 'invalid_target';
+  readonly status = 400;
+}
+
+/** RFC 9396 §5: authorization_details malformed, or of a type the client may not ask for. */
+export class InvalidAuthorizationDetails extends OAuthError {
+  readonly error = 'invalid_authorization_details';
+  readonly status = 400;
+}
+
 export class UnknownUserId extends OAuthError {
   readonly error = 'unknown_user_id';
   readonly status = 400;

@@ -17,3 +17,6 @@ export function parseScope(value: string): string[] {
  * any other scope token a client registers is its own API's (not listed).
  */
 export const STANDARD_SCOPES: readonly string[] = ['openid', 'profile', 'email', 'phone', 'address'];
+
+/** OIDC Core §11: asks for a refresh token; only clients with the refresh_token grant may ask. */
+export const OFFLINE_ACCESS = 'offline_access';

@@ -1,4 +1,4 @@
-import { InvalidRequest, InvalidScope, UnsupportedGrantType } from './oauth-errors.js';
+import { InvalidRequest, InvalidScope, InvalidTarget, UnsupportedGrantType } from './oauth-errors.js';
 import { parseFormBody } from './form-parameters.js';
 import { CIBA_GRANT_TYPE, parseTokenRequest } from './token-request.js';
 
@@ -9,7 +9,16 @@ describe('parseTokenRequest', () => {
     expect(parseTokenRequest(parseFormBody(`${grantType}&auth_req_id=abc-_.123&extra=x`))).toEqual({
       grantType: CIBA_GRANT_TYPE,
       authReqId: 'abc-_.123',
+      resources: [],
     });
+  });
+
+  it('returns the resources a token request narrows the audience to (RFC 8707 §2.2), repeated or not', () => {
+    const body = `${grantType}&auth_req_id=a&resource=https%3A%2F%2Fa.example%2F&resource=urn%3Ab`;
+    expect(parseTokenRequest(parseFormBody(body)).resources).toEqual(['https://a.example/', 'urn:b']);
+    expect(() => parseTokenRequest(parseFormBody(`${grantType}&auth_req_id=a&resource=%2Frelative`))).toThrow(
+      InvalidTarget,
+    );
   });
 
   it('returns the refresh token and the narrower scope of a refresh', () => {
@@ -17,6 +26,7 @@ describe('parseTokenRequest', () => {
       grantType: 'refresh_token',
       refreshToken: 'rt',
       scope: ['openid', 'email'],
+      resources: [],
     });
     expect(parseTokenRequest(parseFormBody('grant_type=refresh_token&refresh_token=rt'))).toMatchObject({
       scope: null,

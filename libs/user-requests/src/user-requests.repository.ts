@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { EventStoreTransaction } from '@backchannel/event-store';
-import type { AuthRequested, RecordedEvent } from '@backchannel/events';
+import type {
+  AuthRequested,
+  AuthorizationDetail,
+  ConsentWording,
+  RecordedEvent,
+  RequestedClaims,
+} from '@backchannel/events';
 import { type OpenRequestCounts, type OpenRequestLimits, exceedsOpenRequestLimits } from './open-request-limits.js';
 
 /** A request made to a user, as their devices see it: never the auth_req_id, which only the client holds. */
@@ -16,6 +22,12 @@ export interface UserRequest {
   bindingMessage: string | null;
   /** The acr_values the client asked for (known ones are the least an approval must achieve). */
   acrValues: string[];
+  /** RFC 9396 authorization details, as recorded; null when none were asked. */
+  authorizationDetails: AuthorizationDetail[] | null;
+  /** The claims asked for with the claims parameter; null when it was not sent. */
+  requestedClaims: RequestedClaims | null;
+  /** The descriptions of its API scopes and detail types when it was made; null when none. */
+  wording: ConsentWording | null;
   createdAt: Date;
   expiresAt: Date;
   /** When an answer was recorded (ConsentGiven or ConsentDenied), or null. */
@@ -39,6 +51,9 @@ interface UserRequestRow {
   scope: string[];
   binding_message: string | null;
   acr_values: string[];
+  authorization_details: AuthorizationDetail[] | null;
+  requested_claims: RequestedClaims | null;
+  wording: ConsentWording | null;
   created_at: Date;
   expires_at: Date;
   answered_at: Date | null;
@@ -54,6 +69,9 @@ function toUserRequest(row: UserRequestRow): UserRequest {
     scope: row.scope,
     bindingMessage: row.binding_message,
     acrValues: row.acr_values,
+    authorizationDetails: row.authorization_details,
+    requestedClaims: row.requested_claims,
+    wording: row.wording,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     answeredAt: row.answered_at,
@@ -72,12 +90,16 @@ export const USER_REQUEST_COLUMNS = [
   'acr_values',
   'created_at',
   'expires_at',
+  'authorization_details',
+  'requested_claims',
+  'wording',
 ] as const;
 
 /** The row of the request AuthRequested made to the user: the one mapping of the live write and of a rebuild. */
 export function userRequestRow(requested: Pick<RecordedEvent<AuthRequested>, 'streamId' | 'data'>): unknown[] {
   const { requestId, subject, clientId, clientName, scope, bindingMessage, acrValues, requestedAt, expiresAt } =
     requested.data;
+  const { authorizationDetails, requestedClaims, wording } = requested.data;
   return [
     requestId,
     requested.streamId,
@@ -89,7 +111,15 @@ export function userRequestRow(requested: Pick<RecordedEvent<AuthRequested>, 'st
     acrValues,
     requestedAt,
     expiresAt,
+    // jsonb parameters: pg would send a JS array as a PostgreSQL array, not JSON
+    jsonOrNull(authorizationDetails),
+    jsonOrNull(requestedClaims),
+    jsonOrNull(wording),
   ];
+}
+
+function jsonOrNull(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
 }
 
 /** Whether a request is still open at `now`: nobody answered, and it has not expired. */

@@ -91,7 +91,12 @@ export async function enrolDevice(
 export async function pendingRequest(
   app: NestFastifyApplication,
   subject: string,
-  request: Partial<Pick<AuthRequested['data'], 'scope' | 'bindingMessage' | 'expiresAt'>> = {},
+  request: Partial<
+    Pick<
+      AuthRequested['data'],
+      'scope' | 'bindingMessage' | 'expiresAt' | 'authorizationDetails' | 'requestedClaims' | 'wording'
+    >
+  > = {},
 ): Promise<{ requestId: string; streamId: string }> {
   const requested = await recordRequest(app, subject, {
     clientId: 'client-of-authenticator-int-spec',

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
+import type { AuthorizationDetail, RequestedClaims } from '@backchannel/events';
 import { type UserRequest, UserRequests } from '@backchannel/user-requests';
 import { AnswerRecorder } from '../answers/answer-recorder.js';
 import { type DeviceRequest, DeviceTokenGuard, deviceOf } from '../device-auth/device-token.guard.js';
@@ -15,6 +16,10 @@ export interface PendingRequestView {
   acr_values: string[];
   created_at: string;
   expires_at: string;
+  /** RFC 9396: what else the client asks the user to allow, as sent; absent when nothing. */
+  authorization_details?: AuthorizationDetail[];
+  /** The claims asked for one by one (claims parameter); absent when none. */
+  claims?: RequestedClaims;
 }
 
 export function pendingRequestView(item: UserRequest): PendingRequestView {
@@ -27,6 +32,8 @@ export function pendingRequestView(item: UserRequest): PendingRequestView {
     acr_values: item.acrValues,
     created_at: item.createdAt.toISOString(),
     expires_at: item.expiresAt.toISOString(),
+    ...(item.authorizationDetails && { authorization_details: item.authorizationDetails }),
+    ...(item.requestedClaims && { claims: item.requestedClaims }),
   };
 }
 

@@ -22,6 +22,7 @@ import {
   AccessDenied,
   InvalidUserCode,
   MissingUserCode,
+  REFRESH_TOKEN_GRANT_TYPE,
   ServerError,
   parseBackchannelAuthenticationRequest,
 } from '@backchannel/oauth';
@@ -72,6 +73,10 @@ export class BcAuthorizeHandler {
       allowedScopes: metadata.scope.split(' '),
       deliveryMode: metadata.backchannel_token_delivery_mode,
       bindingMessageRequired: followsFapiCiba(metadata),
+      // the issuer's own resource (userinfo) is every client's
+      allowedResources: [this.config.issuer, ...(metadata.backchannel_allowed_resources ?? [])],
+      allowedAuthorizationDetailTypes: metadata.authorization_details_types ?? [],
+      refreshTokenGrant: metadata.grant_types.includes(REFRESH_TOKEN_GRANT_TYPE),
     });
     const user = await this.hintedUsers.userOf(request.hint, client, input.now);
     await this.checkUserCode(client, user.subject, request.userCode, input.now);
@@ -109,6 +114,9 @@ export class BcAuthorizeHandler {
         pollInterval: pollIntervalSeconds,
         clientNotification,
         expiresAt: expiresAt.toISOString(),
+        ...(request.resources.length > 0 && { resources: request.resources }),
+        ...(request.authorizationDetails && { authorizationDetails: request.authorizationDetails }),
+        ...(request.requestedClaims && { requestedClaims: request.requestedClaims }),
       },
       metadata: {
         now: input.now.toISOString(),

@@ -88,6 +88,11 @@ export class DiscoveryController {
       ],
       // known classes requested in acr_values are the least an approval must achieve (see authentication-context.ts)
       acr_values_supported: SUPPORTED_ACR_VALUES,
+      // OIDC Core §5.5 at /bc-authorize: claim names are honoured, values are not matched
+      claims_parameter_supported: true,
+      // RFC 8707 resource indicators at /bc-authorize and /token; RFC 9396 authorization_details at
+      // /bc-authorize, each client limited to its registered authorization_details_types
+      // (authorization_details_types_supported is left out: the types are each client's, not the server's)
     };
   }
 

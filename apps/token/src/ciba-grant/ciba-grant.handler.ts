@@ -37,7 +37,7 @@ export class CibaGrantHandler {
     const client = await this.clients.authenticateCibaClient(input);
     const grant = parseTokenRequest(input.params);
     if (grant.grantType !== CIBA_GRANT_TYPE) throw new UnsupportedGrantType('The grant_type is not the CIBA grant.');
-    const { authReqId } = grant;
+    const { authReqId, resources } = grant;
     if (client.metadata.backchannel_token_delivery_mode === 'push') {
       throw new UnauthorizedClient('The client is configured in push mode and receives its tokens by push.');
     }
@@ -48,6 +48,7 @@ export class CibaGrantHandler {
       clientId: client.clientId,
       confirmation,
       refreshToken: receivesRefreshTokens(client),
+      resources,
       now: input.now,
       origin: { correlationId: input.correlationId, actor: `client:${client.clientId}` },
     });

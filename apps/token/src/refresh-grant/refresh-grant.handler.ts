@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ClientAuthenticator, type RegisteredClient, receivesRefreshTokens } from '@backchannel/clients';
 import { UserDirectory } from '@backchannel/directory';
-import { accessTokenType } from '@backchannel/events';
+import { type AuthorizationDetail, accessTokenType } from '@backchannel/events';
 import type { OAuthFormRequest } from '@backchannel/http';
 import {
   InvalidGrant,
@@ -27,6 +27,8 @@ export interface RefreshResponse {
   expires_in: number;
   refresh_token: string;
   scope: string;
+  /** RFC 9396 §7: the authorization details the family grants. */
+  authorization_details?: AuthorizationDetail[];
 }
 
 /** One answer to every refused refresh token, so none reveals whether it exists, was used or is another client's. */
@@ -59,12 +61,12 @@ export class RefreshGrantHandler {
     const grant = parseTokenRequest(input.params);
     if (grant.grantType !== REFRESH_TOKEN_GRANT_TYPE)
       throw new UnsupportedGrantType('The grant_type is not refresh_token.');
-    const { refreshToken, scope } = grant;
+    const { refreshToken, scope, resources } = grant;
     const stored = await this.refreshTokens.find(refreshToken);
     const family = await this.usableFamily(stored, client, input);
     const grantedScope = narrowed(family.scope, scope);
 
-    const minted = await this.minter.mintAccessToken({ ...family, scope: grantedScope }, input.now);
+    const minted = await this.minter.mintAccessToken({ ...family, scope: grantedScope }, input.now, { resources });
     const next = this.minter.newRefreshToken(minted, family.expiresAt, input.now);
     if (!(await this.refreshTokens.rotate(refreshToken, family.familyId, next))) {
       // used by a concurrent request since it was read: a replay as much as a later one
@@ -77,6 +79,7 @@ export class RefreshGrantHandler {
       expires_in: Math.round((minted.expiresAt.getTime() - input.now.getTime()) / 1000),
       refresh_token: next.token,
       scope: grantedScope.join(' '),
+      ...(family.authorizationDetails && { authorization_details: family.authorizationDetails }),
     };
   }
 

@@ -3,7 +3,7 @@ import type { TestingModule } from '@nestjs/testing';
 import { authRequestDecider } from '@backchannel/auth-request';
 import { ClientRegistry } from '@backchannel/clients';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
-import { authRequestStreamId } from '@backchannel/events';
+import { type AuthRequested, authRequestStreamId } from '@backchannel/events';
 import type { OAuthFormRequest } from '@backchannel/http';
 import { DataSource } from 'typeorm';
 import { OAuthError } from '@backchannel/oauth';
@@ -53,7 +53,16 @@ export function clientForm(
 export async function approvedRequest(
   app: TestingModule,
   client: TestClient,
-  { subject = TEST_SUBJECT, scope = ['openid', 'email'] }: { subject?: string; scope?: string[] } = {},
+  {
+    subject = TEST_SUBJECT,
+    scope = ['openid', 'email'],
+    asked = {},
+  }: {
+    subject?: string;
+    scope?: string[];
+    /** What else the request asked: resources, authorization details, claims. */
+    asked?: Pick<AuthRequested['data'], 'resources' | 'authorizationDetails' | 'requestedClaims'>;
+  } = {},
 ): Promise<{ authReqId: string; streamId: string }> {
   const store = app.get(PostgresEventStore);
   await app.get(DataSource).query(`INSERT INTO users (subject) VALUES ($1) ON CONFLICT DO NOTHING`, [subject]);
@@ -75,6 +84,7 @@ export async function approvedRequest(
       pollInterval: 5,
       clientNotification: null,
       expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      ...asked,
     },
     metadata,
   });

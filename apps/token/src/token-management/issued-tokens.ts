@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
-import { JwtVerificationError, SigningKeys, verifyJwt } from '@backchannel/crypto';
+import { JwtVerificationError, SigningKeys, USERINFO_CLAIMS_CLAIM, verifyJwt } from '@backchannel/crypto';
 import { ClientRegistry, clientEnabled } from '@backchannel/clients';
 import { UserDirectory } from '@backchannel/directory';
 import {
@@ -23,6 +23,13 @@ export interface AccessTokenClaims {
   auth_time?: number;
   acr?: string;
   amr?: string[];
+  authorization_details?: unknown[];
+  [USERINFO_CLAIMS_CLAIM]?: string[];
+}
+
+/** Whether an access token is for a resource (RFC 8707), e.g. the issuer's own userinfo. */
+export function accessTokenIsFor(claims: AccessTokenClaims, resource: string): boolean {
+  return (Array.isArray(claims.aud) ? claims.aud : [claims.aud]).includes(resource);
 }
 
 /**
@@ -65,9 +72,9 @@ export class IssuedTokens {
     // a refresh token is never a JWT: no signature check for what cannot be one
     if (token.split('.').length !== 3) return null;
     try {
+      // any audience: introspection answers for every resource; userinfo checks it is one
       const claims = (await verifyJwt(token, await this.keys.jwks(), {
         issuer: this.config.issuer,
-        audience: this.config.issuer,
         typ: 'at+jwt',
         currentDate: now,
       })) as unknown as AccessTokenClaims;

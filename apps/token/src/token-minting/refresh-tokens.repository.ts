@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sha256Hex } from '@backchannel/crypto';
-import type { AccessTokenConfirmation } from '@backchannel/events';
+import type { AccessTokenConfirmation, AuthorizationDetail } from '@backchannel/events';
 import { DataSource } from 'typeorm';
 
 /** How the user authenticated when they consented: repeated in every access token of the family (RFC 9068 §2.2.1). */
@@ -19,6 +19,12 @@ export interface RefreshTokenFamily {
   /** The auth-request stream whose consent it carries on. */
   streamId: string;
   scope: string[];
+  /** RFC 8707: the resources granted (empty: the issuer's); a refresh may narrow the audience to some. */
+  resources: string[];
+  /** RFC 9396: the authorization details granted, in every access token of the family. */
+  authorizationDetails: AuthorizationDetail[] | null;
+  /** The claims the `claims` parameter asked for at userinfo, named in every access token of the family. */
+  userinfoClaims: string[];
   confirmation: AccessTokenConfirmation | null;
   authentication: ConsentAuthentication;
   expiresAt: Date;
@@ -57,14 +63,17 @@ interface FamilyRow {
   subject: string;
   stream_id: string;
   scope: string[];
+  resources: string[];
+  authorization_details: AuthorizationDetail[] | null;
+  userinfo_claims: string[];
   confirmation: AccessTokenConfirmation | null;
   authentication: ConsentAuthentication;
   expires_at: Date;
   revoked_at: Date | null;
 }
 
-const FAMILY_COLUMNS = `f.family_id, f.client_id, f.subject, f.stream_id, f.scope, f.confirmation, f.authentication,
-  f.expires_at, f.revoked_at`;
+const FAMILY_COLUMNS = `f.family_id, f.client_id, f.subject, f.stream_id, f.scope, f.resources,
+  f.authorization_details, f.userinfo_claims, f.confirmation, f.authentication, f.expires_at, f.revoked_at`;
 
 /**
  * Refresh tokens and revoked access tokens, in PostgreSQL so every replica sees one state. A
@@ -82,8 +91,9 @@ export class RefreshTokens {
     await this.dataSource.transaction(async (manager) => {
       await manager.query(
         `INSERT INTO refresh_token_families
-           (family_id, client_id, subject, stream_id, scope, confirmation, authentication, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+           (family_id, client_id, subject, stream_id, scope, confirmation, authentication, created_at, expires_at,
+            resources, authorization_details, userinfo_claims)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
         [
           family.familyId,
           family.clientId,
@@ -94,6 +104,9 @@ export class RefreshTokens {
           JSON.stringify(family.authentication),
           first.issuedAt,
           family.expiresAt,
+          family.resources,
+          family.authorizationDetails === null ? null : JSON.stringify(family.authorizationDetails),
+          family.userinfoClaims,
         ],
       );
       await manager.query(insertToken, tokenValues(family.familyId, first));
@@ -205,6 +218,9 @@ function familyOf(row: FamilyRow): RefreshTokenFamily {
     subject: row.subject,
     streamId: row.stream_id,
     scope: row.scope,
+    resources: row.resources,
+    authorizationDetails: row.authorization_details,
+    userinfoClaims: row.userinfo_claims,
     confirmation: row.confirmation,
     authentication: row.authentication,
     expiresAt: row.expires_at,

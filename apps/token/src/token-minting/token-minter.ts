@@ -10,8 +10,10 @@ import {
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { ShreddablePayloads, TokenSigner, randomToken } from '@backchannel/crypto';
 import { PostgresEventStore, type StreamState, handleCommand, readStreamState } from '@backchannel/event-store';
+import { accessTokenAudience } from '@backchannel/oauth';
 import {
   type AccessTokenConfirmation,
+  type AuthorizationDetail,
   type PushedTokens,
   type TokensIssued,
   accessTokenType,
@@ -30,6 +32,12 @@ export interface AccessGrant {
   clientId: string;
   subject: string;
   scope: string[];
+  /** RFC 8707: the resources the consent granted (empty: the issuer's). */
+  resources: string[];
+  /** RFC 9396: the authorization details the consent granted. */
+  authorizationDetails: AuthorizationDetail[] | null;
+  /** OIDC Core §5.5: the claims asked for at userinfo one by one, which the token names for it. */
+  userinfoClaims: string[];
   confirmation: AccessTokenConfirmation | null;
   authentication: ConsentAuthentication;
 }
@@ -52,6 +60,8 @@ export interface IssuanceRequest {
   confirmation?: AccessTokenConfirmation | null;
   /** The client is registered for the refresh_token grant: a refresh token family starts here. */
   refreshToken: boolean;
+  /** RFC 8707 §2.2: the resources the token request narrows the audience to (none: every one granted). */
+  resources?: string[];
 }
 
 export type IssuanceResult =
@@ -59,7 +69,7 @@ export type IssuanceResult =
   | { outcome: 'rejected'; rejection: AuthRequestRejection; state: AuthRequestState };
 
 type Issued = TokensIssued['data'];
-type Consent = Extract<AuthRequestState, { status: 'Approved' }>['consent'];
+type ApprovedRequest = Extract<AuthRequestState, { status: 'Approved' }>;
 
 /**
  * The one place tokens are minted, for the /token grant and for push mode alike. The decider is
@@ -94,7 +104,7 @@ export class TokenMinter {
     }
     if (stream.state.status !== 'Approved') throw new Error('tokens decided for a request that is not approved');
     const issued = decision.events[0]!.data as Issued;
-    const { tokens, refreshTokenFamilyId } = await this.sign(streamId, issued, stream.state.consent, request);
+    const { tokens, refreshTokenFamilyId } = await this.sign(streamId, issued, stream.state, request);
     // crypto-shredded once pushed (ping-delivery): the event keeps that they were pushed, not the tokens
     const sealedTokens = request.push
       ? await this.payloads.seal(tokens, streamId, new Date(stream.state.request.expiresAt))
@@ -114,13 +124,22 @@ export class TokenMinter {
     return { outcome: 'issued', tokens };
   }
 
-  /** An access token (RFC 9068) for a grant: its claims are decided here, for every way tokens are issued. */
-  async mintAccessToken(grant: AccessGrant, now: Date, jti: string = randomUUID()): Promise<MintedAccessToken> {
+  /**
+   * An access token (RFC 9068) for a grant: its claims are decided here, for every way tokens are
+   * issued. Its audience is the grant's resources, or those the token request narrowed it to
+   * (InvalidTarget for any other); the issuer when the grant names none.
+   */
+  async mintAccessToken(
+    grant: AccessGrant,
+    now: Date,
+    options: { resources?: string[]; jti?: string } = {},
+  ): Promise<MintedAccessToken> {
     const { issuer, accessTokenTtlSeconds } = this.config;
     const { authTime, acr, amr } = grant.authentication;
+    const jti = options.jti ?? randomUUID();
     const accessToken = await this.signer.signAccessToken({
       issuer,
-      audience: issuer,
+      audience: oneOrMany(accessTokenAudience(grant.resources, options.resources ?? [], issuer)),
       subject: grant.subject,
       clientId: grant.clientId,
       scope: grant.scope,
@@ -129,6 +148,8 @@ export class TokenMinter {
       expiresInSeconds: accessTokenTtlSeconds,
       authentication: { authTime: new Date(authTime), ...(acr && { acr }), ...(amr && { amr }) },
       ...(grant.confirmation && { confirmation: { ...grant.confirmation } }),
+      ...(grant.authorizationDetails && { authorizationDetails: grant.authorizationDetails }),
+      ...(grant.userinfoClaims.length > 0 && { userinfoClaims: grant.userinfoClaims }),
     });
     return { accessToken, jti, expiresAt: new Date(now.getTime() + accessTokenTtlSeconds * 1000) };
   }
@@ -170,7 +191,7 @@ export class TokenMinter {
   private async sign(
     streamId: string,
     issued: Issued,
-    consent: Consent,
+    { request: requested, consent }: ApprovedRequest,
     request: IssuanceRequest,
   ): Promise<{ tokens: TokenResponse; refreshTokenFamilyId?: string }> {
     const { issuer, accessTokenTtlSeconds, idTokenTtlSeconds } = this.config;
@@ -181,9 +202,22 @@ export class TokenMinter {
       ...(claims.acr && { acr: claims.acr }),
       ...(claims.amr && { amr: claims.amr }),
     };
-    const grant = { clientId, subject, scope: grantedScope, confirmation: confirmation ?? null, authentication };
+    const { resources = [], authorizationDetails = null, requestedClaims } = requested;
+    const grant: AccessGrant = {
+      clientId,
+      subject,
+      scope: grantedScope,
+      resources,
+      authorizationDetails,
+      userinfoClaims: requestedClaims?.userinfo ?? [],
+      confirmation: confirmation ?? null,
+      authentication,
+    };
     // the token carries the id the decider recorded
-    const accessToken = await this.mintAccessToken(grant, request.now, issued.accessTokenId);
+    const accessToken = await this.mintAccessToken(grant, request.now, {
+      resources: request.resources,
+      jti: issued.accessTokenId,
+    });
     const refresh = request.refreshToken ? await this.startFamily(streamId, grant, accessToken, request.now) : null;
     const idToken = await this.signer.signIdToken({
       issuer,
@@ -208,6 +242,7 @@ export class TokenMinter {
         id_token: idToken,
         ...(refresh && { refresh_token: refresh.token }),
         scope: grantedScope.join(' '),
+        ...(authorizationDetails && { authorization_details: authorizationDetails }),
       },
       ...(refresh && { refreshTokenFamilyId: refresh.familyId }),
     };
@@ -225,4 +260,9 @@ export class TokenMinter {
     await this.refreshTokens.start({ familyId, streamId, ...grant, expiresAt }, first);
     return { familyId, token: first.token };
   }
+}
+
+/** RFC 7519 §4.1.3: a single audience as a string, several as an array. */
+function oneOrMany(audience: string[]): string | string[] {
+  return audience.length === 1 ? audience[0]! : audience;
 }

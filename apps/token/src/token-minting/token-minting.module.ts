@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import type { Migration, RetentionRule } from '@backchannel/event-store';
 import { CreateRefreshTokens1765300000100 } from './migrations/1765300000100-create-refresh-tokens.js';
+import { RefreshTokenGrantDetails1765500000300 } from './migrations/1765500000300-refresh-token-grant-details.js';
 import { RefreshTokens } from './refresh-tokens.repository.js';
 import { TokenMinter } from './token-minter.js';
 
@@ -10,7 +11,10 @@ import { TokenMinter } from './token-minter.js';
  */
 @Module({ providers: [TokenMinter, RefreshTokens], exports: [TokenMinter, RefreshTokens] })
 export class TokenMintingModule {
-  static readonly migrations: readonly Migration[] = [CreateRefreshTokens1765300000100];
+  static readonly migrations: readonly Migration[] = [
+    CreateRefreshTokens1765300000100,
+    RefreshTokenGrantDetails1765500000300,
+  ];
   static readonly retention: readonly RetentionRule[] = [
     { table: 'refresh_token_families', endedAt: 'expires_at' },
     { table: 'refresh_tokens', endedAt: 'expires_at' },

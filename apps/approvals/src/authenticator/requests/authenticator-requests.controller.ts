@@ -5,14 +5,17 @@ import { type PendingRequestView, pendingRequestView } from '../../device-api/de
 import { type DeviceRequest, DeviceTokenGuard, deviceOf } from '../../device-auth/device-token.guard.js';
 import { WebAppHeaders } from '@backchannel/http';
 import { PasskeyDecisionService } from './passkey-decision.service.js';
-import { describeScope } from './scope-wording.js';
+import { type ConsentView, consentView } from './consent-wording.js';
 
-/** A pending request as the authenticator shows it: the device API's view, scopes in plain words, time left. */
-export interface AuthenticatorRequestView extends PendingRequestView {
-  scopes: { scope: string; description: string }[];
-  /** Seconds left when this answer was made, so the page's countdown does not depend on its clock. */
-  expires_in: number;
-}
+/**
+ * A pending request as the authenticator shows it: the device API's view with what it asks in
+ * plain words (the authorization details and claims as consentView words them), and the time left.
+ */
+export type AuthenticatorRequestView = Omit<PendingRequestView, 'authorization_details' | 'claims'> &
+  ConsentView & {
+    /** Seconds left when this answer was made, so the page's countdown does not depend on its clock. */
+    expires_in: number;
+  };
 
 /** The authenticator's API for an enrolled device (device token): its user's requests and passkey-signed decisions. */
 @Controller('authenticator/api/requests')
@@ -30,7 +33,7 @@ export class AuthenticatorRequestsController {
     const open = await this.userRequests.listOpen(deviceOf(request).subject, now);
     return open.map((item) => ({
       ...pendingRequestView(item),
-      scopes: item.scope.map((scope) => ({ scope, description: describeScope(scope) })),
+      ...consentView(item),
       expires_in: Math.max(0, Math.floor((item.expiresAt.getTime() - now.getTime()) / 1000)),
     }));
   }

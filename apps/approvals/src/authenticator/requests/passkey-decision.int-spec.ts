@@ -15,6 +15,8 @@ import {
 } from '../authenticator.fixture.js';
 import { PasskeysRepository } from '../passkeys/passkeys.repository.js';
 import { PasskeyDecisionService } from './passkey-decision.service.js';
+import type { ConsentView } from './consent-wording.js';
+import { decisionChallenge } from './decision-challenge.js';
 
 /** Passkey-signed decisions in the built-in authenticator over HTTP, on the real PostgreSQL. */
 describe('authenticator decisions', () => {
@@ -76,6 +78,8 @@ describe('authenticator decisions', () => {
           { scope: 'profile', description: 'Your name and profile' },
           { scope: 'payments:read', description: 'payments:read' },
         ],
+        authorization_details: [],
+        claims: [],
         binding_message: message,
         acr_values: [],
         created_at: expect.any(String),
@@ -117,6 +121,62 @@ describe('authenticator decisions', () => {
     });
     expect((await app.get(PasskeysRepository).find(device.authenticator.credentialId))?.counter).toBe(1);
     expect((await call(app, 'GET', '/authenticator/api/requests', undefined, device.deviceToken)).body).toEqual([]);
+  });
+
+  it('shows authorization details, claims and API scopes in plain words, and the passkey signs exactly that view', async () => {
+    const device = await enrolledUser('rich');
+    const payment = {
+      type: 'payment_initiation',
+      actions: ['initiate'],
+      instructedAmount: { currency: 'EUR', amount: '42.00' },
+    };
+    const { requestId } = await pendingRequest(app, device.subject, {
+      scope: ['openid', 'payments'],
+      bindingMessage: null,
+      authorizationDetails: [payment],
+      requestedClaims: { userinfo: ['birthdate'], id_token: [] },
+      wording: {
+        scopes: { payments: 'Make payments from your accounts' },
+        authorizationDetailTypes: { payment_initiation: 'Pay someone' },
+      },
+    });
+    const listed = (await call(app, 'GET', '/authenticator/api/requests', undefined, device.deviceToken))
+      .body as ConsentView[];
+    const view: ConsentView = {
+      scopes: [
+        { scope: 'openid', description: 'Confirm who you are' },
+        { scope: 'payments', description: 'Make payments from your accounts' },
+      ],
+      authorization_details: [
+        {
+          type: 'payment_initiation',
+          description: 'Pay someone',
+          fields: [
+            { label: 'Actions', value: 'initiate' },
+            // members in jsonb's order (shorter names first), the same in every view of the request
+            { label: 'Instructed amount', value: 'Amount: 42.00; Currency: EUR' },
+          ],
+          detail: payment,
+        },
+      ],
+      claims: [{ claim: 'birthdate', description: 'Your date of birth' }],
+    };
+    expect(listed[0]).toMatchObject(view);
+
+    const options = await challenge(device, requestId, 'approve');
+    const nonce = (await app
+      .get(DataSource)
+      .query(`SELECT nonce FROM decision_nonces WHERE request_id = $1`, [requestId])) as { nonce: string }[];
+    const expected = decisionChallenge({
+      requestId,
+      consent: view,
+      bindingMessage: null,
+      decision: 'approve',
+      nonce: nonce[0]!.nonce,
+    });
+    expect(Buffer.from(options.challenge, 'base64url')).toEqual(Buffer.from(expected));
+    const answer = await decide(device, requestId, 'approve', device.authenticator.assert(options.challenge));
+    expect(answer.status).toBe(204);
   });
 
   it('records userVerified false when the authenticator only tested presence', async () => {

@@ -23,6 +23,7 @@ import {
   decisionChallenge,
 } from './decision-challenge.js';
 import { DecisionNoncesRepository } from './decision-nonces.repository.js';
+import { consentView } from './consent-wording.js';
 
 const decision = z.enum(AUTHENTICATOR_DECISIONS);
 const challengeRequestSchema = z.strictObject({ decision });
@@ -74,7 +75,7 @@ export class PasskeyDecisionService {
     const nonce = randomToken(32);
     await this.nonces.issue(requestId, device.deviceId, nonce, new Date(now.getTime() + DECISION_NONCE_TTL_MS), now);
     return this.relyingParty.authenticationOptions(
-      decisionChallenge({ ...request, decision, nonce }),
+      decisionChallengeOf(request, decision, nonce),
       passkeys,
       requiresUserVerification(request.acrValues) ? 'required' : 'preferred',
     );
@@ -96,7 +97,7 @@ export class PasskeyDecisionService {
     if (!passkey || passkey.deviceId !== device.deviceId) {
       throw new UnauthorizedException('This passkey is not registered for this device and its user.');
     }
-    const challenge = decisionChallenge({ ...request, decision, nonce });
+    const challenge = decisionChallengeOf(request, decision, nonce);
     const assertion = await this.relyingParty
       .verifyAssertion(response as unknown as AuthenticationResponseJSON, challenge, passkey)
       .catch((error: unknown) => {
@@ -130,6 +131,17 @@ export class PasskeyDecisionService {
     if (!request || request.subject !== device.subject) throw unknownRequest();
     return request;
   }
+}
+
+/** The challenge over the request as the authenticator shows it (consentView), the decision and the nonce. */
+function decisionChallengeOf(request: UserRequest, decision: AuthenticatorDecision, nonce: string): Uint8Array {
+  return decisionChallenge({
+    requestId: request.requestId,
+    consent: consentView(request),
+    bindingMessage: request.bindingMessage,
+    decision,
+    nonce,
+  });
 }
 
 function answerOf(decision: AuthenticatorDecision, evidence: AuthenticationEvidence): UserAnswer {

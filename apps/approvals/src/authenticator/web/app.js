@@ -315,14 +315,13 @@ function renderRequest() {
   const request = currentRequest();
   if (request) {
     element('client-name').textContent = withVisibleControls(request.client_name);
+    // the scopes, then the claims asked for one by one, each in the words the server chose
     element('scope-list').replaceChildren(
-      ...request.scopes.map(({ scope, description }) => {
-        const item = document.createElement('li');
-        item.textContent = description;
-        item.title = scope;
-        return item;
-      }),
+      ...request.scopes.map(({ scope, description }) => listItem(description, scope)),
+      ...request.claims.map(({ claim, description }) => listItem(description, claim)),
     );
+    element('details-box').hidden = request.authorization_details.length === 0;
+    element('details-list').replaceChildren(...request.authorization_details.map(detailCard));
     element('binding-message-box').hidden = request.binding_message === null;
     element('binding-message').textContent = withVisibleControls(request.binding_message ?? '');
   }
@@ -332,6 +331,34 @@ function renderRequest() {
   const open = request !== undefined && state.answered === null;
   element('decision-actions').hidden = !open;
   element('time-left').hidden = !open;
+}
+
+function listItem(text, title) {
+  const item = document.createElement('li');
+  item.textContent = text;
+  item.title = title;
+  return item;
+}
+
+/** One RFC 9396 authorization detail: its type's description, then each field as label and text. */
+function detailCard({ type, description, fields }) {
+  const card = document.createElement('section');
+  card.className = 'detail-card';
+  card.dataset.testid = 'authorization-detail';
+  const heading = document.createElement('h3');
+  heading.textContent = description;
+  heading.title = type;
+  const list = document.createElement('dl');
+  for (const { label, value } of fields) {
+    const term = document.createElement('dt');
+    term.textContent = label;
+    const text = document.createElement('dd');
+    text.textContent = value;
+    text.dir = 'auto';
+    list.append(term, text);
+  }
+  card.append(heading, list);
+  return card;
 }
 
 async function decide(decision) {
