@@ -17,3 +17,9 @@ export function parseScope(value: string): string[] {
  * any other scope token a client registers is its own API's (not listed).
  */
 export const STANDARD_SCOPES: readonly string[] = ['openid', 'profile', 'email', 'phone', 'address'];
+
+/**
+ * The scopes whose meaning, and so whose wording to the user, is the server's own: the OpenID
+ * Connect scopes and `offline_access` (Core §11). Every other scope token is an API's.
+ */
+export const RESERVED_SCOPES: readonly string[] = [...STANDARD_SCOPES, 'offline_access'];
