@@ -389,6 +389,21 @@ async function notifyClientChanged(
   await tx.query(`SELECT pg_notify($1, $2)`, [CLIENT_CHANGES_CHANNEL, clientId]);
 }
 
+/**
+ * How many registered clients list `scope` in their metadata, on the caller's transaction (so a
+ * change that depends on the answer is decided on what that transaction sees).
+ */
+export async function countClientsListingScope(
+  tx: { query: <Row>(sql: string, parameters?: unknown[]) => Promise<Row[]> },
+  scope: string,
+): Promise<number> {
+  const [row] = await tx.query<{ clients: number }>(
+    `SELECT count(*)::int AS clients FROM clients WHERE $1 = ANY(string_to_array(metadata->>'scope', ' '))`,
+    [scope],
+  );
+  return row!.clients;
+}
+
 function eventMetadata(context: RegistrationContext) {
   return { correlationId: context.correlationId, actor: context.actor, occurredAt: context.now.toISOString() };
 }
