@@ -71,8 +71,8 @@ const DESCRIBE = prepared(`
      OR (kind = 'authorization_detail_type' AND name = ANY($2::text[]))`);
 
 /**
- * The consent vocabulary: the plain words of API scopes and authorization detail types, which
- * /bc-authorize records in the request so the authenticator shows the user what was asked. The
+ * The consent vocabulary: the plain words of API scopes and authorization detail types, for
+ * /bc-authorize to record with a request (describe), so the authenticator shows what was asked. The
  * `consent_vocabulary` table is the state; each change is an event of the term's stream, with its
  * actor, written in the same transaction.
  */
