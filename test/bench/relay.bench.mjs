@@ -21,7 +21,12 @@ import { migrateSchema } from './support/schema.mjs';
 
 const databaseUrl = process.env.DATABASE_URL;
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9292').split(',');
-const TOPICS = ['backchannel.auth-requests.v1', 'backchannel.clients.v1', 'backchannel.users.v1'];
+const TOPICS = [
+  'backchannel.auth-requests.v1',
+  'backchannel.clients.v1',
+  'backchannel.users.v1',
+  'backchannel.consent-vocabulary.v1',
+];
 const GROUPS = ['backchannel-token', 'backchannel-notifier', 'backchannel-ping-delivery'];
 const LOG_HEAD = `SELECT transaction_id::text AS tx, global_position::text AS pos FROM events
   ORDER BY events.transaction_id DESC, events.global_position DESC LIMIT 1`;

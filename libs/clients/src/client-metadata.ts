@@ -12,6 +12,7 @@ import {
   InvalidClientMetadata,
   OFFLINE_ACCESS,
   REFRESH_TOKEN_GRANT_TYPE,
+  AUTHORIZATION_DETAILS_TYPE,
   SCOPE_TOKEN,
   isResourceIndicator,
 } from '@backchannel/oauth';
@@ -71,8 +72,6 @@ const HINT_KINDS = ['login_hint', 'id_token_hint', 'login_hint_token'] as const 
 /** What client assertions may be signed with: the key algorithms, and HS256 for client_secret_jwt (RFC 7523). */
 export const ASSERTION_ALGORITHMS: [string, ...string[]] = ['HS256', ...CLIENT_SIGNING_ALGORITHMS];
 
-/** RFC 9396 §2: a type is a string; here at most 128 visible ASCII characters (a name or a URI). */
-const AUTHORIZATION_DETAILS_TYPE = /^[\x21-\x7E]{1,128}$/;
 /** The most authorization-detail types, or resources, one client lists. */
 const MAX_LISTED = 20;
 
@@ -163,7 +162,7 @@ const clientMetadataMembers = z.object(
           .string({ error: 'authorization_details_types must be an array of strings' })
           .regex(
             AUTHORIZATION_DETAILS_TYPE,
-            'each authorization_details_types value must be 1 to 128 visible ASCII characters',
+            'each authorization_details_types value must be 1 to 64 printable ASCII characters without spaces',
           ),
         { error: 'authorization_details_types must be an array of strings' },
       )

@@ -389,6 +389,26 @@ async function notifyClientChanged(
   await tx.query(`SELECT pg_notify($1, $2)`, [CLIENT_CHANGES_CHANNEL, clientId]);
 }
 
+/**
+ * How many registered clients list a term of the consent vocabulary in their metadata: an API
+ * scope in `scope`, or an authorization-detail type in `authorization_details_types` (so neither is
+ * removed while a client may still ask for it). Runs in the caller's transaction.
+ */
+export async function countClientsListing(
+  tx: { query: <Row>(sql: string, parameters?: unknown[]) => Promise<Row[]> },
+  member: 'scope' | 'authorization_details_types',
+  term: string,
+): Promise<number> {
+  const listed =
+    member === 'scope'
+      ? `$1 = ANY(string_to_array(metadata->>'scope', ' '))`
+      : `metadata->'authorization_details_types' ? $1`;
+  const [row] = await tx.query<{ clients: number }>(`SELECT count(*)::int AS clients FROM clients WHERE ${listed}`, [
+    term,
+  ]);
+  return row!.clients;
+}
+
 function eventMetadata(context: RegistrationContext) {
   return { correlationId: context.correlationId, actor: context.actor, occurredAt: context.now.toISOString() };
 }

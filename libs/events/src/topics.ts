@@ -1,4 +1,5 @@
 import { isAuthRequestStream } from './auth-request.events.js';
+import { isConsentVocabularyStream } from './consent-vocabulary.events.js';
 import { isUserStream } from './user.events.js';
 
 /** Kafka topics. Messages are keyed by stream id so one stream's events stay ordered. */
@@ -6,6 +7,7 @@ export const Topics = {
   authRequests: 'backchannel.auth-requests.v1',
   clients: 'backchannel.clients.v1',
   users: 'backchannel.users.v1',
+  consentVocabulary: 'backchannel.consent-vocabulary.v1',
 } as const;
 
 export type Topic = (typeof Topics)[keyof typeof Topics];
@@ -13,5 +15,6 @@ export type Topic = (typeof Topics)[keyof typeof Topics];
 /** Which topic a stream's events are published to. */
 export function topicForStream(streamId: string): Topic {
   if (isAuthRequestStream(streamId)) return Topics.authRequests;
+  if (isConsentVocabularyStream(streamId)) return Topics.consentVocabulary;
   return isUserStream(streamId) ? Topics.users : Topics.clients;
 }

@@ -20,6 +20,10 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   DeviceRevoked: 1,
   UserDisabled: 1,
   UserEnabled: 1,
+  ApiScopeDefined: 1,
+  ApiScopeRemoved: 1,
+  AuthorizationDetailTypeDefined: 1,
+  AuthorizationDetailTypeRemoved: 1,
 };
 
 /** Raised for an event no upcaster can bring to a version this code knows (a poison message). */

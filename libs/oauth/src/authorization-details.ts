@@ -1,13 +1,13 @@
 import type { AuthorizationDetail } from '@backchannel/events';
 import { InvalidAuthorizationDetails } from './oauth-errors.js';
 import { isJsonObject, parseJsonParameter } from './json-parameter.js';
-import { isFaithfullyDisplayable } from './binding-message.js';
+import { hasDisguisingCharacters } from './displayable-text.js';
+import { AUTHORIZATION_DETAILS_TYPE } from './token-syntax.js';
 
 const MAX_DETAILS = 10;
 const MAX_JSON_LENGTH = 8192;
 /** Deep enough for amounts and accounts (RFC 9396's examples nest three levels), shallow enough to show. */
 const MAX_DEPTH = 5;
-const MAX_TYPE_LENGTH = 128;
 
 /** RFC 9396 §2.2: the common data fields, which hold strings (or arrays of strings). */
 const STRING_ARRAY_FIELDS = ['locations', 'actions', 'datatypes', 'privileges'] as const;
@@ -41,9 +41,9 @@ export function parseAuthorizationDetails(
 function authorizationDetailOf(detail: unknown, allowedTypes: readonly string[]): AuthorizationDetail {
   if (!isJsonObject(detail)) throw new InvalidAuthorizationDetails('Each authorization detail must be a JSON object.');
   const { type } = detail;
-  if (typeof type !== 'string' || type.length === 0 || type.length > MAX_TYPE_LENGTH) {
+  if (typeof type !== 'string' || !AUTHORIZATION_DETAILS_TYPE.test(type)) {
     throw new InvalidAuthorizationDetails(
-      'Each authorization detail needs a type (a string of at most 128 characters).',
+      'Each authorization detail needs a type: 1 to 64 printable ASCII characters without spaces.',
     );
   }
   if (!allowedTypes.includes(type)) {
@@ -65,7 +65,7 @@ function authorizationDetailOf(detail: unknown, allowedTypes: readonly string[])
 /** Every string (keys too) shown faithfully (the binding message's rule), within the depth cap. */
 function assertDisplayable(value: unknown, depth: number): void {
   if (typeof value === 'string') {
-    if (!isFaithfullyDisplayable(value)) {
+    if (hasDisguisingCharacters(value)) {
       throw new InvalidAuthorizationDetails(
         'The authorization_details hold control, bidirectional or invisible formatting characters.',
       );

@@ -3,6 +3,7 @@ export * from './error-description.js';
 export * from './form-parameters.js';
 export * from './scope-parameter.js';
 export * from './binding-message.js';
+export * from './displayable-text.js';
 export * from './backchannel-authentication-request.js';
 export * from './token-request.js';
 export * from './oauth-exception.filter.js';

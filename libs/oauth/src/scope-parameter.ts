@@ -20,3 +20,9 @@ export const STANDARD_SCOPES: readonly string[] = ['openid', 'profile', 'email',
 
 /** OIDC Core §11: asks for a refresh token; only clients with the refresh_token grant may ask. */
 export const OFFLINE_ACCESS = 'offline_access';
+
+/**
+ * The scopes whose meaning, and so whose wording to the user, is the server's own: the OpenID
+ * Connect scopes and `offline_access` (Core §11). Every other scope token is an API's.
+ */
+export const RESERVED_SCOPES: readonly string[] = [...STANDARD_SCOPES, OFFLINE_ACCESS];

@@ -13,13 +13,16 @@ import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import {
   type AuthRequested,
   type ClientNotificationTarget,
+  type ConsentWording,
   type NotificationSecrets,
   type RecordedEvent,
   authRequestStreamId,
 } from '@backchannel/events';
 import type { OAuthFormRequest } from '@backchannel/http';
+import { ConsentVocabulary } from '@backchannel/consent-vocabulary';
 import {
   AccessDenied,
+  type BackchannelAuthenticationRequest,
   InvalidUserCode,
   MissingUserCode,
   REFRESH_TOKEN_GRANT_TYPE,
@@ -59,6 +62,7 @@ export class BcAuthorizeHandler {
     private readonly sealer: PayloadSealer,
     private readonly userRequests: UserRequests,
     private readonly userCodes: UserCodes,
+    private readonly vocabulary: ConsentVocabulary,
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {
     const { maxPendingPerUser, maxPendingPerClientAndUser } = config.abuseLimits;
@@ -79,6 +83,7 @@ export class BcAuthorizeHandler {
       refreshTokenGrant: metadata.grant_types.includes(REFRESH_TOKEN_GRANT_TYPE),
     });
     const user = await this.hintedUsers.userOf(request.hint, client, input.now);
+    const wording = await this.wordingOf(request);
     await this.checkUserCode(client, user.subject, request.userCode, input.now);
     // Refused now rather than after an auth_req_id is issued: nobody could ever approve it.
     if (!(await this.devices.hasDevice(user.subject))) {
@@ -117,6 +122,7 @@ export class BcAuthorizeHandler {
         ...(request.resources.length > 0 && { resources: request.resources }),
         ...(request.authorizationDetails && { authorizationDetails: request.authorizationDetails }),
         ...(request.requestedClaims && { requestedClaims: request.requestedClaims }),
+        ...(wording && { wording }),
       },
       metadata: {
         now: input.now.toISOString(),
@@ -141,6 +147,20 @@ export class BcAuthorizeHandler {
     if (result.outcome === 'rejected') throw new ServerError('The request could not be recorded.');
     const pushed = metadata.backchannel_token_delivery_mode === 'push';
     return { auth_req_id: authReqId, expires_in: expiresIn, ...(!pushed && { interval: pollIntervalSeconds }) };
+  }
+
+  /**
+   * The administrator's words for the request's API scopes and authorization-detail types, as they
+   * are now: recorded with the request, so the device shows (and the passkey signs) what was asked
+   * even if the words change later. Undefined when nothing asked has words.
+   */
+  private async wordingOf(request: BackchannelAuthenticationRequest): Promise<ConsentWording | undefined> {
+    const types = [...new Set((request.authorizationDetails ?? []).map((detail) => detail.type))];
+    const described = await this.vocabulary.describe({ scopes: request.scope, authorizationDetailTypes: types });
+    const { scopes, authorizationDetailTypes } = described;
+    if (Object.keys(scopes).length === 0 && Object.keys(authorizationDetailTypes).length === 0) return undefined;
+    // plain objects: the event is JSON, and the vocabulary's records have no prototype
+    return { scopes: { ...scopes }, authorizationDetailTypes: { ...authorizationDetailTypes } };
   }
 
   /** Ping and push clients: the endpoint, and the secrets ping-delivery needs, sealed to the stream. */

@@ -11,6 +11,10 @@ export const GATEWAY_ROUTES: readonly { url: string; methods: string[]; upstream
   { url: '/admin/v1/clients', methods: ['POST'], upstream: 'backchannel' },
   { url: '/admin/v1/clients/*', methods: ['GET', 'POST', 'DELETE'], upstream: 'backchannel' },
   { url: '/admin/v1/initial-access-tokens', methods: ['POST'], upstream: 'backchannel' },
+  { url: '/admin/v1/scopes', methods: ['GET'], upstream: 'backchannel' },
+  { url: '/admin/v1/scopes/*', methods: ['GET', 'PUT', 'DELETE'], upstream: 'backchannel' },
+  { url: '/admin/v1/authorization-detail-types', methods: ['GET'], upstream: 'backchannel' },
+  { url: '/admin/v1/authorization-detail-types/*', methods: ['GET', 'PUT', 'DELETE'], upstream: 'backchannel' },
   // dynamic registration (RFC 7591) and client configuration (RFC 7592)
   { url: '/register', methods: ['POST'], upstream: 'backchannel' },
   { url: '/register/*', methods: ['GET', 'PUT', 'DELETE'], upstream: 'backchannel' },

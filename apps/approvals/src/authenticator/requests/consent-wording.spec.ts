@@ -1,3 +1,4 @@
+import { RESERVED_SCOPES } from '@backchannel/oauth';
 import type { UserRequest } from '@backchannel/user-requests';
 import { consentView, describeScope } from './consent-wording.js';
 
@@ -28,6 +29,11 @@ describe('describeScope', () => {
     ['offline_access', 'Keep access when you are not using it'],
   ])('words %s plainly', (scope, words) => {
     expect(describeScope(scope)).toBe(words);
+  });
+
+  // an API scope's words are defined by an admin, and a reserved scope cannot be: only the server words it
+  it.each(RESERVED_SCOPES)('has words of its own for the reserved scope %s', (scope) => {
+    expect(describeScope(scope)).not.toBe(scope);
   });
 
   it.each(['payments:read', 'EMAIL', 'constructor', '__proto__', 'toString'])(
