@@ -51,6 +51,8 @@ describe('UserDirectory and DeviceRegistry on PostgreSQL', () => {
         email: input.email.toLowerCase(),
         phoneNumber: input.phone_number,
         name: 'Alice Smith',
+        claims: {},
+        updatedAt: expect.any(String),
       });
       await expect(users.findBySubject(input.sub)).resolves.toEqual(created);
       await expect(users.findBySubject(`${input.sub}x`)).resolves.toBeNull();

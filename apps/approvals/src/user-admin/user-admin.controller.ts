@@ -9,6 +9,7 @@ import {
   HttpCode,
   NotFoundException,
   Param,
+  Patch,
   Post,
   Req,
   UseGuards,
@@ -20,6 +21,7 @@ import {
   DirectoryValidationError,
   UnknownUserError,
   UserCodes,
+  type User,
   UserDirectory,
   userResponse,
 } from '@backchannel/directory';
@@ -27,6 +29,8 @@ import { AdminTokenGuard, adminActionContext, adminActionReason } from '@backcha
 import { AnswerRecorder } from '../answers/answer-recorder.js';
 import { EnrolmentService } from '../authenticator/enrolment/enrolment.service.js';
 import { DeviceRegistration } from './device-registration.service.js';
+
+const NO_SUCH_USER = 'No user with this sub.';
 
 /** The admin API for the built-in directory: users, and the devices they approve requests on. */
 @Controller('admin/v1/users')
@@ -71,6 +75,19 @@ export class UserAdminController {
   @HttpCode(201)
   async createUser(@Body() body: unknown): Promise<Record<string, unknown>> {
     return userResponse(await translateDirectoryErrors(() => this.users.createUser(body)));
+  }
+
+  @Get(':sub')
+  async getUser(@Param('sub') subject: string): Promise<Record<string, unknown>> {
+    return userResponse(await this.existingUser(subject));
+  }
+
+  /** A JSON merge patch (RFC 7396) of the user's claims: a member set to null clears that claim. */
+  @Patch(':sub')
+  async updateUser(@Param('sub') subject: string, @Body() body: unknown): Promise<Record<string, unknown>> {
+    const updated = await translateDirectoryErrors(() => this.users.updateUser(subject, body));
+    if (updated === null) throw new NotFoundException(NO_SUCH_USER);
+    return userResponse(updated);
   }
 
   @Post(':sub/devices')
@@ -145,8 +162,10 @@ export class UserAdminController {
     };
   }
 
-  private async existingUser(subject: string): Promise<void> {
-    if ((await this.users.findBySubject(subject)) === null) throw new NotFoundException('No user with this sub.');
+  private async existingUser(subject: string): Promise<User> {
+    const user = await this.users.findBySubject(subject);
+    if (user === null) throw new NotFoundException(NO_SUCH_USER);
+    return user;
   }
 }
 

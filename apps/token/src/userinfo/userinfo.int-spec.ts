@@ -41,7 +41,7 @@ describe('userinfo on PostgreSQL', () => {
     await app.init();
     client = await registerClient(app, {
       grant_types: [CIBA_GRANT, 'refresh_token'],
-      scope: 'openid profile email phone',
+      scope: 'openid profile email phone address',
     });
     subject = `userinfo-${randomBytes(6).toString('hex')}`;
     await app.get(UserDirectory).createUser({
@@ -50,6 +50,9 @@ describe('userinfo on PostgreSQL', () => {
       email: `${subject}@example.com`,
       phone_number: phoneNumber,
       name: 'Userinfo Person',
+      email_verified: true,
+      locale: 'en-GB',
+      address: { country: 'GB' },
     });
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     dpopKey = { privateKey, jwk: await exportJWK(publicKey) };
@@ -91,15 +94,23 @@ describe('userinfo on PostgreSQL', () => {
 
   it('answers sub and the claims of each granted scope', async () => {
     const email = await tokens(['openid', 'email']);
-    expect(await userinfo(`Bearer ${email.access_token}`)).toEqual({ sub: subject, email: `${subject}@example.com` });
+    expect(await userinfo(`Bearer ${email.access_token}`)).toEqual({
+      sub: subject,
+      email: `${subject}@example.com`,
+      email_verified: true,
+    });
 
-    const all = await tokens(['openid', 'profile', 'email', 'phone']);
+    const all = await tokens(['openid', 'profile', 'email', 'phone', 'address']);
     expect(await userinfo(`bearer ${all.access_token}`, { method: 'POST' })).toEqual({
       sub: subject,
       name: 'Userinfo Person',
       preferred_username: subject,
+      locale: 'en-GB',
+      updated_at: expect.any(Number),
       email: `${subject}@example.com`,
+      email_verified: true,
       phone_number: phoneNumber,
+      address: { country: 'GB' },
     });
   });
 
