@@ -7,6 +7,7 @@ import { DevicesBySubject1765000000500 } from './migrations/1765000000500-device
 import { UserCodes1765100000800 } from './migrations/1765100000800-user-codes.js';
 import { UserDisabling1765400000300 } from './migrations/1765400000300-user-disabling.js';
 import { ProfileClaims1765500000100 } from './migrations/1765500000100-profile-claims.js';
+import { UserDeletion1765500000200 } from './migrations/1765500000200-user-deletion.js';
 import { UserCodes } from './user-codes.service.js';
 import { UserDirectory } from './user-directory.service.js';
 
@@ -20,6 +21,7 @@ export class DirectoryModule {
     UserCodes1765100000800,
     UserDisabling1765400000300,
     ProfileClaims1765500000100,
+    UserDeletion1765500000200,
   ];
 
   static forRoot(): DynamicModule {

@@ -1,11 +1,18 @@
 import { PostgresEventStore } from '@backchannel/event-store';
-import { type NewEvent, type UserDisabled, type UserEnabled, userStreamId } from '@backchannel/events';
+import {
+  type NewEvent,
+  type UserDeleted,
+  type UserDisabled,
+  type UserEnabled,
+  userStreamId,
+} from '@backchannel/events';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { violatedConstraint, UNIQUE_VIOLATION } from './constraint-violation.js';
 import { DirectoryConflictError } from './directory-errors.js';
 import { parseNewUser, parseUserUpdate } from './directory-input.js';
-import type { LifecycleContext } from './device.js';
+import { type LifecycleContext, lifecycleMetadata } from './device.js';
+import { DeviceRegistry } from './device-registry.service.js';
 import { PROFILE_CLAIM_NAMES, type ProfileClaims } from './profile-claims.js';
 import type { NewUser, User } from './user.js';
 
@@ -40,6 +47,7 @@ export class UserDirectory {
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: PostgresEventStore,
+    private readonly devices: DeviceRegistry,
   ) {}
 
   /**
@@ -54,7 +62,7 @@ export class UserDirectory {
     context: LifecycleContext,
   ): Promise<boolean> {
     const at = context.now.toISOString();
-    const metadata = { correlationId: context.correlationId, actor: context.actor, occurredAt: at };
+    const metadata = lifecycleMetadata(context);
     const event: NewEvent<UserDisabled | UserEnabled> = disabled
       ? { type: 'UserDisabled', schemaVersion: 1, data: { subject, reason, disabledAt: at }, metadata }
       : { type: 'UserEnabled', schemaVersion: 1, data: { subject, enabledAt: at }, metadata };
@@ -72,6 +80,35 @@ export class UserDirectory {
     });
   }
 
+  /**
+   * Deletes the user, recorded in the user's stream with the actor, in one transaction: their
+   * devices are revoked first (DeviceRevoked each: their channels, passkeys and push subscriptions
+   * go with them), then the user row goes with their user code and enrolment codes. The sub stays
+   * taken (deleted_users): OIDC Core §2 has a sub never reassigned, and a token issued to the user
+   * must not become another's. False for an unknown user.
+   */
+  async deleteUser(subject: string, context: LifecycleContext): Promise<boolean> {
+    const event: NewEvent<UserDeleted> = {
+      type: 'UserDeleted',
+      schemaVersion: 1,
+      data: { subject, deletedAt: context.now.toISOString() },
+      metadata: lifecycleMetadata(context),
+    };
+    return this.store.transaction(async (tx) => {
+      // the lock keeps a device from being registered for the user meanwhile
+      const found: unknown[] = await tx.query(`SELECT 1 FROM users WHERE subject = $1 FOR UPDATE`, [subject]);
+      if (found.length === 0) return false;
+      await this.devices.revokeIn(tx, subject, 'all', null, context);
+      await tx.query(
+        `WITH deleted AS (DELETE FROM users WHERE subject = $1 RETURNING subject)
+         INSERT INTO deleted_users (subject, deleted_at) SELECT subject, $2 FROM deleted`,
+        [subject, context.now],
+      );
+      await tx.appendToStream(userStreamId(subject), 'any', [event]);
+      return true;
+    });
+  }
+
   /** Whether the user exists and is not disabled: their tokens are accepted. */
   async isEnabled(subject: string): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query(
@@ -81,15 +118,23 @@ export class UserDirectory {
     return rows.length === 1;
   }
 
+  /** A new user; the sub of a deleted user is refused (a conflict), never given again. */
   async createUser(input: unknown): Promise<User> {
     const user = parseNewUser(input);
-    const rows: UserRow[] = await namingConflicts(() =>
-      this.dataSource.query(
-        `INSERT INTO users (${WRITTEN_COLUMNS}) VALUES (${WRITTEN_PLACEHOLDERS}) RETURNING ${USER_ROW_COLUMNS}`,
-        userValues(user),
-      ),
-    );
-    return toUser(rows[0]!);
+    return this.dataSource.transaction(async (manager) => {
+      const rows: UserRow[] = await namingConflicts(() =>
+        manager.query(
+          `INSERT INTO users (${WRITTEN_COLUMNS}) VALUES (${WRITTEN_PLACEHOLDERS}) RETURNING ${USER_ROW_COLUMNS}`,
+          userValues(user),
+        ),
+      );
+      // Checked after the insert, in a statement of its own: an insert that waited for the user's
+      // concurrent deletion then sees the deletion's record.
+      const deleted: unknown[] = await manager.query(`SELECT 1 FROM deleted_users WHERE subject = $1`, [user.subject]);
+      if (deleted.length > 0)
+        throw new DirectoryConflictError('sub', 'this sub belonged to a deleted user, and a sub is never reassigned');
+      return toUser(rows[0]!);
+    });
   }
 
   /**

@@ -20,6 +20,8 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   DeviceRevoked: 1,
   UserDisabled: 1,
   UserEnabled: 1,
+  UserDeleted: 1,
+  PasskeyRevoked: 1,
 };
 
 /** Raised for an event no upcaster can bring to a version this code knows (a poison message). */

@@ -61,7 +61,7 @@ export class UserAdminController {
     const context = adminActionContext(request);
     await this.users.setDisabled(subject, true, reason, context);
     // also when it was disabled already: a request a failed call left open ends now
-    return { ended_requests: await this.answers.endOpenRequestsOfDisabledUser(subject, context) };
+    return { ended_requests: await this.answers.endOpenRequestsOfUser(subject, 'user_disabled', context) };
   }
 
   @Post(':sub/enable')
@@ -88,6 +88,20 @@ export class UserAdminController {
     const updated = await translateDirectoryErrors(() => this.users.updateUser(subject, body));
     if (updated === null) throw new NotFoundException(NO_SUCH_USER);
     return userResponse(updated);
+  }
+
+  /**
+   * The user is gone (UserDeleted): their devices are revoked, their open requests end as denied
+   * (`user_deleted`), and no token issued to them is accepted any more. Their sub is never given
+   * again (a later POST with it is 409), so none of those tokens can come to name someone else.
+   */
+  @Delete(':sub')
+  @HttpCode(204)
+  async deleteUser(@Param('sub') subject: string, @Req() request: FastifyRequest): Promise<void> {
+    const context = adminActionContext(request);
+    if (!(await this.users.deleteUser(subject, context))) throw new NotFoundException(NO_SUCH_USER);
+    // after the deletion, so no request made meanwhile stays open (one left by a failed call expires unanswered)
+    await this.answers.endOpenRequestsOfUser(subject, 'user_deleted', context);
   }
 
   @Post(':sub/devices')

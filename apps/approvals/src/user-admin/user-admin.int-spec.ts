@@ -1,7 +1,9 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { TEST_ADMIN_TOKEN } from '@backchannel/testing';
-import { call, startApprovals } from '../authenticator/authenticator.fixture.js';
+import { PostgresEventStore } from '@backchannel/event-store';
+import { userStreamId } from '@backchannel/events';
+import { TEST_ADMIN_TOKEN, recordRequest } from '@backchannel/testing';
+import { call, startApprovals, streamEvents } from '../authenticator/authenticator.fixture.js';
 
 /** The user admin API over HTTP on the real PostgreSQL: the user's claims, read and changed. */
 describe('user admin API on PostgreSQL', () => {
@@ -100,6 +102,46 @@ describe('user admin API on PostgreSQL', () => {
           body: { error_description: `a user with this ${field} already exists` },
         });
       }
+    });
+  });
+
+  describe('deleting a user', () => {
+    it('revokes their devices, ends their open requests denied, records it, and never gives their sub again', async () => {
+      const input = newUser();
+      await admin('POST', '/admin/v1/users', input);
+      const device = await admin('POST', `/admin/v1/users/${input.sub}/devices`, { name: 'Phone' });
+      const { device_token } = device.body as { device_token: string };
+      const open = await recordRequest(app, input.sub);
+
+      expect((await admin('DELETE', `/admin/v1/users/${input.sub}`)).status).toBe(204);
+
+      expect((await admin('GET', `/admin/v1/users/${input.sub}`)).status).toBe(404);
+      expect((await call(app, 'GET', '/device/v1/requests', undefined, device_token)).status).toBe(401);
+      expect(await streamEvents(app, open.streamId)).toEqual([
+        expect.objectContaining({ type: 'AuthRequested' }),
+        expect.objectContaining({
+          type: 'ConsentDenied',
+          data: expect.objectContaining({ reason: 'user_deleted', deviceId: 'none' }),
+          metadata: expect.objectContaining({ actor: 'admin' }),
+        }),
+      ]);
+      const { events } = await app.get(PostgresEventStore).readStream(userStreamId(input.sub));
+      expect(events.map((event) => [event.type, event.metadata.actor])).toEqual([
+        ['DeviceRevoked', 'admin'],
+        ['UserDeleted', 'admin'],
+      ]);
+      expect(await admin('POST', '/admin/v1/users', { sub: input.sub })).toMatchObject({
+        status: 409,
+        body: { error_description: 'this sub belonged to a deleted user, and a sub is never reassigned' },
+      });
+      // what identified them is free for someone else
+      expect((await admin('POST', '/admin/v1/users', { ...newUser(), email: input.email })).status).toBe(201);
+    });
+
+    it('answers 404 for an unknown user', async () => {
+      expect((await admin('DELETE', `/admin/v1/users/admin-nobody-${randomBytes(6).toString('hex')}`)).status).toBe(
+        404,
+      );
     });
   });
 });

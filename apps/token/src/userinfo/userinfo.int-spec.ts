@@ -224,4 +224,28 @@ describe('userinfo on PostgreSQL', () => {
     expect(await userinfo(`Bearer ${issued.access_token}`)).toEqual({ sub: subject });
     await expect(refresh()).resolves.toMatchObject({ token_type: 'Bearer' });
   });
+
+  it('accepts no token of a deleted user, at userinfo or introspection, and refreshes nothing for them', async () => {
+    const deleted = `userinfo-deleted-${randomBytes(6).toString('hex')}`;
+    await app.get(UserDirectory).createUser({ sub: deleted });
+    const { authReqId } = await approvedRequest(app, client, { subject: deleted, scope: ['openid'] });
+    const issued = await app
+      .get(CibaGrantHandler)
+      .handle(clientForm(client, { grant_type: CIBA_GRANT, auth_req_id: authReqId }));
+    const resourceServer = await registerClient(app, {});
+    const introspect = (token: string) =>
+      app.get(TokenIntrospectionHandler).handle(clientForm(resourceServer, { token }));
+    expect(await introspect(issued.access_token)).toMatchObject({ active: true, sub: deleted });
+
+    const context = { actor: 'admin', correlationId: 'userinfo-int-spec', now: new Date() };
+    expect(await app.get(UserDirectory).deleteUser(deleted, context)).toBe(true);
+
+    expect(await oauthErrorOf(userinfo(`Bearer ${issued.access_token}`))).toBe('invalid_token');
+    expect(await introspect(issued.access_token)).toEqual({ active: false });
+    expect(await introspect(issued.refresh_token!)).toEqual({ active: false });
+    const refresh = app
+      .get(RefreshGrantHandler)
+      .handle(clientForm(client, { grant_type: 'refresh_token', refresh_token: issued.refresh_token! }));
+    expect(await oauthErrorOf(refresh)).toBe('invalid_grant');
+  });
 });
