@@ -28,9 +28,11 @@ import {
 import { AdminTokenGuard, adminActionContext, adminActionReason } from '@backchannel/http';
 import { AnswerRecorder } from '../answers/answer-recorder.js';
 import { EnrolmentService } from '../authenticator/enrolment/enrolment.service.js';
+import { PasskeysRepository } from '../authenticator/passkeys/passkeys.repository.js';
 import { DeviceRegistration } from './device-registration.service.js';
 
 const NO_SUCH_USER = 'No user with this sub.';
+const NO_SUCH_DEVICE = 'The user has no device with this device_id.';
 
 /** The admin API for the built-in directory: users, and the devices they approve requests on. */
 @Controller('admin/v1/users')
@@ -43,6 +45,7 @@ export class UserAdminController {
     private readonly userCodes: UserCodes,
     private readonly devices: DeviceRegistry,
     private readonly answers: AnswerRecorder,
+    private readonly passkeys: PasskeysRepository,
   ) {}
 
   /**
@@ -141,7 +144,41 @@ export class UserAdminController {
     @Req() request: FastifyRequest,
   ): Promise<void> {
     if ((await this.devices.revoke(subject, { deviceId }, null, adminActionContext(request))) === 0) {
-      throw new NotFoundException('The user has no device with this device_id.');
+      throw new NotFoundException(NO_SUCH_DEVICE);
+    }
+  }
+
+  /** The device's passkeys (built-in authenticator devices), oldest first: no key material. */
+  @Get(':sub/devices/:deviceId/passkeys')
+  async listPasskeys(
+    @Param('sub') subject: string,
+    @Param('deviceId') deviceId: string,
+  ): Promise<{ credential_id: string; created_at: string; last_used_at: string | null; sign_count: number }[]> {
+    if (!(await this.devices.list(subject)).some((device) => device.deviceId === deviceId)) {
+      throw new NotFoundException(NO_SUCH_DEVICE);
+    }
+    return (await this.passkeys.listOfDevice(deviceId)).map((passkey) => ({
+      credential_id: passkey.credentialId,
+      created_at: passkey.createdAt,
+      last_used_at: passkey.lastUsedAt,
+      sign_count: passkey.signCount,
+    }));
+  }
+
+  /**
+   * One passkey signs no decision any more (a synced passkey exposed elsewhere), the device and
+   * its other passkeys stay; with none left, the device must enrol again.
+   */
+  @Delete(':sub/devices/:deviceId/passkeys/:credentialId')
+  @HttpCode(204)
+  async revokePasskey(
+    @Param('sub') subject: string,
+    @Param('deviceId') deviceId: string,
+    @Param('credentialId') credentialId: string,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    if (!(await this.passkeys.revoke(subject, deviceId, credentialId, adminActionContext(request)))) {
+      throw new NotFoundException('The device has no passkey with this credential_id.');
     }
   }
 
