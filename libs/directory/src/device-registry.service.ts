@@ -1,10 +1,10 @@
 import { randomToken, sha256Hex } from '@backchannel/crypto';
-import { PostgresEventStore } from '@backchannel/event-store';
+import { type EventStoreTransaction, PostgresEventStore } from '@backchannel/event-store';
 import { type DeviceRevoked, type NewEvent, userStreamId } from '@backchannel/events';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { FOREIGN_KEY_VIOLATION, violatedConstraint } from './constraint-violation.js';
-import type { AnswerDoor, Device, LifecycleContext, ListedDevice } from './device.js';
+import { type AnswerDoor, type Device, type LifecycleContext, type ListedDevice, lifecycleMetadata } from './device.js';
 import { UnknownUserError } from './directory-errors.js';
 import { parseNewDevice } from './directory-input.js';
 
@@ -92,29 +92,38 @@ export class DeviceRegistry {
     reason: string | null,
     context: LifecycleContext,
   ): Promise<number> {
-    return this.store.transaction(async (tx) => {
-      const revoked: { device_id: string; name: string }[] = await tx.query(
-        `WITH revoked AS (
-           DELETE FROM devices WHERE subject = $1 AND ($2::text IS NULL OR device_id = $2) RETURNING device_id, name)
-         SELECT device_id, name FROM revoked ORDER BY device_id`,
-        [subject, which === 'all' ? null : which.deviceId],
-      );
-      if (revoked.length === 0) return 0;
-      const events: NewEvent<DeviceRevoked>[] = revoked.map((device) => ({
-        type: 'DeviceRevoked',
-        schemaVersion: 1,
-        data: {
-          subject,
-          deviceId: device.device_id,
-          deviceName: device.name,
-          reason,
-          revokedAt: context.now.toISOString(),
-        },
-        metadata: { correlationId: context.correlationId, actor: context.actor, occurredAt: context.now.toISOString() },
-      }));
-      await tx.appendToStream(userStreamId(subject), 'any', events);
-      return revoked.length;
-    });
+    return this.store.transaction((tx) => this.revokeIn(tx, subject, which, reason, context));
+  }
+
+  /** As `revoke`, in the caller's transaction (deleting the user). */
+  async revokeIn(
+    tx: EventStoreTransaction,
+    subject: string,
+    which: { deviceId: string } | 'all',
+    reason: string | null,
+    context: LifecycleContext,
+  ): Promise<number> {
+    const revoked: { device_id: string; name: string }[] = await tx.query(
+      `WITH revoked AS (
+         DELETE FROM devices WHERE subject = $1 AND ($2::text IS NULL OR device_id = $2) RETURNING device_id, name)
+       SELECT device_id, name FROM revoked ORDER BY device_id`,
+      [subject, which === 'all' ? null : which.deviceId],
+    );
+    if (revoked.length === 0) return 0;
+    const events: NewEvent<DeviceRevoked>[] = revoked.map((device) => ({
+      type: 'DeviceRevoked',
+      schemaVersion: 1,
+      data: {
+        subject,
+        deviceId: device.device_id,
+        deviceName: device.name,
+        reason,
+        revokedAt: context.now.toISOString(),
+      },
+      metadata: lifecycleMetadata(context),
+    }));
+    await tx.appendToStream(userStreamId(subject), 'any', events);
+    return revoked.length;
   }
 
   /** Whether the user has any device to be asked on (a disabled user has none). */

@@ -23,6 +23,15 @@ export interface LifecycleContext {
   now: Date;
 }
 
+/** The metadata of an event that records a lifecycle change. */
+export function lifecycleMetadata(context: LifecycleContext): {
+  correlationId: string;
+  actor: string;
+  occurredAt: string;
+} {
+  return { correlationId: context.correlationId, actor: context.actor, occurredAt: context.now.toISOString() };
+}
+
 /** A registered device, as it authenticates. */
 export interface Device {
   deviceId: string;

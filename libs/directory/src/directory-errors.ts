@@ -3,12 +3,15 @@ export class DirectoryValidationError extends Error {
   override readonly name = 'DirectoryValidationError';
 }
 
-/** Another user already holds this sub, username, e-mail address or phone number (409). */
+/** Another user already holds this sub, username, e-mail address or phone number, or held this sub (409). */
 export class DirectoryConflictError extends Error {
   override readonly name = 'DirectoryConflictError';
 
-  constructor(readonly field: 'sub' | 'username' | 'email' | 'phone_number') {
-    super(`a user with this ${field} already exists`);
+  constructor(
+    readonly field: 'sub' | 'username' | 'email' | 'phone_number',
+    message = `a user with this ${field} already exists`,
+  ) {
+    super(message);
   }
 }
 

@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { DeviceRegistry } from './device-registry.service.js';
 import { DirectoryConflictError, DirectoryValidationError, UnknownUserError } from './directory-errors.js';
 import { DirectoryModule } from './directory.module.js';
+import { UserCodes } from './user-codes.service.js';
 import { UserDirectory } from './user-directory.service.js';
 
 describe('UserDirectory and DeviceRegistry on PostgreSQL', () => {
@@ -51,6 +52,8 @@ describe('UserDirectory and DeviceRegistry on PostgreSQL', () => {
         email: input.email.toLowerCase(),
         phoneNumber: input.phone_number,
         name: 'Alice Smith',
+        claims: {},
+        updatedAt: expect.any(String),
       });
       await expect(users.findBySubject(input.sub)).resolves.toEqual(created);
       await expect(users.findBySubject(`${input.sub}x`)).resolves.toBeNull();
@@ -242,6 +245,40 @@ describe('UserDirectory and DeviceRegistry on PostgreSQL', () => {
         ['UserEnabled', 'admin:helpdesk'],
       ]);
       expect(events[0]!.data).toMatchObject({ reason: 'left the company' });
+    });
+  });
+
+  describe('deleting a user', () => {
+    const context = () => ({ actor: 'admin:helpdesk', correlationId: randomUUID(), now: new Date() });
+
+    it('revokes their devices, removes them with their user code, records it with the actor, and never gives their sub again', async () => {
+      const user = await users.createUser(newUser());
+      const device = await devices.registerDevice(user.subject, { name: 'Phone' }, 'device_token');
+      await moduleRef.get(UserCodes).set(user.subject, 'a-user-code');
+
+      expect(await users.deleteUser(user.subject, context())).toBe(true);
+      expect(await users.deleteUser(user.subject, context())).toBe(false);
+
+      await expect(users.findBySubject(user.subject)).resolves.toBeNull();
+      await expect(users.isEnabled(user.subject)).resolves.toBe(false);
+      await expect(devices.authenticate(device.deviceToken)).resolves.toBeNull();
+      const codes: unknown[] = await moduleRef
+        .get(DataSource)
+        .query(`SELECT 1 FROM user_codes WHERE subject = $1`, [user.subject]);
+      expect(codes).toEqual([]);
+      const { events } = await moduleRef.get(PostgresEventStore).readStream(userStreamId(user.subject));
+      expect(events.map((event) => [event.type, event.metadata.actor])).toEqual([
+        ['DeviceRevoked', 'admin:helpdesk'],
+        ['UserDeleted', 'admin:helpdesk'],
+      ]);
+
+      const again = users.createUser({ sub: user.subject });
+      await expect(again).rejects.toBeInstanceOf(DirectoryConflictError);
+      await expect(again).rejects.toMatchObject({ field: 'sub' });
+      // their e-mail address, username and phone number are free for someone else
+      await expect(
+        users.createUser({ ...newUser(), username: user.username, email: user.email, phone_number: user.phoneNumber }),
+      ).resolves.toMatchObject({ email: user.email });
     });
   });
 });

@@ -6,6 +6,8 @@ import { DeviceAnswerDoors1765000000000 } from './migrations/1765000000000-devic
 import { DevicesBySubject1765000000500 } from './migrations/1765000000500-devices-by-subject.js';
 import { UserCodes1765100000800 } from './migrations/1765100000800-user-codes.js';
 import { UserDisabling1765400000300 } from './migrations/1765400000300-user-disabling.js';
+import { ProfileClaims1765500000100 } from './migrations/1765500000100-profile-claims.js';
+import { UserDeletion1765500000200 } from './migrations/1765500000200-user-deletion.js';
 import { UserCodes } from './user-codes.service.js';
 import { UserDirectory } from './user-directory.service.js';
 
@@ -18,6 +20,8 @@ export class DirectoryModule {
     DevicesBySubject1765000000500,
     UserCodes1765100000800,
     UserDisabling1765400000300,
+    ProfileClaims1765500000100,
+    UserDeletion1765500000200,
   ];
 
   static forRoot(): DynamicModule {

@@ -1,5 +1,6 @@
 export * from './device.js';
 export * from './user.js';
+export type { PostalAddress, ProfileClaims } from './profile-claims.js';
 export * from './directory-errors.js';
 export * from './user-directory.service.js';
 export * from './device-registry.service.js';

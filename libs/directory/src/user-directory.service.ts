@@ -1,12 +1,20 @@
 import { PostgresEventStore } from '@backchannel/event-store';
-import { type NewEvent, type UserDisabled, type UserEnabled, userStreamId } from '@backchannel/events';
+import {
+  type NewEvent,
+  type UserDeleted,
+  type UserDisabled,
+  type UserEnabled,
+  userStreamId,
+} from '@backchannel/events';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { violatedConstraint, UNIQUE_VIOLATION } from './constraint-violation.js';
 import { DirectoryConflictError } from './directory-errors.js';
-import { parseNewUser } from './directory-input.js';
-import type { LifecycleContext } from './device.js';
-import type { User } from './user.js';
+import { parseNewUser, parseUserUpdate } from './directory-input.js';
+import { type LifecycleContext, lifecycleMetadata } from './device.js';
+import { DeviceRegistry } from './device-registry.service.js';
+import { PROFILE_CLAIM_NAMES, type ProfileClaims } from './profile-claims.js';
+import type { NewUser, User } from './user.js';
 
 /** The unique constraints of `users` (PostgreSQL's default names) and the field each protects. */
 const UNIQUE_FIELDS: Readonly<Record<string, DirectoryConflictError['field']>> = {
@@ -16,17 +24,22 @@ const UNIQUE_FIELDS: Readonly<Record<string, DirectoryConflictError['field']>> =
   users_phone_number_key: 'phone_number',
 };
 
-const USER_COLUMNS = `subject, username, email, phone_number, name`;
-const USER_ROW_COLUMNS = `${USER_COLUMNS}, disabled_at`;
+/** The columns an administrator writes, in the order of `userValues`; each profile claim has a column of its name. */
+const WRITTEN_COLUMNS = ['subject', 'username', 'email', 'phone_number', 'name', ...PROFILE_CLAIM_NAMES].join(', ');
+const WRITTEN_PLACEHOLDERS = WRITTEN_COLUMNS.split(', ')
+  .map((_column, index) => `$${index + 1}`)
+  .join(', ');
+const USER_ROW_COLUMNS = `${WRITTEN_COLUMNS}, updated_at, disabled_at`;
 
-interface UserRow {
+type UserRow = { [Claim in keyof ProfileClaims]-?: ProfileClaims[Claim] | null } & {
   subject: string;
   username: string | null;
   email: string | null;
   phone_number: string | null;
   name: string | null;
-  disabled_at?: Date | null;
-}
+  updated_at: Date;
+  disabled_at: Date | null;
+};
 
 /** The built-in user directory (table `users`). */
 @Injectable()
@@ -34,6 +47,7 @@ export class UserDirectory {
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: PostgresEventStore,
+    private readonly devices: DeviceRegistry,
   ) {}
 
   /**
@@ -48,7 +62,7 @@ export class UserDirectory {
     context: LifecycleContext,
   ): Promise<boolean> {
     const at = context.now.toISOString();
-    const metadata = { correlationId: context.correlationId, actor: context.actor, occurredAt: at };
+    const metadata = lifecycleMetadata(context);
     const event: NewEvent<UserDisabled | UserEnabled> = disabled
       ? { type: 'UserDisabled', schemaVersion: 1, data: { subject, reason, disabledAt: at }, metadata }
       : { type: 'UserEnabled', schemaVersion: 1, data: { subject, enabledAt: at }, metadata };
@@ -66,6 +80,35 @@ export class UserDirectory {
     });
   }
 
+  /**
+   * Deletes the user, recorded in the user's stream with the actor, in one transaction: their
+   * devices are revoked first (DeviceRevoked each: their channels, passkeys and push subscriptions
+   * go with them), then the user row goes with their user code and enrolment codes. The sub stays
+   * taken (deleted_users): OIDC Core §2 has a sub never reassigned, and a token issued to the user
+   * must not become another's. False for an unknown user.
+   */
+  async deleteUser(subject: string, context: LifecycleContext): Promise<boolean> {
+    const event: NewEvent<UserDeleted> = {
+      type: 'UserDeleted',
+      schemaVersion: 1,
+      data: { subject, deletedAt: context.now.toISOString() },
+      metadata: lifecycleMetadata(context),
+    };
+    return this.store.transaction(async (tx) => {
+      // the lock keeps a device from being registered for the user meanwhile
+      const found: unknown[] = await tx.query(`SELECT 1 FROM users WHERE subject = $1 FOR UPDATE`, [subject]);
+      if (found.length === 0) return false;
+      await this.devices.revokeIn(tx, subject, 'all', null, context);
+      await tx.query(
+        `WITH deleted AS (DELETE FROM users WHERE subject = $1 RETURNING subject)
+         INSERT INTO deleted_users (subject, deleted_at) SELECT subject, $2 FROM deleted`,
+        [subject, context.now],
+      );
+      await tx.appendToStream(userStreamId(subject), 'any', [event]);
+      return true;
+    });
+  }
+
   /** Whether the user exists and is not disabled: their tokens are accepted. */
   async isEnabled(subject: string): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query(
@@ -75,22 +118,47 @@ export class UserDirectory {
     return rows.length === 1;
   }
 
+  /** A new user; the sub of a deleted user is refused (a conflict), never given again. */
   async createUser(input: unknown): Promise<User> {
     const user = parseNewUser(input);
-    try {
-      await this.dataSource.query(`INSERT INTO users (${USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5)`, [
-        user.subject,
-        user.username,
-        user.email,
-        user.phoneNumber,
-        user.name,
-      ]);
-    } catch (error) {
-      const field = UNIQUE_FIELDS[violatedConstraint(error, UNIQUE_VIOLATION) ?? ''];
-      if (field) throw new DirectoryConflictError(field);
-      throw error;
-    }
-    return user;
+    return this.dataSource.transaction(async (manager) => {
+      const rows: UserRow[] = await namingConflicts(() =>
+        manager.query(
+          `INSERT INTO users (${WRITTEN_COLUMNS}) VALUES (${WRITTEN_PLACEHOLDERS}) RETURNING ${USER_ROW_COLUMNS}`,
+          userValues(user),
+        ),
+      );
+      // Checked after the insert, in a statement of its own: an insert that waited for the user's
+      // concurrent deletion then sees the deletion's record.
+      const deleted: unknown[] = await manager.query(`SELECT 1 FROM deleted_users WHERE subject = $1`, [user.subject]);
+      if (deleted.length > 0)
+        throw new DirectoryConflictError('sub', 'this sub belonged to a deleted user, and a sub is never reassigned');
+      return toUser(rows[0]!);
+    });
+  }
+
+  /**
+   * Applies an administrator's merge patch to the user (see parseUserUpdate), under a row lock so
+   * concurrent updates each see the other's result; null for an unknown user.
+   */
+  async updateUser(subject: string, patch: unknown): Promise<User | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows: UserRow[] = await manager.query(
+        `SELECT ${USER_ROW_COLUMNS} FROM users WHERE subject = $1 FOR UPDATE`,
+        [subject],
+      );
+      if (!rows[0]) return null;
+      const updated: UserRow[] = await namingConflicts(() =>
+        manager.query(
+          `WITH updated AS (
+             UPDATE users SET (${WRITTEN_COLUMNS}, updated_at) = (${WRITTEN_PLACEHOLDERS}, now()) WHERE subject = $1
+             RETURNING ${USER_ROW_COLUMNS})
+           SELECT * FROM updated`,
+          userValues(parseUserUpdate(toUser(rows[0]!), patch)),
+        ),
+      );
+      return toUser(updated[0]!);
+    });
   }
 
   async findBySubject(subject: string): Promise<User | null> {
@@ -125,6 +193,18 @@ export class UserDirectory {
   }
 }
 
+/** The values of WRITTEN_COLUMNS. */
+function userValues(user: NewUser): unknown[] {
+  return [
+    user.subject,
+    user.username,
+    user.email,
+    user.phoneNumber,
+    user.name,
+    ...PROFILE_CLAIM_NAMES.map((claim) => user.claims[claim] ?? null),
+  ];
+}
+
 function toUser(row: UserRow): User {
   return {
     subject: row.subject,
@@ -132,6 +212,21 @@ function toUser(row: UserRow): User {
     email: row.email,
     phoneNumber: row.phone_number,
     name: row.name,
-    ...(row.disabled_at instanceof Date && { disabledAt: row.disabled_at.toISOString() }),
+    claims: Object.fromEntries(
+      PROFILE_CLAIM_NAMES.flatMap((claim) => (row[claim] === null ? [] : [[claim, row[claim]]])),
+    ),
+    updatedAt: row.updated_at.toISOString(),
+    ...(row.disabled_at !== null && { disabledAt: row.disabled_at.toISOString() }),
   };
+}
+
+/** Runs a write, turning a violated unique constraint into the conflict it means. */
+async function namingConflicts<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    const field = UNIQUE_FIELDS[violatedConstraint(error, UNIQUE_VIOLATION) ?? ''];
+    if (field) throw new DirectoryConflictError(field);
+    throw error;
+  }
 }

@@ -1,4 +1,7 @@
-export interface User {
+import { PROFILE_CLAIM_NAMES, type ProfileClaims } from './profile-claims.js';
+
+/** A user as the admin API gives it, before the directory holds it. */
+export interface NewUser {
   subject: string;
   username: string | null;
   /** Lower-cased. */
@@ -6,11 +9,17 @@ export interface User {
   /** E.164. */
   phoneNumber: string | null;
   name: string | null;
+  claims: ProfileClaims;
+}
+
+export interface User extends NewUser {
+  /** When the user's claims last changed (ISO-8601), set by the directory. */
+  updatedAt: string;
   /** When an administrator disabled the user (ISO-8601); absent while enabled. */
   disabledAt?: string;
 }
 
-/** The admin API representation (OIDC claim names). */
+/** The admin API representation (OIDC claim names; a claim the user does not have is null). */
 export function userResponse(user: User): Record<string, unknown> {
   return {
     sub: user.subject,
@@ -18,6 +27,8 @@ export function userResponse(user: User): Record<string, unknown> {
     email: user.email,
     phone_number: user.phoneNumber,
     name: user.name,
+    ...Object.fromEntries(PROFILE_CLAIM_NAMES.map((claim) => [claim, user.claims[claim] ?? null])),
+    updated_at: user.updatedAt,
     ...(user.disabledAt !== undefined && { disabled_at: user.disabledAt }),
   };
 }

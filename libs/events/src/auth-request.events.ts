@@ -157,8 +157,9 @@ export type ConsentGiven = Event<
  * (`not_recognized`: the user did not start anything, a sign of push bombing), or an external
  * channel reported a failed (`authentication_failed`) or cancelled (`cancelled`) authentication.
  */
-/** `user_disabled`: an administrator disabled the user while the request was open. */
-export type DenialReason = 'user_denied' | 'not_recognized' | 'authentication_failed' | 'cancelled' | 'user_disabled';
+/** `user_disabled`, `user_deleted`: an administrator disabled or deleted the user while the request was open. */
+export type DenialReason =
+  'user_denied' | 'not_recognized' | 'authentication_failed' | 'cancelled' | 'user_disabled' | 'user_deleted';
 
 /** The user refused. */
 export type ConsentDenied = Event<

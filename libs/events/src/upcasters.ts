@@ -24,6 +24,8 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   ApiScopeRemoved: 1,
   AuthorizationDetailTypeDefined: 1,
   AuthorizationDetailTypeRemoved: 1,
+  UserDeleted: 1,
+  PasskeyRevoked: 1,
 };
 
 /** Raised for an event no upcaster can bring to a version this code knows (a poison message). */

@@ -18,7 +18,23 @@ export type UserDisabled = Event<'UserDisabled', { subject: string; reason: stri
 /** A disabled user was enabled again. */
 export type UserEnabled = Event<'UserEnabled', { subject: string; enabledAt: string }> & { schemaVersion: 1 };
 
-export type UserEvent = DeviceRevoked | UserDisabled | UserEnabled;
+/**
+ * The user was deleted from the directory: their devices were revoked first (DeviceRevoked each),
+ * their open requests end denied (`user_deleted`), their tokens are not accepted, and their sub is
+ * never given to another user.
+ */
+export type UserDeleted = Event<'UserDeleted', { subject: string; deletedAt: string }> & { schemaVersion: 1 };
+
+/**
+ * One passkey of a device was revoked: it signs no decision any more; the device stays (its other
+ * passkeys, if any, still work; with none left it must enrol again).
+ */
+export type PasskeyRevoked = Event<
+  'PasskeyRevoked',
+  { subject: string; deviceId: string; credentialId: string; revokedAt: string }
+> & { schemaVersion: 1 };
+
+export type UserEvent = DeviceRevoked | UserDisabled | UserEnabled | UserDeleted | PasskeyRevoked;
 
 const USER_STREAM_PREFIX = 'user-';
 

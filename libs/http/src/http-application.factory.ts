@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { DynamicModule, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyRequest, RawServerDefault } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type BackchannelConfig, developmentRelaxations } from '@backchannel/config';
 import { ServiceLogger, startTracing } from '@backchannel/observability';
@@ -69,6 +69,11 @@ export async function createHttpApplication(
   });
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { logger, rawBody: true });
   const fastify = app.getHttpAdapter().getInstance();
+  // RFC 7396 merge patches (the admin API's PATCH) are JSON documents of their own media type
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser<RawServerDefault>('application/merge-patch+json', {}, (request, body, done) =>
+    parseJson(request, body.toString('utf8'), done),
+  );
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

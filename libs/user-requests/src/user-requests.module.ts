@@ -3,7 +3,7 @@ import type { Migration, RetentionRule } from '@backchannel/event-store';
 import { CreateUserRequests1765000000100 } from './migrations/1765000000100-create-user-requests.js';
 import { UserRequestsOpenByExpiry1765000000400 } from './migrations/1765000000400-user-requests-open-by-expiry.js';
 import { UserRequestsAcrValues1765100000900 } from './migrations/1765100000900-user-requests-acr-values.js';
-import { UserRequestsConsentDetails1765500000100 } from './migrations/1765500000100-user-requests-consent-details.js';
+import { UserRequestsConsentDetails1765500000400 } from './migrations/1765500000400-user-requests-consent-details.js';
 import { UserRequests } from './user-requests.repository.js';
 
 /** The requests made to each user: added by /bc-authorize (backchannel), listed and answered in approvals. */
@@ -13,7 +13,7 @@ export class UserRequestsModule {
     CreateUserRequests1765000000100,
     UserRequestsOpenByExpiry1765000000400,
     UserRequestsAcrValues1765100000900,
-    UserRequestsConsentDetails1765500000100,
+    UserRequestsConsentDetails1765500000400,
   ];
   static readonly retention: readonly RetentionRule[] = [{ table: 'user_requests', endedAt: 'expires_at' }];
 }

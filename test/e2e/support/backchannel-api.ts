@@ -118,6 +118,19 @@ export class BackchannelApi {
     return this.get(path, this.admin());
   }
 
+  /** An admin API merge patch (RFC 7396), with its own media type. */
+  patchAdmin(path: string, patch: unknown): Promise<HttpResult> {
+    return call(this.fetch, `${this.stack.baseUrl}${path}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json', ...this.admin() },
+      body: JSON.stringify(patch),
+    });
+  }
+
+  deleteAdmin(path: string): Promise<HttpResult> {
+    return call(this.fetch, `${this.stack.baseUrl}${path}`, { method: 'DELETE', headers: this.admin() });
+  }
+
   /** A new user without any device; unique per call so tests never share state. */
   async createUser(): Promise<{ sub: string; email: string }> {
     const sub = `user-${randomBytes(8).toString('hex')}`;

@@ -235,4 +235,35 @@ export function tokenLifecycleScenarios(running: () => { stack: RunningStack; ap
     expect(await oidc.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false });
     expect(await oauthErrorOf(oidc.refreshTokenGrant(config, tokens.refresh_token!))).toBe('invalid_grant');
   });
+
+  it('changes a user by merge patch and deletes them through the admin API: their claims at userinfo, then their tokens stop and their sub is never reassigned', async () => {
+    const { api } = running();
+    const { config } = await refreshingClient('User-deleting client');
+    const user = await api.createUserWithDevice();
+    const patched = await api.patchAdmin(`/admin/v1/users/${user.sub}`, { email_verified: true, nickname: 'Del' });
+    expect(patched).toMatchObject({ status: 200, body: { email_verified: true, nickname: 'Del' } });
+    const tokens = await approvedTokens(config, 'User-deleting client', user);
+    expect(await oidc.fetchUserInfo(config, tokens.access_token, user.sub)).toEqual({
+      sub: user.sub,
+      email: user.email,
+      email_verified: true,
+    });
+
+    expect((await api.deleteAdmin(`/admin/v1/users/${user.sub}`)).status).toBe(204);
+
+    expect(await oauthErrorOf(oidc.fetchUserInfo(config, tokens.access_token, user.sub))).toBe('invalid_token');
+    expect(await oidc.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false });
+    expect(await oauthErrorOf(oidc.refreshTokenGrant(config, tokens.refresh_token!))).toBe('invalid_grant');
+    expect((await api.deviceRequests(user)).status).toBe(401);
+    expect((await api.getAdmin(`/admin/v1/users/${user.sub}`)).status).toBe(404);
+    expect(
+      (
+        await api.postJson(
+          '/admin/v1/users',
+          { sub: user.sub },
+          { authorization: `Bearer ${running().stack.adminToken}` },
+        )
+      ).status,
+    ).toBe(409);
+  });
 }

@@ -65,12 +65,13 @@ export class AnswerRecorder {
   }
 
   /**
-   * Ends every open request of a user an administrator disabled: each is denied with reason
-   * `user_disabled` (no device answered: `deviceId` is `none`), and leaves the user's open
-   * requests. Answers how many were ended; one decided meanwhile is left as it was decided.
+   * Ends every open request of a user an administrator disabled or deleted: each is denied with
+   * that reason (no device answered: `deviceId` is `none`), and leaves the user's open requests.
+   * Answers how many were ended; one decided meanwhile is left as it was decided.
    */
-  async endOpenRequestsOfDisabledUser(
+  async endOpenRequestsOfUser(
     subject: string,
+    reason: 'user_disabled' | 'user_deleted',
     context: { actor: string; correlationId: string; now: Date },
   ): Promise<number> {
     const { actor, correlationId, now } = context;
@@ -82,7 +83,7 @@ export class AnswerRecorder {
         authRequestDecider,
         {
           type: 'DenyConsent',
-          data: { subject, deviceId: 'none', reason: 'user_disabled' },
+          data: { subject, deviceId: 'none', reason },
           metadata: { now: now.toISOString(), correlationId, actor },
         },
         { inTransaction: (tx) => this.userRequests.markAnswered(tx, request.streamId, now) },

@@ -30,7 +30,7 @@ export interface Call {
 /** A JSON call to the app; `token` is a device or admin bearer token. */
 export async function call(
   app: NestFastifyApplication,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   url: string,
   body?: unknown,
   token?: string,

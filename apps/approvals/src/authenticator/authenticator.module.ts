@@ -9,6 +9,7 @@ import { EnrolmentCodesRepository } from './enrolment/enrolment-codes.repository
 import { EnrolmentController } from './enrolment/enrolment.controller.js';
 import { EnrolmentService } from './enrolment/enrolment.service.js';
 import { CreateAuthenticatorTables1763700000700 } from './migrations/1763700000700-create-authenticator-tables.js';
+import { PasskeyLastUse1765500000300 } from './migrations/1765500000300-passkey-last-use.js';
 import { PasskeyRelyingParty } from './passkeys/passkey-relying-party.js';
 import { PasskeysRepository } from './passkeys/passkeys.repository.js';
 import { PushSubscriptionController } from './push/push-subscription.controller.js';
@@ -19,7 +20,7 @@ import { PasskeyDecisionService } from './requests/passkey-decision.service.js';
 /**
  * The built-in authenticator: its web app, enrolment (a one-time code redeemed by registering a
  * passkey, which creates the device), its users' requests and their passkey-signed answers, and
- * its Web Push subscription. Exports enrolment for the admin API.
+ * its Web Push subscription. Exports enrolment and the passkeys for the admin API.
  */
 @Module({
   imports: [AnswersModule, DeviceAuthModule, DeviceChannelsModule, UserRequestsModule],
@@ -37,10 +38,13 @@ import { PasskeyDecisionService } from './requests/passkey-decision.service.js';
     DecisionNoncesRepository,
     PasskeyDecisionService,
   ],
-  exports: [EnrolmentService],
+  exports: [EnrolmentService, PasskeysRepository],
 })
 export class AuthenticatorModule {
-  static readonly migrations: readonly Migration[] = [CreateAuthenticatorTables1763700000700];
+  static readonly migrations: readonly Migration[] = [
+    CreateAuthenticatorTables1763700000700,
+    PasskeyLastUse1765500000300,
+  ];
   static readonly retention: readonly RetentionRule[] = [
     { table: 'decision_nonces', endedAt: 'expires_at' },
     { table: 'enrolment_codes', endedAt: 'expires_at' },

@@ -9,6 +9,7 @@ import {
   HttpCode,
   NotFoundException,
   Param,
+  Patch,
   Post,
   Req,
   UseGuards,
@@ -20,13 +21,18 @@ import {
   DirectoryValidationError,
   UnknownUserError,
   UserCodes,
+  type User,
   UserDirectory,
   userResponse,
 } from '@backchannel/directory';
 import { AdminTokenGuard, adminActionContext, adminActionReason } from '@backchannel/http';
 import { AnswerRecorder } from '../answers/answer-recorder.js';
 import { EnrolmentService } from '../authenticator/enrolment/enrolment.service.js';
+import { PasskeysRepository } from '../authenticator/passkeys/passkeys.repository.js';
 import { DeviceRegistration } from './device-registration.service.js';
+
+const NO_SUCH_USER = 'No user with this sub.';
+const NO_SUCH_DEVICE = 'The user has no device with this device_id.';
 
 /** The admin API for the built-in directory: users, and the devices they approve requests on. */
 @Controller('admin/v1/users')
@@ -39,6 +45,7 @@ export class UserAdminController {
     private readonly userCodes: UserCodes,
     private readonly devices: DeviceRegistry,
     private readonly answers: AnswerRecorder,
+    private readonly passkeys: PasskeysRepository,
   ) {}
 
   /**
@@ -57,7 +64,7 @@ export class UserAdminController {
     const context = adminActionContext(request);
     await this.users.setDisabled(subject, true, reason, context);
     // also when it was disabled already: a request a failed call left open ends now
-    return { ended_requests: await this.answers.endOpenRequestsOfDisabledUser(subject, context) };
+    return { ended_requests: await this.answers.endOpenRequestsOfUser(subject, 'user_disabled', context) };
   }
 
   @Post(':sub/enable')
@@ -71,6 +78,33 @@ export class UserAdminController {
   @HttpCode(201)
   async createUser(@Body() body: unknown): Promise<Record<string, unknown>> {
     return userResponse(await translateDirectoryErrors(() => this.users.createUser(body)));
+  }
+
+  @Get(':sub')
+  async getUser(@Param('sub') subject: string): Promise<Record<string, unknown>> {
+    return userResponse(await this.existingUser(subject));
+  }
+
+  /** A JSON merge patch (RFC 7396) of the user's claims: a member set to null clears that claim. */
+  @Patch(':sub')
+  async updateUser(@Param('sub') subject: string, @Body() body: unknown): Promise<Record<string, unknown>> {
+    const updated = await translateDirectoryErrors(() => this.users.updateUser(subject, body));
+    if (updated === null) throw new NotFoundException(NO_SUCH_USER);
+    return userResponse(updated);
+  }
+
+  /**
+   * The user is gone (UserDeleted): their devices are revoked, their open requests end as denied
+   * (`user_deleted`), and no token issued to them is accepted any more. Their sub is never given
+   * again (a later POST with it is 409), so none of those tokens can come to name someone else.
+   */
+  @Delete(':sub')
+  @HttpCode(204)
+  async deleteUser(@Param('sub') subject: string, @Req() request: FastifyRequest): Promise<void> {
+    const context = adminActionContext(request);
+    if (!(await this.users.deleteUser(subject, context))) throw new NotFoundException(NO_SUCH_USER);
+    // after the deletion, so no request made meanwhile stays open (one left by a failed call expires unanswered)
+    await this.answers.endOpenRequestsOfUser(subject, 'user_deleted', context);
   }
 
   @Post(':sub/devices')
@@ -110,7 +144,41 @@ export class UserAdminController {
     @Req() request: FastifyRequest,
   ): Promise<void> {
     if ((await this.devices.revoke(subject, { deviceId }, null, adminActionContext(request))) === 0) {
-      throw new NotFoundException('The user has no device with this device_id.');
+      throw new NotFoundException(NO_SUCH_DEVICE);
+    }
+  }
+
+  /** The device's passkeys (built-in authenticator devices), oldest first: no key material. */
+  @Get(':sub/devices/:deviceId/passkeys')
+  async listPasskeys(
+    @Param('sub') subject: string,
+    @Param('deviceId') deviceId: string,
+  ): Promise<{ credential_id: string; created_at: string; last_used_at: string | null; sign_count: number }[]> {
+    if (!(await this.devices.list(subject)).some((device) => device.deviceId === deviceId)) {
+      throw new NotFoundException(NO_SUCH_DEVICE);
+    }
+    return (await this.passkeys.listOfDevice(deviceId)).map((passkey) => ({
+      credential_id: passkey.credentialId,
+      created_at: passkey.createdAt,
+      last_used_at: passkey.lastUsedAt,
+      sign_count: passkey.signCount,
+    }));
+  }
+
+  /**
+   * One passkey signs no decision any more (a synced passkey exposed elsewhere), the device and
+   * its other passkeys stay; with none left, the device must enrol again.
+   */
+  @Delete(':sub/devices/:deviceId/passkeys/:credentialId')
+  @HttpCode(204)
+  async revokePasskey(
+    @Param('sub') subject: string,
+    @Param('deviceId') deviceId: string,
+    @Param('credentialId') credentialId: string,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    if (!(await this.passkeys.revoke(subject, deviceId, credentialId, adminActionContext(request)))) {
+      throw new NotFoundException('The device has no passkey with this credential_id.');
     }
   }
 
@@ -145,8 +213,10 @@ export class UserAdminController {
     };
   }
 
-  private async existingUser(subject: string): Promise<void> {
-    if ((await this.users.findBySubject(subject)) === null) throw new NotFoundException('No user with this sub.');
+  private async existingUser(subject: string): Promise<User> {
+    const user = await this.users.findBySubject(subject);
+    if (user === null) throw new NotFoundException(NO_SUCH_USER);
+    return user;
   }
 }
 

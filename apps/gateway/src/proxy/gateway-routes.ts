@@ -23,7 +23,7 @@ export const GATEWAY_ROUTES: readonly { url: string; methods: string[]; upstream
   { url: '/revoke', methods: ['POST'], upstream: 'token' },
   { url: '/userinfo', methods: ['GET', 'POST'], upstream: 'token' },
   { url: '/admin/v1/users', methods: ['POST'], upstream: 'approvals' },
-  { url: '/admin/v1/users/*', methods: ['GET', 'POST', 'DELETE'], upstream: 'approvals' },
+  { url: '/admin/v1/users/*', methods: ['GET', 'POST', 'PATCH', 'DELETE'], upstream: 'approvals' },
   { url: '/device/v1/requests', methods: ['GET'], upstream: 'approvals' },
   { url: '/device/v1/requests/*', methods: ['POST'], upstream: 'approvals' },
   // where users answer (approvals): the device API, the built-in authenticator's web app and API

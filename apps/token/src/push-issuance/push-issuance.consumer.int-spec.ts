@@ -3,6 +3,7 @@ import { EventBatch } from '@backchannel/messaging';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jest } from '@jest/globals';
 import { type TestingModule } from '@nestjs/testing';
+import { DataSource } from 'typeorm';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { authRequestDecider } from '@backchannel/auth-request';
 import { PayloadSealer, ShreddablePayloads, SigningKeys } from '@backchannel/crypto';
@@ -40,6 +41,8 @@ describe('push-mode issuance', () => {
     store = app.get(PostgresEventStore);
     sealer = app.get(PayloadSealer);
     signingKeys = app.get(SigningKeys);
+    // tokens are minted only for a user the directory knows, and enabled
+    await app.get(DataSource).query(`INSERT INTO users (subject) VALUES ($1) ON CONFLICT DO NOTHING`, [SUBJECT]);
   });
 
   afterAll(async () => {

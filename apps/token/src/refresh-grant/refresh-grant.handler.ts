@@ -94,7 +94,7 @@ export class RefreshGrantHandler {
     const { family } = stored;
     if (stored.usedAt !== null && family.revokedAt === null) await this.revokeOnReuse(family, input.now);
     if (!refreshTokenActive(stored, input.now)) throw new InvalidGrant(REFUSED);
-    // a user an administrator disabled is not refreshed for (the family stays, for if they are enabled)
+    // a user an administrator disabled (the family stays, for if they are enabled) or deleted is not refreshed for
     if (!(await this.users.isEnabled(family.subject))) throw new InvalidGrant(REFUSED);
     if (!(await this.senderConstraints.presentedBy(family.confirmation, input))) throw new InvalidGrant(REFUSED);
     return family;

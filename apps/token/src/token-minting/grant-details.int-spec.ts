@@ -1,5 +1,7 @@
 import { type TestingModule } from '@nestjs/testing';
+import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
+import { UserDirectory } from '@backchannel/directory';
 import type { AuthorizationDetail } from '@backchannel/events';
 import { featureTestingModule, testConfig } from '@backchannel/testing';
 import { CibaGrantHandler } from '../ciba-grant/ciba-grant.handler.js';
@@ -54,8 +56,9 @@ describe('resources and authorization details in issued tokens, on PostgreSQL', 
   async function redeem(
     asked: NonNullable<Parameters<typeof approvedRequest>[2]>['asked'],
     extra: Record<string, string> = {},
+    subject?: string,
   ) {
-    const { authReqId } = await approvedRequest(app, client, { asked });
+    const { authReqId } = await approvedRequest(app, client, { asked, ...(subject && { subject }) });
     const form = clientForm(client, { grant_type: CIBA_GRANT, auth_req_id: authReqId });
     const params = new Map([...form.params, ...Object.entries(extra)]);
     return app.get(CibaGrantHandler).handle({ ...form, params });
@@ -94,6 +97,48 @@ describe('resources and authorization details in issued tokens, on PostgreSQL', 
     expect(decodeJwt(narrowed.access_token).aud).toBe(LEDGER);
     await expect(oauthErrorOf(redeem({ resources: [API] }, { resource: LEDGER }))).resolves.toBe('invalid_target');
     await expect(oauthErrorOf(redeem({}, { resource: API }))).resolves.toBe('invalid_target');
+  });
+
+  it("puts the claims asked for the ID token in it, and the scopes' claims only when userinfo is out of reach", async () => {
+    const subject = `grant-details-${randomBytes(6).toString('hex')}`;
+    await app.get(UserDirectory).createUser({ sub: subject, email: `${subject}@example.com`, birthdate: '1990-04-01' });
+    const asked = { requestedClaims: { userinfo: [], id_token: ['birthdate', 'not_a_claim'] } };
+
+    const forUserinfo = decodeJwt((await redeem(asked, {}, subject)).id_token);
+    expect(forUserinfo.birthdate).toBe('1990-04-01');
+    expect(forUserinfo).not.toHaveProperty('email'); // userinfo answers it
+    expect(forUserinfo).not.toHaveProperty('not_a_claim');
+
+    const forApiOnly = decodeJwt((await redeem({ ...asked, resources: [API] }, {}, subject)).id_token);
+    expect(forApiOnly).toMatchObject({ sub: subject, birthdate: '1990-04-01', email: `${subject}@example.com` });
+
+    const plain = decodeJwt((await redeem({}, {}, subject)).id_token);
+    expect(plain).not.toHaveProperty('birthdate');
+    expect(plain).not.toHaveProperty('email');
+  });
+
+  it('answers at userinfo the claims asked for it one by one, with every access token of the grant', async () => {
+    const subject = `grant-details-${randomBytes(6).toString('hex')}`;
+    await app.get(UserDirectory).createUser({ sub: subject, email: `${subject}@example.com`, birthdate: '1990-04-01' });
+    const tokens = await redeem({ requestedClaims: { userinfo: ['birthdate'], id_token: [] } }, {}, subject);
+    // scope openid email: email by the scope, birthdate because it was asked for
+    const expected = { sub: subject, email: `${subject}@example.com`, birthdate: '1990-04-01' };
+    await expect(userinfo(tokens.access_token)).resolves.toMatchObject(expected);
+    const refreshed = await refresh(tokens.refresh_token!);
+    await expect(userinfo(refreshed.access_token)).resolves.toMatchObject(expected);
+  });
+
+  it('issues nothing for a consent whose user was disabled since approving, until they are enabled', async () => {
+    const subject = `grant-details-${randomBytes(6).toString('hex')}`;
+    await app.get(UserDirectory).createUser({ sub: subject });
+    const { authReqId } = await approvedRequest(app, client, { subject });
+    const context = { actor: 'admin', correlationId: 'grant-details-int-spec', now: new Date() };
+    await app.get(UserDirectory).setDisabled(subject, true, null, context);
+    const redeemIt = () =>
+      app.get(CibaGrantHandler).handle(clientForm(client, { grant_type: CIBA_GRANT, auth_req_id: authReqId }));
+    await expect(oauthErrorOf(redeemIt())).resolves.toBe('access_denied');
+    await app.get(UserDirectory).setDisabled(subject, false, null, context);
+    await expect(redeemIt()).resolves.toMatchObject({ token_type: 'Bearer' });
   });
 
   it('carries the authorization details into the response, the access token, introspection and every refresh', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type TestingModule } from '@nestjs/testing';
+import { DataSource } from 'typeorm';
 import { authRequestDecider } from '@backchannel/auth-request';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import { type AuthenticationEvidence, authRequestStreamId } from '@backchannel/events';
@@ -21,6 +22,8 @@ describe('token minter: authentication claims', () => {
     await app.init();
     minter = app.get(TokenMinter);
     store = app.get(PostgresEventStore);
+    // tokens are minted only for a user the directory knows, and enabled
+    await app.get(DataSource).query(`INSERT INTO users (subject) VALUES ('token-minter-user') ON CONFLICT DO NOTHING`);
   });
 
   afterAll(async () => {

@@ -10,6 +10,7 @@ import {
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { ShreddablePayloads, TokenSigner, randomToken } from '@backchannel/crypto';
 import { PostgresEventStore, type StreamState, handleCommand, readStreamState } from '@backchannel/event-store';
+import { UserDirectory, userinfoClaims } from '@backchannel/directory';
 import { accessTokenAudience } from '@backchannel/oauth';
 import {
   type AccessTokenConfirmation,
@@ -46,6 +47,8 @@ export interface MintedAccessToken {
   accessToken: string;
   jti: string;
   expiresAt: Date;
+  /** Its `aud`: the resources it is for (RFC 8707), or the issuer. */
+  audience: string[];
 }
 
 export interface IssuanceRequest {
@@ -69,6 +72,11 @@ export type IssuanceResult =
   | { outcome: 'rejected'; rejection: AuthRequestRejection; state: AuthRequestState };
 
 type Issued = TokensIssued['data'];
+
+const USER_NO_LONGER_ENABLED: AuthRequestRejection = {
+  code: 'access_denied',
+  message: 'The user was disabled or deleted after approving.',
+};
 type ApprovedRequest = Extract<AuthRequestState, { status: 'Approved' }>;
 
 /**
@@ -87,6 +95,7 @@ export class TokenMinter {
     private readonly signer: TokenSigner,
     private readonly payloads: ShreddablePayloads,
     private readonly refreshTokens: RefreshTokens,
+    private readonly users: UserDirectory,
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {}
 
@@ -103,6 +112,10 @@ export class TokenMinter {
       return { outcome: 'rejected', rejection: decision.rejection, state: stream.state };
     }
     if (stream.state.status !== 'Approved') throw new Error('tokens decided for a request that is not approved');
+    // the consent of a user disabled or deleted since approving no longer stands
+    if (!(await this.users.isEnabled(stream.state.request.subject))) {
+      return { outcome: 'rejected', rejection: USER_NO_LONGER_ENABLED, state: stream.state };
+    }
     const issued = decision.events[0]!.data as Issued;
     const { tokens, refreshTokenFamilyId } = await this.sign(streamId, issued, stream.state, request);
     // crypto-shredded once pushed (ping-delivery): the event keeps that they were pushed, not the tokens
@@ -137,9 +150,10 @@ export class TokenMinter {
     const { issuer, accessTokenTtlSeconds } = this.config;
     const { authTime, acr, amr } = grant.authentication;
     const jti = options.jti ?? randomUUID();
+    const audience = accessTokenAudience(grant.resources, options.resources ?? [], issuer);
     const accessToken = await this.signer.signAccessToken({
       issuer,
-      audience: oneOrMany(accessTokenAudience(grant.resources, options.resources ?? [], issuer)),
+      audience: oneOrMany(audience),
       subject: grant.subject,
       clientId: grant.clientId,
       scope: grant.scope,
@@ -151,7 +165,7 @@ export class TokenMinter {
       ...(grant.authorizationDetails && { authorizationDetails: grant.authorizationDetails }),
       ...(grant.userinfoClaims.length > 0 && { userinfoClaims: grant.userinfoClaims }),
     });
-    return { accessToken, jti, expiresAt: new Date(now.getTime() + accessTokenTtlSeconds * 1000) };
+    return { accessToken, jti, expiresAt: new Date(now.getTime() + accessTokenTtlSeconds * 1000), audience };
   }
 
   /** A new refresh token of a family: valid for its lifetime, never beyond the family's end. */
@@ -218,6 +232,7 @@ export class TokenMinter {
       resources: request.resources,
       jti: issued.accessTokenId,
     });
+    const userClaims = await this.idTokenUserClaims(grant, accessToken.audience, requestedClaims?.id_token ?? []);
     const refresh = request.refreshToken ? await this.startFamily(streamId, grant, accessToken, request.now) : null;
     const idToken = await this.signer.signIdToken({
       issuer,
@@ -229,10 +244,8 @@ export class TokenMinter {
       expiresInSeconds: idTokenTtlSeconds,
       jti: idTokenId!,
       accessToken: accessToken.accessToken,
-      ...(request.push && {
-        ...(refresh && { refreshToken: refresh.token }),
-        extraClaims: { [AUTH_REQ_ID_CLAIM]: request.push.authReqId },
-      }),
+      extraClaims: { ...userClaims, ...(request.push && { [AUTH_REQ_ID_CLAIM]: request.push.authReqId }) },
+      ...(request.push && refresh && { refreshToken: refresh.token }),
     });
     return {
       tokens: {
@@ -246,6 +259,25 @@ export class TokenMinter {
       },
       ...(refresh && { refreshTokenFamilyId: refresh.familyId }),
     };
+  }
+
+  /**
+   * The user's claims an ID token carries: those the claims parameter asked for in its id_token
+   * member, and, when the access token cannot call userinfo (its audience is other resources only),
+   * those its scopes grant (OIDC Core §5.4). None for a user removed since the consent.
+   */
+  private async idTokenUserClaims(
+    grant: AccessGrant,
+    audience: string[],
+    requested: readonly string[],
+  ): Promise<Record<string, unknown>> {
+    const userinfoReachable = audience.includes(this.config.issuer);
+    if (requested.length === 0 && userinfoReachable) return {};
+    const user = await this.users.findBySubject(grant.subject);
+    if (user === null) return {};
+    // sub is the ID token's own (set by the signer)
+    const { sub: _sub, ...claims } = userinfoClaims(user, userinfoReachable ? [] : grant.scope, requested);
+    return claims;
   }
 
   private async startFamily(

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
+import { DirectoryModule } from '@backchannel/directory';
 import type { Migration, RetentionRule } from '@backchannel/event-store';
 import { CreateRefreshTokens1765300000100 } from './migrations/1765300000100-create-refresh-tokens.js';
-import { RefreshTokenGrantDetails1765500000300 } from './migrations/1765500000300-refresh-token-grant-details.js';
+import { RefreshTokenGrantDetails1765500000500 } from './migrations/1765500000500-refresh-token-grant-details.js';
 import { RefreshTokens } from './refresh-tokens.repository.js';
 import { TokenMinter } from './token-minter.js';
 
@@ -9,11 +10,15 @@ import { TokenMinter } from './token-minter.js';
  * Token minting, for the /token grants and push mode, and the state of what was minted that can
  * be revoked (refresh token families, revoked access tokens); signing and sealing come from CryptoModule.
  */
-@Module({ providers: [TokenMinter, RefreshTokens], exports: [TokenMinter, RefreshTokens] })
+@Module({
+  imports: [DirectoryModule.forRoot()],
+  providers: [TokenMinter, RefreshTokens],
+  exports: [TokenMinter, RefreshTokens],
+})
 export class TokenMintingModule {
   static readonly migrations: readonly Migration[] = [
     CreateRefreshTokens1765300000100,
-    RefreshTokenGrantDetails1765500000300,
+    RefreshTokenGrantDetails1765500000500,
   ];
   static readonly retention: readonly RetentionRule[] = [
     { table: 'refresh_token_families', endedAt: 'expires_at' },

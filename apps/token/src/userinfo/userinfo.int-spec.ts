@@ -41,7 +41,7 @@ describe('userinfo on PostgreSQL', () => {
     await app.init();
     client = await registerClient(app, {
       grant_types: [CIBA_GRANT, 'refresh_token'],
-      scope: 'openid profile email phone',
+      scope: 'openid profile email phone address',
     });
     subject = `userinfo-${randomBytes(6).toString('hex')}`;
     await app.get(UserDirectory).createUser({
@@ -50,6 +50,9 @@ describe('userinfo on PostgreSQL', () => {
       email: `${subject}@example.com`,
       phone_number: phoneNumber,
       name: 'Userinfo Person',
+      email_verified: true,
+      locale: 'en-GB',
+      address: { country: 'GB' },
     });
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     dpopKey = { privateKey, jwk: await exportJWK(publicKey) };
@@ -91,15 +94,23 @@ describe('userinfo on PostgreSQL', () => {
 
   it('answers sub and the claims of each granted scope', async () => {
     const email = await tokens(['openid', 'email']);
-    expect(await userinfo(`Bearer ${email.access_token}`)).toEqual({ sub: subject, email: `${subject}@example.com` });
+    expect(await userinfo(`Bearer ${email.access_token}`)).toEqual({
+      sub: subject,
+      email: `${subject}@example.com`,
+      email_verified: true,
+    });
 
-    const all = await tokens(['openid', 'profile', 'email', 'phone']);
+    const all = await tokens(['openid', 'profile', 'email', 'phone', 'address']);
     expect(await userinfo(`bearer ${all.access_token}`, { method: 'POST' })).toEqual({
       sub: subject,
       name: 'Userinfo Person',
       preferred_username: subject,
+      locale: 'en-GB',
+      updated_at: expect.any(Number),
       email: `${subject}@example.com`,
+      email_verified: true,
       phone_number: phoneNumber,
+      address: { country: 'GB' },
     });
   });
 
@@ -212,5 +223,29 @@ describe('userinfo on PostgreSQL', () => {
     }
     expect(await userinfo(`Bearer ${issued.access_token}`)).toEqual({ sub: subject });
     await expect(refresh()).resolves.toMatchObject({ token_type: 'Bearer' });
+  });
+
+  it('accepts no token of a deleted user, at userinfo or introspection, and refreshes nothing for them', async () => {
+    const deleted = `userinfo-deleted-${randomBytes(6).toString('hex')}`;
+    await app.get(UserDirectory).createUser({ sub: deleted });
+    const { authReqId } = await approvedRequest(app, client, { subject: deleted, scope: ['openid'] });
+    const issued = await app
+      .get(CibaGrantHandler)
+      .handle(clientForm(client, { grant_type: CIBA_GRANT, auth_req_id: authReqId }));
+    const resourceServer = await registerClient(app, {});
+    const introspect = (token: string) =>
+      app.get(TokenIntrospectionHandler).handle(clientForm(resourceServer, { token }));
+    expect(await introspect(issued.access_token)).toMatchObject({ active: true, sub: deleted });
+
+    const context = { actor: 'admin', correlationId: 'userinfo-int-spec', now: new Date() };
+    expect(await app.get(UserDirectory).deleteUser(deleted, context)).toBe(true);
+
+    expect(await oauthErrorOf(userinfo(`Bearer ${issued.access_token}`))).toBe('invalid_token');
+    expect(await introspect(issued.access_token)).toEqual({ active: false });
+    expect(await introspect(issued.refresh_token!)).toEqual({ active: false });
+    const refresh = app
+      .get(RefreshGrantHandler)
+      .handle(clientForm(client, { grant_type: 'refresh_token', refresh_token: issued.refresh_token! }));
+    expect(await oauthErrorOf(refresh)).toBe('invalid_grant');
   });
 });

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { DataSource } from 'typeorm';
+import { PostgresEventStore } from '@backchannel/event-store';
+import { userStreamId } from '@backchannel/events';
 import { TEST_ADMIN_TOKEN } from '@backchannel/testing';
 import {
   type EnrolledDevice,
@@ -333,5 +335,95 @@ describe('authenticator decisions', () => {
       .get(DataSource)
       .query(`SELECT counter FROM webauthn_credentials WHERE credential_id = $1`, [device.authenticator.credentialId]);
     expect(rows).toEqual([{ counter: '2' }]);
+  });
+
+  describe('a passkey revoked through the admin API', () => {
+    const passkeysUrl = (device: EnrolledDevice) =>
+      `/admin/v1/users/${device.subject}/devices/${device.deviceId}/passkeys`;
+
+    it('is listed without key material, then signs no decision; the device stays and must enrol again', async () => {
+      const device = await enrolledUser('revoke-passkey');
+      const used = await pendingRequest(app, device.subject);
+      const first = await challenge(device, used.requestId, 'approve');
+      await decide(device, used.requestId, 'approve', device.authenticator.assert(first.challenge));
+
+      expect(await call(app, 'GET', passkeysUrl(device), undefined, TEST_ADMIN_TOKEN)).toMatchObject({
+        status: 200,
+        body: [
+          {
+            credential_id: device.authenticator.credentialId,
+            created_at: expect.any(String),
+            last_used_at: expect.any(String),
+            sign_count: 1,
+          },
+        ],
+      });
+      const listed = (await call(app, 'GET', passkeysUrl(device), undefined, TEST_ADMIN_TOKEN)).body as object[];
+      expect(Object.keys(listed[0]!).sort()).toEqual(['created_at', 'credential_id', 'last_used_at', 'sign_count']);
+
+      // a challenge asked before the revocation is answered with a passkey that is no longer there
+      const { requestId, streamId } = await pendingRequest(app, device.subject);
+      const options = await challenge(device, requestId, 'approve');
+      const revoked = await call(
+        app,
+        'DELETE',
+        `${passkeysUrl(device)}/${device.authenticator.credentialId}`,
+        undefined,
+        TEST_ADMIN_TOKEN,
+      );
+      expect(revoked.status).toBe(204);
+
+      expect((await decide(device, requestId, 'approve', device.authenticator.assert(options.challenge))).status).toBe(
+        401,
+      );
+      const again = await askChallenge(device, requestId, 'approve');
+      expect(again).toMatchObject({ status: 400, body: { error_description: expect.stringMatching(/no passkey/) } });
+      expect(await decisionsOn(streamId)).toEqual([]);
+      // the device stays: it still lists its requests, and the admin API still has it
+      expect((await call(app, 'GET', '/authenticator/api/requests', undefined, device.deviceToken)).status).toBe(200);
+      const devices = await call(app, 'GET', `/admin/v1/users/${device.subject}/devices`, undefined, TEST_ADMIN_TOKEN);
+      expect(devices.body).toEqual([expect.objectContaining({ device_id: device.deviceId })]);
+      expect((await call(app, 'GET', passkeysUrl(device), undefined, TEST_ADMIN_TOKEN)).body).toEqual([]);
+
+      const { events } = await app.get(PostgresEventStore).readStream(userStreamId(device.subject));
+      expect(events).toEqual([
+        expect.objectContaining({
+          type: 'PasskeyRevoked',
+          data: {
+            subject: device.subject,
+            deviceId: device.deviceId,
+            credentialId: device.authenticator.credentialId,
+            revokedAt: expect.any(String),
+          },
+          metadata: expect.objectContaining({ actor: 'admin' }),
+        }),
+      ]);
+    });
+
+    it("answers 404 for a passkey or device that is not the user's", async () => {
+      const device = await enrolledUser('revoke-passkey-404');
+      const other = await enrolledUser('revoke-passkey-other');
+      const credential = device.authenticator.credentialId;
+
+      for (const url of [
+        `/admin/v1/users/${device.subject}/devices/${device.deviceId}/passkeys/${other.authenticator.credentialId}`,
+        `/admin/v1/users/${device.subject}/devices/${other.deviceId}/passkeys/${other.authenticator.credentialId}`,
+        `/admin/v1/users/${other.subject}/devices/${device.deviceId}/passkeys/${credential}`,
+      ]) {
+        expect((await call(app, 'DELETE', url, undefined, TEST_ADMIN_TOKEN)).status).toBe(404);
+      }
+      expect(
+        (
+          await call(
+            app,
+            'GET',
+            `/admin/v1/users/${other.subject}/devices/${device.deviceId}/passkeys`,
+            undefined,
+            TEST_ADMIN_TOKEN,
+          )
+        ).status,
+      ).toBe(404);
+      expect((await call(app, 'GET', passkeysUrl(device), undefined, TEST_ADMIN_TOKEN)).body).toHaveLength(1);
+    });
   });
 });

@@ -120,7 +120,7 @@ export class PasskeyDecisionService {
       answer: answerOf(decision, evidence),
       correlationId,
       now,
-      alsoInTransaction: (tx) => this.passkeys.recordCounter(tx, passkey.credentialId, assertion.newCounter),
+      alsoInTransaction: (tx) => this.passkeys.recordUse(tx, passkey.credentialId, assertion.newCounter, now),
     });
     if (result.outcome === 'refused') throw decisionError(result.refusal);
   }

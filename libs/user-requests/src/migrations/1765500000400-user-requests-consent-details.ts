@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * the claims asked for with the `claims` parameter, and the plain-word descriptions of its API
  * scopes and detail types as they were when it was made. Null when the request had none.
  */
-export class UserRequestsConsentDetails1765500000100 implements MigrationInterface {
-  name = 'UserRequestsConsentDetails1765500000100';
+export class UserRequestsConsentDetails1765500000400 implements MigrationInterface {
+  name = 'UserRequestsConsentDetails1765500000400';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(

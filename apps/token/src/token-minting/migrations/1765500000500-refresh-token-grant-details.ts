@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * resources of the consent (a refresh may narrow the audience to some of them), its RFC 9396
  * authorization details, and the claims asked for at userinfo with the `claims` parameter.
  */
-export class RefreshTokenGrantDetails1765500000300 implements MigrationInterface {
-  name = 'RefreshTokenGrantDetails1765500000300';
+export class RefreshTokenGrantDetails1765500000500 implements MigrationInterface {
+  name = 'RefreshTokenGrantDetails1765500000500';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(

@@ -1,0 +1,147 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { PostgresEventStore } from '@backchannel/event-store';
+import { userStreamId } from '@backchannel/events';
+import { TEST_ADMIN_TOKEN, recordRequest } from '@backchannel/testing';
+import { call, startApprovals, streamEvents } from '../authenticator/authenticator.fixture.js';
+
+/** The user admin API over HTTP on the real PostgreSQL: the user's claims, read and changed. */
+describe('user admin API on PostgreSQL', () => {
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    app = await startApprovals();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const admin = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown) =>
+    call(app, method, url, body, TEST_ADMIN_TOKEN);
+
+  /** A user whose identifiers are unique to this run. */
+  function newUser() {
+    const id = randomBytes(6).toString('hex');
+    return { sub: `admin-${id}`, email: `${id}@example.com`, phone_number: `+44${randomInt(1e9, 1e10)}` };
+  }
+
+  describe('reading and changing a user', () => {
+    it('answers the user with every claim by its OIDC name, and changes them by merge patch', async () => {
+      const input = newUser();
+      const created = await admin('POST', '/admin/v1/users', {
+        ...input,
+        given_name: 'Ada',
+        email_verified: true,
+        address: { locality: 'London', country: 'GB' },
+      });
+      expect(created).toMatchObject({ status: 201, body: { sub: input.sub, given_name: 'Ada', family_name: null } });
+
+      const read = await admin('GET', `/admin/v1/users/${input.sub}`);
+      expect(read).toMatchObject({ status: 200, body: created.body });
+      const { updated_at: createdAt } = read.body as { updated_at: string };
+
+      const patched = await admin('PATCH', `/admin/v1/users/${input.sub}`, {
+        given_name: null,
+        family_name: 'Lovelace',
+        birthdate: '1815-12-10',
+        address: { locality: null, region: 'Greater London' },
+      });
+      expect(patched).toMatchObject({
+        status: 200,
+        body: {
+          sub: input.sub,
+          email: input.email,
+          email_verified: true,
+          given_name: null,
+          family_name: 'Lovelace',
+          birthdate: '1815-12-10',
+          address: { region: 'Greater London', country: 'GB' },
+        },
+      });
+      const { updated_at: patchedAt } = patched.body as { updated_at: string };
+      expect(Date.parse(patchedAt)).toBeGreaterThanOrEqual(Date.parse(createdAt));
+      expect(await admin('GET', `/admin/v1/users/${input.sub}`)).toMatchObject({ status: 200, body: patched.body });
+    });
+
+    it('answers 404 for an unknown user', async () => {
+      const unknown = `admin-nobody-${randomBytes(6).toString('hex')}`;
+      expect((await admin('GET', `/admin/v1/users/${unknown}`)).status).toBe(404);
+      expect((await admin('PATCH', `/admin/v1/users/${unknown}`, { name: 'N' })).status).toBe(404);
+    });
+
+    it('answers 400 for an invalid change, or a change of sub, and changes nothing', async () => {
+      const input = newUser();
+      await admin('POST', '/admin/v1/users', { ...input, website: 'https://a.example' });
+
+      for (const [patch, description] of [
+        [{ website: 'http://a.example', name: 'B' }, 'website must be an absolute https URL'],
+        [{ sub: 'someone-else' }, 'sub cannot be changed'],
+        [[{ name: 'B' }], 'the update must be a JSON object'],
+      ] as const) {
+        expect(await admin('PATCH', `/admin/v1/users/${input.sub}`, patch)).toMatchObject({
+          status: 400,
+          body: { error: 'invalid_request', error_description: description },
+        });
+      }
+      expect((await admin('GET', `/admin/v1/users/${input.sub}`)).body).toMatchObject({
+        website: 'https://a.example',
+        name: null,
+      });
+    });
+
+    it('answers 409 for an e-mail address or phone number another user has', async () => {
+      const taken = newUser();
+      await admin('POST', '/admin/v1/users', taken);
+      const input = newUser();
+      await admin('POST', '/admin/v1/users', input);
+
+      for (const field of ['email', 'phone_number'] as const) {
+        expect(await admin('PATCH', `/admin/v1/users/${input.sub}`, { [field]: taken[field] })).toMatchObject({
+          status: 409,
+          body: { error_description: `a user with this ${field} already exists` },
+        });
+      }
+    });
+  });
+
+  describe('deleting a user', () => {
+    it('revokes their devices, ends their open requests denied, records it, and never gives their sub again', async () => {
+      const input = newUser();
+      await admin('POST', '/admin/v1/users', input);
+      const device = await admin('POST', `/admin/v1/users/${input.sub}/devices`, { name: 'Phone' });
+      const { device_token } = device.body as { device_token: string };
+      const open = await recordRequest(app, input.sub);
+
+      expect((await admin('DELETE', `/admin/v1/users/${input.sub}`)).status).toBe(204);
+
+      expect((await admin('GET', `/admin/v1/users/${input.sub}`)).status).toBe(404);
+      expect((await call(app, 'GET', '/device/v1/requests', undefined, device_token)).status).toBe(401);
+      expect(await streamEvents(app, open.streamId)).toEqual([
+        expect.objectContaining({ type: 'AuthRequested' }),
+        expect.objectContaining({
+          type: 'ConsentDenied',
+          data: expect.objectContaining({ reason: 'user_deleted', deviceId: 'none' }),
+          metadata: expect.objectContaining({ actor: 'admin' }),
+        }),
+      ]);
+      const { events } = await app.get(PostgresEventStore).readStream(userStreamId(input.sub));
+      expect(events.map((event) => [event.type, event.metadata.actor])).toEqual([
+        ['DeviceRevoked', 'admin'],
+        ['UserDeleted', 'admin'],
+      ]);
+      expect(await admin('POST', '/admin/v1/users', { sub: input.sub })).toMatchObject({
+        status: 409,
+        body: { error_description: 'this sub belonged to a deleted user, and a sub is never reassigned' },
+      });
+      // what identified them is free for someone else
+      expect((await admin('POST', '/admin/v1/users', { ...newUser(), email: input.email })).status).toBe(201);
+    });
+
+    it('answers 404 for an unknown user', async () => {
+      expect((await admin('DELETE', `/admin/v1/users/admin-nobody-${randomBytes(6).toString('hex')}`)).status).toBe(
+        404,
+      );
+    });
+  });
+});
