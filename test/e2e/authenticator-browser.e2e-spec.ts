@@ -1,7 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
+import pg from 'pg';
 import { verifyJwt } from '@backchannel/crypto';
+import { authRequestStreamId } from '@backchannel/events';
+import type { ConsentView } from '../../apps/approvals/src/authenticator/requests/consent-wording.js';
+import { decisionChallenge } from '../../apps/approvals/src/authenticator/requests/decision-challenge.js';
 import { BackchannelApi, type TestClient } from './support/backchannel-api.js';
 import { type AuthenticatorBrowser, launchAuthenticatorBrowser } from './support/browser.js';
 import { expectOAuthError } from './support/expectations.js';
@@ -32,6 +36,8 @@ describe('built-in authenticator in a real browser (Chromium, virtual passkey, n
   let api: BackchannelApi;
   let page: Page;
   let client: TestClient;
+  /** Asks for an API scope and a payment (RFC 9396), both described through the admin API. */
+  let payingClient: TestClient;
   let user: { sub: string; email: string };
 
   beforeAll(async () => {
@@ -50,10 +56,26 @@ describe('built-in authenticator in a real browser (Chromium, virtual passkey, n
     api = new BackchannelApi(started.value);
     page = launched.value.page;
     await mkdir(SCREENSHOTS, { recursive: true });
-    [client, user] = await Promise.all([
+    [client, payingClient, user] = await Promise.all([
       api.registerClient({ client_name: CLIENT_NAME, scope: 'openid profile email' }),
+      api.registerClient({
+        client_name: CLIENT_NAME,
+        scope: 'openid payments',
+        authorization_details_types: ['payment_initiation'],
+      }),
       api.createUser(),
     ]);
+    for (const [path, description] of [
+      ['/admin/v1/scopes/payments', 'Make payments from your accounts'],
+      ['/admin/v1/authorization-detail-types/payment_initiation', 'Pay someone'],
+    ]) {
+      const defined = await fetch(`${api.baseUrl}${path}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${started.value.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ description }),
+      });
+      expect(defined.status).toBe(201);
+    }
   });
 
   afterAll(async () => {
@@ -61,6 +83,17 @@ describe('built-in authenticator in a real browser (Chromium, virtual passkey, n
   });
 
   const byTestId = (id: string) => page.locator(`[data-testid="${id}"]`);
+
+  /** Reads the stack's database, for what only the server knows (a challenge's nonce). */
+  async function query<Row extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<Row[]> {
+    const database = new pg.Client({ connectionString: stack!.databaseUrl });
+    await database.connect();
+    try {
+      return (await database.query<Row>(sql, params)).rows;
+    } finally {
+      await database.end();
+    }
+  }
 
   async function requestConsent(params: Record<string, string>): Promise<string> {
     const response = await api.bcAuthorize(client, {
@@ -147,6 +180,82 @@ describe('built-in authenticator in a real browser (Chromium, virtual passkey, n
     expect(idToken).toMatchObject({ sub: user.sub, amr: ['hwk', 'user', 'mfa'], acr: 'phr' });
     expect(idToken.auth_time).toBeGreaterThanOrEqual(approvedAt - 1);
     expect(idToken.auth_time).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
+    await backToTheList();
+  });
+
+  it('shows an API scope, a payment and a claim asked for in plain words, and the passkey signs exactly that', async () => {
+    const payment = {
+      type: 'payment_initiation',
+      actions: ['initiate'],
+      instructedAmount: { currency: 'EUR', amount: '123.50' },
+      creditorName: 'Merchant A',
+    };
+    const requested = await api.bcAuthorize(payingClient, {
+      scope: 'openid payments',
+      login_hint: user.email,
+      authorization_details: JSON.stringify([payment]),
+      claims: JSON.stringify({ id_token: { email: null } }),
+    });
+    expect(requested.status).toBe(200);
+    await openWaitingRequest();
+
+    expect(await byTestId('scope-list').locator('li').allTextContents()).toEqual([
+      'Confirm who you are',
+      'Make payments from your accounts',
+      'Your email address',
+    ]);
+    const detail = byTestId('authorization-detail');
+    expect(await detail.locator('h3').allTextContents()).toEqual(['Pay someone']);
+    expect(await detail.locator('dt').allTextContents()).toEqual(['Actions', 'Creditor name', 'Instructed amount']);
+    expect(await detail.locator('dd').allTextContents()).toEqual([
+      'initiate',
+      'Merchant A',
+      'Amount: 123.50; Currency: EUR',
+    ]);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'authenticator-payment.png') });
+
+    // the decision waits until the challenge's nonce is read, so the challenge can be recomputed here
+    let challenge = '';
+    page.on('response', async (response) => {
+      if (response.url().endsWith('/challenge')) challenge = String((await response.json()).challenge);
+    });
+    let nonce = '';
+    await page.route('**/decision', async (route) => {
+      [{ nonce }] = await query<{ nonce: string }>('SELECT nonce FROM decision_nonces');
+      await route.continue();
+    });
+    expect(await answerWith('approve-button')).toBe('Approved. You can go back to where you started.');
+    await page.unroute('**/decision');
+
+    const [{ request_id: requestId }] = await query<{ request_id: string }>(
+      'SELECT request_id FROM user_requests WHERE stream_id = $1',
+      [authRequestStreamId(String(requested.body.auth_req_id))],
+    );
+    const shown: ConsentView = {
+      scopes: [
+        { scope: 'openid', description: 'Confirm who you are' },
+        { scope: 'payments', description: 'Make payments from your accounts' },
+      ],
+      authorization_details: [
+        {
+          type: 'payment_initiation',
+          description: 'Pay someone',
+          fields: [
+            { label: 'Actions', value: 'initiate' },
+            { label: 'Creditor name', value: 'Merchant A' },
+            { label: 'Instructed amount', value: 'Amount: 123.50; Currency: EUR' },
+          ],
+          detail: payment,
+        },
+      ],
+      claims: [{ claim: 'email', description: 'Your email address' }],
+    };
+    const expected = decisionChallenge({ requestId, consent: shown, bindingMessage: null, decision: 'approve', nonce });
+    expect(challenge).toBe(Buffer.from(expected).toString('base64url'));
+
+    const tokens = await api.token(payingClient, String(requested.body.auth_req_id));
+    expect(tokens.status).toBe(200);
+    expect(tokens.body.authorization_details).toEqual([payment]);
     await backToTheList();
   });
 
