@@ -85,6 +85,47 @@ export function tokenLifecycleScenarios(running: () => { stack: RunningStack; ap
     expect(await oidc.tokenIntrospection(config, rotated.refresh_token!)).toEqual({ active: false });
   });
 
+  it('asks for resources (repeated), a payment and a claim through the public edge: the device sees them, the tokens carry them', async () => {
+    const { stack, api } = running();
+    const API = 'https://api.example.com/';
+    const LEDGER = 'urn:example:ledger';
+    const typeWords = await fetch(`${stack.baseUrl}/admin/v1/authorization-detail-types/payment_initiation`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ description: 'Pay someone' }),
+    });
+    expect([200, 201]).toContain(typeWords.status);
+    const { config } = await refreshingClient('Paying client', {
+      authorization_details_types: ['payment_initiation'],
+      backchannel_allowed_resources: [API, LEDGER],
+    });
+    const user = await api.createUserWithDevice();
+    const payment = { type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: '9.99' } };
+    const parameters = new URLSearchParams({ scope: 'openid email', login_hint: user.email });
+    parameters.append('resource', API);
+    parameters.append('resource', LEDGER);
+    parameters.append('authorization_details', JSON.stringify([payment]));
+    parameters.append('claims', JSON.stringify({ id_token: { email: null } }));
+    const ack = await oidc.initiateBackchannelAuthentication(config, parameters);
+
+    const onDevice = (await api.pendingOnDevice(user, 'Paying client')) as unknown as Record<string, unknown>;
+    expect(onDevice).toMatchObject({
+      authorization_details: [payment],
+      claims: { userinfo: [], id_token: ['email'] },
+    });
+    expect((await api.decide(user, String(onDevice.request_id), { decision: 'approve' })).status).toBe(204);
+    // the token request narrows the audience to one of the resources
+    const tokens = await oidc.pollBackchannelAuthenticationGrant(config, ack, { resource: LEDGER });
+    expect(tokens.authorization_details).toEqual([payment]);
+    expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: LEDGER, authorization_details: [payment] });
+    expect(decodeJwt(tokens.id_token!)).toMatchObject({ email: user.email });
+    // not for the issuer: userinfo refuses it, introspection answers for it
+    expect(await oauthErrorOf(oidc.fetchUserInfo(config, tokens.access_token, user.sub))).toBe('invalid_token');
+    expect(await oidc.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true, aud: LEDGER });
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!, { resource: API });
+    expect(decodeJwt(refreshed.access_token)).toMatchObject({ aud: API, authorization_details: [payment] });
+  });
+
   it('revokes a refresh token with its family, and introspects only what is the client’s own', async () => {
     const { api } = running();
     const { config } = await refreshingClient('Revoking client');
