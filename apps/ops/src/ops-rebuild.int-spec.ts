@@ -12,7 +12,7 @@ import { type ScratchDatabase, createScratchDatabase } from './scratch-database.
 const run = promisify(execFile);
 const OPS = path.resolve('dist/apps/ops/src/main.js');
 const ROW = `request_id, stream_id, subject, client_id, client_name, scope, binding_message, acr_values,
-  created_at, expires_at, answered_at`;
+  created_at, expires_at, answered_at, authorization_details, requested_claims, wording`;
 
 /**
  * `ops rebuild user-requests` in a database of its own (a rebuild of the shared test database
@@ -39,7 +39,16 @@ describe('ops rebuild', () => {
 
   /** A request recorded as /bc-authorize records it, answered as AnswerRecorder answers (one in two). */
   async function requestAndMaybeAnswer(index: number): Promise<void> {
-    const requested = await recordRequest(app, `rebuild-user-${index % 7}`);
+    // one in three asks for authorization details and claims, with words: jsonb columns rebuilt too
+    const asked =
+      index % 3 === 0
+        ? {
+            authorizationDetails: [{ type: 'payment_initiation', instructedAmount: { amount: `${index}.00` } }],
+            requestedClaims: { userinfo: ['birthdate'], id_token: [] },
+            wording: { scopes: {}, authorizationDetailTypes: { payment_initiation: 'Pay "someone"' } },
+          }
+        : {};
+    const requested = await recordRequest(app, `rebuild-user-${index % 7}`, asked);
     if (index % 2 === 1) return;
     const at = new Date();
     await app.get(PostgresEventStore).transaction(async (tx) => {

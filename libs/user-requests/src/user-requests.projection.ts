@@ -1,9 +1,9 @@
 import type { ProjectedEvent, RebuildableProjection, RunSql } from '@backchannel/event-store';
 import type { AuthRequested } from '@backchannel/events';
-import { USER_REQUEST_COLUMNS, userRequestRow } from './user-requests.repository.js';
+import { USER_REQUEST_COLUMNS, USER_REQUEST_COLUMN_TYPES, userRequestRow } from './user-requests.repository.js';
 
 /** The PostgreSQL type of each column, for the arrays a page is written with. */
-const COLUMN_TYPES = ['text', 'text', 'text', 'text', 'text', 'text[]', 'text', 'text[]', 'timestamptz', 'timestamptz'];
+const COLUMN_TYPES: readonly string[] = Object.values(USER_REQUEST_COLUMN_TYPES);
 
 /**
  * user_requests as a function of the log, for `ops rebuild user-requests`: a row per

@@ -78,22 +78,29 @@ function toUserRequest(row: UserRequestRow): UserRequest {
   };
 }
 
-/** The columns a new request's row is written with, in the order userRequestRow gives them. */
-export const USER_REQUEST_COLUMNS = [
-  'request_id',
-  'stream_id',
-  'subject',
-  'client_id',
-  'client_name',
-  'scope',
-  'binding_message',
-  'acr_values',
-  'created_at',
-  'expires_at',
-  'authorization_details',
-  'requested_claims',
-  'wording',
-] as const;
+/**
+ * The columns a new request's row is written with, in the order userRequestRow gives them, with
+ * their PostgreSQL types (a rebuild writes a page of rows as arrays, cast back to these).
+ */
+export const USER_REQUEST_COLUMN_TYPES = {
+  request_id: 'text',
+  stream_id: 'text',
+  subject: 'text',
+  client_id: 'text',
+  client_name: 'text',
+  scope: 'text[]',
+  binding_message: 'text',
+  acr_values: 'text[]',
+  created_at: 'timestamptz',
+  expires_at: 'timestamptz',
+  authorization_details: 'jsonb',
+  requested_claims: 'jsonb',
+  wording: 'jsonb',
+} as const;
+
+export const USER_REQUEST_COLUMNS = Object.keys(
+  USER_REQUEST_COLUMN_TYPES,
+) as (keyof typeof USER_REQUEST_COLUMN_TYPES)[];
 
 /** The row of the request AuthRequested made to the user: the one mapping of the live write and of a rebuild. */
 export function userRequestRow(requested: Pick<RecordedEvent<AuthRequested>, 'streamId' | 'data'>): unknown[] {
