@@ -23,6 +23,7 @@ import {
   InvalidDpopProof,
   InvalidGrant,
   InvalidRequest,
+  InvalidToken,
   ServerError,
   SlowDown,
   TemporarilyUnavailable,
@@ -88,6 +89,15 @@ describe('OAuthExceptionFilter', () => {
         pragma: 'no-cache',
         'content-type': 'application/json',
       });
+    });
+
+    it('challenges a missing or invalid bearer token with 401 (RFC 6750 §3), not a refused one with 403', () => {
+      expect(render(new InvalidToken('Invalid token')).headers['www-authenticate']).toBe(
+        'Bearer error="invalid_token"',
+      );
+      const refused = render(new InvalidToken('Invalid token', 403));
+      expect(refused.status).toBe(403);
+      expect(refused.headers['www-authenticate']).toBeUndefined();
     });
 
     it('challenges a failed client authentication', () => {

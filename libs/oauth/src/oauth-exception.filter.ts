@@ -91,7 +91,9 @@ function fromOAuthError(exception: OAuthError): ErrorResponse {
   const headers: Record<string, string> = {};
   // RFC 6749 §5.2: a 401 answer to a client that may have tried HTTP Basic must challenge it.
   if (exception instanceof InvalidClient) headers['www-authenticate'] = 'Basic realm="backchannel"';
-  if (exception instanceof InvalidToken) headers['www-authenticate'] = 'Bearer error="invalid_token"';
+  if (exception instanceof InvalidToken && exception.status === 401) {
+    headers['www-authenticate'] = 'Bearer error="invalid_token"';
+  }
   if (exception instanceof InsufficientScope) headers['www-authenticate'] = 'Bearer error="insufficient_scope"';
   if (exception instanceof TemporarilyUnavailable) headers['retry-after'] = String(exception.retryAfterSeconds);
   if (exception instanceof UseDpopNonce) headers['dpop-nonce'] = exception.nonce;
