@@ -81,6 +81,17 @@ describe('loadConfig', () => {
     ).toContain('AUTH_REQUEST_MIN_EXPIRY_SECONDS');
   });
 
+  it('times requests out deliberately, and refuses a header timeout longer than the request timeout', () => {
+    expect(loadConfig(production).httpTimeouts).toEqual({ headersMs: 10_000, requestMs: 30_000, keepAliveMs: 72_000 });
+    expect(
+      loadConfig({ ...production, HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '2000' }).httpTimeouts,
+    ).toMatchObject({ headersMs: 2_000, requestMs: 5_000 });
+    expect(problemsOf({ ...production, HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toContain(
+      'HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS',
+    );
+    expect(problemsOf({ ...production, HTTP_REQUEST_TIMEOUT_MS: '0' })).toContain('HTTP_REQUEST_TIMEOUT_MS');
+  });
+
   it('splits the broker list', () => {
     expect(loadConfig({ ...production, KAFKA_BROKERS: 'a:9092, b:9092' }).kafkaBrokers).toEqual(['a:9092', 'b:9092']);
   });

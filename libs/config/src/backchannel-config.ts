@@ -66,6 +66,8 @@ export interface BackchannelConfig {
   upstreams: { backchannel: string; token: string; approvals: string };
   /** Request body limit at the edge, in bytes. */
   bodyLimitBytes: number;
+  /** How long a client may take over its request, and keep an idle connection (see httpServerOptions in libs/http). */
+  httpTimeouts: HttpTimeouts;
   /** Calls to clients' notification endpoints (ping and push), by ping-delivery. */
   clientNotification: ClientNotificationConfig;
   /** Push bombing limits, answered at /bc-authorize with access_denied. */
@@ -186,6 +188,18 @@ export interface ClientNotificationConfig {
   pollIntervalMs: number;
 }
 
+export interface HttpTimeouts {
+  /** To send the request line and headers: a slow-header (Slowloris) client is answered 408 after this. */
+  headersMs: number;
+  /** To send the whole request, body included: a body that stops early is answered 408 after this. */
+  requestMs: number;
+  /**
+   * An idle keep-alive connection is closed after this; longer than a proxy's or load balancer's
+   * idle timeout in front of us, so they never reuse a connection we are closing.
+   */
+  keepAliveMs: number;
+}
+
 const integer = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -237,6 +251,9 @@ const environmentSchema = z.object({
   TOKEN_URL: httpUrl.default('http://127.0.0.1:3002'),
   APPROVALS_URL: httpUrl.default('http://127.0.0.1:3005'),
   BODY_LIMIT_BYTES: integer(64 * 1024, 1024, 10 * 1024 * 1024),
+  HTTP_HEADERS_TIMEOUT_MS: integer(10_000, 1_000, 120_000),
+  HTTP_REQUEST_TIMEOUT_MS: integer(30_000, 1_000, 600_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(72_000, 1_000, 600_000),
   CLIENT_NOTIFICATION_ALLOW_HTTP: z.enum(['true', 'false']).optional(),
   CLIENT_NOTIFICATION_ALLOWED_NETWORKS: z.string().optional(),
   CLIENT_NOTIFICATION_TIMEOUT_MS: integer(5_000, 100, 60_000),
@@ -334,6 +351,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
   if (e.AUTH_REQUEST_MIN_EXPIRY_SECONDS > e.AUTH_REQUEST_MAX_EXPIRY_SECONDS) {
     problems.push('AUTH_REQUEST_MIN_EXPIRY_SECONDS: must not exceed AUTH_REQUEST_MAX_EXPIRY_SECONDS');
   }
+  // Node refuses a header timeout longer than the request's, which includes the headers
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  }
   const defaultExpiry = e.AUTH_REQUEST_DEFAULT_EXPIRY_SECONDS;
   if (defaultExpiry < e.AUTH_REQUEST_MIN_EXPIRY_SECONDS || defaultExpiry > e.AUTH_REQUEST_MAX_EXPIRY_SECONDS) {
     problems.push('AUTH_REQUEST_DEFAULT_EXPIRY_SECONDS: must lie between the minimum and maximum expiry');
@@ -421,6 +442,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     },
     upstreams: { backchannel: e.BACKCHANNEL_URL, token: e.TOKEN_URL, approvals: e.APPROVALS_URL },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    httpTimeouts: {
+      headersMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
     clientNotification: {
       allowHttp: e.CLIENT_NOTIFICATION_ALLOW_HTTP === undefined ? relaxed : e.CLIENT_NOTIFICATION_ALLOW_HTTP === 'true',
       allowedNetworks,

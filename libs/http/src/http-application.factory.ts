@@ -7,8 +7,10 @@ import type { FastifyRequest, RawServerDefault } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type BackchannelConfig, developmentRelaxations } from '@backchannel/config';
 import { ServiceLogger, startTracing } from '@backchannel/observability';
+import { classifyFailure } from '@backchannel/messaging';
 import { OAuthExceptionFilter } from '@backchannel/oauth';
 import { ClientCertificateSource } from './client-certificate.js';
+import { answerClientError, httpServerOptions } from './connection-errors.js';
 import { createServiceMetrics, instrumentHttp, startMetricsServer } from './metrics.js';
 import { registerMethodNotAllowed } from './method-not-allowed.hook.js';
 import { registerNulCharacterGuard } from './nul-character.guard.js';
@@ -24,14 +26,17 @@ declare module 'fastify' {
 }
 
 /**
- * TLS_CERT_FILE and TLS_KEY_FILE: this process terminates TLS itself. Client certificates are
- * requested, never required (most clients authenticate otherwise) and not judged by the handshake:
+ * The server's timeouts (httpServerOptions); with TLS_CERT_FILE and TLS_KEY_FILE this process
+ * terminates TLS itself. Client certificates are requested, never required (most clients authenticate otherwise) and not judged by the handshake:
  * self-signed ones are legitimate (RFC 8705 §2.2), and tls_client_auth checks the chain itself.
  */
-function tlsOptions(config: BackchannelConfig) {
-  if (config.tls === null) return {};
+function serverOptions(config: BackchannelConfig) {
+  const { fastify, server } = httpServerOptions(config.httpTimeouts);
+  if (config.tls === null) return { ...fastify, http: server };
   return {
+    ...fastify,
     https: {
+      ...server,
       cert: readFileSync(config.tls.certFile),
       key: readFileSync(config.tls.keyFile),
       ...(config.mtls.clientCaFile !== null && { ca: readFileSync(config.mtls.clientCaFile) }),
@@ -60,7 +65,8 @@ export async function createHttpApplication(
   const logger = createLogger(service);
   const tracing = startTracing(service);
   const adapter = new FastifyAdapter({
-    ...tlsOptions(config),
+    ...serverOptions(config),
+    clientErrorHandler: answerClientError,
     bodyLimit: config.bodyLimitBytes,
     genReqId: (request: IncomingMessage) => {
       const given = request.headers['x-request-id'];
@@ -97,7 +103,8 @@ export async function createHttpApplication(
   }
   registerMethodNotAllowed(fastify);
   registerNulCharacterGuard(fastify);
-  app.useGlobalFilters(new OAuthExceptionFilter());
+  // a database (or broker) that cannot be reached answers 503 with Retry-After, judged as its consumers judge it
+  app.useGlobalFilters(new OAuthExceptionFilter((error) => classifyFailure(error) === 'transient'));
   // Only the signals that mean "stop" (Nest's default list adds SIGUSR2, SIGHUP and fault signals).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   for (const relaxation of developmentRelaxations(config)) logger.warn(`DEVELOPMENT SETTING: ${relaxation}`);

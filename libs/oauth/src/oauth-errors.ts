@@ -110,10 +110,19 @@ export class ExpiredToken extends OAuthError {
   readonly status = 400;
 }
 
-/** RFC 6750 §3.1: the bearer token (an initial or registration access token) is missing, expired or not valid here. */
+/**
+ * RFC 6750 §3.1: the bearer token (an initial or registration access token) is missing, expired or
+ * not valid here. 401 challenges with `WWW-Authenticate: Bearer error="invalid_token"` (§3); the
+ * Keycloak-compatible callback answers a bad or used token with Keycloak's 403.
+ */
 export class InvalidToken extends OAuthError {
   readonly error = 'invalid_token';
-  readonly status = 401;
+  constructor(
+    description: string,
+    readonly status: 401 | 403 = 401,
+  ) {
+    super(description);
+  }
 }
 
 /**

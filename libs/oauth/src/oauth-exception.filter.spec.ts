@@ -23,6 +23,7 @@ import {
   InvalidDpopProof,
   InvalidGrant,
   InvalidRequest,
+  InvalidToken,
   ServerError,
   SlowDown,
   TemporarilyUnavailable,
@@ -30,6 +31,7 @@ import {
   UseDpopNonce,
   type OAuthError,
 } from './oauth-errors.js';
+import { lastValueFrom } from 'rxjs';
 import { OAuthExceptionFilter } from './oauth-exception.filter.js';
 
 const RFC_6749_ERROR_DESCRIPTION = /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -43,7 +45,10 @@ interface SentReply {
 }
 
 function hostFor(reply: object, request: object = { headers: {} }): ArgumentsHost {
-  return { switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }) } as unknown as ArgumentsHost;
+  return {
+    getType: () => 'http',
+    switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }),
+  } as unknown as ArgumentsHost;
 }
 
 function render(exception: unknown, request?: object): SentReply {
@@ -84,6 +89,15 @@ describe('OAuthExceptionFilter', () => {
         pragma: 'no-cache',
         'content-type': 'application/json',
       });
+    });
+
+    it('challenges a missing or invalid bearer token with 401 (RFC 6750 §3), not a refused one with 403', () => {
+      expect(render(new InvalidToken('Invalid token')).headers['www-authenticate']).toBe(
+        'Bearer error="invalid_token"',
+      );
+      const refused = render(new InvalidToken('Invalid token', 403));
+      expect(refused.status).toBe(403);
+      expect(refused.headers['www-authenticate']).toBeUndefined();
     });
 
     it('challenges a failed client authentication', () => {
@@ -232,6 +246,52 @@ describe('OAuthExceptionFilter', () => {
     it('does not trust a status code on an error that is not from Fastify', () => {
       expect(render(Object.assign(new Error('upstream said 404'), { statusCode: 404 })).status).toBe(500);
       expect(render(fastifyError('FST_ERR_SOMETHING', 503, 'internal')).status).toBe(500);
+    });
+  });
+
+  describe("what Node's HTTP server could not read, and bodies a client broke off", () => {
+    it.each([
+      [Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), 408, 'request_timeout'],
+      [Object.assign(new Error('Header overflow'), { code: 'HPE_HEADER_OVERFLOW' }), 431, 'request_header_too_large'],
+      [
+        Object.assign(new Error('Invalid character in chunk size'), { code: 'HPE_INVALID_CHUNK_SIZE' }),
+        400,
+        'invalid_request',
+      ],
+      [Object.assign(new Error('aborted'), { code: 'ECONNRESET', statusCode: 400 }), 400, 'invalid_request'],
+    ])('renders %p as %p %p, logged at most at debug level', (exception, status, error) => {
+      const reply = render(exception);
+      expect(reply.status).toBe(status);
+      expect(reply.body).toMatchObject({ error });
+      expect(reply.headers['cache-control']).toBe('no-store');
+      expect(loggedErrors).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('an outage of a dependency', () => {
+    it('answers 503 temporarily_unavailable with Retry-After when the classifier calls it an outage', () => {
+      const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:5432'), { code: 'ECONNREFUSED' });
+      const sent: SentReply = { headers: {} };
+      const reply = {
+        code: (status: number) => ((sent.status = status), reply),
+        headers: (values: Record<string, string>) => (Object.assign(sent.headers, values), reply),
+        send: (body: unknown) => ((sent.body = body), reply),
+      };
+      new OAuthExceptionFilter((error) => error === refused).catch(refused, hostFor(reply));
+      expect(sent.status).toBe(503);
+      expect(sent.headers['retry-after']).toBe('5');
+      expect(JSON.stringify(sent.body)).not.toContain('10.0.0.7');
+      expect(loggedErrors).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('outside HTTP (a consumer handler, Kafka or embedded)', () => {
+    it('hands the error back unchanged, for the transport to retry or dead-letter', async () => {
+      const failure = Object.assign(new Error('Connection terminated unexpectedly'), { code: '57P01' });
+      const host = { getType: () => 'rpc' } as unknown as ArgumentsHost;
+      const result = new OAuthExceptionFilter().catch(failure, host);
+      await expect(lastValueFrom(result!)).rejects.toBe(failure);
+      expect(loggedErrors).not.toHaveBeenCalled();
     });
   });
 

@@ -7,3 +7,4 @@ export * from './recorded-request.js';
 export * from './client-keys.fixture.js';
 export * from './test-pki.js';
 export * from './free-port.js';
+export * from './raw-http.js';

@@ -5,16 +5,11 @@ import {
   type KeycloakChannelResult,
 } from '@backchannel/device-channels';
 import { DeviceRegistry } from '@backchannel/directory';
-import { InvalidRequest, OAuthError } from '@backchannel/oauth';
+import { InvalidRequest, InvalidToken } from '@backchannel/oauth';
 import { AnswerRecorder, type UserAnswer } from '../answers/answer-recorder.js';
 
 /** RFC 6750 invalid_token, with Keycloak's statuses: 401 without a token, 403 for a bad or used one. */
-export class InvalidToken extends OAuthError {
-  readonly error = 'invalid_token';
-  constructor(readonly status: 401 | 403) {
-    super('Invalid token');
-  }
-}
+const invalidToken = (status: 401 | 403) => new InvalidToken('Invalid token', status);
 
 /** Raised inside the answer's transaction when a concurrent callback spent the token first. */
 class TokenAlreadySpent extends Error {}
@@ -44,14 +39,14 @@ export class KeycloakCallbackHandler {
   ) {}
 
   async report(token: string | null, body: unknown, correlationId: string): Promise<void> {
-    if (token === null) throw new InvalidToken(401);
+    if (token === null) throw invalidToken(401);
     const now = new Date();
     const grant = await this.callbackTokens.find(token, now);
-    if (!grant) throw new InvalidToken(403);
+    if (!grant) throw invalidToken(403);
     const result = resultOf(body);
     if (!result) throw new InvalidRequest('Invalid authentication status');
     const device = await this.devices.find(grant.deviceId);
-    if (!device) throw new InvalidToken(403);
+    if (!device) throw invalidToken(403);
     const recorded = await this.answers
       .record({
         device,
@@ -65,12 +60,12 @@ export class KeycloakCallbackHandler {
         },
       })
       .catch((error: unknown) => {
-        if (error instanceof TokenAlreadySpent) throw new InvalidToken(403);
+        if (error instanceof TokenAlreadySpent) throw invalidToken(403);
         throw error;
       });
     if (recorded.outcome === 'refused') {
       this.logger.log(`channel result ${result} for ${grant.deviceId} refused: ${recorded.refusal.code}`);
-      throw new InvalidToken(403);
+      throw invalidToken(403);
     }
   }
 }

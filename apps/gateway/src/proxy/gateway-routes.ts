@@ -1,7 +1,9 @@
+import { Logger } from '@nestjs/common';
 import replyFrom from '@fastify/reply-from';
 import { currentTraceparent } from '@backchannel/observability';
 import type { FastifyInstance } from 'fastify';
 import type { BackchannelConfig } from '@backchannel/config';
+import { logRenderedError, renderError, sendError, serviceUnavailable } from '@backchannel/oauth';
 
 type Upstream = keyof BackchannelConfig['upstreams'];
 
@@ -39,9 +41,17 @@ export const GATEWAY_ROUTES: readonly { url: string; methods: string[]; upstream
  * repeated form parameter is still seen as repeated. The body limit applies here, at the edge.
  * The client certificate header is replaced by the certificate this edge accepted (from its own
  * TLS listener or a trusted proxy) or removed: the services trust the gateway's header as a proxy's.
+ * Errors of this edge (a body too large or broken off) are rendered as every error is; a service
+ * that cannot be reached is answered 503 with Retry-After, and its address stays in the log.
  */
 export async function registerGatewayRoutes(fastify: FastifyInstance, config: BackchannelConfig): Promise<void> {
+  const logger = new Logger('GatewayProxy');
   await fastify.register(async (scope) => {
+    scope.setErrorHandler((error, request, reply) => {
+      const rendered = renderError(error);
+      sendError(reply, rendered);
+      logRenderedError(logger, error, rendered, request.id);
+    });
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.bodyLimitBytes }, (_request, body, done) =>
       done(null, body),
@@ -57,6 +67,13 @@ export async function registerGatewayRoutes(fastify: FastifyInstance, config: Ba
           // the service's span is a child of the gateway's (traced), else of the caller's as sent
           const traceparent = currentTraceparent();
           return reply.from(`${base}${request.url}`, {
+            onError: (_reply, { error }) => {
+              const { code } = (error.cause ?? error) as { code?: unknown };
+              logger.warn(
+                `${route.upstream} at ${base} unreachable (request ${request.id}): ${String(code ?? error.message)}`,
+              );
+              sendError(reply, renderError(serviceUnavailable()));
+            },
             // Given explicitly with its content type, the buffered body is sent byte for byte
             // (reply-from would otherwise JSON-encode a request body it finds already parsed).
             ...(Buffer.isBuffer(request.body)

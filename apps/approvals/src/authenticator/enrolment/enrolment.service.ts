@@ -101,7 +101,7 @@ export class EnrolmentService {
       .verifyRegistration(request.response as unknown as RegistrationResponseJSON, challenge)
       .catch((error: unknown) => {
         if (error instanceof PasskeyVerificationError) {
-          throw new BadRequestException(`The passkey registration could not be verified: ${error.message}.`);
+          throw new BadRequestException('The passkey registration could not be verified.');
         }
         throw error;
       });

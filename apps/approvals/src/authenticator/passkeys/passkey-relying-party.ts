@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   type AuthenticationResponseJSON,
   type PublicKeyCredentialCreationOptionsJSON,
@@ -41,7 +41,10 @@ export const passkeyResponseSchema = z.looseObject({
   clientExtensionResults: z.looseObject({}).default({}),
 });
 
-/** Why a registration or an assertion was refused, in words the page can show. */
+/**
+ * Why a registration or an assertion was refused, for the log only: the library's words may name
+ * the expected challenge, so callers answer in fixed words of their own.
+ */
 export class PasskeyVerificationError extends Error {
   constructor(reason: string) {
     super(reason);
@@ -49,12 +52,16 @@ export class PasskeyVerificationError extends Error {
   }
 }
 
+const logger = new Logger('PasskeyRelyingParty');
+
 /** A check by @simplewebauthn/server that throws on malformed input: every failure is a refusal. */
 async function verified<T>(check: () => Promise<T>): Promise<T> {
   try {
     return await check();
   } catch (error) {
-    throw new PasskeyVerificationError(error instanceof Error ? error.message : 'malformed response');
+    const reason = error instanceof Error ? error.message : 'malformed response';
+    logger.debug(`passkey refused: ${reason}`);
+    throw new PasskeyVerificationError(reason);
   }
 }
 

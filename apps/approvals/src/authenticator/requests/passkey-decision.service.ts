@@ -102,7 +102,7 @@ export class PasskeyDecisionService {
       .verifyAssertion(response as unknown as AuthenticationResponseJSON, challenge, passkey)
       .catch((error: unknown) => {
         if (error instanceof PasskeyVerificationError) {
-          throw new UnauthorizedException(`The passkey signature could not be verified: ${error.message}.`);
+          throw new UnauthorizedException('The passkey signature could not be verified.');
         }
         throw error;
       });
