@@ -26,6 +26,38 @@ describe('toEventMessage', () => {
   });
 });
 
+describe('toEventMessage of an event holding credentials', () => {
+  const registered = {
+    ...recordedEventFixture(),
+    type: 'ClientRegistered',
+    streamId: 'client-c1',
+    data: {
+      clientId: 'c1',
+      metadata: { client_name: 'Bank' },
+      secretSha256: 'a'.repeat(64),
+      sealedSecret: 'eyJhbGciOiJkaXIi.sealed',
+      registeredAt: '2026-12-06T00:00:00.000Z',
+    },
+  };
+  const message = toEventMessage(registered as never);
+
+  it('withholds the secret digest and the sealed secret, and says so in a header', () => {
+    const published = JSON.parse(message.value) as { data: Record<string, unknown> };
+    expect(published.data).toEqual({
+      clientId: 'c1',
+      metadata: { client_name: 'Bank' },
+      registeredAt: '2026-12-06T00:00:00.000Z',
+    });
+    expect(message.value).not.toContain('a'.repeat(64));
+    expect(message.value).not.toContain('sealed');
+    expect(message.headers[EventHeaders.withheld]).toBe('secretSha256,sealedSecret');
+  });
+
+  it('leaves the event in the store as it was', () => {
+    expect(registered.data.secretSha256).toBe('a'.repeat(64));
+  });
+});
+
 describe('decodeRecordedEvent', () => {
   it('rejects a value that is not JSON', () => {
     expect(() => decodeRecordedEvent('not json')).toThrow(MalformedEventError);

@@ -9,7 +9,17 @@ export const EventHeaders = {
   correlationId: 'correlationId',
   /** W3C trace context, the header name every tracer reads. */
   traceparent: 'traceparent',
+  /** The data members left out of the message (credentials), comma-separated; absent when none. */
+  withheld: 'withheld',
 } as const;
+
+/**
+ * Members of an event's data that hold a credential (a client secret's digest, or the secret
+ * sealed for client_secret_jwt): the client registry in PostgreSQL needs them, nothing that reads
+ * a message does, so they never leave the store. A message without them no longer matches its
+ * `hash`: the hash chain is verified against the store (`ops verify`), never from Kafka.
+ */
+const CREDENTIAL_MEMBERS: readonly string[] = ['secretSha256', 'sealedSecret'];
 
 export interface EventMessage {
   /** The stream id: one stream's events land on one partition, in order. */
@@ -19,16 +29,24 @@ export interface EventMessage {
   headers: Record<string, string>;
 }
 
+/** An event as a message leaving the store (Kafka, the in-process transport, dead letters): credentials withheld. */
 export function toEventMessage(event: RecordedEvent): EventMessage {
+  const data = event.data as Record<string, unknown>;
+  const withheld = CREDENTIAL_MEMBERS.filter((member) => Object.hasOwn(data, member));
+  const published =
+    withheld.length === 0
+      ? event
+      : { ...event, data: Object.fromEntries(Object.entries(data).filter(([member]) => !withheld.includes(member))) };
   return {
     key: event.streamId,
-    value: JSON.stringify(event),
+    value: JSON.stringify(published),
     headers: {
       [EventHeaders.eventId]: event.eventId,
       [EventHeaders.eventType]: event.type,
       [EventHeaders.schemaVersion]: String(event.schemaVersion),
       [EventHeaders.correlationId]: event.metadata.correlationId,
       ...(event.metadata.traceparent !== undefined && { [EventHeaders.traceparent]: event.metadata.traceparent }),
+      ...(withheld.length > 0 && { [EventHeaders.withheld]: withheld.join(',') }),
     },
   };
 }
