@@ -289,6 +289,12 @@ describe('signed webhook', () => {
       { channel: 'webhook', webhook_url: 'https://user:pw@example.com/hook' },
       'webhook_url must not contain user information',
     ],
+    [
+      { channel: 'webhook', webhook_url: 'https://evil.example\\@example.com/hook' },
+      'webhook_url must be printable ASCII without a backslash',
+    ],
+    [{ channel: 'webhook', webhook_url: 'https://example.com:0/hook' }, 'webhook_url must not use port 0'],
+    [{ channel: 'webhook', webhook_url: 'https://example.com:22/hook' }, 'webhook_url must not use port 22'],
     [{ channel: 'device-api', webhook_url: 'https://example.com/hook' }, 'webhook_url is only for the webhook channel'],
     [{ channel: 'web-push' }, 'web-push devices enrol in the authenticator'],
   ])('refuses the device %j with 400', async (body, message) => {
