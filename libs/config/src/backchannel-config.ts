@@ -68,8 +68,11 @@ export interface BackchannelConfig {
   bodyLimitBytes: number;
   /** Calls to clients' notification endpoints (ping and push), by ping-delivery. */
   clientNotification: ClientNotificationConfig;
-  /** Push bombing limits, answered at /bc-authorize with access_denied. */
-  abuseLimits: { maxPendingPerUser: number; maxPendingPerClientAndUser: number };
+  /**
+   * Push bombing limits, answered at /bc-authorize with access_denied; and how many devices a
+   * user may have (each one is another call out for every request), answered with 409.
+   */
+  abuseLimits: { maxPendingPerUser: number; maxPendingPerClientAndUser: number; maxDevicesPerUser: number };
   /** The built-in authenticator's passkeys. */
   webAuthn: {
     /** Relying party id: the issuer's host name unless set. */
@@ -248,6 +251,7 @@ const environmentSchema = z.object({
   CLIENT_NOTIFICATION_POLL_MS: integer(1_000, 10, 60_000),
   AUTH_REQUEST_MAX_PENDING_PER_USER: integer(5, 1, 1_000),
   AUTH_REQUEST_MAX_PENDING_PER_CLIENT_AND_USER: integer(2, 1, 1_000),
+  MAX_DEVICES_PER_USER: integer(10, 1, 1_000),
   WEBAUTHN_RP_ID: z.string().min(1).optional(),
   WEBAUTHN_RP_NAME: z.string().min(1).default('Backchannel'),
   WEBAUTHN_ORIGINS: z.string().min(1).optional(),
@@ -434,6 +438,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     abuseLimits: {
       maxPendingPerUser: e.AUTH_REQUEST_MAX_PENDING_PER_USER,
       maxPendingPerClientAndUser: e.AUTH_REQUEST_MAX_PENDING_PER_CLIENT_AND_USER,
+      maxDevicesPerUser: e.MAX_DEVICES_PER_USER,
     },
     webAuthn: {
       rpId: e.WEBAUTHN_RP_ID ?? issuerUrl.hostname,
