@@ -72,7 +72,13 @@ export interface BackchannelConfig {
    * Push bombing limits, answered at /bc-authorize with access_denied; and how many devices a
    * user may have (each one is another call out for every request), answered with 409.
    */
-  abuseLimits: { maxPendingPerUser: number; maxPendingPerClientAndUser: number; maxDevicesPerUser: number };
+  abuseLimits: {
+    maxPendingPerUser: number;
+    maxPendingPerClientAndUser: number;
+    maxDevicesPerUser: number;
+    /** auth_req_id guessing: a client with `budget` invalid_grant answers in a window of `windowSeconds` gets slow_down until it ends. */
+    invalidGrants: { budget: number; windowSeconds: number };
+  };
   /** The built-in authenticator's passkeys. */
   webAuthn: {
     /** Relying party id: the issuer's host name unless set. */
@@ -252,6 +258,8 @@ const environmentSchema = z.object({
   AUTH_REQUEST_MAX_PENDING_PER_USER: integer(5, 1, 1_000),
   AUTH_REQUEST_MAX_PENDING_PER_CLIENT_AND_USER: integer(2, 1, 1_000),
   MAX_DEVICES_PER_USER: integer(10, 1, 1_000),
+  INVALID_GRANT_BUDGET: integer(60, 1, 100_000),
+  INVALID_GRANT_WINDOW_SECONDS: integer(60, 1, 86_400),
   WEBAUTHN_RP_ID: z.string().min(1).optional(),
   WEBAUTHN_RP_NAME: z.string().min(1).default('Backchannel'),
   WEBAUTHN_ORIGINS: z.string().min(1).optional(),
@@ -439,6 +447,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
       maxPendingPerUser: e.AUTH_REQUEST_MAX_PENDING_PER_USER,
       maxPendingPerClientAndUser: e.AUTH_REQUEST_MAX_PENDING_PER_CLIENT_AND_USER,
       maxDevicesPerUser: e.MAX_DEVICES_PER_USER,
+      invalidGrants: { budget: e.INVALID_GRANT_BUDGET, windowSeconds: e.INVALID_GRANT_WINDOW_SECONDS },
     },
     webAuthn: {
       rpId: e.WEBAUTHN_RP_ID ?? issuerUrl.hostname,
