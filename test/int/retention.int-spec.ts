@@ -35,6 +35,7 @@ describe('retention', () => {
   it('has a rule for every operational table a service owns (events and read models of record excepted)', () => {
     expect(rules.map((rule) => rule.table).sort()).toEqual([
       'channel_callback_tokens',
+      'client_blocks',
       'dead_letters',
       'decision_nonces',
       'delivery_jobs',
