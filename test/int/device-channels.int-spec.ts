@@ -3,7 +3,14 @@ import ece from 'http_ece';
 import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { DataSource } from 'typeorm';
 import { authRequestDecider } from '@backchannel/auth-request';
-import { AUTHENTICATION_CHANNEL_TOKEN_TYPE, PayloadSealer, SigningKeys, verifyJwt } from '@backchannel/crypto';
+import {
+  AUTHENTICATION_CHANNEL_TOKEN_TYPE,
+  PayloadSealer,
+  SigningKeys,
+  TokenSigner,
+  authenticationChannelAudience,
+  verifyJwt,
+} from '@backchannel/crypto';
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import { DeliveryWorker } from '@backchannel/delivery';
 import { VapidKeys } from '@backchannel/device-channels';
@@ -289,6 +296,12 @@ describe('signed webhook', () => {
       { channel: 'webhook', webhook_url: 'https://user:pw@example.com/hook' },
       'webhook_url must not contain user information',
     ],
+    [
+      { channel: 'webhook', webhook_url: 'https://evil.example\\@example.com/hook' },
+      'webhook_url must be printable ASCII without a backslash',
+    ],
+    [{ channel: 'webhook', webhook_url: 'https://example.com:0/hook' }, 'webhook_url must not use port 0'],
+    [{ channel: 'webhook', webhook_url: 'https://example.com:22/hook' }, 'webhook_url must not use port 22'],
     [{ channel: 'device-api', webhook_url: 'https://example.com/hook' }, 'webhook_url is only for the webhook channel'],
     [{ channel: 'web-push' }, 'web-push devices enrol in the authenticator'],
   ])('refuses the device %j with 400', async (body, message) => {
@@ -365,7 +378,7 @@ describe('Keycloak-compatible authentication channel', () => {
     expect(decodeProtectedHeader(call.token).typ).toBe(AUTHENTICATION_CHANNEL_TOKEN_TYPE);
     const claims = await verifyJwt(call.token, await fixture.app.get(SigningKeys).jwks(), {
       issuer: fixture.config.issuer,
-      audience: fixture.config.issuer,
+      audience: authenticationChannelAudience(fixture.config.issuer),
       typ: AUTHENTICATION_CHANNEL_TOKEN_TYPE,
     });
     expect(claims).toMatchObject({
@@ -429,6 +442,27 @@ describe('Keycloak-compatible authentication channel', () => {
     expect(answered.status).toBe(200);
     const denied = await fixture.waitForEvent(requested.streamId, 'ConsentDenied', { timeoutMs: 0 });
     expect(denied.data).toEqual({ requestId: requested.data.requestId, subject, deviceId, reason });
+  });
+
+  it("refuses an access token of the user at the callback, and the channel's token is no access token", async () => {
+    const { subject, requested, call } = await keycloakRequest();
+    const accessToken = await fixture.app.get(TokenSigner).signAccessToken({
+      issuer: fixture.config.issuer,
+      audience: fixture.config.issuer,
+      subject,
+      clientId: requested.data.clientId,
+      scope: ['openid'],
+      jti: 'access-token-at-the-callback',
+      issuedAt: new Date(),
+      expiresInSeconds: 60,
+    });
+
+    expect((await callBack(accessToken, { status: 'SUCCEED' })).status).toBe(403);
+    const jwks = await fixture.app.get(SigningKeys).jwks();
+    await expect(
+      verifyJwt(call.token, jwks, { issuer: fixture.config.issuer, audience: fixture.config.issuer }),
+    ).rejects.toMatchObject({ claim: 'aud' });
+    expect((await callBack(call.token, { status: 'SUCCEED' })).status).toBe(200);
   });
 
   it('refuses a callback without a token (401), with an unknown one (403) or without a valid status (400)', async () => {

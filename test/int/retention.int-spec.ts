@@ -35,11 +35,13 @@ describe('retention', () => {
   it('has a rule for every operational table a service owns (events and read models of record excepted)', () => {
     expect(rules.map((rule) => rule.table).sort()).toEqual([
       'channel_callback_tokens',
+      'client_blocks',
       'dead_letters',
       'decision_nonces',
       'delivery_jobs',
       'enrolment_codes',
       'initial_access_tokens',
+      'invalid_grant_throttle',
       'poll_throttle',
       'processed_messages',
       'push_issuances',

@@ -283,6 +283,12 @@ describe('validateClientMetadata', () => {
       expect(rejection({ ...withoutKeys, jwks_uri: 'https://user@client.example/jwks' }).description).toBe(
         'jwks_uri must not contain user information',
       );
+      expect(rejection({ ...withoutKeys, jwks_uri: 'https://client.example:22/jwks' }).description).toBe(
+        'jwks_uri must not use port 22 (allowed: 443, or from 1024 up except well-known service ports)',
+      );
+      expect(rejection({ ...withoutKeys, jwks_uri: 'https://evil.example\\@client.example/jwks' }).description).toBe(
+        'jwks_uri must be printable ASCII without a backslash (a host in its A-label form)',
+      );
       expect(rejection({ ...withoutKeys, jwks_uri: 42 }).description).toBe('jwks_uri must be a string');
     });
 
@@ -446,6 +452,16 @@ describe('validateClientMetadata', () => {
       ['/cb', 'must be an absolute https URL'],
       ['https://client.example.com/cb#frag', 'must not contain a fragment'],
       ['https://user:secret@client.example.com/cb', 'must not contain user information'],
+      ['https://evil.com\\@good.com/cb', 'must be printable ASCII without a backslash (a host in its A-label form)'],
+      ['https://client.example.com/\ud800', 'must be printable ASCII without a backslash (a host in its A-label form)'],
+      [
+        'https://client.example.com:0/cb',
+        'must not use port 0 (allowed: 443, or from 1024 up except well-known service ports)',
+      ],
+      [
+        'https://client.example.com:22/cb',
+        'must not use port 22 (allowed: 443, or from 1024 up except well-known service ports)',
+      ],
     ])('refuses %p: %s', (endpoint, reason) => {
       expect(rejection({ ...ping, backchannel_client_notification_endpoint: endpoint }).description).toBe(
         `backchannel_client_notification_endpoint ${reason}`,

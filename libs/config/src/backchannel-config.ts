@@ -70,8 +70,23 @@ export interface BackchannelConfig {
   httpTimeouts: HttpTimeouts;
   /** Calls to clients' notification endpoints (ping and push), by ping-delivery. */
   clientNotification: ClientNotificationConfig;
-  /** Push bombing limits, answered at /bc-authorize with access_denied. */
-  abuseLimits: { maxPendingPerUser: number; maxPendingPerClientAndUser: number };
+  /**
+   * Push bombing limits, answered at /bc-authorize with access_denied; and how many devices a
+   * user may have (each one is another call out for every request), answered with 409.
+   */
+  abuseLimits: {
+    maxPendingPerUser: number;
+    maxPendingPerClientAndUser: number;
+    maxDevicesPerUser: number;
+    /** How often one client may prompt one user, its wait after a denial, its block after "this wasn't me". */
+    prompts: {
+      perClientAndUser: { budget: number; windowSeconds: number };
+      backoffAfterDenialSeconds: number;
+      notMeBlockSeconds: number;
+    };
+    /** auth_req_id guessing: a client with `budget` invalid_grant answers in a window of `windowSeconds` gets slow_down until it ends. */
+    invalidGrants: { budget: number; windowSeconds: number };
+  };
   /** The built-in authenticator's passkeys. */
   webAuthn: {
     /** Relying party id: the issuer's host name unless set. */
@@ -265,6 +280,13 @@ const environmentSchema = z.object({
   CLIENT_NOTIFICATION_POLL_MS: integer(1_000, 10, 60_000),
   AUTH_REQUEST_MAX_PENDING_PER_USER: integer(5, 1, 1_000),
   AUTH_REQUEST_MAX_PENDING_PER_CLIENT_AND_USER: integer(2, 1, 1_000),
+  AUTH_REQUEST_RATE_PER_CLIENT_AND_USER: integer(20, 1, 100_000),
+  AUTH_REQUEST_RATE_WINDOW_SECONDS: integer(3_600, 1, 7 * 86_400),
+  AUTH_REQUEST_DENIAL_BACKOFF_SECONDS: integer(60, 0, 86_400),
+  AUTH_REQUEST_NOT_ME_BLOCK_SECONDS: integer(86_400, 0, 366 * 86_400),
+  MAX_DEVICES_PER_USER: integer(10, 1, 1_000),
+  INVALID_GRANT_BUDGET: integer(60, 1, 100_000),
+  INVALID_GRANT_WINDOW_SECONDS: integer(60, 1, 86_400),
   WEBAUTHN_RP_ID: z.string().min(1).optional(),
   WEBAUTHN_RP_NAME: z.string().min(1).default('Backchannel'),
   WEBAUTHN_ORIGINS: z.string().min(1).optional(),
@@ -460,6 +482,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     abuseLimits: {
       maxPendingPerUser: e.AUTH_REQUEST_MAX_PENDING_PER_USER,
       maxPendingPerClientAndUser: e.AUTH_REQUEST_MAX_PENDING_PER_CLIENT_AND_USER,
+      prompts: {
+        perClientAndUser: {
+          budget: e.AUTH_REQUEST_RATE_PER_CLIENT_AND_USER,
+          windowSeconds: e.AUTH_REQUEST_RATE_WINDOW_SECONDS,
+        },
+        backoffAfterDenialSeconds: e.AUTH_REQUEST_DENIAL_BACKOFF_SECONDS,
+        notMeBlockSeconds: e.AUTH_REQUEST_NOT_ME_BLOCK_SECONDS,
+      },
+      maxDevicesPerUser: e.MAX_DEVICES_PER_USER,
+      invalidGrants: { budget: e.INVALID_GRANT_BUDGET, windowSeconds: e.INVALID_GRANT_WINDOW_SECONDS },
     },
     webAuthn: {
       rpId: e.WEBAUTHN_RP_ID ?? issuerUrl.hostname,

@@ -3,7 +3,11 @@ import { decodeProtectedHeader } from 'jose';
 import { verifyJwt } from './jwt-verification.js';
 import { KeyRing } from './key-ring.js';
 import { generateSigningKey, openSigningKey, type StoredSigningKey } from './signing-key.js';
-import { AUTHENTICATION_CHANNEL_TOKEN_TYPE, TokenSigner } from './token-signer.service.js';
+import {
+  AUTHENTICATION_CHANNEL_TOKEN_TYPE,
+  TokenSigner,
+  authenticationChannelAudience,
+} from './token-signer.service.js';
 
 describe('TokenSigner', () => {
   const issuer = 'https://as.example.com';
@@ -64,7 +68,9 @@ describe('TokenSigner', () => {
   });
 
   describe('authentication channel token', () => {
-    it("carries Keycloak's claims, is addressed to the issuer and has a typ of its own", async () => {
+    const channelAudience = authenticationChannelAudience(issuer);
+
+    it("carries Keycloak's claims, is addressed to the issuer's channel and has a typ of its own", async () => {
       const token = await signer.signAuthenticationChannelToken({
         issuer,
         subject: 'user-1',
@@ -82,18 +88,37 @@ describe('TokenSigner', () => {
       const payload = await verifyJwt(
         token,
         { keys: [stored.publicJwk] },
-        { issuer, audience: issuer, typ: AUTHENTICATION_CHANNEL_TOKEN_TYPE, currentDate: issuedAt },
+        { issuer, audience: channelAudience, typ: AUTHENTICATION_CHANNEL_TOKEN_TYPE, currentDate: issuedAt },
       );
       expect(payload).toEqual({
         iss: issuer,
         sub: 'user-1',
-        aud: issuer,
+        aud: 'https://as.example.com#authentication-channel',
         typ: 'Bearer',
         azp: 'client-1',
         iat: issuedAtSeconds,
         exp: issuedAtSeconds + 120,
         jti: 'channel-1',
       });
+    });
+
+    it('never passes for an access token where only the audience is checked, nor an access token for it', async () => {
+      const registered = {
+        issuer,
+        subject: 'user-1',
+        clientId: 'client-1',
+        jti: 'x-1',
+        issuedAt,
+        expiresInSeconds: 120,
+      };
+      const channelToken = await signer.signAuthenticationChannelToken(registered);
+      const accessToken = await signer.signAccessToken({ ...registered, audience: issuer, scope: ['openid'] });
+      const verify = (token: string, audience: string) =>
+        verifyJwt(token, { keys: [stored.publicJwk] }, { issuer, audience, currentDate: issuedAt });
+
+      await expect(verify(accessToken, issuer)).resolves.toMatchObject({ aud: issuer });
+      await expect(verify(channelToken, issuer)).rejects.toMatchObject({ claim: 'aud' });
+      await expect(verify(accessToken, channelAudience)).rejects.toMatchObject({ claim: 'aud' });
     });
   });
 

@@ -58,6 +58,15 @@ export interface AuthenticationChannelTokenInput {
 export const AUTHENTICATION_CHANNEL_TOKEN_TYPE = 'authn-channel+jwt';
 
 /**
+ * Its `aud`: the issuer with a fragment. An access token's audience is the issuer or a resource,
+ * and a resource never has a fragment (RFC 8707 §2), so neither kind of token can pass for the
+ * other where only the audience is checked.
+ */
+export function authenticationChannelAudience(issuer: string): string {
+  return `${issuer}#authentication-channel`;
+}
+
+/**
  * A private claim of our access tokens (collision-resistant, RFC 7519 §4.2): the claims the client
  * asked for at userinfo with the claims parameter, so userinfo releases them with every token of
  * the grant, refreshed ones included, without looking the grant up.
@@ -112,13 +121,14 @@ export class TokenSigner {
 
   /**
    * What Keycloak's HTTP authentication channel sends as `Authorization: Bearer`: a signed token
-   * naming the request (`jti`), the user (`sub`) and the client (`azp`), addressed to the issuer
-   * itself, which the channel's backend presents again at the callback.
+   * naming the request (`jti`), the user (`sub`) and the client (`azp`), addressed to the issuer's
+   * channel (authenticationChannelAudience), which the channel's backend presents again at the callback.
    */
   async signAuthenticationChannelToken(input: AuthenticationChannelTokenInput): Promise<string> {
     const key = await this.keys.activeKey();
     const claims = { typ: 'Bearer', azp: input.clientId };
-    return this.sign(key, AUTHENTICATION_CHANNEL_TOKEN_TYPE, claims, { ...input, audience: input.issuer });
+    const audience = authenticationChannelAudience(input.issuer);
+    return this.sign(key, AUTHENTICATION_CHANNEL_TOKEN_TYPE, claims, { ...input, audience });
   }
 
   private sign(key: SigningKey, typ: string, claims: JWTPayload, registered: RegisteredClaims): Promise<string> {

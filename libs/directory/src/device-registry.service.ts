@@ -1,36 +1,60 @@
 import { randomToken, sha256Hex } from '@backchannel/crypto';
 import { type EventStoreTransaction, PostgresEventStore } from '@backchannel/event-store';
 import { type DeviceRevoked, type NewEvent, userStreamId } from '@backchannel/events';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { FOREIGN_KEY_VIOLATION, violatedConstraint } from './constraint-violation.js';
 import { type AnswerDoor, type Device, type LifecycleContext, type ListedDevice, lifecycleMetadata } from './device.js';
-import { UnknownUserError } from './directory-errors.js';
+import { TooManyDevicesError, UnknownUserError } from './directory-errors.js';
 import { parseNewDevice } from './directory-input.js';
 
 /** Users' authentication devices; a device proves itself with a bearer token stored only as a digest. */
 @Injectable()
 export class DeviceRegistry {
+  private readonly maxDevicesPerUser: number;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: PostgresEventStore,
-  ) {}
+    @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
+  ) {
+    this.maxDevicesPerUser = config.abuseLimits.maxDevicesPerUser;
+  }
 
   /**
    * The device token is returned here once. `answerDoor`: how the device will answer (fixed for
-   * its life). `sql`: a caller's transaction, when the device comes with more (its channel, its passkey).
+   * its life). `tx`: a caller's transaction, when the device comes with more (its channel, its
+   * passkey). Every way a device is added comes here, so here the user's devices are counted
+   * against MAX_DEVICES_PER_USER (TooManyDevicesError), under a per-user lock held to the end of
+   * the transaction, so concurrent registrations never pass the cap together.
    */
   async registerDevice(
     subject: string,
     input: unknown,
     answerDoor: AnswerDoor,
-    sql: Pick<DataSource, 'query'> = this.dataSource,
+    tx?: Pick<DataSource, 'query'>,
   ): Promise<{ deviceId: string; deviceToken: string }> {
     const { name } = parseNewDevice(input);
+    if (tx === undefined) return this.dataSource.transaction((own) => this.addDevice(subject, name, answerDoor, own));
+    return this.addDevice(subject, name, answerDoor, tx);
+  }
+
+  private async addDevice(
+    subject: string,
+    name: string,
+    answerDoor: AnswerDoor,
+    tx: Pick<DataSource, 'query'>,
+  ): Promise<{ deviceId: string; deviceToken: string }> {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('devices:' || $1, 0))`, [subject]);
+    const [{ count }] = (await tx.query(`SELECT count(*)::int AS count FROM devices WHERE subject = $1`, [
+      subject,
+    ])) as [{ count: number }];
+    if (count >= this.maxDevicesPerUser) throw new TooManyDevicesError(this.maxDevicesPerUser);
     const deviceId = `dev_${randomToken(16)}`;
     const deviceToken = randomToken(32);
     try {
-      await sql.query(
+      await tx.query(
         `INSERT INTO devices (device_id, subject, name, token_sha256, answer_door) VALUES ($1, $2, $3, $4, $5)`,
         [deviceId, subject, name, sha256Hex(deviceToken), answerDoor],
       );

@@ -23,3 +23,12 @@ export class UnknownUserError extends Error {
     super('no user has this sub');
   }
 }
+
+/** The user has as many devices as MAX_DEVICES_PER_USER allows (409): one must be revoked first. */
+export class TooManyDevicesError extends Error {
+  override readonly name = 'TooManyDevicesError';
+
+  constructor(readonly maxDevices: number) {
+    super(`the user has ${maxDevices} devices, the most allowed: revoke one before adding another`);
+  }
+}

@@ -106,6 +106,42 @@ describe('EgressPolicyChecker.checkEndpointSyntax', () => {
     expect(strict.checkEndpointSyntax(url)).toEqual(verdict);
   });
 
+  it.each([
+    'https://evil.com\\@good.com/cb',
+    'https://good.com\\evil.com/cb',
+    'https://client.example.com/c b',
+    'https://client.example.com/cb\t',
+    ' https://client.example.com/cb',
+    'https://client.example.com/caf\u00e9',
+    'https://b\u00fccher.example/cb',
+    'https://client.example.com/\ud800',
+  ])('refuses %j: what the URL parser would rewrite is not stored', (url) => {
+    expect(strict.checkEndpointSyntax(url)).toEqual({
+      allowed: false,
+      reason: 'must be printable ASCII without a backslash (a host in its A-label form)',
+    });
+  });
+
+  it.each([
+    'https://client.example.com:443/cb',
+    'https://client.example.com:8443/cb',
+    'https://client.example.com:1024/cb',
+    'https://client.example.com:40123/cb',
+    'https://xn--bcher-kva.example/cb',
+  ])('allows %s', (url) => {
+    expect(strict.checkEndpointSyntax(url)).toEqual({ allowed: true });
+  });
+
+  it.each(['0', '1', '22', '25', '80', '1023', '3306', '5432', '6379', '9092', '11211', '27017'])(
+    'refuses port %s',
+    (port) => {
+      expect(strict.checkEndpointSyntax(`https://client.example.com:${port}/cb`)).toEqual({
+        allowed: false,
+        reason: `must not use port ${port} (allowed: 443, or from 1024 up except well-known service ports)`,
+      });
+    },
+  );
+
   it('accepts plain http only when the policy allows it', () => {
     const relaxed = new EgressPolicyChecker({ allowHttp: true, allowedNetworks: [] });
     expect(relaxed.checkEndpointSyntax('http://client.example.com/cb')).toEqual({ allowed: true });

@@ -62,8 +62,17 @@ export class EgressPolicyChecker {
     return addresses.map((address) => this.checkAddress(address)).find((verdict) => !verdict.allowed) ?? ALLOWED;
   }
 
-  /** The URL alone: absolute, https (http only when allowed), no fragment, no user information. */
+  /**
+   * The URL alone: absolute, https (http only when allowed), printable ASCII without a backslash,
+   * no fragment, no user information, and an allowed port (isAllowedPort). One rule for every registration
+   * edge and every delivery, so what is stored is what is called.
+   */
   checkEndpointSyntax(url: string): EndpointVerdict {
+    // The URL parser rewrites these (a backslash becomes '/', spaces and tabs are dropped, other
+    // characters are encoded), while other parsers read `https://evil.com\@good.com` as good.com.
+    if (!/^[\x21-\x7E]*$/.test(url) || url.includes('\\')) {
+      return { allowed: false, reason: 'must be printable ASCII without a backslash (a host in its A-label form)' };
+    }
     const parsed = URL.parse(url);
     const schemes = this.policy.allowHttp ? ['https:', 'http:'] : ['https:'];
     if (!parsed || !schemes.includes(parsed.protocol)) {
@@ -72,6 +81,13 @@ export class EgressPolicyChecker {
     // `URL.hash` is empty for a bare trailing '#', so look at the text itself.
     if (url.includes('#')) return { allowed: false, reason: 'must not contain a fragment' };
     if (parsed.username || parsed.password) return { allowed: false, reason: 'must not contain user information' };
+    // `URL.port` is empty for the scheme's default port (443, or 80 for an allowed http URL).
+    if (parsed.port !== '' && !isAllowedPort(Number(parsed.port))) {
+      return {
+        allowed: false,
+        reason: `must not use port ${parsed.port} (allowed: 443, or from 1024 up except well-known service ports)`,
+      };
+    }
     return ALLOWED;
   }
 
@@ -99,6 +115,20 @@ export class EgressPolicyChecker {
 /** The addresses a host stands for: an IP literal itself, a name every address it resolves to. */
 export async function addressesOf(host: string, resolve: Resolver): Promise<string[]> {
   return isIP(host) === 0 ? (await resolve(host)).map(({ address }) => address) : [host];
+}
+
+/**
+ * Ports an endpoint may name besides the scheme's default: 443, and any port from 1024 up (8443
+ * among them) except those of databases, caches, brokers and cluster control planes, which an endpoint on
+ * an allowed network could otherwise reach (0 and the system ports below 1024, such as 22 or 25,
+ * never).
+ */
+const REFUSED_HIGH_PORTS = new Set([
+  1433, 1521, 2375, 2376, 2379, 2380, 3306, 5432, 5984, 6379, 6443, 9042, 9092, 9200, 9300, 10250, 11211, 27017,
+]);
+
+function isAllowedPort(port: number): boolean {
+  return port === 443 || (port >= 1024 && !REFUSED_HIGH_PORTS.has(port));
 }
 
 function refused(description: string): EndpointVerdict {

@@ -378,6 +378,16 @@ describe('parseBackchannelAuthenticationRequest', () => {
     expect(parse({ ...valid, requested_expiry: '999999999' }).requestedExpiry).toBe(999999999);
   });
 
+  it('accepts 10 acr_values of 256 characters, and refuses an 11th value or a 257th character', () => {
+    const longest = Array.from({ length: 10 }, (_, index) => `urn:acr:${index}`.padEnd(256, 'x'));
+    expect(parse({ ...valid, acr_values: longest.join(' ') }).acrValues).toEqual(longest);
+    for (const acrValues of [[...longest, 'urn:acr:basic'], ['x'.repeat(257)]]) {
+      const refused = errorOf({ ...valid, acr_values: acrValues.join(' ') });
+      expect(refused).toBeInstanceOf(InvalidRequest);
+      expect(refused.description).toBe('The acr_values must be at most 10 values of at most 256 characters each.');
+    }
+  });
+
   it('accepts a 1024-character client_notification_token with a trailing =', () => {
     expect(parse({ ...valid, client_notification_token: token1024 }, push).clientNotificationToken).toBe(token1024);
   });

@@ -50,6 +50,12 @@ const COMPACT_JWS = new RegExp(`^(?=.{1,${MAX_JWT_HINT_LENGTH}}$)[A-Za-z0-9_-]+\
 const REQUESTED_EXPIRY = /^[0-9]{1,9}$/;
 /** RFC 6750 §2.1 b64token. */
 const MAX_CLIENT_NOTIFICATION_TOKEN_LENGTH = 1024;
+/**
+ * Bounds what a request stores and every device is shown: far more than any deployment
+ * defines (this server acts on two), far less than the body limit allows.
+ */
+const MAX_ACR_VALUES = 10;
+const MAX_ACR_VALUE_LENGTH = 256;
 
 /**
  * Checklist D-2. CIBA leaves a request without openid unspecified; this server answers
@@ -67,6 +73,17 @@ function scopeOf(params: FormParameters, policy: BackchannelRequestPolicy): stri
     throw new InvalidScope('offline_access needs the refresh_token grant, which this client does not have.');
   }
   return scope;
+}
+
+/** OIDC Core §3.1.2.1: space-separated, in order of preference; capped in count and length. */
+function acrValuesOf(params: FormParameters): string[] {
+  const values = spaceDelimitedValues(params.get('acr_values'));
+  if (values.length > MAX_ACR_VALUES || values.some((value) => value.length > MAX_ACR_VALUE_LENGTH)) {
+    throw new InvalidRequest(
+      `The acr_values must be at most ${MAX_ACR_VALUES} values of at most ${MAX_ACR_VALUE_LENGTH} characters each.`,
+    );
+  }
+  return values;
 }
 
 /** Checklist F-1: exactly one hint. Only login_hint is resolved so far. */
@@ -135,7 +152,7 @@ export function parseBackchannelAuthenticationRequest(
 ): BackchannelAuthenticationRequest {
   return {
     scope: scopeOf(params, policy),
-    acrValues: spaceDelimitedValues(params.get('acr_values')),
+    acrValues: acrValuesOf(params),
     hint: hintOf(params),
     bindingMessage: bindingMessageOf(params, policy.bindingMessageRequired ?? false),
     requestedExpiry: requestedExpiryOf(params),

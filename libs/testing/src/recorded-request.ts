@@ -5,7 +5,13 @@ import { type AuthRequested, type RecordedEvent, authRequestStreamId } from '@ba
 import { UserRequests } from '@backchannel/user-requests';
 
 /** Caps no test reaches. */
-const NO_LIMITS = { maxPerUser: 1_000, maxPerClientAndUser: 1_000 };
+const NO_LIMITS = {
+  maxPerUser: 1_000,
+  maxPerClientAndUser: 1_000,
+  perClientAndUser: { budget: 1_000, windowSeconds: 1 },
+  backoffAfterDenialSeconds: 0,
+  notMeBlockSeconds: 0,
+};
 
 /**
  * A poll request for `subject`, recorded as /bc-authorize records it: AuthRequested on a new stream,

@@ -4,6 +4,7 @@ import { CreateUserRequests1765000000100 } from './migrations/1765000000100-crea
 import { UserRequestsOpenByExpiry1765000000400 } from './migrations/1765000000400-user-requests-open-by-expiry.js';
 import { UserRequestsAcrValues1765100000900 } from './migrations/1765100000900-user-requests-acr-values.js';
 import { UserRequestsConsentDetails1765500000400 } from './migrations/1765500000400-user-requests-consent-details.js';
+import { PromptLimits1765600000100 } from './migrations/1765600000100-prompt-limits.js';
 import { UserRequests } from './user-requests.repository.js';
 
 /** The requests made to each user: added by /bc-authorize (backchannel), listed and answered in approvals. */
@@ -14,6 +15,10 @@ export class UserRequestsModule {
     UserRequestsOpenByExpiry1765000000400,
     UserRequestsAcrValues1765100000900,
     UserRequestsConsentDetails1765500000400,
+    PromptLimits1765600000100,
   ];
-  static readonly retention: readonly RetentionRule[] = [{ table: 'user_requests', endedAt: 'expires_at' }];
+  static readonly retention: readonly RetentionRule[] = [
+    { table: 'user_requests', endedAt: 'expires_at' },
+    { table: 'client_blocks', endedAt: 'blocked_at' },
+  ];
 }

@@ -5,10 +5,11 @@ import type {
   AuthRequested,
   AuthorizationDetail,
   ConsentWording,
+  DenialReason,
   RecordedEvent,
   RequestedClaims,
 } from '@backchannel/events';
-import { type OpenRequestCounts, type OpenRequestLimits, exceedsOpenRequestLimits } from './open-request-limits.js';
+import { type PromptHistory, type PromptLimits, blockedUntil, refusesPrompt } from './open-request-limits.js';
 
 /** A request made to a user, as their devices see it: never the auth_req_id, which only the client holds. */
 export interface UserRequest {
@@ -34,7 +35,10 @@ export interface UserRequest {
   answeredAt: Date | null;
 }
 
-/** The user already has as many open requests as the limits allow. */
+/**
+ * The client may not prompt the user now: too many open requests, too many lately, too soon after
+ * a denial, or blocked after "this wasn't me" (see refusesPrompt).
+ */
 export class TooManyOpenRequestsError extends Error {
   constructor() {
     super('too many open requests for this user');
@@ -57,6 +61,17 @@ interface UserRequestRow {
   created_at: Date;
   expires_at: Date;
   answered_at: Date | null;
+}
+
+/** The reasons a user gives (not an administrator's): each one holds the client back for a while. */
+const USER_DENIALS: readonly DenialReason[] = ['user_denied', 'not_recognized', 'authentication_failed', 'cancelled'];
+
+/** A client the user answered "this wasn't me" to, as their devices list it. */
+export interface ClientBlock {
+  clientId: string;
+  clientName: string;
+  blockedAt: Date;
+  blockedUntil: Date;
 }
 
 function toUserRequest(row: UserRequestRow): UserRequest {
@@ -150,20 +165,31 @@ export class UserRequests {
    * Adds the request just recorded, in the transaction that records it, or throws
    * TooManyOpenRequestsError, which rolls the request back. `now` is the request's time.
    */
-  async add(
-    tx: EventStoreTransaction,
-    requested: RecordedEvent<AuthRequested>,
-    limits: OpenRequestLimits,
-  ): Promise<void> {
+  async add(tx: EventStoreTransaction, requested: RecordedEvent<AuthRequested>, limits: PromptLimits): Promise<void> {
     const { subject, clientId, requestedAt } = requested.data;
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('user-requests:' || $1, 0))`, [subject]);
-    const [open] = await tx.query<OpenRequestCounts>(
-      `SELECT count(*)::int AS "forUser", (count(*) FILTER (WHERE client_id = $2))::int AS "forClient"
+    await lockUser(tx, subject);
+    const [history] = await tx.query<PromptHistory>(
+      `SELECT count(*) FILTER (WHERE answered_at IS NULL AND expires_at > $3)::int AS "forUser",
+              (count(*) FILTER (WHERE answered_at IS NULL AND expires_at > $3 AND client_id = $2))::int AS "forClient",
+              (count(*) FILTER (WHERE client_id = $2 AND created_at > $3::timestamptz - make_interval(secs => $4)))::int
+                AS "recentForClient",
+              max(answered_at) FILTER (WHERE client_id = $2 AND denial = ANY($5)) AS "lastDeniedAt",
+              (SELECT blocked_at FROM client_blocks WHERE subject = $1 AND client_id = $2) AS "blockedAt"
          FROM user_requests
-        WHERE subject = $1 AND answered_at IS NULL AND expires_at > $3`,
-      [subject, clientId, requestedAt],
+        WHERE subject = $1
+          AND ((answered_at IS NULL AND expires_at > $3)
+               OR (client_id = $2 AND (created_at > $3::timestamptz - make_interval(secs => $4)
+                                       OR answered_at > $3::timestamptz - make_interval(secs => $6))))`,
+      [
+        subject,
+        clientId,
+        requestedAt,
+        limits.perClientAndUser.windowSeconds,
+        USER_DENIALS,
+        limits.backoffAfterDenialSeconds,
+      ],
     );
-    if (exceedsOpenRequestLimits(open!, limits)) throw new TooManyOpenRequestsError();
+    if (refusesPrompt(history!, limits, new Date(requestedAt))) throw new TooManyOpenRequestsError();
     await tx.query(
       `INSERT INTO user_requests (${USER_REQUEST_COLUMNS.join(', ')})
        VALUES (${USER_REQUEST_COLUMNS.map((_, index) => `$${index + 1}`).join(', ')})`,
@@ -171,12 +197,62 @@ export class UserRequests {
     );
   }
 
-  /** The user answered, in the transaction that records the answer; `at` is the answer's time (its event's occurredAt). */
-  async markAnswered(tx: EventStoreTransaction, streamId: string, at: Date): Promise<void> {
-    await tx.query(`UPDATE user_requests SET answered_at = $2 WHERE stream_id = $1 AND answered_at IS NULL`, [
-      streamId,
-      at,
-    ]);
+  /**
+   * The user answered, in the transaction that records the answer; `at` is the answer's time (its
+   * event's occurredAt), `denial` the reason of a denial. "This wasn't me" (not_recognized) blocks
+   * the client from prompting the user, under the user's lock, so no request of it passes after.
+   */
+  async markAnswered(
+    tx: EventStoreTransaction,
+    streamId: string,
+    at: Date,
+    denial: DenialReason | null = null,
+  ): Promise<void> {
+    if (denial === 'not_recognized') {
+      const [request] = await tx.query<{ subject: string }>(`SELECT subject FROM user_requests WHERE stream_id = $1`, [
+        streamId,
+      ]);
+      if (request) await lockUser(tx, request.subject);
+    }
+    await tx.query(
+      `WITH answered AS (
+         UPDATE user_requests SET answered_at = $2, denial = $3
+          WHERE stream_id = $1 AND answered_at IS NULL
+          RETURNING subject, client_id, client_name)
+       INSERT INTO client_blocks (subject, client_id, client_name, blocked_at)
+       SELECT subject, client_id, client_name, $2 FROM answered WHERE $3 = 'not_recognized'
+       ON CONFLICT (subject, client_id) DO UPDATE SET blocked_at = EXCLUDED.blocked_at, client_name = EXCLUDED.client_name`,
+      [streamId, at, denial],
+    );
+  }
+
+  /** The clients the user blocked with "this wasn't me" and that are still blocked at `now`, latest first. */
+  async listBlocks(
+    subject: string,
+    limits: Pick<PromptLimits, 'notMeBlockSeconds'>,
+    now: Date,
+  ): Promise<ClientBlock[]> {
+    const rows: { client_id: string; client_name: string; blocked_at: Date }[] = await this.dataSource.query(
+      `SELECT client_id, client_name, blocked_at FROM client_blocks WHERE subject = $1 ORDER BY blocked_at DESC, client_id`,
+      [subject],
+    );
+    return rows
+      .map((row) => ({
+        clientId: row.client_id,
+        clientName: row.client_name,
+        blockedAt: row.blocked_at,
+        blockedUntil: blockedUntil(row.blocked_at, limits),
+      }))
+      .filter((block) => now < block.blockedUntil);
+  }
+
+  /** The user lets the client prompt them again; false when it was not blocked. */
+  async liftBlock(subject: string, clientId: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `WITH lifted AS (DELETE FROM client_blocks WHERE subject = $1 AND client_id = $2 RETURNING 1) SELECT 1 FROM lifted`,
+      [subject, clientId],
+    );
+    return rows.length > 0;
   }
 
   /** The user's open requests, newest first. */
@@ -197,4 +273,9 @@ export class UserRequests {
     ]);
     return rows[0] ? toUserRequest(rows[0]) : null;
   }
+}
+
+/** One user's requests are counted and blocked one transaction at a time, in every replica. */
+async function lockUser(tx: EventStoreTransaction, subject: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('user-requests:' || $1, 0))`, [subject]);
 }

@@ -12,7 +12,8 @@ const LIMITS: StackOptions = {
 
 /**
  * Push bombing, black-box through the public API: caps on open requests at /bc-authorize, a
- * decision frees a slot, and "this wasn't me" on the device denies the request.
+ * decision frees a slot, and "this wasn't me" on the device denies the request and blocks the
+ * client from prompting that user until the device lifts the block.
  */
 export function describeAbuseLimits(name: string, start: (options: StackOptions) => Promise<RunningStack>): void {
   describe(name, () => {
@@ -84,6 +85,16 @@ export function describeAbuseLimits(name: string, start: (options: StackOptions)
       expect((await api.deviceRequests(user)).body).toEqual([]);
       expect((await api.decide(user, onDevice.request_id, { decision: 'approve' })).status).toBe(409);
       expectOAuthError(await api.token(first, String(ack.body.auth_req_id)), 400, 'access_denied');
+
+      // the client may not prompt that user again (the same answer as the caps); others may
+      expectTooMany(await ask(first, user));
+      expect((await ask(second, user)).status).toBe(200);
+      expect((await api.deviceBlocks(user)).body).toEqual([
+        expect.objectContaining({ client_id: first.clientId, client_name: 'First client' }),
+      ]);
+      expect((await api.liftBlock(user, first.clientId)).status).toBe(204);
+      expect((await api.deviceBlocks(user)).body).toEqual([]);
+      expect((await ask(first, user)).status).toBe(200);
     });
   });
 }

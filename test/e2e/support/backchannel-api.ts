@@ -166,6 +166,20 @@ export class BackchannelApi {
     });
   }
 
+  /** The clients the user blocked with "this wasn't me", as their device lists them. */
+  deviceBlocks(user: TestUser): Promise<HttpResult<Record<string, string>[]>> {
+    return call(this.fetch, `${this.stack.baseUrl}/device/v1/blocks`, {
+      headers: { authorization: `Bearer ${user.deviceToken}` },
+    });
+  }
+
+  liftBlock(user: TestUser, clientId: string): Promise<HttpResult<unknown>> {
+    return call(this.fetch, `${this.stack.baseUrl}/device/v1/blocks/${encodeURIComponent(clientId)}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${user.deviceToken}` },
+    });
+  }
+
   /** The user's pending request from the named client (listed as soon as /bc-authorize answered). */
   pendingOnDevice(user: TestUser, clientName: string): Promise<Record<string, string>> {
     return waitFor('the request on the device', async () => {

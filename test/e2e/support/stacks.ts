@@ -41,6 +41,9 @@ const FAST_FLOWS = {
   AUTH_REQUEST_DEFAULT_EXPIRY_SECONDS: '60',
   // an updated or deleted client reaches every service within a second
   CLIENT_CACHE_SECONDS: '1',
+  // flows one after another for the same client and user, a denial among them (the abuse scenarios test the limits)
+  AUTH_REQUEST_RATE_PER_CLIENT_AND_USER: '100000',
+  AUTH_REQUEST_DENIAL_BACKOFF_SECONDS: '0',
 };
 
 function requireBuild(entry: string): string {

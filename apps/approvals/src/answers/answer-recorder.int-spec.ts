@@ -145,6 +145,34 @@ describe('AnswerRecorder', () => {
       expect((await decide(requested.data.requestId, { decision: 'approve' }, deviceToken)).status).toBe(409);
     });
 
+    it('blocks the client after "not_me" in the same transaction; any device of the user lists the block and lifts it', async () => {
+      const { device, deviceToken } = await deviceAnsweringWith('device_token');
+      const { deviceToken: otherDevice } = await app
+        .get(DeviceRegistry)
+        .registerDevice(device.subject, { name: 'Tablet' }, 'passkey');
+      const denied = await recordRequest(app, device.subject, { clientId: 'client-denied', clientName: 'Denied Ltd' });
+      const blocked = await recordRequest(app, device.subject, { clientId: 'client-blocked', clientName: 'Pushy Ltd' });
+      const blocks = (token: string) => call(app, 'GET', '/device/v1/blocks', undefined, token);
+
+      await decide(denied.data.requestId, { decision: 'deny' }, deviceToken);
+      expect((await decide(blocked.data.requestId, { decision: 'not_me' }, deviceToken)).status).toBe(204);
+
+      const listed = await blocks(otherDevice);
+      expect(listed).toMatchObject({ status: 200 });
+      const [block, ...others] = listed.body as Record<string, string>[];
+      expect(others).toEqual([]);
+      expect(block).toEqual({
+        client_id: 'client-blocked',
+        client_name: 'Pushy Ltd',
+        blocked_at: expect.any(String),
+        blocked_until: new Date(Date.parse(block!.blocked_at!) + 86_400_000).toISOString(),
+      });
+      expect((await call(app, 'DELETE', '/device/v1/blocks/client-blocked', undefined, otherDevice)).status).toBe(204);
+      expect((await blocks(deviceToken)).body).toEqual([]);
+      expect((await call(app, 'DELETE', '/device/v1/blocks/client-blocked', undefined, deviceToken)).status).toBe(404);
+      expect((await call(app, 'GET', '/device/v1/blocks', undefined, 'not-a-token')).status).toBe(401);
+    });
+
     it('lets a passkey device list its requests with its token, never answer with it (403)', async () => {
       const { device, deviceToken } = await deviceAnsweringWith('passkey');
       const requested = await recordRequest(app, device.subject);

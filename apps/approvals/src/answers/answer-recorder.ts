@@ -41,7 +41,8 @@ const OWN_DOOR: Readonly<Record<AnswerDoor, string>> = {
  * callback. Each device answers through its own door only (its answer door, fixed when it was
  * registered), so a device enrolled with a passkey can never approve with its bearer token alone.
  * The decider then says whether the answer may be recorded (the request is the device's user's,
- * still pending, not expired); the request leaves the user's open requests in the same transaction.
+ * still pending, not expired); the request leaves the user's open requests in the same transaction,
+ * with its denial's reason (a "this wasn't me" blocks the client from prompting the user again).
  */
 @Injectable()
 export class AnswerRecorder {
@@ -57,7 +58,7 @@ export class AnswerRecorder {
     }
     const result = await handleCommand(this.store, streamId, authRequestDecider, commandFor(input), {
       inTransaction: async (tx) => {
-        await this.userRequests.markAnswered(tx, streamId, now);
+        await this.userRequests.markAnswered(tx, streamId, now, denialOf(input.answer));
         await input.alsoInTransaction?.(tx);
       },
     });
@@ -86,12 +87,16 @@ export class AnswerRecorder {
           data: { subject, deviceId: 'none', reason },
           metadata: { now: now.toISOString(), correlationId, actor },
         },
-        { inTransaction: (tx) => this.userRequests.markAnswered(tx, request.streamId, now) },
+        { inTransaction: (tx) => this.userRequests.markAnswered(tx, request.streamId, now, reason) },
       );
       if (result.outcome === 'accepted') ended += 1;
     }
     return ended;
   }
+}
+
+function denialOf(answer: UserAnswer): DenialReason | null {
+  return answer.decision === 'deny' ? answer.reason : null;
 }
 
 function commandFor({ device, answer, correlationId, now }: AnswerInput): AuthRequestCommand {

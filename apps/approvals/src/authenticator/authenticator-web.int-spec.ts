@@ -104,4 +104,25 @@ describe('authenticator web app', () => {
     }
     expect(await app.get(DeviceChannelsRepository).find(device.deviceId)).toBeNull();
   });
+
+  it.each([
+    ['https://169.254.169.254/send/x', 'resolves to a link-local address, which is never allowed'],
+    ['https://10.0.0.1/send/x', 'resolves to a private address'],
+    ['https://push.example.com:22/send/x', 'must not use port 22'],
+    ['https://evil.example\\@push.example.com/send/x', 'must be printable ASCII without a backslash'],
+  ])('refuses a push subscription to %s under the egress policy of delivery', async (endpoint, reason) => {
+    const device = await enrolDevice(app, await createUser(app, 'push'));
+    const keys = { p256dh: Buffer.alloc(65, 4).toString('base64url'), auth: Buffer.alloc(16, 1).toString('base64url') };
+    const answer = await call(
+      app,
+      'POST',
+      '/authenticator/api/push-subscription',
+      { endpoint, keys },
+      device.deviceToken,
+    );
+
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ error_description: expect.stringContaining(reason) });
+    expect(await app.get(DeviceChannelsRepository).find(device.deviceId)).toBeNull();
+  });
 });

@@ -18,6 +18,7 @@ import type { FastifyRequest } from 'fastify';
 import {
   DeviceRegistry,
   DirectoryConflictError,
+  TooManyDevicesError,
   DirectoryValidationError,
   UnknownUserError,
   UserCodes,
@@ -225,7 +226,9 @@ async function translateDirectoryErrors<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     if (error instanceof DirectoryValidationError) throw new BadRequestException(error.message);
-    if (error instanceof DirectoryConflictError) throw new ConflictException(error.message);
+    if (error instanceof DirectoryConflictError || error instanceof TooManyDevicesError) {
+      throw new ConflictException(error.message);
+    }
     if (error instanceof UnknownUserError) throw new NotFoundException(error.message);
     throw error;
   }

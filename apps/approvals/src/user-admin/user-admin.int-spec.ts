@@ -1,5 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DataSource } from 'typeorm';
+import { DeviceRegistry, TooManyDevicesError } from '@backchannel/directory';
 import { PostgresEventStore } from '@backchannel/event-store';
 import { userStreamId } from '@backchannel/events';
 import { TEST_ADMIN_TOKEN, recordRequest } from '@backchannel/testing';
@@ -142,6 +144,60 @@ describe('user admin API on PostgreSQL', () => {
       expect((await admin('DELETE', `/admin/v1/users/admin-nobody-${randomBytes(6).toString('hex')}`)).status).toBe(
         404,
       );
+    });
+  });
+
+  describe('the cap on devices per user (MAX_DEVICES_PER_USER, 10 here)', () => {
+    const registerDevice = (subject: string, body: Record<string, unknown> = {}) =>
+      admin('POST', `/admin/v1/users/${subject}/devices`, { name: 'Phone', ...body });
+    const countDevices = async (subject: string) =>
+      ((await app.get(DataSource).query(`SELECT 1 FROM devices WHERE subject = $1`, [subject])) as unknown[]).length;
+
+    it('answers 409 for the 11th device, of any channel, and takes one again once a device is revoked', async () => {
+      const user = newUser();
+      await admin('POST', '/admin/v1/users', user);
+      const registered = [];
+      for (let index = 0; index < 10; index++) registered.push(await registerDevice(user.sub));
+      expect(registered.map((answer) => answer.status)).toEqual(Array(10).fill(201));
+
+      for (const channel of ['device-api', 'webhook']) {
+        const refused = await registerDevice(user.sub, {
+          channel,
+          ...(channel === 'webhook' && { webhook_url: 'https://hooks.example.com/ciba' }),
+        });
+        expect(refused).toMatchObject({
+          status: 409,
+          body: {
+            error: 'conflict',
+            error_description: 'the user has 10 devices, the most allowed: revoke one before adding another',
+          },
+        });
+      }
+      expect(await countDevices(user.sub)).toBe(10);
+
+      const { device_id: revoked } = registered[0]!.body as { device_id: string };
+      expect((await admin('DELETE', `/admin/v1/users/${user.sub}/devices/${revoked}`)).status).toBe(204);
+      expect((await registerDevice(user.sub)).status).toBe(201);
+    });
+
+    it('lets no concurrent registrations pass the cap together', async () => {
+      const user = newUser();
+      await admin('POST', '/admin/v1/users', user);
+      for (let index = 0; index < 9; index++) await registerDevice(user.sub);
+      const registry = app.get(DeviceRegistry);
+      const first = app.get(DataSource).createQueryRunner();
+      await first.startTransaction();
+      try {
+        // the 10th device, not committed yet: a registration meanwhile must wait for it, then count it
+        await registry.registerDevice(user.sub, { name: 'First' }, 'device_token', first);
+        const second = registry.registerDevice(user.sub, { name: 'Second' }, 'device_token');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await first.commitTransaction();
+        await expect(second).rejects.toBeInstanceOf(TooManyDevicesError);
+      } finally {
+        await first.release();
+      }
+      expect(await countDevices(user.sub)).toBe(10);
     });
   });
 });

@@ -29,7 +29,7 @@ import {
   ServerError,
   parseBackchannelAuthenticationRequest,
 } from '@backchannel/oauth';
-import { type OpenRequestLimits, TooManyOpenRequestsError, UserRequests } from '@backchannel/user-requests';
+import { type PromptLimits, TooManyOpenRequestsError, UserRequests } from '@backchannel/user-requests';
 import { HintedUsers } from './hinted-user.js';
 
 /** One answer for either cap, so a client learns nothing of what other clients asked. */
@@ -51,7 +51,7 @@ export interface BackchannelAuthenticationResponse {
  */
 @Injectable()
 export class BcAuthorizeHandler {
-  private readonly limits: OpenRequestLimits;
+  private readonly limits: PromptLimits;
 
   constructor(
     private readonly clients: ClientAuthenticator,
@@ -65,8 +65,8 @@ export class BcAuthorizeHandler {
     private readonly vocabulary: ConsentVocabulary,
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {
-    const { maxPendingPerUser, maxPendingPerClientAndUser } = config.abuseLimits;
-    this.limits = { maxPerUser: maxPendingPerUser, maxPerClientAndUser: maxPendingPerClientAndUser };
+    const { maxPendingPerUser, maxPendingPerClientAndUser, prompts } = config.abuseLimits;
+    this.limits = { maxPerUser: maxPendingPerUser, maxPerClientAndUser: maxPendingPerClientAndUser, ...prompts };
   }
 
   async handle(input: OAuthFormRequest): Promise<BackchannelAuthenticationResponse> {

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { ClientRegistry } from '@backchannel/clients';
 import { DeviceRegistry, UserDirectory } from '@backchannel/directory';
 import { PostgresEventStore } from '@backchannel/event-store';
-import { authRequestStreamId } from '@backchannel/events';
+import { type DenialReason, authRequestStreamId } from '@backchannel/events';
 import { AccessDenied } from '@backchannel/oauth';
 import { testConfig, featureTestingModule } from '@backchannel/testing';
 import { UserRequests } from '@backchannel/user-requests';
@@ -15,6 +15,10 @@ const config = testConfig({
   AUTH_REQUEST_MAX_PENDING_PER_USER: '5',
   AUTH_REQUEST_MAX_PENDING_PER_CLIENT_AND_USER: '3',
   AUTH_REQUEST_MIN_EXPIRY_SECONDS: '10',
+  AUTH_REQUEST_RATE_PER_CLIENT_AND_USER: '6',
+  AUTH_REQUEST_RATE_WINDOW_SECONDS: '600',
+  AUTH_REQUEST_DENIAL_BACKOFF_SECONDS: '30',
+  AUTH_REQUEST_NOT_ME_BLOCK_SECONDS: '3600',
 });
 
 type TestClient = { clientId: string; clientSecret: string };
@@ -95,8 +99,8 @@ describe('limits on open requests at /bc-authorize', () => {
   }
 
   /** The user answers on a device: the request is closed in the transaction that records the answer. */
-  async function answer(authReqId: string) {
-    await store.transaction((tx) => app.get(UserRequests).markAnswered(tx, authRequestStreamId(authReqId), new Date()));
+  async function answer(authReqId: string, at = new Date(), denial: DenialReason | null = null) {
+    await store.transaction((tx) => app.get(UserRequests).markAnswered(tx, authRequestStreamId(authReqId), at, denial));
   }
 
   it('caps the open requests of one client for a user, not those of other clients', async () => {
@@ -178,6 +182,58 @@ describe('limits on open requests at /bc-authorize', () => {
       scope: ['openid'],
       bindingMessage: null,
       answeredAt: null,
+    });
+  });
+
+  describe('by rate (6 in 10 minutes), after a denial (30 s) and after "this wasn\'t me" (an hour)', () => {
+    const at = (start: Date, seconds: number) => new Date(start.getTime() + seconds * 1000);
+
+    it('caps the requests of a client to a user in the window, answered or not, and frees them as it slides', async () => {
+      const [a, b] = clients as [TestClient, TestClient];
+      const subject = await newUser();
+      const start = new Date();
+      for (let i = 0; i < 6; i++) await answer((await bcAuthorize(a, subject, at(start, i))).auth_req_id, at(start, i));
+      await expectRefused(bcAuthorize(a, subject, at(start, 10)));
+      await expect(bcAuthorize(b, subject, at(start, 10))).resolves.toHaveProperty('auth_req_id');
+      // the first request left the 10-minute window
+      await expect(bcAuthorize(a, subject, at(start, 601))).resolves.toHaveProperty('auth_req_id');
+    });
+
+    it('holds a client back for a while after the user denied one of its requests', async () => {
+      const [a, b] = clients as [TestClient, TestClient];
+      const subject = await newUser();
+      const start = new Date();
+      const ack = await bcAuthorize(a, subject, start);
+      await answer(ack.auth_req_id, at(start, 5), 'user_denied');
+
+      await expectRefused(bcAuthorize(a, subject, at(start, 34)));
+      await expect(bcAuthorize(b, subject, at(start, 34))).resolves.toHaveProperty('auth_req_id');
+      await expect(bcAuthorize(a, subject, at(start, 35))).resolves.toHaveProperty('auth_req_id');
+    });
+
+    it('blocks the client for that user after "this wasn\'t me", until the block lapses or is lifted', async () => {
+      const [a, b] = clients as [TestClient, TestClient];
+      const subject = await newUser();
+      const start = new Date();
+      await answer((await bcAuthorize(a, subject, start)).auth_req_id, at(start, 1), 'not_recognized');
+      const userRequests = app.get(UserRequests);
+      const blockSeconds = { notMeBlockSeconds: 3600 };
+
+      await expectRefused(bcAuthorize(a, subject, at(start, 120)));
+      await expectRefused(bcAuthorize(a, subject, at(start, 3600)));
+      await expect(bcAuthorize(b, subject, at(start, 120))).resolves.toHaveProperty('auth_req_id');
+      expect(await userRequests.listBlocks(subject, blockSeconds, at(start, 120))).toEqual([
+        { clientId: a.clientId, clientName: 'Quota client A', blockedAt: at(start, 1), blockedUntil: at(start, 3601) },
+      ]);
+      await expect(bcAuthorize(a, subject, at(start, 3602))).resolves.toHaveProperty('auth_req_id');
+      expect(await userRequests.listBlocks(subject, blockSeconds, at(start, 3602))).toEqual([]);
+
+      const other = await newUser();
+      await answer((await bcAuthorize(a, other, start)).auth_req_id, at(start, 1), 'not_recognized');
+      await expectRefused(bcAuthorize(a, other, at(start, 120)));
+      expect(await userRequests.liftBlock(other, a.clientId)).toBe(true);
+      expect(await userRequests.liftBlock(other, a.clientId)).toBe(false);
+      await expect(bcAuthorize(a, other, at(start, 121))).resolves.toHaveProperty('auth_req_id');
     });
   });
 });

@@ -28,6 +28,8 @@ export const GATEWAY_ROUTES: readonly { url: string; methods: string[]; upstream
   { url: '/admin/v1/users/*', methods: ['GET', 'POST', 'PATCH', 'DELETE'], upstream: 'approvals' },
   { url: '/device/v1/requests', methods: ['GET'], upstream: 'approvals' },
   { url: '/device/v1/requests/*', methods: ['POST'], upstream: 'approvals' },
+  { url: '/device/v1/blocks', methods: ['GET'], upstream: 'approvals' },
+  { url: '/device/v1/blocks/*', methods: ['DELETE'], upstream: 'approvals' },
   // where users answer (approvals): the device API, the built-in authenticator's web app and API
   { url: '/authenticator', methods: ['GET'], upstream: 'approvals' },
   { url: '/authenticator/*', methods: ['GET', 'POST'], upstream: 'approvals' },

@@ -1,9 +1,11 @@
 import type { ClientAuthenticator, RegisteredClient } from '@backchannel/clients';
+import type { BackchannelConfig } from '@backchannel/config';
 import type { TokenDeliveryMode } from '@backchannel/events';
 import { OAuthError } from '@backchannel/oauth';
 import type { SenderConstraints } from '../sender-constraint/sender-constraints.js';
 import type { TokenMinter } from '../token-minting/token-minter.js';
 import { CibaGrantHandler } from './ciba-grant.handler.js';
+import type { InvalidGrantThrottleRepository } from './invalid-grant-throttle.repository.js';
 import type { PollThrottleRepository } from './poll-throttle.repository.js';
 
 function client(mode: TokenDeliveryMode): RegisteredClient {
@@ -41,7 +43,13 @@ function grantFor(authenticated: RegisteredClient) {
       });
     },
   } as unknown as TokenMinter;
-  const handler = new CibaGrantHandler(clients, minter, {} as PollThrottleRepository, bearer);
+  const neverOverBudget = {
+    isOverBudget: () => Promise.resolve(false),
+    recordInvalidGrant: () => Promise.resolve(),
+  } as unknown as InvalidGrantThrottleRepository;
+  const handler = new CibaGrantHandler(clients, minter, {} as PollThrottleRepository, neverOverBudget, bearer, {
+    abuseLimits: { invalidGrants: { budget: 60, windowSeconds: 60 } },
+  } as BackchannelConfig);
   const redeem = () =>
     handler.handle({
       params: new Map([

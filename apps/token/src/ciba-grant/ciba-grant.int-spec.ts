@@ -2,54 +2,59 @@ import { randomBytes } from 'node:crypto';
 import { type TestingModule } from '@nestjs/testing';
 import { authRequestDecider } from '@backchannel/auth-request';
 import { ClientRegistry } from '@backchannel/clients';
+import { UserDirectory } from '@backchannel/directory';
 import { PostgresEventStore, createDataSource, handleCommand } from '@backchannel/event-store';
 import { type AuthRequestEvent, authRequestStreamId } from '@backchannel/events';
 import { OAuthError } from '@backchannel/oauth';
 import { testConfig, featureTestingModule } from '@backchannel/testing';
 import { TokenModule } from '../token.module.js';
 import { CibaGrantHandler } from './ciba-grant.handler.js';
+import { InvalidGrantThrottleRepository } from './invalid-grant-throttle.repository.js';
 import { PollThrottleRepository, SLOW_DOWN_INCREMENT_SECONDS } from './poll-throttle.repository.js';
 
 const CIBA = 'urn:openid:params:grant-type:ciba';
 const config = testConfig();
 
-/** The token service's handler on the real PostgreSQL, as the token app wires it. */
-describe('CIBA grant on PostgreSQL', () => {
-  let app: TestingModule;
-  let handler: CibaGrantHandler;
-  let store: PostgresEventStore;
-  let client: { clientId: string; clientSecret: string };
+const metadata = (now: Date) => ({ now: now.toISOString(), correlationId: 'token-int-spec', actor: 'test' });
 
-  beforeAll(async () => {
-    app = await featureTestingModule(TokenModule, config, 'token-int-spec').compile();
-    await app.init();
-    handler = app.get(CibaGrantHandler);
-    store = app.get(PostgresEventStore);
-    const registered = await app
+/** The token service's handler on the real PostgreSQL, as the token app wires it, with a poll client of its own. */
+class TokenService {
+  app!: TestingModule;
+  handler!: CibaGrantHandler;
+  store!: PostgresEventStore;
+  /** A user of the directory: tokens are issued only for a user who is still there and enabled. */
+  readonly subject = `token-int-spec-${randomBytes(6).toString('hex')}`;
+
+  constructor(private readonly configured = config) {}
+
+  async start(): Promise<void> {
+    this.app = await featureTestingModule(TokenModule, this.configured, 'token-int-spec').compile();
+    await this.app.init();
+    this.handler = this.app.get(CibaGrantHandler);
+    this.store = this.app.get(PostgresEventStore);
+    await this.app.get(UserDirectory).createUser({ sub: this.subject });
+  }
+
+  async registerClient(): Promise<{ clientId: string; clientSecret: string }> {
+    const registered = await this.app
       .get(ClientRegistry)
       .register(
         { client_name: 'Token int-spec client', backchannel_token_delivery_mode: 'poll' },
         { actor: 'admin', correlationId: 'token-int-spec', now: new Date() },
       );
-    client = { clientId: registered.client.clientId, clientSecret: registered.clientSecret! };
-  });
+    return { clientId: registered.client.clientId, clientSecret: registered.clientSecret! };
+  }
 
-  afterAll(async () => {
-    await app?.close();
-  });
-
-  const metadata = (now: Date) => ({ now: now.toISOString(), correlationId: 'token-int-spec', actor: 'test' });
-
-  /** A new request in its own stream, expiring `lifetimeMs` after `now`. */
-  async function requestAuthentication(now: Date, lifetimeMs: number): Promise<string> {
+  /** A new request of the client in its own stream, expiring `lifetimeMs` after `now`. */
+  async requestAuthentication(clientId: string, now: Date, lifetimeMs: number): Promise<string> {
     const authReqId = randomBytes(32).toString('base64url');
-    const result = await handleCommand(store, authRequestStreamId(authReqId), authRequestDecider, {
+    const result = await handleCommand(this.store, authRequestStreamId(authReqId), authRequestDecider, {
       type: 'RequestAuthentication',
       data: {
         requestId: `req_${authReqId.slice(0, 12)}`,
-        clientId: client.clientId,
+        clientId,
         clientName: 'Token int-spec client',
-        subject: 'token-int-spec-user',
+        subject: this.subject,
         hintKind: 'login_hint',
         scope: ['openid'],
         acrValues: [],
@@ -65,17 +70,17 @@ describe('CIBA grant on PostgreSQL', () => {
     return authReqId;
   }
 
-  function giveConsent(authReqId: string, now: Date) {
-    return handleCommand(store, authRequestStreamId(authReqId), authRequestDecider, {
+  giveConsent(authReqId: string, now: Date) {
+    return handleCommand(this.store, authRequestStreamId(authReqId), authRequestDecider, {
       type: 'GiveConsent',
-      data: { subject: 'token-int-spec-user', deviceId: 'dev_int_spec' },
+      data: { subject: this.subject, deviceId: 'dev_int_spec' },
       metadata: metadata(now),
     });
   }
 
-  function redeem(authReqId: string, now: Date) {
+  redeem(client: { clientId: string; clientSecret: string }, authReqId: string, now: Date) {
     const basic = Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64');
-    return handler.handle({
+    return this.handler.handle({
       params: new Map([
         ['grant_type', CIBA],
         ['auth_req_id', authReqId],
@@ -87,9 +92,31 @@ describe('CIBA grant on PostgreSQL', () => {
     });
   }
 
-  async function streamEvents(authReqId: string) {
-    return (await store.readStream<AuthRequestEvent>(authRequestStreamId(authReqId))).events;
+  async streamEvents(authReqId: string) {
+    return (await this.store.readStream<AuthRequestEvent>(authRequestStreamId(authReqId))).events;
   }
+}
+
+describe('CIBA grant on PostgreSQL', () => {
+  const service = new TokenService();
+  let client: { clientId: string; clientSecret: string };
+
+  beforeAll(() => service.start());
+
+  // a client per test: the invalid_grant answers of one test never count against another's
+  beforeEach(async () => {
+    client = await service.registerClient();
+  });
+
+  afterAll(async () => {
+    await service.app?.close();
+  });
+
+  const requestAuthentication = (now: Date, lifetimeMs: number) =>
+    service.requestAuthentication(client.clientId, now, lifetimeMs);
+  const giveConsent = (authReqId: string, now: Date) => service.giveConsent(authReqId, now);
+  const redeem = (authReqId: string, now: Date) => service.redeem(client, authReqId, now);
+  const streamEvents = (authReqId: string) => service.streamEvents(authReqId);
 
   it('answers concurrent redemptions of one auth_req_id with exactly one token response', async () => {
     const now = new Date();
@@ -184,5 +211,77 @@ describe('poll throttling across replicas', () => {
       second!.recordPoll(authReqId, 5, now, new Date(now.getTime() + 60_000)),
     ]);
     expect(verdicts.filter((verdict) => verdict.kind === 'in_time')).toHaveLength(1);
+  });
+});
+
+describe('throttling auth_req_id guessing per client (INVALID_GRANT_BUDGET 3 in 60 s here)', () => {
+  const service = new TokenService(testConfig({ INVALID_GRANT_BUDGET: '3', INVALID_GRANT_WINDOW_SECONDS: '60' }));
+
+  beforeAll(() => service.start());
+
+  afterAll(async () => {
+    await service.app?.close();
+  });
+
+  const guess = () => randomBytes(32).toString('base64url');
+  const answer = (promise: Promise<unknown>) =>
+    promise.then(
+      () => 'tokens',
+      (error: OAuthError) => error.error,
+    );
+
+  it('answers slow_down, never 429, once the budget is spent, to any auth_req_id of the client until the window ends', async () => {
+    const guesser = await service.registerClient();
+    const start = new Date();
+    const at = (seconds: number) => new Date(start.getTime() + seconds * 1000);
+    const pending = await service.requestAuthentication(guesser.clientId, start, 600_000);
+
+    for (let second = 0; second < 3; second++) {
+      expect(await answer(service.redeem(guesser, guess(), at(second)))).toBe('invalid_grant');
+    }
+    // over the budget: guesses learn nothing, and its own request is not even looked at
+    const throttled = await service.redeem(guesser, guess(), at(3)).catch((error: OAuthError) => error);
+    expect(throttled).toMatchObject({ error: 'slow_down', status: 400 });
+    expect(await answer(service.redeem(guesser, pending, at(4)))).toBe('slow_down');
+    expect(await answer(service.redeem(guesser, guess(), at(59)))).toBe('slow_down');
+
+    // the window that opened with the first invalid_grant has ended: checked normally again
+    expect(await answer(service.redeem(guesser, pending, at(61)))).toBe('authorization_pending');
+    expect(await answer(service.redeem(guesser, guess(), at(62)))).toBe('invalid_grant');
+  });
+
+  it('leaves the polls of other clients, and of a client under the budget, as they were', async () => {
+    const guesser = await service.registerClient();
+    const honest = await service.registerClient();
+    const now = new Date();
+    for (let attempt = 0; attempt < 3; attempt++) await answer(service.redeem(guesser, guess(), now));
+    expect(await answer(service.redeem(guesser, guess(), now))).toBe('slow_down');
+
+    const authReqId = await service.requestAuthentication(honest.clientId, now, 600_000);
+    expect(await answer(service.redeem(honest, authReqId, now))).toBe('authorization_pending');
+    expect(await answer(service.redeem(honest, guess(), now))).toBe('invalid_grant');
+    await service.giveConsent(authReqId, now);
+    expect(await answer(service.redeem(honest, authReqId, new Date(now.getTime() + 5_000)))).toBe('tokens');
+  });
+
+  it('counts across replicas: the budget is in PostgreSQL', async () => {
+    const replicas = [createDataSource(config.databaseUrl), createDataSource(config.databaseUrl)];
+    await Promise.all(replicas.map((dataSource) => dataSource.initialize()));
+    try {
+      const [first, second] = replicas.map((dataSource) => new InvalidGrantThrottleRepository(dataSource));
+      const clientId = `replicas-${guess()}`;
+      const budget = { budget: 4, windowSeconds: 60 };
+      const now = new Date();
+      await Promise.all([
+        first!.recordInvalidGrant(clientId, budget, now),
+        second!.recordInvalidGrant(clientId, budget, now),
+        first!.recordInvalidGrant(clientId, budget, now),
+      ]);
+      expect(await second!.isOverBudget(clientId, budget, now)).toBe(false);
+      await second!.recordInvalidGrant(clientId, budget, now);
+      expect(await first!.isOverBudget(clientId, budget, now)).toBe(true);
+    } finally {
+      await Promise.all(replicas.map((dataSource) => dataSource.destroy()));
+    }
   });
 });

@@ -154,6 +154,30 @@ describe('authenticator enrolment', () => {
       expect((await verify(newAuthenticator().register(creation))).status).toBe(201);
     });
 
+    it('refuses a device past MAX_DEVICES_PER_USER (409), creating nothing and keeping the code open', async () => {
+      const subject = await createUser(app, 'enrol');
+      for (let index = 0; index < 10; index++) {
+        await call(app, 'POST', `/admin/v1/users/${subject}/devices`, { name: `Phone ${index}` }, TEST_ADMIN_TOKEN);
+      }
+      const code = await createEnrolmentCode(app, subject);
+      const creation = (await options(code)).body as PublicKeyCredentialCreationOptionsJSON;
+      const response = newAuthenticator().register(creation);
+
+      const refused = await call(app, 'POST', '/authenticator/api/enrolment/verify', { code, response });
+
+      expect(refused).toMatchObject({
+        status: 409,
+        body: {
+          error: 'conflict',
+          error_description:
+            'Not enrolled: the user has 10 devices, the most allowed: revoke one before adding another.',
+        },
+      });
+      const devices: unknown[] = await app.get(DataSource).query(`SELECT 1 FROM devices WHERE subject = $1`, [subject]);
+      expect(devices).toHaveLength(10);
+      expect((await options(code)).status).toBe(200);
+    });
+
     it('refuses a passkey registered already, creating nothing and keeping the code open', async () => {
       const subject = await createUser(app, 'enrol');
       const authenticator = newAuthenticator();

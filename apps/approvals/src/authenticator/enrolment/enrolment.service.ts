@@ -1,11 +1,11 @@
-import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable } from '@nestjs/common';
 import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import QRCode from 'qrcode';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { randomToken, sha256Hex } from '@backchannel/crypto';
-import { DeviceRegistry, UnknownUserError, UserDirectory } from '@backchannel/directory';
+import { DeviceRegistry, TooManyDevicesError, UnknownUserError, UserDirectory } from '@backchannel/directory';
 import {
   PasskeyRelyingParty,
   PasskeyVerificationError,
@@ -105,17 +105,23 @@ export class EnrolmentService {
         }
         throw error;
       });
-    // one transaction: the code is used up exactly when its device and passkey exist
-    return this.dataSource.transaction(async (manager) => {
-      const subject = await this.codes.redeem(sha256Hex(request.code), challenge, now, manager);
-      if (subject === null) throw invalidCode();
-      const name = request.device_name ?? DEFAULT_DEVICE_NAME;
-      const device = await this.devices.registerDevice(subject, { name }, 'passkey', manager);
-      if (!(await this.passkeys.add(device.deviceId, subject, passkey, manager))) {
-        throw new BadRequestException('This passkey is registered already.');
-      }
-      return device;
-    });
+    // one transaction: the code is used up exactly when its device and passkey exist (and kept
+    // when the user already has the most devices allowed)
+    return this.dataSource
+      .transaction(async (manager) => {
+        const subject = await this.codes.redeem(sha256Hex(request.code), challenge, now, manager);
+        if (subject === null) throw invalidCode();
+        const name = request.device_name ?? DEFAULT_DEVICE_NAME;
+        const device = await this.devices.registerDevice(subject, { name }, 'passkey', manager);
+        if (!(await this.passkeys.add(device.deviceId, subject, passkey, manager))) {
+          throw new BadRequestException('This passkey is registered already.');
+        }
+        return device;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof TooManyDevicesError) throw new ConflictException(`Not enrolled: ${error.message}.`);
+        throw error;
+      });
   }
 
   private async openEnrolment(code: string, now: Date): Promise<OpenEnrolment> {

@@ -1,6 +1,19 @@
-import { Body, Controller, Get, HttpCode, Post, Req, UseGuards, UseInterceptors } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Post,
+  Req,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
 import { z } from 'zod';
+import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { DeviceChannelsRepository } from '@backchannel/device-channels';
+import { EgressPolicyChecker } from '@backchannel/egress';
 import { type DeviceRequest, DeviceTokenGuard, deviceOf } from '../../device-auth/device-token.guard.js';
 import { WebAppHeaders } from '@backchannel/http';
 import { parseBody } from '../request-body.js';
@@ -19,7 +32,14 @@ const subscriptionSchema = z.object({
 @Controller('authenticator/api')
 @UseInterceptors(WebAppHeaders)
 export class PushSubscriptionController {
-  constructor(private readonly channels: DeviceChannelsRepository) {}
+  private readonly egress: EgressPolicyChecker;
+
+  constructor(
+    private readonly channels: DeviceChannelsRepository,
+    @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
+  ) {
+    this.egress = new EgressPolicyChecker(config.clientNotification);
+  }
 
   @Get('push-key')
   async pushKey(): Promise<{ public_key: string }> {
@@ -35,6 +55,9 @@ export class PushSubscriptionController {
       body,
       'a Web Push subscription: {"endpoint": "https://...", "keys": {"p256dh", "auth"}}',
     );
+    // The policy every delivery applies, so a subscription no message could reach is refused now.
+    const verdict = await this.egress.checkNotificationEndpoint(subscription.endpoint);
+    if (!verdict.allowed) throw new BadRequestException(`The subscription's endpoint ${verdict.reason}.`);
     await this.channels.useWebPush(deviceOf(request).deviceId, subscription);
   }
 }

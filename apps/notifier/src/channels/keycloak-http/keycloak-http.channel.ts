@@ -10,8 +10,8 @@ import type { DeviceChannel, NotificationTarget } from '../device-channel.js';
 /**
  * Keycloak's HTTP authentication channel, so that a backend written for Keycloak works unchanged:
  * the request is POSTed as JSON to KEYCLOAK_CHANNEL_URL with `Authorization: Bearer <token>`,
- * where the token is a JWS like Keycloak's (iss and aud the issuer, sub the user, azp the client,
- * jti, exp the request's expiry) and is good for one callback. Only 201 means accepted: another 2xx
+ * where the token is a JWS like Keycloak's (iss the issuer, sub the user, azp the client, jti, exp
+ * the request's expiry; aud the issuer's channel, never an access token's audience) and is good for one callback. Only 201 means accepted: another 2xx
  * is a refusal by the channel's contract. The backend later reports the result at the callback
  * endpoint (in approvals) with that token.
  */
