@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { EventStoreModule, PostgresEventStore } from '@backchannel/event-store';
-import type { ConsentGiven } from '@backchannel/events';
+import type { ConsentDenied, ConsentGiven } from '@backchannel/events';
 import { recordRequest } from '@backchannel/testing';
 import { UserRequests, UserRequestsModule } from '@backchannel/user-requests';
 import { Test, type TestingModule } from '@nestjs/testing';
@@ -12,7 +12,7 @@ import { type ScratchDatabase, createScratchDatabase } from './scratch-database.
 const run = promisify(execFile);
 const OPS = path.resolve('dist/apps/ops/src/main.js');
 const ROW = `request_id, stream_id, subject, client_id, client_name, scope, binding_message, acr_values,
-  created_at, expires_at, answered_at, authorization_details, requested_claims, wording`;
+  created_at, expires_at, answered_at, authorization_details, requested_claims, wording, denial`;
 
 /**
  * `ops rebuild user-requests` in a database of its own (a rebuild of the shared test database
@@ -51,23 +51,34 @@ describe('ops rebuild', () => {
     const requested = await recordRequest(app, `rebuild-user-${index % 7}`, asked);
     if (index % 2 === 1) return;
     const at = new Date();
+    const metadata = { correlationId: 'ops-rebuild', actor: 'device:dev-rebuild', occurredAt: at.toISOString() };
+    const { requestId, subject } = requested.data;
+    // one answer in two is a denial, whose reason the row keeps (the backoff after a denial reads it)
+    const denial = index % 4 === 2 ? 'not_recognized' : null;
     await app.get(PostgresEventStore).transaction(async (tx) => {
-      await tx.appendToStream<ConsentGiven>(requested.streamId, 1, [
-        {
-          type: 'ConsentGiven',
-          schemaVersion: 2,
-          data: {
-            requestId: requested.data.requestId,
-            subject: requested.data.subject,
-            deviceId: 'dev-rebuild',
-            grantedScope: ['openid'],
-            authenticatedAt: at.toISOString(),
-            evidence: null,
-          },
-          metadata: { correlationId: 'ops-rebuild', actor: 'device:dev-rebuild', occurredAt: at.toISOString() },
-        },
+      await tx.appendToStream<ConsentGiven | ConsentDenied>(requested.streamId, 1, [
+        denial === null
+          ? {
+              type: 'ConsentGiven',
+              schemaVersion: 2,
+              data: {
+                requestId,
+                subject,
+                deviceId: 'dev-rebuild',
+                grantedScope: ['openid'],
+                authenticatedAt: at.toISOString(),
+                evidence: null,
+              },
+              metadata,
+            }
+          : {
+              type: 'ConsentDenied',
+              schemaVersion: 2,
+              data: { requestId, subject, deviceId: 'dev-rebuild', reason: denial },
+              metadata,
+            },
       ]);
-      await app.get(UserRequests).markAnswered(tx, requested.streamId, at);
+      await app.get(UserRequests).markAnswered(tx, requested.streamId, at, denial);
     });
   }
 
@@ -130,16 +141,18 @@ describe('ops rebuild', () => {
     );
     const [{ answered }] = await dataSource.query(
       `SELECT count(*)::int AS answered FROM events e JOIN user_requests r ON r.stream_id = e.stream_id
-        WHERE e.event_type = 'ConsentGiven' AND r.answered_at = (e.metadata->>'occurredAt')::timestamptz`,
+        WHERE e.event_type IN ('ConsentGiven', 'ConsentDenied') AND r.answered_at = (e.metadata->>'occurredAt')::timestamptz
+          AND r.denial IS NOT DISTINCT FROM e.data->>'reason'`,
     );
     const [{ answers }] = await dataSource.query(
-      `SELECT count(*)::int AS answers FROM events WHERE event_type = 'ConsentGiven'`,
+      `SELECT count(*)::int AS answers FROM events WHERE event_type IN ('ConsentGiven', 'ConsentDenied')`,
     );
     expect((await rows()).length).toBe(expected);
     expect(answered).toBe(answers);
     const [{ unanswered }] = await dataSource.query(
       `SELECT count(*)::int AS unanswered FROM user_requests r
-        WHERE answered_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = r.stream_id AND e.event_type = 'ConsentGiven')`,
+        WHERE answered_at IS NOT NULL AND NOT EXISTS
+          (SELECT 1 FROM events e WHERE e.stream_id = r.stream_id AND e.event_type IN ('ConsentGiven', 'ConsentDenied'))`,
     );
     expect(unanswered).toBe(0);
   }, 120_000);

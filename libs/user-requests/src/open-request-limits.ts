@@ -46,11 +46,13 @@ export function blockedUntil(blockedAt: Date, limits: Pick<PromptLimits, 'notMeB
  * refusal answered alike (access_denied), so a client learns nothing of the others or of the user.
  */
 export function refusesPrompt(history: PromptHistory, limits: PromptLimits, now: Date): boolean {
-  const since = (at: Date | null, seconds: number) => at !== null && now.getTime() < at.getTime() + seconds * 1000;
+  // 0 s turns a hold-back off, even for an answer recorded after `now` (a request made concurrently)
+  const since = (at: Date | null, seconds: number) =>
+    seconds > 0 && at !== null && now.getTime() < at.getTime() + seconds * 1000;
   return (
     exceedsOpenRequestLimits(history, limits) ||
     history.recentForClient >= limits.perClientAndUser.budget ||
     since(history.lastDeniedAt, limits.backoffAfterDenialSeconds) ||
-    (history.blockedAt !== null && now < blockedUntil(history.blockedAt, limits))
+    since(history.blockedAt, limits.notMeBlockSeconds)
   );
 }
