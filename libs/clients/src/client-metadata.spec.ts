@@ -313,6 +313,15 @@ describe('validateClientMetadata', () => {
     });
   });
 
+  it.each(['\u202eknaB', 'Ba\u200bnk', 'Bank\u0007'])(
+    'refuses the client_name %p, which would disguise itself on the device',
+    (client_name) => {
+      expect(rejection({ ...minimal, client_name }).description).toBe(
+        'client_name must not contain control, bidirectional or invisible formatting characters',
+      );
+    },
+  );
+
   describe('rich authorization requests, resource indicators and offline_access', () => {
     it('keeps the authorization-detail types and the resources, de-duplicated', () => {
       const metadata = validate({

@@ -14,6 +14,7 @@ import {
   REFRESH_TOKEN_GRANT_TYPE,
   AUTHORIZATION_DETAILS_TYPE,
   SCOPE_TOKEN,
+  hasDisguisingCharacters,
   isResourceIndicator,
 } from '@backchannel/oauth';
 import { z } from 'zod';
@@ -82,7 +83,12 @@ const clientMetadataMembers = z.object(
       .string({ error: 'client_name is required and must be a string' })
       .trim()
       .min(1, 'client_name must not be empty')
-      .max(200, 'client_name must be at most 200 characters'),
+      .max(200, 'client_name must be at most 200 characters')
+      // shown on the user's device as the one who asks: nothing may hide, fake or reorder it
+      .refine(
+        (name) => !hasDisguisingCharacters(name),
+        'client_name must not contain control, bidirectional or invisible formatting characters',
+      ),
     token_endpoint_auth_method: z
       .enum(AUTH_METHODS, { error: (issue) => notSupported('token_endpoint_auth_method', issue.input, AUTH_METHODS) })
       .default('client_secret_basic'),

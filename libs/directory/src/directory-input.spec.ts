@@ -70,12 +70,24 @@ describe('parseNewUser', () => {
       expect(rejection(() => parseNewUser({ sub: 's'.repeat(256) }))).toBe('sub must be at most 255 characters');
     });
 
-    it.each(['user 1', ' user', 'user\t1', 'user\n', 'user\u0000', 'user\u007f', 'user\u00a0x'])(
-      'rejects %p, which holds whitespace or a control character',
-      (sub) => {
-        expect(rejection(() => parseNewUser({ sub }))).toBe('sub must not contain whitespace or control characters');
-      },
-    );
+    it.each([
+      'user 1',
+      ' user',
+      'user\t1',
+      'user\n',
+      'user\u0000',
+      'user\u007f',
+      'user\u00a0x',
+      's\ud800',
+      'alice\u200b',
+      '\u202eecila',
+      'al\u200dice',
+      'ali\u2066ce',
+    ])('rejects %p, which holds whitespace, a control, bidirectional or invisible character', (sub) => {
+      expect(rejection(() => parseNewUser({ sub }))).toBe(
+        'sub must be well-formed Unicode without whitespace, control, bidirectional or invisible characters',
+      );
+    });
 
     it('accepts other Unicode', () => {
       expect(parseNewUser({ sub: 'usér|42@tenant' }).subject).toBe('usér|42@tenant');
@@ -89,9 +101,11 @@ describe('parseNewUser', () => {
       expect(rejection(() => parseNewUser({ sub: 'u', username: 'a'.repeat(65) }))).toBe(
         'username must be at most 64 characters',
       );
-      expect(rejection(() => parseNewUser({ sub: 'u', username: 'al ice' }))).toBe(
-        'username must not contain whitespace or control characters',
-      );
+      for (const username of ['al ice', 'alice\u200b', '\u202eecila']) {
+        expect(rejection(() => parseNewUser({ sub: 'u', username }))).toBe(
+          'username must be well-formed Unicode without whitespace, control, bidirectional or invisible characters',
+        );
+      }
     });
   });
 
@@ -136,6 +150,19 @@ describe('parseNewUser', () => {
         );
       },
     );
+
+    it.each(['\u202eecilA', 'Ali\u200bce', 'Alice\u2066'])(
+      'rejects %p, which holds a bidirectional or invisible character',
+      (name) => {
+        expect(rejection(() => parseNewUser({ sub: 'u', name }))).toBe(
+          'name must not contain bidirectional or invisible formatting characters',
+        );
+      },
+    );
+
+    it('accepts an emoji sequence with the zero-width joiner in a name', () => {
+      expect(parseNewUser({ sub: 'u', name: 'Alice 👩‍💻' }).name).toBe('Alice 👩‍💻');
+    });
   });
 
   describe('the profile claims (OIDC Core §5.1)', () => {
@@ -399,9 +426,13 @@ describe('parseNewDevice', () => {
   });
 
   it('rejects a missing, empty or too long name', () => {
-    expect(rejection(() => parseNewDevice({}))).toBe('name is required and must be a string');
+    expect(rejection(() => parseNewDevice({}))).toBe('name must be a string');
     expect(rejection(() => parseNewDevice({ name: '  ' }))).toBe('name must not be empty');
     expect(rejection(() => parseNewDevice({ name: 'd'.repeat(101) }))).toBe('name must be at most 100 characters');
+    // listed to the admin and the user: it may not disguise itself either
+    expect(rejection(() => parseNewDevice({ name: 'Phone\u202e' }))).toBe(
+      'name must not contain bidirectional or invisible formatting characters',
+    );
   });
 
   it('rejects input that is not an object', () => {

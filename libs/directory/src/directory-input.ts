@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { DirectoryValidationError } from './directory-errors.js';
-import { NO_WHITESPACE_OR_CONTROL, profileClaims, text } from './profile-claims.js';
+import { isIdentifier } from '@backchannel/oauth';
+import { profileClaims, text } from './profile-claims.js';
 import { type NewUser, type User, userResponse } from './user.js';
+
+const IDENTIFIER_RULE = (member: string) =>
+  `${member} must be well-formed Unicode without whitespace, control, bidirectional or invisible characters`;
 
 const newUser = z
   .object(
@@ -10,12 +14,12 @@ const newUser = z
         .string({ error: 'sub is required and must be a string' })
         .min(1, 'sub must not be empty')
         .max(255, 'sub must be at most 255 characters')
-        .regex(NO_WHITESPACE_OR_CONTROL, 'sub must not contain whitespace or control characters'),
+        .refine(isIdentifier, IDENTIFIER_RULE('sub')),
       username: z
         .string({ error: 'username must be a string' })
         .min(1, 'username must not be empty')
         .max(64, 'username must be at most 64 characters')
-        .regex(NO_WHITESPACE_OR_CONTROL, 'username must not contain whitespace or control characters')
+        .refine(isIdentifier, IDENTIFIER_RULE('username'))
         .nullish(),
       email: z
         .email({ error: 'email must be a valid e-mail address' })
@@ -42,11 +46,7 @@ const newUser = z
 
 const newDevice = z.object(
   {
-    name: z
-      .string({ error: 'name is required and must be a string' })
-      .trim()
-      .min(1, 'name must not be empty')
-      .max(100, 'name must be at most 100 characters'),
+    name: text('name', 100),
   },
   { error: 'the device must be a JSON object' },
 );

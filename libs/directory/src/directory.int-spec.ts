@@ -1,5 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
+import { ConfigModule } from '@backchannel/config';
 import { sha256Hex } from '@backchannel/crypto';
+import { testConfig } from '@backchannel/testing';
 import { EventStoreModule, PostgresEventStore } from '@backchannel/event-store';
 import { userStreamId } from '@backchannel/events';
 import { Test, type TestingModule } from '@nestjs/testing';
@@ -19,6 +21,8 @@ describe('UserDirectory and DeviceRegistry on PostgreSQL', () => {
     moduleRef = await Test.createTestingModule({
       imports: [
         EventStoreModule.forRoot({ databaseUrl: process.env.DATABASE_URL!, runMigrations: false, poolSize: 2 }),
+        // the device registry's cap on devices per user is configuration
+        ConfigModule.forRoot(testConfig()),
         DirectoryModule.forRoot(),
       ],
     }).compile();

@@ -1,3 +1,4 @@
+import { hasDisguisingCharacters } from '@backchannel/oauth';
 import { z } from 'zod';
 
 /** OIDC Core §5.1.1: a postal address; each member optional. */
@@ -33,7 +34,7 @@ export interface ProfileClaims {
 }
 
 /** Identifiers are matched verbatim against hints, so nothing invisible or ambiguous may hide in them (nor in a URL). */
-export const NO_WHITESPACE_OR_CONTROL = /^[^\s\p{Cc}]*$/u;
+const NO_WHITESPACE_OR_CONTROL = /^[^\s\p{Cc}]*$/u;
 /** Text a person reads: well-formed Unicode (no lone surrogate) and no control character. */
 const READABLE_TEXT = /^[^\p{Cc}\p{Cs}]*$/u;
 /** As READABLE_TEXT, where OIDC allows several lines (§5.1.1: separated by "\r\n" or "\n"). */
@@ -46,12 +47,18 @@ const URL_MAX_LENGTH = 2048;
 
 /** A trimmed, non-empty text claim of at most `max` characters. */
 export function text(claim: string, max: number, lines = READABLE_TEXT) {
-  return z
+  const readable = z
     .string({ error: `${claim} must be a string` })
     .trim()
     .min(1, `${claim} must not be empty`)
     .max(max, `${claim} must be at most ${max} characters`)
     .regex(lines, `${claim} must be well-formed Unicode without control characters`);
+  // one line is shown as the binding message is: nothing may hide, fake or reorder it
+  return lines === READABLE_TEXT
+    ? readable.refine((value) => !hasDisguisingCharacters(value), {
+        error: `${claim} must not contain bidirectional or invisible formatting characters`,
+      })
+    : readable;
 }
 
 /** A claim that is a web page or an image the user's agent fetches: an absolute https URL. */

@@ -20,3 +20,16 @@ const DISGUISING_CHARACTER = /(?!\u200D)[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
 export function hasDisguisingCharacters(text: string): boolean {
   return DISGUISING_CHARACTER.test(text.replace(EMOJI_TAG_SEQUENCE, ''));
 }
+
+/**
+ * Characters no identifier may hold: whitespace, and everything hasDisguisingCharacters refuses,
+ * the zero-width joiner included. An identifier (a user's `sub`, a username) is compared, never
+ * read around, so `alice\u200b` or `\u202eecila` would only ever be a second account that looks
+ * like the first.
+ */
+const NOT_IN_IDENTIFIERS = /[\s\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+
+/** Whether `text` can be an identifier: see NOT_IN_IDENTIFIERS. */
+export function isIdentifier(text: string): boolean {
+  return text.length > 0 && !NOT_IN_IDENTIFIERS.test(text);
+}
