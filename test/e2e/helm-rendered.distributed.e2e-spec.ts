@@ -35,6 +35,9 @@ describe('the rendered Helm chart runs a working system (its containers as proce
   const processes: ServiceProcess[] = [];
   let image: string;
   let gatewayUrl: string;
+  let gatewayAdminUrl: string;
+  /** Each process's admin port, by its public port (only the gateway opens it). */
+  const adminPorts = new Map<number, number>();
 
   beforeAll(async () => {
     const database = new URL(requireTestEnv('DATABASE_URL'));
@@ -80,8 +83,15 @@ describe('the rendered Helm chart runs a working system (its containers as proce
           ([name, value]) => [name, addressOf(value)],
         ),
       );
-      // one host: each process its own ports (in the cluster every pod has 3000 and 9464)
-      return { ...environment, PORT: String(port), METRICS_PORT: String(await freePort()) };
+      // one host: each process its own ports (in the cluster every pod has 3000, 9464 and the gateway 3001)
+      const adminPort = await freePort();
+      adminPorts.set(port, adminPort);
+      return {
+        ...environment,
+        PORT: String(port),
+        METRICS_PORT: String(await freePort()),
+        ADMIN_PORT: String(adminPort),
+      };
     };
 
     // the image's layout: the entrypoint beside dist/ and node_modules/
@@ -119,6 +129,7 @@ describe('the rendered Helm chart runs a working system (its containers as proce
       ),
     );
     gatewayUrl = `http://127.0.0.1:${ports.get(`${RELEASE}-backchannel-gateway`)}`;
+    gatewayAdminUrl = `http://127.0.0.1:${adminPorts.get(ports.get(`${RELEASE}-backchannel-gateway`)!)}`;
   }, 180_000);
 
   afterAll(async () => {
@@ -127,7 +138,12 @@ describe('the rendered Helm chart runs a working system (its containers as proce
   });
 
   it('serves discovery as the issuer and completes a poll flow through the gateway', async () => {
-    const api = new BackchannelApi({ baseUrl: gatewayUrl, adminToken: ADMIN_TOKEN });
+    const api = new BackchannelApi({ baseUrl: gatewayUrl, adminBaseUrl: gatewayAdminUrl, adminToken: ADMIN_TOKEN });
+    // production: the admin API is not on the public port
+    expect(
+      (await fetch(`${gatewayUrl}/admin/v1/users/nobody`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }))
+        .status,
+    ).toBe(404);
     const discovery = await api.get('/.well-known/openid-configuration');
     expect(discovery.body).toMatchObject({ issuer: ISSUER, token_endpoint: `${ISSUER}/token` });
 

@@ -166,6 +166,15 @@ describe('the Helm chart (offline: helm lint and template, Kubernetes schemas, p
       expect(deployments.map((manifest) => manifest.metadata.name).sort()).toEqual(
         ['approvals', 'backchannel', 'gateway', 'notifier', 'ping-delivery', 'token'].map((s) => `bc-backchannel-${s}`),
       );
+      // the admin API and console: the gateway's own listener, on a ClusterIP Service, never routed from outside
+      const services = manifests.filter((manifest) => manifest.kind === 'Service');
+      expect(services.find((manifest) => manifest.metadata.name === 'bc-backchannel-gateway-admin')).toMatchObject({
+        spec: { type: 'ClusterIP', ports: [{ name: 'admin', port: 3001, targetPort: 'admin' }] },
+      });
+      for (const exposure of manifests.filter((manifest) => ['Ingress', 'HTTPRoute'].includes(manifest.kind))) {
+        expect(JSON.stringify(exposure)).not.toContain('gateway-admin');
+      }
+      expect([...configMaps.values()].some((data) => data.ADMIN_PORT === '3001')).toBe(true);
       for (const custom of manifests.filter((manifest) => manifest.kind === 'KafkaTopic')) {
         expect(custom).toMatchObject({ spec: { topicName: expect.stringMatching(/^backchannel\./) } });
       }

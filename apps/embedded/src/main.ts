@@ -44,6 +44,6 @@ runService(SERVICE, async () => {
   // a fresh one-time link each start, so the built-in authenticator can be tried at once
   const enrolment = await app.get(EnrolmentService).create(demo.subject, new Date());
   await app.startAllMicroservices();
-  await listen(app, config, SERVICE);
+  await listen(app, config, SERVICE, { publicEdge: true });
   process.stdout.write(embeddedBanner(config.issuer, secrets.adminToken, demo, enrolment.url));
 });

@@ -54,6 +54,19 @@ describe('loadConfig', () => {
     expect(developmentRelaxations(config)).toEqual([]);
   });
 
+  it('gives the admin API a listener of its own in production, and on request elsewhere', () => {
+    expect(loadConfig(production).adminListener).toEqual({ host: '0.0.0.0', port: 3001 });
+    expect(loadConfig({ ...production, ADMIN_PORT: '8081', ADMIN_HOST: '10.0.0.5' }).adminListener).toEqual({
+      host: '10.0.0.5',
+      port: 8081,
+    });
+    const embedded = { ...production, BACKCHANNEL_PROFILE: 'embedded' };
+    expect(loadConfig(embedded).adminListener).toBeNull();
+    expect(loadConfig({ ...embedded, ADMIN_PORT: '3001' }).adminListener).toEqual({ host: '127.0.0.1', port: 3001 });
+    expect(problemsOf({ ...production, ADMIN_PORT: '3000' })).toContain('ADMIN_PORT: a port of its own');
+    expect(problemsOf({ ...production, ADMIN_PORT: '9464', METRICS_PORT: '9464' })).toContain('ADMIN_PORT');
+  });
+
   it('requires an https issuer in production', () => {
     expect(problemsOf({ ...production, BACKCHANNEL_ISSUER: 'http://auth.example.com' })).toContain(
       'BACKCHANNEL_ISSUER: must be https',

@@ -130,6 +130,12 @@ export interface BackchannelConfig {
   auditCheckpointIntervalMinutes: number;
   /** Where this process serves GET /metrics (METRICS_PORT, on HOST); null: no metrics listener. */
   metricsPort: number | null;
+  /**
+   * The public edge's (gateway's, or the embedded process's) listener for the admin API and console
+   * (ADMIN_HOST, ADMIN_PORT): the public listener then answers them 404. Production: port 3001
+   * unless set; the embedded and test profiles serve them on the public port unless ADMIN_PORT is set.
+   */
+  adminListener: { host: string; port: number } | null;
   /** How long a service keeps a client it looked up: updates and deletions reach every replica within this. */
   clientCacheSeconds: number;
   /** RFC 7591 registration without an initial access token (OPEN_REGISTRATION); off unless set. */
@@ -320,6 +326,8 @@ const environmentSchema = z.object({
   BACKCHANNEL_FAPI_CIBA: z.enum(['true', 'false']).default('false'),
   CLIENT_CACHE_SECONDS: integer(10, 0, 3600),
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  ADMIN_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  ADMIN_HOST: z.string().min(1).optional(),
   RETENTION_DAYS: integer(7, 1, 3650),
   DEAD_LETTER_RETENTION_DAYS: integer(30, 1, 3650),
   RETENTION_INTERVAL_MINUTES: integer(60, 0, 10_080),
@@ -431,12 +439,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
   const security = kafkaSecurity(e, problems);
   const keyEncryptionKeys = keyEncryptionKeysOf(e, problems);
   const signingKeys = signingKeyRotation(e, problems);
+  const host = e.HOST ?? (profile === 'production' ? '0.0.0.0' : '127.0.0.1');
+  const adminListener = adminListenerOf(e, profile, host, problems);
   if (problems.length > 0) throw new ConfigurationError(problems);
   const issuerUrl = new URL(issuer);
 
   return {
     profile,
-    host: e.HOST ?? (profile === 'production' ? '0.0.0.0' : '127.0.0.1'),
+    host,
     port: e.PORT,
     issuer,
     databaseUrl: withPassword(e.DATABASE_URL, e.DATABASE_PASSWORD),
@@ -521,6 +531,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     fapiCiba: e.BACKCHANNEL_FAPI_CIBA === 'true',
     clientCacheSeconds: e.CLIENT_CACHE_SECONDS,
     metricsPort: e.METRICS_PORT ?? null,
+    adminListener,
     retention: {
       operationalDays: e.RETENTION_DAYS,
       deadLetterDays: e.DEAD_LETTER_RETENTION_DAYS,
@@ -543,6 +554,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
 const CIDR = /^[0-9A-Fa-f.:]+\/\d{1,3}$/;
 
 /** The relaxations in force, for a loud warning at start (empty in production unless configured). */
+/** Production's admin listener when ADMIN_PORT is not set: the admin API is never on the public port there. */
+const PRODUCTION_ADMIN_PORT = 3001;
+
+function adminListenerOf(
+  e: Pick<Environment, 'ADMIN_PORT' | 'ADMIN_HOST' | 'PORT' | 'METRICS_PORT'>,
+  profile: Profile,
+  host: string,
+  problems: string[],
+): BackchannelConfig['adminListener'] {
+  const port = e.ADMIN_PORT ?? (profile === 'production' ? PRODUCTION_ADMIN_PORT : undefined);
+  if (port === undefined) return null;
+  if (port === e.PORT || port === e.METRICS_PORT)
+    problems.push('ADMIN_PORT: a port of its own, not PORT or METRICS_PORT');
+  return { host: e.ADMIN_HOST ?? host, port };
+}
+
 export function developmentRelaxations(config: BackchannelConfig): string[] {
   const relaxations: string[] = [];
   if (config.profile !== 'production') {

@@ -12,6 +12,7 @@ import { OAuthExceptionFilter } from '@backchannel/oauth';
 import { ClientCertificateSource } from './client-certificate.js';
 import { answerClientError, httpServerOptions } from './connection-errors.js';
 import { createServiceMetrics, instrumentHttp, startMetricsServer } from './metrics.js';
+import { registerAdminPathSeparation, startAdminListener } from './admin-listener.js';
 import { registerMethodNotAllowed } from './method-not-allowed.hook.js';
 import { registerNulCharacterGuard } from './nul-character.guard.js';
 import { registerRequestContext } from './request-context.hooks.js';
@@ -103,6 +104,7 @@ export async function createHttpApplication(
   }
   registerMethodNotAllowed(fastify);
   registerNulCharacterGuard(fastify);
+  registerAdminPathSeparation(fastify);
   // a database (or broker) that cannot be reached answers 503 with Retry-After, judged as its consumers judge it
   app.useGlobalFilters(new OAuthExceptionFilter((error) => classifyFailure(error) === 'transient'));
   // Only the signals that mean "stop" (Nest's default list adds SIGUSR2, SIGHUP and fault signals).
@@ -111,7 +113,26 @@ export async function createHttpApplication(
   return app;
 }
 
-export async function listen(app: NestFastifyApplication, config: BackchannelConfig, service: string): Promise<void> {
+/**
+ * Listens on PORT; the public edge (the gateway, or the embedded process) also gives the admin API
+ * and console their own listener when the configuration has one (startAdminListener).
+ */
+export async function listen(
+  app: NestFastifyApplication,
+  config: BackchannelConfig,
+  service: string,
+  { publicEdge = false }: { publicEdge?: boolean } = {},
+): Promise<void> {
+  const logger = createLogger(service);
+  const scheme = config.tls ? 'https' : 'http';
   await app.listen(config.port, config.host);
-  createLogger(service).log(`listening on ${config.tls ? 'https' : 'http'}://${config.host}:${config.port}`);
+  logger.log(`listening on ${scheme}://${config.host}:${config.port}`);
+  if (!publicEdge) return;
+  const { adminListener } = config;
+  if (adminListener === null) {
+    logger.warn('DEVELOPMENT SETTING: the admin API and console are served on the public port (set ADMIN_PORT)');
+    return;
+  }
+  await startAdminListener(app.getHttpAdapter().getInstance(), config, adminListener);
+  logger.log(`admin API and console on ${scheme}://${adminListener.host}:${adminListener.port} only`);
 }

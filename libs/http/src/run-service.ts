@@ -25,11 +25,13 @@ export interface HttpServiceDefinition {
   kafka?: { consumer?: EventConsumer };
   /** Anything to add to the application before it listens (proxy routes). */
   beforeListen?: (app: NestFastifyApplication, config: BackchannelConfig) => Promise<void>;
+  /** The service clients reach (the gateway): the admin API gets a listener of its own (ADMIN_PORT). */
+  publicEdge?: boolean;
 }
 
 /** The main of a distributed service: configuration from the environment, the app, then listen. */
 export function runHttpService(definition: HttpServiceDefinition): void {
-  const { service, features, kafka, beforeListen } = definition;
+  const { service, features, kafka, beforeListen, publicEdge } = definition;
   runService(service, async () => {
     const config = loadConfig();
     const brokers = config.kafkaBrokers;
@@ -63,6 +65,6 @@ export function runHttpService(definition: HttpServiceDefinition): void {
       await app.startAllMicroservices();
     }
     await beforeListen?.(app, config);
-    await listen(app, config, service);
+    await listen(app, config, service, { publicEdge });
   });
 }

@@ -37,7 +37,18 @@ export function basicAuth(client: TestClient): string {
 
 /** A black-box client of the public API: what a client app, a device and an admin would send. */
 export class BackchannelApi {
-  constructor(private readonly stack: Pick<RunningStack, 'baseUrl' | 'adminToken' | 'fetch'>) {}
+  constructor(
+    private readonly stack: Pick<RunningStack, 'baseUrl' | 'adminToken' | 'fetch'> & {
+      /** Where the admin API listens when it has a listener of its own (ADMIN_PORT); else baseUrl. */
+      adminBaseUrl?: string;
+    },
+  ) {}
+
+  /** The admin API on its own listener when there is one, everything else at the public edge. */
+  private urlOf(path: string): string {
+    const admin = path.startsWith('/admin/') && this.stack.adminBaseUrl !== undefined;
+    return `${admin ? this.stack.adminBaseUrl : this.stack.baseUrl}${path}`;
+  }
 
   get baseUrl(): string {
     return this.stack.baseUrl;
@@ -48,7 +59,7 @@ export class BackchannelApi {
   }
 
   get(path: string, headers: Record<string, string> = {}): Promise<HttpResult> {
-    return call(this.fetch, `${this.stack.baseUrl}${path}`, { headers });
+    return call(this.fetch, this.urlOf(path), { headers });
   }
 
   postForm(
@@ -57,7 +68,7 @@ export class BackchannelApi {
     headers: Record<string, string> = {},
   ): Promise<HttpResult> {
     const body = typeof form === 'string' ? form : new URLSearchParams(form).toString();
-    return call(this.fetch, `${this.stack.baseUrl}${path}`, {
+    return call(this.fetch, this.urlOf(path), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
       body,
@@ -69,7 +80,7 @@ export class BackchannelApi {
     json: unknown,
     headers: Record<string, string> = {},
   ): Promise<HttpResult<T>> {
-    return call<T>(this.fetch, `${this.stack.baseUrl}${path}`, {
+    return call<T>(this.fetch, this.urlOf(path), {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(json),
@@ -120,7 +131,7 @@ export class BackchannelApi {
 
   /** An admin API merge patch (RFC 7396), with its own media type. */
   patchAdmin(path: string, patch: unknown): Promise<HttpResult> {
-    return call(this.fetch, `${this.stack.baseUrl}${path}`, {
+    return call(this.fetch, this.urlOf(path), {
       method: 'PATCH',
       headers: { 'content-type': 'application/merge-patch+json', ...this.admin() },
       body: JSON.stringify(patch),
@@ -128,7 +139,7 @@ export class BackchannelApi {
   }
 
   deleteAdmin(path: string): Promise<HttpResult> {
-    return call(this.fetch, `${this.stack.baseUrl}${path}`, { method: 'DELETE', headers: this.admin() });
+    return call(this.fetch, this.urlOf(path), { method: 'DELETE', headers: this.admin() });
   }
 
   /** A new user without any device; unique per call so tests never share state. */
