@@ -16,6 +16,7 @@ const CONSTRAINTS = {
   'config.issuer': { anyOf: [{ const: '' }, { pattern: '^https://' }] },
   'config.pollIntervalSeconds': { minimum: 1, maximum: 3600 },
   'config.accessTokenTtlSeconds': { minimum: 30, maximum: 86400 },
+  'config.tokenRetryWindowSeconds': { minimum: 0, maximum: 600 },
   'config.retentionDays': { minimum: 1, maximum: 3650 },
   'config.auditCheckpointIntervalMinutes': { minimum: 0, maximum: 10080 },
   'externalDatabase.port': { minimum: 1, maximum: 65535 },

@@ -40,6 +40,7 @@ describe('retention', () => {
       'delivery_jobs',
       'enrolment_codes',
       'initial_access_tokens',
+      'issued_responses',
       'poll_throttle',
       'processed_messages',
       'push_issuances',

@@ -92,6 +92,14 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...production, HTTP_REQUEST_TIMEOUT_MS: '0' })).toContain('HTTP_REQUEST_TIMEOUT_MS');
   });
 
+  it('answers a retried redemption for 60 s by default, never past the access token lifetime', () => {
+    expect(loadConfig(production).tokenRetryWindowSeconds).toBe(60);
+    expect(loadConfig({ ...production, TOKEN_RETRY_WINDOW_SECONDS: '0' }).tokenRetryWindowSeconds).toBe(0);
+    expect(problemsOf({ ...production, TOKEN_RETRY_WINDOW_SECONDS: '60', ACCESS_TOKEN_TTL_SECONDS: '60' })).toContain(
+      'TOKEN_RETRY_WINDOW_SECONDS: must be shorter than ACCESS_TOKEN_TTL_SECONDS',
+    );
+  });
+
   it('splits the broker list', () => {
     expect(loadConfig({ ...production, KAFKA_BROKERS: 'a:9092, b:9092' }).kafkaBrokers).toEqual(['a:9092', 'b:9092']);
   });

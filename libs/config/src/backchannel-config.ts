@@ -40,6 +40,11 @@ export interface BackchannelConfig {
   };
   accessTokenTtlSeconds: number;
   idTokenTtlSeconds: number;
+  /**
+   * How long after issuance the client that redeemed an auth_req_id at /token gets the same
+   * response again (a retry after a response lost to a crash); 0: never.
+   */
+  tokenRetryWindowSeconds: number;
   refreshTokens: {
     /** How long one refresh token may wait for its use; each use gives a new one (rotation). */
     ttlSeconds: number;
@@ -238,6 +243,7 @@ const environmentSchema = z.object({
   POLL_INTERVAL_SECONDS: integer(5, 1, 3600),
   ACCESS_TOKEN_TTL_SECONDS: integer(600, 30, 86_400),
   ID_TOKEN_TTL_SECONDS: integer(600, 30, 86_400),
+  TOKEN_RETRY_WINDOW_SECONDS: integer(60, 0, 600),
   REFRESH_TOKEN_TTL_SECONDS: integer(14 * 86_400, 60, 366 * 86_400),
   REFRESH_TOKEN_MAX_AGE_SECONDS: integer(90 * 86_400, 60, 5 * 366 * 86_400),
   DPOP_REQUIRE_NONCE: z.enum(['true', 'false']).default('true'),
@@ -351,6 +357,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
   if (e.AUTH_REQUEST_MIN_EXPIRY_SECONDS > e.AUTH_REQUEST_MAX_EXPIRY_SECONDS) {
     problems.push('AUTH_REQUEST_MIN_EXPIRY_SECONDS: must not exceed AUTH_REQUEST_MAX_EXPIRY_SECONDS');
   }
+  // a retry answered with the tokens it was answered before must not get expired ones
+  if (e.TOKEN_RETRY_WINDOW_SECONDS >= e.ACCESS_TOKEN_TTL_SECONDS) {
+    problems.push('TOKEN_RETRY_WINDOW_SECONDS: must be shorter than ACCESS_TOKEN_TTL_SECONDS');
+  }
   // Node refuses a header timeout longer than the request's, which includes the headers
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
@@ -431,6 +441,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     },
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     idTokenTtlSeconds: e.ID_TOKEN_TTL_SECONDS,
+    tokenRetryWindowSeconds: e.TOKEN_RETRY_WINDOW_SECONDS,
     refreshTokens: { ttlSeconds: e.REFRESH_TOKEN_TTL_SECONDS, maxAgeSeconds: e.REFRESH_TOKEN_MAX_AGE_SECONDS },
     dpopRequireNonce: e.DPOP_REQUIRE_NONCE === 'true',
     relayEnabled: e.RELAY_ENABLED === 'true',

@@ -1,4 +1,5 @@
 import type { ClientAuthenticator, RegisteredClient } from '@backchannel/clients';
+import type { BackchannelConfig } from '@backchannel/config';
 import type { TokenDeliveryMode } from '@backchannel/events';
 import { OAuthError } from '@backchannel/oauth';
 import type { SenderConstraints } from '../sender-constraint/sender-constraints.js';
@@ -41,7 +42,8 @@ function grantFor(authenticated: RegisteredClient) {
       });
     },
   } as unknown as TokenMinter;
-  const handler = new CibaGrantHandler(clients, minter, {} as PollThrottleRepository, bearer);
+  const config = { tokenRetryWindowSeconds: 60 } as BackchannelConfig;
+  const handler = new CibaGrantHandler(clients, minter, {} as PollThrottleRepository, bearer, config);
   const redeem = () =>
     handler.handle({
       params: new Map([

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { AuthRequestState } from '@backchannel/auth-request';
 import { ClientAuthenticator, receivesRefreshTokens } from '@backchannel/clients';
+import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { authRequestStreamId } from '@backchannel/events';
 import type { OAuthFormRequest } from '@backchannel/http';
 import {
@@ -21,8 +22,8 @@ import { tokenError } from './token-error.js';
  * The CIBA grant, in the order of checks the conformance suite expects (checklist M.2):
  * client authentication, the client's right to the grant (push clients get theirs by push), then
  * the request's state. Of any number of concurrent redemptions exactly one appends `TokensIssued`
- * and answers with tokens (see TokenMinter); the others re-decide on the new state and get
- * invalid_grant.
+ * and answers with tokens (see TokenMinter); the others re-decide on the new state and get the
+ * same response (the same client, within the retry window) or invalid_grant.
  */
 @Injectable()
 export class CibaGrantHandler {
@@ -31,6 +32,7 @@ export class CibaGrantHandler {
     private readonly minter: TokenMinter,
     private readonly throttle: PollThrottleRepository,
     private readonly senderConstraints: SenderConstraints,
+    @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {}
 
   async handle(input: OAuthFormRequest): Promise<TokenResponse> {
@@ -51,6 +53,10 @@ export class CibaGrantHandler {
       resources,
       now: input.now,
       origin: { correlationId: input.correlationId, actor: `client:${client.clientId}` },
+      // a response lost to a crash (of this service or the gateway) is answered again to a retry
+      ...(this.config.tokenRetryWindowSeconds > 0 && {
+        retry: { authReqId, windowSeconds: this.config.tokenRetryWindowSeconds },
+      }),
     });
     if (result.outcome === 'issued') return result.tokens;
     if (result.state.status === 'Pending' && result.rejection.code === 'authorization_pending') {
