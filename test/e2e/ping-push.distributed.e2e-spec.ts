@@ -162,6 +162,35 @@ describe('ping and push delivery, each service in its own process over Kafka', (
     });
   });
 
+  describe('a consumer service that crashes', () => {
+    /**
+     * How soon a restarted token service answers /token again (measured: under 2 s). Its consumer
+     * used to join its group before it served HTTP, waiting out its dead predecessor's session in
+     * the group (30 s; 10 s with KAFKA_SESSION_TIMEOUT_MS's default); it now serves first.
+     */
+    const HTTP_RECOVERY_BOUND_MS = 6_000;
+
+    it('serves HTTP again within seconds of a restart after kill -9, and its consumer still gets events', async () => {
+      await stack.killService('token');
+      const restartedAt = Date.now();
+      const restarted = stack.startService('token');
+      for (;;) {
+        const answer = await api.postForm('/token', { grant_type: 'x' });
+        if (answer.status !== 503) {
+          expectOAuthError(answer, 401, 'invalid_client');
+          break;
+        }
+        expect(Date.now() - restartedAt).toBeLessThan(HTTP_RECOVERY_BOUND_MS);
+        await sleep(100);
+      }
+      expect(Date.now() - restartedAt).toBeLessThan(HTTP_RECOVERY_BOUND_MS);
+      await restarted;
+
+      // push mode: the restarted token service's consumer mints on the approval
+      await pushApproved(flows);
+    });
+  });
+
   it('never calls an endpoint for a poll client, nor any path it was not registered with', async () => {
     const callsBefore = endpoints.allCalls().length;
     const client = await api.registerClient({ client_name: 'E2E poll client among ping and push' });

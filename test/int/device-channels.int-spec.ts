@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import ece from 'http_ece';
 import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { DataSource } from 'typeorm';
@@ -14,6 +14,7 @@ import {
 import { PostgresEventStore, handleCommand } from '@backchannel/event-store';
 import { DeliveryWorker } from '@backchannel/delivery';
 import { VapidKeys } from '@backchannel/device-channels';
+import { TEST_ADMIN_TOKEN } from '@backchannel/testing';
 import {
   KEYCLOAK_CHANNEL_PATH,
   DeviceChannelsFixture,
@@ -595,5 +596,68 @@ describe('delivery', () => {
     } finally {
       worker.start();
     }
+  });
+});
+
+describe('JSON bodies', () => {
+  /** A body as written, not as JSON.stringify would write it. */
+  async function postRaw(path: string, body: string, headers: Record<string, string>) {
+    const response = await fetch(`${fixture.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+    return {
+      status: response.status,
+      cacheControl: response.headers.get('cache-control'),
+      json: response.status === 204 ? null : await response.json(),
+    };
+  }
+
+  it('refuses a decision that repeats a key, however the key is written, and records no answer', async () => {
+    const { subject } = await fixture.createUser();
+    const device = await fixture.registerDevice(subject, {});
+    secrets.push(device.device_token);
+    const requested = await fixture.requestAuthentication(subject);
+    const path = `/device/v1/requests/${requested.data.requestId}/decision`;
+    const asDevice = { authorization: `Bearer ${device.device_token}` };
+
+    for (const body of [
+      '{"decision":"approve","decision":"deny"}',
+      '{"decision":"deny","\\u0064ecision":"approve"}',
+      '{"decision":"approve","context":{"reason":"a","reason":"b"}}',
+    ]) {
+      expect(await postRaw(path, body, asDevice)).toEqual({
+        status: 400,
+        cacheControl: 'no-store',
+        json: { error: 'invalid_request', error_description: 'A JSON object must not repeat a key.' },
+      });
+    }
+    // still refused as Fastify refuses it: a key that would replace the prototype
+    expect((await postRaw(path, '{"__proto__":{"decision":"approve"}}', asDevice)).json).toMatchObject({
+      error: 'invalid_request',
+    });
+    expect((await fixture.streamEvents(requested.streamId)).map((event) => event.type)).toEqual(['AuthRequested']);
+
+    // the same device's answer said once is taken
+    expect((await postRaw(path, '{"decision":"deny"}', asDevice)).status).toBe(204);
+    expect((await fixture.streamEvents(requested.streamId)).map((event) => event.type)).toContain('ConsentDenied');
+  });
+
+  it('refuses a repeated key in the admin API, in JSON and in a merge patch', async () => {
+    const subject = `channels-${randomBytes(6).toString('hex')}`;
+    const asAdmin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+    const created = await postRaw('/admin/v1/users', `{"sub":"${subject}","sub":"someone-else"}`, asAdmin);
+    expect(created.status).toBe(400);
+    expect(created.json).toEqual({
+      error: 'invalid_request',
+      error_description: 'A JSON object must not repeat a key.',
+    });
+    const patched = await fetch(`${fixture.baseUrl}/admin/v1/users/${subject}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json', ...asAdmin },
+      body: '{"name":"a","name":"b"}',
+    });
+    expect(patched.status).toBe(400);
   });
 });

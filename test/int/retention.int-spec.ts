@@ -42,6 +42,7 @@ describe('retention', () => {
       'enrolment_codes',
       'initial_access_tokens',
       'invalid_grant_throttle',
+      'issued_responses',
       'poll_throttle',
       'processed_messages',
       'push_issuances',

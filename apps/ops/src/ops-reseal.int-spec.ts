@@ -3,7 +3,7 @@ import type { KeyEncryptionKey } from '@backchannel/config';
 import { generateAuditKey, KeyRing, PayloadSealer, ShreddablePayloads, SigningKeys } from '@backchannel/crypto';
 import { createDataSource, runMigrations } from '@backchannel/event-store';
 import type { DataSource } from 'typeorm';
-import { SEALED_COLUMNS, reseal } from './commands/reseal.js';
+import { CLIENT_KEYED_COLUMNS, SEALED_COLUMNS, reseal } from './commands/reseal.js';
 import { rotateSigningKey } from './commands/rotate-signing-key.js';
 import { type OpsContext, contextOf } from './ops-context.js';
 import { type ScratchDatabase, createScratchDatabase } from './scratch-database.fixture.js';
@@ -61,7 +61,7 @@ describe('ops reseal and rotate-signing-key', () => {
        WHERE table_schema = 'public' AND (column_name LIKE '%sealed%' OR column_name LIKE '%encrypted%')`,
     );
 
-    const listed = SEALED_COLUMNS.map(({ table, column }) => `${table}.${column}`);
+    const listed = [...SEALED_COLUMNS, ...CLIENT_KEYED_COLUMNS].map(({ table, column }) => `${table}.${column}`);
     expect(columns.length).toBeGreaterThanOrEqual(4);
     for (const column of columns) expect(listed).toContain(`${column.table_name}.${column.column_name}`);
   });

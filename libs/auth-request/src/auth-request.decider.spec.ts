@@ -101,7 +101,7 @@ const giveConsent = (data: Partial<GiveConsent['data']> = {}, now = during) =>
   command<GiveConsent>('GiveConsent', { subject: 'user-1', deviceId: 'device-1', ...data }, now);
 const denyConsent = (subject = 'user-1', now = during) =>
   command<DenyConsent>('DenyConsent', { subject, deviceId: 'device-1' }, now);
-const issueTokens = (clientId = 'client-1', now = during) =>
+const issueTokens = (clientId = 'client-1', now = during, retryWindowSeconds?: number) =>
   command<IssueTokens>(
     'IssueTokens',
     {
@@ -110,6 +110,7 @@ const issueTokens = (clientId = 'client-1', now = during) =>
       idTokenId: 'id-1',
       accessTokenExpiresAt: '2026-11-22T11:01:00.000Z',
       sealedTokens: null,
+      ...(retryWindowSeconds !== undefined && { retryWindowSeconds }),
     },
     now,
   );
@@ -299,6 +300,22 @@ describe('auth-request decider', () => {
     it('refuses a second redemption with invalid_grant, even after expiry', () => {
       given.when(issueTokens()).thenRejects('invalid_grant');
       given.when(issueTokens('client-1', afterExpiry)).thenRejects('invalid_grant');
+    });
+
+    describe('with a retry window (tokens issued at 10:01:00, a window of 60 s)', () => {
+      it('accepts the same client again within it, recording nothing (it is answered what was kept)', () => {
+        given.when(issueTokens('client-1', during, 60)).then([]);
+        given.when(issueTokens('client-1', '2026-11-22T10:01:59.999Z', 60)).then([]);
+      });
+
+      it('refuses the same client at and after its end, and any other client within it', () => {
+        given.when(issueTokens('client-1', '2026-11-22T10:02:00.000Z', 60)).thenRejects('invalid_grant');
+        given.when(issueTokens('client-2', during, 60)).thenRejects('invalid_grant');
+      });
+
+      it('refuses a repeat with a window of 0, even on a clock behind the issuer', () => {
+        given.when(issueTokens('client-1', requestedAt, 0)).thenRejects('invalid_grant');
+      });
     });
 
     it('refuses answers and new notifications', () => {

@@ -19,6 +19,7 @@ import {
   isExpired,
   type AuthRequestState,
   type DueClientNotification,
+  type Issuance,
   type RequestedAuthentication,
 } from './auth-request.facts.js';
 import { achievedAcr, meetsRequestedAcr } from './authentication-context.js';
@@ -76,6 +77,11 @@ export type IssueTokens = Command<
     confirmation?: AccessTokenConfirmation;
     /** The family of the refresh token issued with them, if the client receives refresh tokens. */
     refreshTokenFamilyId?: string;
+    /**
+     * How long after issuance the same client redeeming again is answered with the tokens already
+     * issued (a retry after a lost response); absent or 0: never (push mode has no response to lose).
+     */
+    retryWindowSeconds?: number;
   }
 >;
 
@@ -236,7 +242,15 @@ function denyConsent(command: DenyConsent, state: AuthRequestState): AuthRequest
   });
 }
 
-/** The order of checks is the one of ciba-checklist M.2 (steps 4 to 8). */
+function isRetryInWindow(issuance: Issuance, command: IssueTokens): boolean {
+  const windowMs = (command.data.retryWindowSeconds ?? 0) * 1000;
+  return windowMs > 0 && Date.parse(command.metadata.now) < Date.parse(issuance.issuedAt) + windowMs;
+}
+
+/**
+ * The order of checks is the one of ciba-checklist M.2 (steps 4 to 8). The client that redeemed
+ * may redeem again within the command's retry window (see isRetryInWindow); never another client.
+ */
 function issueTokens(command: IssueTokens, state: AuthRequestState): AuthRequestDecision {
   const { clientId, accessTokenId, idTokenId, accessTokenExpiresAt, sealedTokens, confirmation, refreshTokenFamilyId } =
     command.data;
@@ -244,7 +258,11 @@ function issueTokens(command: IssueTokens, state: AuthRequestState): AuthRequest
   if (state.status === 'Empty' || state.request.clientId !== clientId) {
     return rejection('invalid_grant', 'The auth_req_id is invalid or was issued to another client.');
   }
-  if (state.status === 'Issued') return rejection('invalid_grant', 'The auth_req_id has already been used.');
+  if (state.status === 'Issued') {
+    // accepted with nothing to record: the caller answers with the response it kept
+    if (isRetryInWindow(state.issuance, command)) return accept();
+    return rejection('invalid_grant', 'The auth_req_id has already been used.');
+  }
   if (isExpired(state, command.metadata.now)) return rejection('expired_token', 'The auth_req_id has expired.');
   if (state.status === 'Denied') return rejection('access_denied', 'The end-user denied the authorization request.');
   if (state.status === 'Pending') {

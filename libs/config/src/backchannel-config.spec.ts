@@ -105,6 +105,14 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...production, HTTP_REQUEST_TIMEOUT_MS: '0' })).toContain('HTTP_REQUEST_TIMEOUT_MS');
   });
 
+  it('answers a retried redemption for 60 s by default, never past the access token lifetime', () => {
+    expect(loadConfig(production).tokenRetryWindowSeconds).toBe(60);
+    expect(loadConfig({ ...production, TOKEN_RETRY_WINDOW_SECONDS: '0' }).tokenRetryWindowSeconds).toBe(0);
+    expect(problemsOf({ ...production, TOKEN_RETRY_WINDOW_SECONDS: '60', ACCESS_TOKEN_TTL_SECONDS: '60' })).toContain(
+      'TOKEN_RETRY_WINDOW_SECONDS: must be shorter than ACCESS_TOKEN_TTL_SECONDS',
+    );
+  });
+
   it('splits the broker list', () => {
     expect(loadConfig({ ...production, KAFKA_BROKERS: 'a:9092, b:9092' }).kafkaBrokers).toEqual(['a:9092', 'b:9092']);
   });
@@ -184,10 +192,27 @@ describe('loadConfig', () => {
       streamLanes: 8,
       partitionsConsumedConcurrently: 3,
       kafkaFetch: { minBytes: 16_384, maxWaitMs: 20 },
+      kafkaGroup: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000 },
     });
     const tuned = loadConfig({ ...production, KAFKA_FETCH_MIN_BYTES: '1', KAFKA_FETCH_MAX_WAIT_MS: '0' });
     expect(tuned.consumers.kafkaFetch).toEqual({ minBytes: 1, maxWaitMs: 0 });
     expect(problemsOf({ ...production, KAFKA_FETCH_MAX_WAIT_MS: '60000' })).toContain('KAFKA_FETCH_MAX_WAIT_MS');
+  });
+
+  it('times a Kafka consumer group for recovery in seconds, heartbeating at least three times a session', () => {
+    const group = {
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+      KAFKA_HEARTBEAT_INTERVAL_MS: '500',
+      KAFKA_REBALANCE_TIMEOUT_MS: '8000',
+    };
+    expect(loadConfig({ ...production, ...group }).consumers.kafkaGroup).toEqual({
+      sessionTimeoutMs: 6_000,
+      heartbeatIntervalMs: 500,
+      rebalanceTimeoutMs: 8_000,
+    });
+    expect(
+      problemsOf({ ...production, KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '3000' }),
+    ).toContain('KAFKA_HEARTBEAT_INTERVAL_MS: must be at most a third of KAFKA_SESSION_TIMEOUT_MS');
   });
 
   it('reads the TLS listener and mTLS settings: off by default, a header believed only from trusted proxies', () => {

@@ -40,6 +40,11 @@ export interface BackchannelConfig {
   };
   accessTokenTtlSeconds: number;
   idTokenTtlSeconds: number;
+  /**
+   * How long after issuance the client that redeemed an auth_req_id at /token gets the same
+   * response again (a retry after a response lost to a crash); 0: never.
+   */
+  tokenRetryWindowSeconds: number;
   refreshTokens: {
     /** How long one refresh token may wait for its use; each use gives a new one (rotation). */
     ttlSeconds: number;
@@ -61,6 +66,12 @@ export interface BackchannelConfig {
      * (less broker and consumer CPU per event) for at most `maxWaitMs` more latency when quiet.
      */
     kafkaFetch: { minBytes: number; maxWaitMs: number };
+    /**
+     * How soon the group coordinator gives up on a member that stopped heartbeating (a crashed
+     * replica: its partitions wait that long for a new owner, and a restarted replica waits that
+     * long to rejoin), how often members heartbeat, and how long a rebalance waits for members.
+     */
+    kafkaGroup: { sessionTimeoutMs: number; heartbeatIntervalMs: number; rebalanceTimeoutMs: number };
   };
   /** Where the gateway forwards each API (distributed topology). */
   upstreams: { backchannel: string; token: string; approvals: string };
@@ -259,6 +270,7 @@ const environmentSchema = z.object({
   POLL_INTERVAL_SECONDS: integer(5, 1, 3600),
   ACCESS_TOKEN_TTL_SECONDS: integer(600, 30, 86_400),
   ID_TOKEN_TTL_SECONDS: integer(600, 30, 86_400),
+  TOKEN_RETRY_WINDOW_SECONDS: integer(60, 0, 600),
   REFRESH_TOKEN_TTL_SECONDS: integer(14 * 86_400, 60, 366 * 86_400),
   REFRESH_TOKEN_MAX_AGE_SECONDS: integer(90 * 86_400, 60, 5 * 366 * 86_400),
   DPOP_REQUIRE_NONCE: z.enum(['true', 'false']).default('true'),
@@ -268,6 +280,10 @@ const environmentSchema = z.object({
   KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY: integer(3, 1, 64),
   KAFKA_FETCH_MIN_BYTES: integer(16 * 1024, 1, 16 * 1024 * 1024),
   KAFKA_FETCH_MAX_WAIT_MS: integer(20, 0, 5000),
+  // kafkajs' defaults are 30 s, 3 s and 60 s; a broker accepts sessions of 6 s to 30 min by default
+  KAFKA_SESSION_TIMEOUT_MS: integer(10_000, 1_000, 1_800_000),
+  KAFKA_HEARTBEAT_INTERVAL_MS: integer(1_000, 100, 600_000),
+  KAFKA_REBALANCE_TIMEOUT_MS: integer(10_000, 1_000, 1_800_000),
   BACKCHANNEL_URL: httpUrl.default('http://127.0.0.1:3001'),
   TOKEN_URL: httpUrl.default('http://127.0.0.1:3002'),
   APPROVALS_URL: httpUrl.default('http://127.0.0.1:3005'),
@@ -381,6 +397,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
   if (e.AUTH_REQUEST_MIN_EXPIRY_SECONDS > e.AUTH_REQUEST_MAX_EXPIRY_SECONDS) {
     problems.push('AUTH_REQUEST_MIN_EXPIRY_SECONDS: must not exceed AUTH_REQUEST_MAX_EXPIRY_SECONDS');
   }
+  // Kafka's advice: a member misses two heartbeats before its session ends
+  if (e.KAFKA_HEARTBEAT_INTERVAL_MS * 3 > e.KAFKA_SESSION_TIMEOUT_MS) {
+    problems.push('KAFKA_HEARTBEAT_INTERVAL_MS: must be at most a third of KAFKA_SESSION_TIMEOUT_MS');
+  }
+  // a retry answered with the tokens it was answered before must not get expired ones
+  if (e.TOKEN_RETRY_WINDOW_SECONDS >= e.ACCESS_TOKEN_TTL_SECONDS) {
+    problems.push('TOKEN_RETRY_WINDOW_SECONDS: must be shorter than ACCESS_TOKEN_TTL_SECONDS');
+  }
   // Node refuses a header timeout longer than the request's, which includes the headers
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
@@ -463,6 +487,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     },
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     idTokenTtlSeconds: e.ID_TOKEN_TTL_SECONDS,
+    tokenRetryWindowSeconds: e.TOKEN_RETRY_WINDOW_SECONDS,
     refreshTokens: { ttlSeconds: e.REFRESH_TOKEN_TTL_SECONDS, maxAgeSeconds: e.REFRESH_TOKEN_MAX_AGE_SECONDS },
     dpopRequireNonce: e.DPOP_REQUIRE_NONCE === 'true',
     relayEnabled: e.RELAY_ENABLED === 'true',
@@ -471,6 +496,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
       streamLanes: e.CONSUMER_STREAM_LANES,
       partitionsConsumedConcurrently: e.KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY,
       kafkaFetch: { minBytes: e.KAFKA_FETCH_MIN_BYTES, maxWaitMs: e.KAFKA_FETCH_MAX_WAIT_MS },
+      kafkaGroup: {
+        sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
+        heartbeatIntervalMs: e.KAFKA_HEARTBEAT_INTERVAL_MS,
+        rebalanceTimeoutMs: e.KAFKA_REBALANCE_TIMEOUT_MS,
+      },
     },
     upstreams: { backchannel: e.BACKCHANNEL_URL, token: e.TOKEN_URL, approvals: e.APPROVALS_URL },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

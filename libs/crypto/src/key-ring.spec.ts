@@ -44,6 +44,20 @@ describe('KeyRing', () => {
     await expect(ring.open(sealed, 'owner-1')).rejects.toBeInstanceOf(SealedPayloadError);
   });
 
+  it('derives a ring of one key from a secret: only that secret, for that purpose, opens what it sealed', async () => {
+    const secret = randomBytes(32).toString('base64url');
+    const sealed = await KeyRing.ofSecret(secret, 'a purpose').seal(plaintext, 'text', 'owner-1');
+
+    expect(decodeProtectedHeader(sealed).kid).toBe('a purpose');
+    await expect(KeyRing.ofSecret(secret, 'a purpose').open(sealed, 'owner-1')).resolves.toEqual(plaintext);
+    await expect(KeyRing.ofSecret(`${secret}x`, 'a purpose').open(sealed, 'owner-1')).rejects.toBeInstanceOf(
+      SealedPayloadError,
+    );
+    await expect(KeyRing.ofSecret(secret, 'another purpose').open(sealed, 'owner-1')).rejects.toBeInstanceOf(
+      SealedPayloadError,
+    );
+  });
+
   it('refuses an empty ring, a key that is not 32 bytes and a kid given twice', () => {
     expect(() => new KeyRing([])).toThrow('the key-encryption key ring is empty');
     expect(() => new KeyRing([{ kid: 'short', key: randomBytes(16) }])).toThrow(

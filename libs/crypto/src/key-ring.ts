@@ -35,6 +35,15 @@ export class KeyRing {
     this.newest = newest;
   }
 
+  /**
+   * A ring of one key derived with HKDF from a secret its holder keeps (a client's auth_req_id,
+   * which is stored nowhere): what it seals, nothing at rest opens without that secret.
+   */
+  static ofSecret(secret: string, info: string): KeyRing {
+    const key = hkdfSync('sha256', secret, new Uint8Array(0), info, KEY_ENCRYPTION_KEY_BYTES);
+    return new KeyRing([{ kid: info, key: new Uint8Array(key) }]);
+  }
+
   /** The same kids, each key replaced by one derived with HKDF for `info`, so no key serves two purposes. */
   derived(info: string): KeyRing {
     return new KeyRing(

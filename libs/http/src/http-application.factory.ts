@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { DynamicModule, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyRequest, RawServerDefault } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type BackchannelConfig, developmentRelaxations } from '@backchannel/config';
 import { ServiceLogger, startTracing } from '@backchannel/observability';
@@ -13,6 +13,7 @@ import { ClientCertificateSource } from './client-certificate.js';
 import { answerClientError, httpServerOptions } from './connection-errors.js';
 import { createServiceMetrics, instrumentHttp, startMetricsServer } from './metrics.js';
 import { registerAdminPathSeparation, startAdminListener } from './admin-listener.js';
+import { registerJsonBodyParser } from './json-body.parser.js';
 import { registerMethodNotAllowed } from './method-not-allowed.hook.js';
 import { registerNulCharacterGuard } from './nul-character.guard.js';
 import { registerRequestContext } from './request-context.hooks.js';
@@ -56,7 +57,7 @@ export function createLogger(service: string): LoggerService {
  * Every Backchannel HTTP service starts the same way: Fastify with a body limit, a request id
  * (the caller's `x-request-id` when well-formed, echoed back, used as the correlation id of the
  * events it causes), raw form bodies (OAuth endpoints parse them themselves to catch repeated
- * parameters), the one OAuth error filter, and graceful shutdown.
+ * parameters), JSON bodies without repeated keys, the one OAuth error filter, and graceful shutdown.
  */
 export async function createHttpApplication(
   rootModule: Type<unknown> | DynamicModule,
@@ -76,11 +77,7 @@ export async function createHttpApplication(
   });
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { logger, rawBody: true });
   const fastify = app.getHttpAdapter().getInstance();
-  // RFC 7396 merge patches (the admin API's PATCH) are JSON documents of their own media type
-  const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  app.useBodyParser<RawServerDefault>('application/merge-patch+json', {}, (request, body, done) =>
-    parseJson(request, body.toString('utf8'), done),
-  );
+  registerJsonBodyParser(app);
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -7,12 +7,14 @@ import { serviceRootModule } from './service-root.module.js';
 
 /** Runs a service's start-up; a configuration problem or start failure ends the process with a clear message. */
 export function runService(service: string, start: () => Promise<void>): void {
-  start().catch((error: unknown) => {
-    const logger = createLogger(service);
-    if (error instanceof ConfigurationError) logger.error(error.message);
-    else logger.error(`failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(1);
-  });
+  start().catch((error: unknown) => failedToStart(service, error));
+}
+
+function failedToStart(service: string, error: unknown): never {
+  const logger = createLogger(service);
+  if (error instanceof ConfigurationError) logger.error(error.message);
+  else logger.error(`failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
 }
 
 export interface HttpServiceDefinition {
@@ -49,7 +51,7 @@ export function runHttpService(definition: HttpServiceDefinition): void {
       : [];
     const app = await createHttpApplication(serviceRootModule(config, service, features, messaging), config, service);
     if (kafka?.consumer) {
-      const { partitionsConsumedConcurrently, kafkaFetch } = config.consumers;
+      const { partitionsConsumedConcurrently, kafkaFetch, kafkaGroup } = config.consumers;
       app.connectMicroservice(
         kafkaConsumerOptions({
           brokers,
@@ -58,13 +60,16 @@ export function runHttpService(definition: HttpServiceDefinition): void {
           consumer: kafka.consumer,
           partitionsConsumedConcurrently,
           fetch: kafkaFetch,
+          group: kafkaGroup,
           deadLetters: app.get(DeadLetterStore),
         }),
         { inheritAppConfig: true },
       );
-      await app.startAllMicroservices();
     }
     await beforeListen?.(app, config);
     await listen(app, config, service, { publicEdge });
+    // HTTP needs no Kafka: the consumer joins its group once the service serves, so a restarted
+    // replica answers at once, not after its dead predecessor's session in the group has ended
+    if (kafka?.consumer) app.startAllMicroservices().catch((error: unknown) => failedToStart(service, error));
   });
 }

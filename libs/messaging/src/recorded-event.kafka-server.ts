@@ -181,12 +181,14 @@ export function kafkaConsumerOptions(options: {
   partitionsConsumedConcurrently?: number;
   /** How long the broker may hold a fetch to fill it (kafkajs' defaults, 1 byte and 5 s, when absent). */
   fetch?: { minBytes: number; maxWaitMs: number };
+  /** The group's session, heartbeat and rebalance timings (kafkajs' defaults, 30 s, 3 s and 60 s, when absent). */
+  group?: { sessionTimeoutMs: number; heartbeatIntervalMs: number; rebalanceTimeoutMs: number };
   /** Where undecodable messages go, and whose retried letters this consumer hands again. */
   deadLetters: DeadLetterStore;
   /** How often dead letters an operator asked to retry are looked for (default 5 s). */
   deadLetterRetryIntervalMs?: number;
 }): MicroserviceOptions {
-  const { fetch } = options;
+  const { fetch, group } = options;
   const server = new RecordedEventKafkaServer(
     {
       postfixId: '',
@@ -194,6 +196,12 @@ export function kafkaConsumerOptions(options: {
       consumer: {
         groupId: options.consumer.group,
         ...(fetch && { minBytes: fetch.minBytes, maxWaitTimeInMs: fetch.maxWaitMs }),
+        // kafkajs has no static membership (group.instance.id): a restarted replica is a new member
+        ...(group && {
+          sessionTimeout: group.sessionTimeoutMs,
+          heartbeatInterval: group.heartbeatIntervalMs,
+          rebalanceTimeout: group.rebalanceTimeoutMs,
+        }),
       },
       subscribe: { fromBeginning: true },
       run: { autoCommit: true, partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3 },

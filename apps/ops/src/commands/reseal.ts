@@ -30,6 +30,14 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   },
 ];
 
+/**
+ * Values sealed with keys no ring holds, derived from a secret only a client keeps (its
+ * auth_req_id): nothing to re-seal, and short-lived (ops-reseal.int-spec.ts checks them too).
+ */
+export const CLIENT_KEYED_COLUMNS: readonly Pick<SealedColumn, 'table' | 'column'>[] = [
+  { table: 'issued_responses', column: 'sealed_response' },
+];
+
 export const RESEAL_HELP = `usage: ops reseal [--json]   (BACKCHANNEL_KEY_ENCRYPTION_KEYS: the ring, the sealing key last)
 
 Seals again, under the newest key-encryption key, every value the tables keep sealed under an older

@@ -47,9 +47,11 @@ function grantFor(authenticated: RegisteredClient) {
     isOverBudget: () => Promise.resolve(false),
     recordInvalidGrant: () => Promise.resolve(),
   } as unknown as InvalidGrantThrottleRepository;
-  const handler = new CibaGrantHandler(clients, minter, {} as PollThrottleRepository, neverOverBudget, bearer, {
+  const config = {
+    tokenRetryWindowSeconds: 60,
     abuseLimits: { invalidGrants: { budget: 60, windowSeconds: 60 } },
-  } as BackchannelConfig);
+  } as BackchannelConfig;
+  const handler = new CibaGrantHandler(clients, minter, {} as PollThrottleRepository, neverOverBudget, bearer, config);
   const redeem = () =>
     handler.handle({
       params: new Map([

@@ -24,10 +24,11 @@ import { tokenError } from './token-error.js';
  * The CIBA grant, in the order of checks the conformance suite expects (checklist M.2):
  * client authentication, the client's right to the grant (push clients get theirs by push), then
  * the request's state. Of any number of concurrent redemptions exactly one appends `TokensIssued`
- * and answers with tokens (see TokenMinter); the others re-decide on the new state and get
- * invalid_grant. A client that got too many invalid_grant answers lately (guessing auth_req_id
- * values) is answered slow_down, never 429 (checklist N.4), without its auth_req_id being looked
- * at, so that guessing on learns nothing, until its window ends.
+ * and answers with tokens (see TokenMinter); the others re-decide on the new state and get the
+ * same response (the same client, within the retry window) or invalid_grant. A client that got too
+ * many invalid_grant answers lately (guessing auth_req_id values) is answered slow_down, never 429
+ * (checklist N.4), without its auth_req_id being looked at, so that guessing on learns nothing,
+ * until its window ends.
  */
 @Injectable()
 export class CibaGrantHandler {
@@ -39,7 +40,7 @@ export class CibaGrantHandler {
     private readonly throttle: PollThrottleRepository,
     private readonly guessing: InvalidGrantThrottleRepository,
     private readonly senderConstraints: SenderConstraints,
-    @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
+    @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {
     this.invalidGrantBudget = config.abuseLimits.invalidGrants;
   }
@@ -65,6 +66,10 @@ export class CibaGrantHandler {
       resources,
       now: input.now,
       origin: { correlationId: input.correlationId, actor: `client:${client.clientId}` },
+      // a response lost to a crash (of this service or the gateway) is answered again to a retry
+      ...(this.config.tokenRetryWindowSeconds > 0 && {
+        retry: { authReqId, windowSeconds: this.config.tokenRetryWindowSeconds },
+      }),
     });
     if (result.outcome === 'issued') return result.tokens;
     if (result.state.status === 'Pending' && result.rejection.code === 'authorization_pending') {

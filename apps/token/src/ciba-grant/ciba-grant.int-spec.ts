@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { type TestingModule } from '@nestjs/testing';
 import { authRequestDecider } from '@backchannel/auth-request';
 import { ClientRegistry } from '@backchannel/clients';
+import { PayloadSealer, SealedPayloadError } from '@backchannel/crypto';
 import { UserDirectory } from '@backchannel/directory';
 import { PostgresEventStore, createDataSource, handleCommand } from '@backchannel/event-store';
 import { type AuthRequestEvent, authRequestStreamId } from '@backchannel/events';
 import { OAuthError } from '@backchannel/oauth';
 import { testConfig, featureTestingModule } from '@backchannel/testing';
+import { DataSource } from 'typeorm';
 import { TokenModule } from '../token.module.js';
 import { CibaGrantHandler } from './ciba-grant.handler.js';
 import { InvalidGrantThrottleRepository } from './invalid-grant-throttle.repository.js';
@@ -100,12 +102,13 @@ class TokenService {
 describe('CIBA grant on PostgreSQL', () => {
   const service = new TokenService();
   let client: { clientId: string; clientSecret: string };
+  let otherClient: { clientId: string; clientSecret: string };
 
   beforeAll(() => service.start());
 
   // a client per test: the invalid_grant answers of one test never count against another's
   beforeEach(async () => {
-    client = await service.registerClient();
+    [client, otherClient] = await Promise.all([service.registerClient(), service.registerClient()]);
   });
 
   afterAll(async () => {
@@ -115,24 +118,88 @@ describe('CIBA grant on PostgreSQL', () => {
   const requestAuthentication = (now: Date, lifetimeMs: number) =>
     service.requestAuthentication(client.clientId, now, lifetimeMs);
   const giveConsent = (authReqId: string, now: Date) => service.giveConsent(authReqId, now);
-  const redeem = (authReqId: string, now: Date) => service.redeem(client, authReqId, now);
+  const redeem = (authReqId: string, now: Date, as = client) => service.redeem(as, authReqId, now);
   const streamEvents = (authReqId: string) => service.streamEvents(authReqId);
+
+  async function tokensIssued(authReqId: string) {
+    return (await streamEvents(authReqId)).filter((event) => event.type === 'TokensIssued');
+  }
 
   it('answers concurrent redemptions of one auth_req_id with exactly one token response', async () => {
     const now = new Date();
     const authReqId = await requestAuthentication(now, 60_000);
     expect((await giveConsent(authReqId, now)).outcome).toBe('accepted');
 
-    const outcomes = await Promise.allSettled(Array.from({ length: 12 }, () => redeem(authReqId, new Date())));
+    const outcomes = await Promise.allSettled([
+      ...Array.from({ length: 12 }, () => redeem(authReqId, new Date())),
+      ...Array.from({ length: 4 }, () => redeem(authReqId, new Date(), otherClient)),
+    ]);
 
-    const granted = outcomes.filter((outcome) => outcome.status === 'fulfilled');
-    const refused = outcomes.flatMap((outcome) =>
-      outcome.status === 'rejected' ? [(outcome.reason as OAuthError).error] : [],
-    );
-    expect(granted).toHaveLength(1);
-    expect(refused).toEqual(Array(11).fill('invalid_grant'));
-    const issued = (await streamEvents(authReqId)).filter((event) => event.type === 'TokensIssued');
-    expect(issued).toHaveLength(1);
+    // the client's own redemptions all get the one response; another client's none
+    const granted = outcomes.slice(0, 12).map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : null));
+    expect(new Set(granted.map((tokens) => JSON.stringify(tokens))).size).toBe(1);
+    expect(granted[0]).toMatchObject({ access_token: expect.any(String), id_token: expect.any(String) });
+    const refused = outcomes
+      .slice(12)
+      .map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as OAuthError).error : 'tokens'));
+    expect(refused).toEqual(Array(4).fill('invalid_grant'));
+    expect(await tokensIssued(authReqId)).toHaveLength(1);
+  });
+
+  describe('a retry after a lost response', () => {
+    const windowMs = config.tokenRetryWindowSeconds * 1000;
+
+    it('answers the same client the same response within the window, sealed at rest to the auth_req_id', async () => {
+      const issuedAt = new Date();
+      const authReqId = await requestAuthentication(issuedAt, 60_000);
+      await giveConsent(authReqId, issuedAt);
+      const first = await redeem(authReqId, issuedAt);
+
+      const retried = await redeem(authReqId, new Date(issuedAt.getTime() + windowMs - 1));
+
+      expect(retried).toEqual(first);
+      expect(await tokensIssued(authReqId)).toHaveLength(1);
+      const kept: { sealed_response: string }[] = await service.app
+        .get(DataSource)
+        .query(`SELECT sealed_response FROM issued_responses WHERE stream_id = $1`, [authRequestStreamId(authReqId)]);
+      expect(kept).toHaveLength(1);
+      expect(kept[0]!.sealed_response).not.toContain(first.access_token);
+      // the database's keys do not open it: only the auth_req_id, which it does not hold
+      await expect(
+        service.app.get(PayloadSealer).open(kept[0]!.sealed_response, authRequestStreamId(authReqId)),
+      ).rejects.toThrow(SealedPayloadError);
+    });
+
+    it('refuses another client within the window, and the same client once it is over', async () => {
+      const issuedAt = new Date();
+      const authReqId = await requestAuthentication(issuedAt, 60_000);
+      await giveConsent(authReqId, issuedAt);
+      await redeem(authReqId, issuedAt);
+
+      await expect(redeem(authReqId, new Date(issuedAt.getTime() + 1), otherClient)).rejects.toMatchObject({
+        error: 'invalid_grant',
+      });
+      await expect(redeem(authReqId, new Date(issuedAt.getTime() + windowMs))).rejects.toMatchObject({
+        error: 'invalid_grant',
+      });
+      expect(await tokensIssued(authReqId)).toHaveLength(1);
+    });
+
+    it('deletes a kept response once its window is over', async () => {
+      const longAgo = new Date(Date.now() - windowMs - 60_000);
+      const authReqId = await requestAuthentication(longAgo, 10 * 60_000);
+      await giveConsent(authReqId, longAgo);
+      await redeem(authReqId, longAgo);
+      // the next issuance, of any request, takes the responses whose window ended
+      const next = await requestAuthentication(new Date(), 60_000);
+      await giveConsent(next, new Date());
+      await redeem(next, new Date());
+
+      const kept = await service.app
+        .get(DataSource)
+        .query(`SELECT 1 FROM issued_responses WHERE stream_id = $1`, [authRequestStreamId(authReqId)]);
+      expect(kept).toEqual([]);
+    });
   });
 
   it('never issues tokens when an approval races expiry', async () => {
@@ -153,11 +220,12 @@ describe('CIBA grant on PostgreSQL', () => {
         () => 'tokens',
         (error: OAuthError) => error.error,
       );
-      expect(afterExpiry).not.toBe('tokens');
 
       const events = await streamEvents(authReqId);
       const consent = events.find((event) => event.type === 'ConsentGiven');
       const issued = events.find((event) => event.type === 'TokensIssued');
+      // tokens issued before expiry are answered again to a retry within its window; no others
+      if (!issued) expect(afterExpiry).not.toBe('tokens');
       if (consent) expect(Date.parse(consent.metadata.occurredAt)).toBeLessThan(expiresAt);
       if (issued) {
         expect(consent).toBeDefined();

@@ -19,6 +19,7 @@ import {
   type TokensIssued,
   accessTokenType,
 } from '@backchannel/events';
+import { IssuedResponses } from './issued-responses.repository.js';
 import { type ConsentAuthentication, type IssuedRefreshToken, RefreshTokens } from './refresh-tokens.repository.js';
 import { authenticationClaims } from './authentication-claims.js';
 
@@ -65,6 +66,11 @@ export interface IssuanceRequest {
   refreshToken: boolean;
   /** RFC 8707 §2.2: the resources the token request narrows the audience to (none: every one granted). */
   resources?: string[];
+  /**
+   * Poll mode: the response is kept sealed to the auth_req_id for this many seconds, and the same
+   * client redeeming again within them is answered with it (see IssueTokens' retryWindowSeconds).
+   */
+  retry?: { authReqId: string; windowSeconds: number };
 }
 
 export type IssuanceResult =
@@ -77,6 +83,11 @@ const USER_NO_LONGER_ENABLED: AuthRequestRejection = {
   code: 'access_denied',
   message: 'The user was disabled or deleted after approving.',
 };
+/** A retry the decider accepted whose response is no longer kept (its window ended meanwhile). */
+const RESPONSE_NOT_KEPT: AuthRequestRejection = {
+  code: 'invalid_grant',
+  message: 'The auth_req_id has already been used.',
+};
 type ApprovedRequest = Extract<AuthRequestState, { status: 'Approved' }>;
 
 /**
@@ -86,7 +97,10 @@ type ApprovedRequest = Extract<AuthRequestState, { status: 'Approved' }>;
  * its TokensIssued records (token ids, subject, scope, expiry; the consent's time and evidence),
  * and the command, now carrying the sealed push payload, is appended with the expected version.
  * If the stream moved on meanwhile it is decided again on the new state: a concurrent redemption
- * leaves this one rejected, and its tokens, never shown, are dropped.
+ * leaves this one rejected, and its tokens, never shown, are dropped. A retry the decider accepts
+ * with nothing to record (the same client within the retry window, or the loser of a concurrent
+ * redemption by that client) is answered with the response kept for it, so exactly one
+ * TokensIssued and one set of tokens exist per request.
  */
 @Injectable()
 export class TokenMinter {
@@ -96,6 +110,7 @@ export class TokenMinter {
     private readonly payloads: ShreddablePayloads,
     private readonly refreshTokens: RefreshTokens,
     private readonly users: UserDirectory,
+    private readonly issuedResponses: IssuedResponses,
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
   ) {}
 
@@ -111,6 +126,7 @@ export class TokenMinter {
     if (decision.outcome === 'rejected') {
       return { outcome: 'rejected', rejection: decision.rejection, state: stream.state };
     }
+    if (decision.events.length === 0) return this.keptResponse(streamId, request, stream.state);
     if (stream.state.status !== 'Approved') throw new Error('tokens decided for a request that is not approved');
     // the consent of a user disabled or deleted since approving no longer stands
     if (!(await this.users.isEnabled(stream.state.request.subject))) {
@@ -122,19 +138,41 @@ export class TokenMinter {
     const sealedTokens = request.push
       ? await this.payloads.seal(tokens, streamId, new Date(stream.state.request.expiresAt))
       : null;
+    const { retry } = request;
     const result = await handleCommand(
       this.store,
       streamId,
       authRequestDecider,
       { ...command, data: { ...command.data, sealedTokens, ...(refreshTokenFamilyId && { refreshTokenFamilyId }) } },
-      { from: stream },
+      {
+        from: stream,
+        ...(retry && {
+          inTransaction: (tx) =>
+            this.issuedResponses.keep(
+              tx,
+              { streamId, authReqId: retry.authReqId },
+              tokens,
+              new Date(request.now.getTime() + retry.windowSeconds * 1000),
+            ),
+        }),
+      },
     );
-    if (result.outcome === 'rejected') {
-      // the refresh token was never shown: its family goes with the tokens
-      if (refreshTokenFamilyId) await this.refreshTokens.discard(refreshTokenFamilyId);
-      return result;
-    }
+    const recorded = result.outcome === 'accepted' && result.events.length > 0;
+    // the refresh token was never shown: its family goes with the tokens
+    if (!recorded && refreshTokenFamilyId) await this.refreshTokens.discard(refreshTokenFamilyId);
+    if (result.outcome === 'rejected') return result;
+    if (!recorded) return this.keptResponse(streamId, request, result.state);
     return { outcome: 'issued', tokens };
+  }
+
+  /** The response of the redemption a retry repeats, as it was answered. */
+  private async keptResponse(
+    streamId: string,
+    request: IssuanceRequest,
+    state: AuthRequestState,
+  ): Promise<IssuanceResult> {
+    const kept = request.retry && (await this.issuedResponses.find({ streamId, authReqId: request.retry.authReqId }));
+    return kept ? { outcome: 'issued', tokens: kept } : { outcome: 'rejected', rejection: RESPONSE_NOT_KEPT, state };
   }
 
   /**
@@ -192,6 +230,7 @@ export class TokenMinter {
         accessTokenExpiresAt: accessTokenExpiresAt.toISOString(),
         sealedTokens: null,
         ...(request.confirmation && { confirmation: request.confirmation }),
+        ...(request.retry && { retryWindowSeconds: request.retry.windowSeconds }),
       },
       metadata: { ...request.origin, now: request.now.toISOString() },
     };
