@@ -1,5 +1,5 @@
 import { ConfigurationError, loadConfig } from './backchannel-config.js';
-import { SECRET_VARIABLES, SECRETS, SECRETS_OF_SERVICE, type ServiceName } from './service-secrets.js';
+import { type Secret, SECRET_VARIABLES, SECRETS, SECRETS_OF_SERVICE, type ServiceName } from './service-secrets.js';
 
 const settings = { BACKCHANNEL_ISSUER: 'https://auth.example.com', DATABASE_URL: 'postgres://db/backchannel' };
 const secrets = {
@@ -10,15 +10,9 @@ const services = Object.keys(SECRETS_OF_SERVICE) as ServiceName[];
 
 describe('SECRETS_OF_SERVICE', () => {
   it('keeps the key-encryption keys out of the gateway, and the admin token out of services without an admin API', () => {
-    expect(SECRETS_OF_SERVICE).toEqual({
-      gateway: ['adminToken'],
-      backchannel: ['keyEncryptionKeys', 'adminToken'],
-      token: ['keyEncryptionKeys'],
-      notifier: ['keyEncryptionKeys'],
-      approvals: ['keyEncryptionKeys', 'adminToken'],
-      'ping-delivery': ['keyEncryptionKeys'],
-      embedded: ['keyEncryptionKeys', 'adminToken'],
-    });
+    const holding = (secret: Secret) => services.filter((service) => SECRETS_OF_SERVICE[service].includes(secret));
+    expect(holding('keyEncryptionKeys')).not.toContain('gateway');
+    expect(holding('adminToken').sort()).toEqual(['approvals', 'backchannel', 'embedded', 'gateway']);
   });
 
   it.each(services)('%s starts with its secrets alone and refuses to start without one of them', (service) => {
