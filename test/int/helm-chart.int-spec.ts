@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { CONFIGURATION_VARIABLES } from '@backchannel/config';
+import { CONFIGURATION_VARIABLES, SECRETS_OF_SERVICE, type ServiceName } from '@backchannel/config';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
@@ -146,11 +146,18 @@ describe('the Helm chart (offline: helm lint and template, Kubernetes schemas, p
             unknown: [],
           });
           const component = manifest.metadata.name.replace(/^bc-backchannel-/, '');
-          const hasAdminApi = ['gateway', 'backchannel', 'approvals'].includes(component);
-          expect({ where, admin: environment.includes('BACKCHANNEL_ADMIN_TOKEN') }).toEqual({
+          // a Deployment gets the secrets its service needs, no more; of the jobs only `ops` opens sealed keys
+          const needs =
+            manifest.kind === 'Deployment'
+              ? SECRETS_OF_SERVICE[component as ServiceName]
+              : component.startsWith('ops')
+                ? ['keyEncryptionKeys']
+                : [];
+          expect({
             where,
-            admin: manifest.kind === 'Deployment' && hasAdminApi,
-          });
+            admin: environment.includes('BACKCHANNEL_ADMIN_TOKEN'),
+            kek: environment.some((variable) => variable.startsWith('BACKCHANNEL_KEY_ENCRYPTION_KEY')),
+          }).toEqual({ where, admin: needs.includes('adminToken'), kek: needs.includes('keyEncryptionKeys') });
           if (manifest.kind === 'Deployment') {
             expect(container.livenessProbe?.httpGet.path).toBe('/health/live');
             expect(container.readinessProbe?.httpGet.path).toBe('/health/ready');

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import { EnrolmentService } from '../../approvals/src/authenticator/enrolment/enrolment.service.js';
-import { loadConfig } from '@backchannel/config';
+import { loadConfig, SECRETS_OF_SERVICE, type ServiceName } from '@backchannel/config';
 import { listen, runService } from '@backchannel/http';
 import { createEmbeddedApplication } from './embedded-app.js';
 import { embeddedBanner } from './embedded-banner.js';
@@ -9,7 +9,7 @@ import { seedDemo } from './demo-seed.js';
 import { loadOrCreateSecrets } from './embedded-secrets.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 
-const SERVICE = 'embedded';
+const SERVICE = 'embedded' satisfies ServiceName;
 
 /**
  * `npm start`: every service in one process on an embedded PostgreSQL, with the event-store
@@ -23,14 +23,17 @@ runService(SERVICE, async () => {
     database: 'backchannel',
   });
   const secrets = await loadOrCreateSecrets(dataDir, process.env);
-  const config = loadConfig({
-    ...process.env,
-    BACKCHANNEL_PROFILE: 'embedded',
-    DATABASE_URL: postgres.url,
-    BACKCHANNEL_ADMIN_TOKEN: secrets.adminToken,
-    BACKCHANNEL_KEY_ENCRYPTION_KEY: undefined, // in the ring now
-    BACKCHANNEL_KEY_ENCRYPTION_KEYS: secrets.keyEncryptionKeys,
-  });
+  const config = loadConfig(
+    {
+      ...process.env,
+      BACKCHANNEL_PROFILE: 'embedded',
+      DATABASE_URL: postgres.url,
+      BACKCHANNEL_ADMIN_TOKEN: secrets.adminToken,
+      BACKCHANNEL_KEY_ENCRYPTION_KEY: undefined, // in the ring now
+      BACKCHANNEL_KEY_ENCRYPTION_KEYS: secrets.keyEncryptionKeys,
+    },
+    { needs: SECRETS_OF_SERVICE[SERVICE] },
+  );
   const app = await createEmbeddedApplication(config, SERVICE);
   // PostgreSQL stops last, once Nest has closed the app (on SIGTERM/SIGINT, enableShutdownHooks).
   app

@@ -8,6 +8,7 @@ import {
   loadConfig,
   signingKeyRotationFromEnvironment,
 } from './backchannel-config.js';
+import type { Secret } from './service-secrets.js';
 
 const production = {
   BACKCHANNEL_ISSUER: 'https://auth.example.com/',
@@ -16,9 +17,9 @@ const production = {
   BACKCHANNEL_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64url'),
 };
 
-function problemsOf(env: NodeJS.ProcessEnv): string {
+function problemsOf(env: NodeJS.ProcessEnv, needs?: readonly Secret[]): string {
   try {
-    loadConfig(env);
+    loadConfig(env, { needs });
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigurationError);
     return (error as Error).message;
@@ -29,7 +30,29 @@ function problemsOf(env: NodeJS.ProcessEnv): string {
 describe('loadConfig', () => {
   it('leaves the admin token out where a service has no admin API: null, never a default', () => {
     const { BACKCHANNEL_ADMIN_TOKEN: _none, ...withoutAdminToken } = production;
-    expect(loadConfig(withoutAdminToken).adminToken).toBeNull();
+    expect(loadConfig(withoutAdminToken, { needs: ['keyEncryptionKeys'] }).adminToken).toBeNull();
+  });
+
+  it('requires the secrets a service needs, naming the variable', () => {
+    const { BACKCHANNEL_ADMIN_TOKEN: _token, BACKCHANNEL_KEY_ENCRYPTION_KEY: _kek, ...withoutSecrets } = production;
+    expect(problemsOf(withoutSecrets, ['adminToken'])).toContain('BACKCHANNEL_ADMIN_TOKEN: required by this service');
+    expect(problemsOf(withoutSecrets, ['keyEncryptionKeys'])).toContain('BACKCHANNEL_KEY_ENCRYPTION_KEY: required');
+    expect(problemsOf(withoutSecrets)).toContain('BACKCHANNEL_ADMIN_TOKEN');
+  });
+
+  it('ignores, unread and unchecked, the secrets a service does not need, and names them', () => {
+    const config = loadConfig(
+      { ...production, BACKCHANNEL_KEY_ENCRYPTION_KEYS: 'not:a-key' },
+      { needs: ['adminToken'] },
+    );
+    expect(config.keyEncryptionKeys).toEqual([]);
+    expect(config.adminToken).toBe(production.BACKCHANNEL_ADMIN_TOKEN);
+    expect(config.ignoredSecrets).toEqual(['BACKCHANNEL_KEY_ENCRYPTION_KEY', 'BACKCHANNEL_KEY_ENCRYPTION_KEYS']);
+    expect(loadConfig(production, { needs: ['keyEncryptionKeys'] })).toMatchObject({
+      adminToken: null,
+      ignoredSecrets: ['BACKCHANNEL_ADMIN_TOKEN'],
+    });
+    expect(loadConfig(production).ignoredSecrets).toEqual([]);
   });
 
   it('loads a production configuration with safe defaults', () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { B64TOKEN } from '@backchannel/oauth';
+import { SECRET_VARIABLES, SECRETS, type Secret } from './service-secrets.js';
 
 /**
  * Typed configuration, validated once at start from environment variables. A missing or unsafe
@@ -22,14 +23,15 @@ export interface BackchannelConfig {
   kafkaSecurity: KafkaSecurity;
   /** Whether a service applies its modules' pending migrations on start (false when a deployment job runs them first). */
   migrateOnStart: boolean;
-  /** Bearer token of the admin API. */
-  /** Null where BACKCHANNEL_ADMIN_TOKEN is not given: the admin API of that process refuses every call. */
+  /** Bearer token of the admin API; null in a service that needs none (its admin API, if any, refuses every call). */
   adminToken: string | null;
   /**
    * The key-encryption keys (BACKCHANNEL_KEY_ENCRYPTION_KEYS, or BACKCHANNEL_KEY_ENCRYPTION_KEY alone):
-   * every one opens what names its kid, the last one seals.
+   * every one opens what names its kid, the last one seals. Empty in a service that needs none.
    */
   keyEncryptionKeys: readonly KeyEncryptionKey[];
+  /** Variables of secrets this service does not need, given anyway: ignored, and named in a warning at start. */
+  ignoredSecrets: readonly string[];
   /** When token signing keys rotate, and how long each is published before and after it signs. */
   signingKeys: SigningKeyRotation;
   authRequest: {
@@ -251,7 +253,7 @@ const environmentSchema = z.object({
   // kept apart from the URL where a deployment takes it from a secret (any characters; encoded here)
   DATABASE_PASSWORD: z.string().min(1).optional(),
   KAFKA_BROKERS: z.string().default('127.0.0.1:9092'),
-  // only the services with an admin API need it (backchannel, approvals, the gateway's console)
+  // only the services with an admin API need it (SECRETS_OF_SERVICE)
   BACKCHANNEL_ADMIN_TOKEN: z
     .string()
     .min(32, 'must be at least 32 characters')
@@ -379,8 +381,21 @@ export class ConfigurationError extends Error {
   }
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelConfig {
-  const parsed = environmentSchema.safeParse(env);
+/**
+ * `needs`: the secrets of the service (SECRETS_OF_SERVICE), all of them unless said. A secret it
+ * needs is required; one it does not need is not read at all, not even checked.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  { needs = SECRETS }: { needs?: readonly Secret[] } = {},
+): BackchannelConfig {
+  const ignoredSecrets = SECRETS.filter((secret) => !needs.includes(secret))
+    .flatMap((secret) => SECRET_VARIABLES[secret])
+    .filter((variable) => env[variable] !== undefined);
+  const parsed = environmentSchema.safeParse({
+    ...env,
+    ...Object.fromEntries(ignoredSecrets.map((variable) => [variable, undefined])),
+  });
   if (!parsed.success) {
     throw new ConfigurationError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
@@ -461,7 +476,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     problems.push('MTLS_ENDPOINT_BASE_URL: must be https in production');
   }
   const security = kafkaSecurity(e, problems);
-  const keyEncryptionKeys = keyEncryptionKeysOf(e, problems);
+  const keyEncryptionKeys = needs.includes('keyEncryptionKeys') ? keyEncryptionKeysOf(e, problems) : [];
+  if (needs.includes('adminToken') && e.BACKCHANNEL_ADMIN_TOKEN === undefined) {
+    problems.push('BACKCHANNEL_ADMIN_TOKEN: required by this service (it serves the admin API)');
+  }
   const signingKeys = signingKeyRotation(e, problems);
   const host = e.HOST ?? (profile === 'production' ? '0.0.0.0' : '127.0.0.1');
   const adminListener = adminListenerOf(e, profile, host, problems);
@@ -478,6 +496,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackchannelCon
     kafkaSecurity: security,
     adminToken: e.BACKCHANNEL_ADMIN_TOKEN ?? null,
     keyEncryptionKeys,
+    ignoredSecrets,
     signingKeys,
     authRequest: {
       defaultExpirySeconds: defaultExpiry,

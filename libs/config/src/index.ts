@@ -1,3 +1,4 @@
 export * from './backchannel-config.js';
 export * from './config.module.js';
 export * from './public-endpoints.js';
+export * from './service-secrets.js';

@@ -22,20 +22,20 @@ export class CryptoModule {
   ];
   static readonly retention: readonly RetentionRule[] = [{ table: 'shreddable_keys', endedAt: 'expires_at' }];
 
-  /** `options`: the configuration (its keyEncryptionKeys and signingKeys). */
+  /**
+   * `options`: the configuration (its keyEncryptionKeys and signingKeys). Without key-encryption
+   * keys (a service that needs none) only the published signing keys: nothing seals, opens or signs.
+   */
   static forRoot(options: SigningKeyOptions): DynamicModule {
+    const services =
+      options.keyEncryptionKeys.length > 0
+        ? [SigningKeys, TokenSigner, PayloadSealer, DpopNonces, ShreddablePayloads]
+        : [SigningKeys];
     return {
       module: CryptoModule,
       global: true,
-      providers: [
-        { provide: SIGNING_KEY_OPTIONS, useValue: options },
-        SigningKeys,
-        TokenSigner,
-        PayloadSealer,
-        DpopNonces,
-        ShreddablePayloads,
-      ],
-      exports: [SigningKeys, TokenSigner, PayloadSealer, DpopNonces, ShreddablePayloads],
+      providers: [{ provide: SIGNING_KEY_OPTIONS, useValue: options }, ...services],
+      exports: services,
     };
   }
 }

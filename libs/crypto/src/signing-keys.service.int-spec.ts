@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import { CryptoModule } from './crypto.module.js';
 import { verifyJwt } from './jwt-verification.js';
 import { SIGNING_KEYS_REFRESH_SECONDS } from './signing-key-rotation.js';
+import { PayloadSealer } from './payload-sealer.service.js';
 import { SigningKeys } from './signing-keys.service.js';
 import { TokenSigner } from './token-signer.service.js';
 
@@ -118,6 +119,36 @@ describe('SigningKeys on PostgreSQL', () => {
     const { kid } = await keys.activeKey();
     expect(jwks.keys).toEqual([expect.objectContaining({ kid, kty: 'EC', alg: 'ES256', use: 'sig' })]);
     expect(jwks.keys[0]).not.toHaveProperty('d');
+  });
+
+  it('publishes the stored keys without key-encryption keys, and opens or adds none (the gateway)', async () => {
+    const signer = new SigningKeys(await openDataSource(), options);
+    const { kid } = await signer.activeKey();
+    const publisher = new SigningKeys(await openDataSource(), { ...options, keyEncryptionKeys: [] });
+    await publisher.onApplicationBootstrap();
+
+    expect((await publisher.jwks()).keys.map((key) => key.kid)).toEqual([kid]);
+    // long past the rotation: the next key is the signers' to add
+    expect((await publisher.jwks(new Date(Date.now() + 60 * DAY_MS))).keys.map((key) => key.kid)).toEqual([kid]);
+    await expect(publisher.activeKey()).rejects.toThrow('holds no key-encryption key');
+    expect(await storedKeys()).toHaveLength(1);
+  });
+
+  it('wires the public keys alone without key-encryption keys: nothing seals or signs there', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        EventStoreModule.forRoot({ databaseUrl: schemaUrl, runMigrations: false, poolSize: 2 }),
+        CryptoModule.forRoot({ ...options, keyEncryptionKeys: [] }),
+      ],
+    }).compile();
+    try {
+      await moduleRef.init();
+      expect((await moduleRef.get(SigningKeys).jwks()).keys).toEqual([]);
+      expect(() => moduleRef.get(TokenSigner)).toThrow();
+      expect(() => moduleRef.get(PayloadSealer)).toThrow();
+    } finally {
+      await moduleRef.close();
+    }
   });
 
   it('leaves a key retired by hand out of the JWKS at the next refresh, and signs with a new one', async () => {

@@ -22,7 +22,10 @@ import {
 
 /** What CryptoModule is configured with: the configuration's members of the same names. */
 export interface SigningKeyOptions {
-  /** Oldest first: the last one seals (the private signing keys, JWE dir + A256GCM), each opens what names its kid. */
+  /**
+   * Oldest first: the last one seals (the private signing keys, JWE dir + A256GCM), each opens what
+   * names its kid. None: the keys are only published, never opened or added (the gateway's /jwks).
+   */
   keyEncryptionKeys: readonly KeyEncryptionKey[];
   signingKeys: SigningKeyRotation;
   alg?: SigningAlgorithm;
@@ -63,7 +66,8 @@ export interface NextSigningKey {
  */
 @Injectable()
 export class SigningKeys implements OnApplicationBootstrap {
-  private readonly keyRing: KeyRing;
+  /** Null where the service holds no key-encryption key. */
+  private readonly keyRing: KeyRing | null;
   private loaded: { at: number; keys: Promise<StoredKey[]> } | undefined;
   private readonly opened = new Map<string, Promise<SigningKey>>();
 
@@ -71,7 +75,7 @@ export class SigningKeys implements OnApplicationBootstrap {
     private readonly dataSource: DataSource,
     @Inject(SIGNING_KEY_OPTIONS) private readonly options: SigningKeyOptions,
   ) {
-    this.keyRing = new KeyRing(options.keyEncryptionKeys);
+    this.keyRing = options.keyEncryptionKeys.length > 0 ? new KeyRing(options.keyEncryptionKeys) : null;
   }
 
   /** The key new tokens are signed with at `now` (on the very first start, generated); opened once per key. */
@@ -84,7 +88,8 @@ export class SigningKeys implements OnApplicationBootstrap {
 
   /** Public keys for /jwks: the next key before it signs, and superseded keys until their last token expires. */
   async jwks(now = new Date()): Promise<{ keys: JWK[] }> {
-    await this.activeKey(now);
+    // the very first key is made by whoever can seal it; a service that cannot publishes what is stored
+    if (this.keyRing !== null) await this.activeKey(now);
     const published = publishedKeysAt(await this.keysAt(now), now, this.options.signingKeys);
     return { keys: published.map((key) => key.publicJwk) };
   }
@@ -110,7 +115,7 @@ export class SigningKeys implements OnApplicationBootstrap {
 
   /** Key-encryption keys that do not open the signing key stop the service at start, not every token request. */
   async onApplicationBootstrap(): Promise<void> {
-    await this.activeKey();
+    if (this.keyRing !== null) await this.activeKey();
   }
 
   private keysAt(now: Date): Promise<StoredKey[]> {
@@ -127,7 +132,7 @@ export class SigningKeys implements OnApplicationBootstrap {
   /** The stored keys, the next one added first when the schedule says it is due. */
   private async load(now: Date): Promise<StoredKey[]> {
     const keys = await readKeys(this.dataSource.manager);
-    if (nextKeyActivation(keys, now, this.options.signingKeys, false) === null) return keys;
+    if (this.keyRing === null || nextKeyActivation(keys, now, this.options.signingKeys, false) === null) return keys;
     return (await this.schedule(now, false)).keys;
   }
 
@@ -139,7 +144,7 @@ export class SigningKeys implements OnApplicationBootstrap {
       const keys = await readKeys(manager);
       const activatesAt = nextKeyActivation(keys, now, this.options.signingKeys, requested);
       if (activatesAt === null) return { keys, created: null };
-      const generated = await generateSigningKey(this.options.alg ?? 'ES256', this.keyRing);
+      const generated = await generateSigningKey(this.options.alg ?? 'ES256', this.sealingRing());
       await manager.query(
         `INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk_encrypted, created_at, activates_at)
          VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -157,10 +162,15 @@ export class SigningKeys implements OnApplicationBootstrap {
     });
   }
 
+  private sealingRing(): KeyRing {
+    if (this.keyRing === null) throw new Error('this service holds no key-encryption key: it signs nothing');
+    return this.keyRing;
+  }
+
   private open(stored: StoredKey): Promise<SigningKey> {
     let opened = this.opened.get(stored.kid);
     if (opened === undefined) {
-      opened = openSigningKey(stored, this.keyRing).catch((error: unknown) => {
+      opened = openSigningKey(stored, this.sealingRing()).catch((error: unknown) => {
         this.opened.delete(stored.kid);
         if (!(error instanceof SealedPayloadError)) throw error;
         throw new ConfigurationError([

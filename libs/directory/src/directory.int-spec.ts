@@ -258,7 +258,7 @@ describe('UserDirectory and DeviceRegistry on PostgreSQL', () => {
     it('revokes their devices, removes them with their user code, records it with the actor, and never gives their sub again', async () => {
       const user = await users.createUser(newUser());
       const device = await devices.registerDevice(user.subject, { name: 'Phone' }, 'device_token');
-      await moduleRef.get(UserCodes).set(user.subject, 'a-user-code');
+      await moduleRef.get(UserCodes).set(user.subject, 'a-user-code', context());
 
       expect(await users.deleteUser(user.subject, context())).toBe(true);
       expect(await users.deleteUser(user.subject, context())).toBe(false);
@@ -272,6 +272,7 @@ describe('UserDirectory and DeviceRegistry on PostgreSQL', () => {
       expect(codes).toEqual([]);
       const { events } = await moduleRef.get(PostgresEventStore).readStream(userStreamId(user.subject));
       expect(events.map((event) => [event.type, event.metadata.actor])).toEqual([
+        ['UserCodeSet', 'admin:helpdesk'],
         ['DeviceRevoked', 'admin:helpdesk'],
         ['UserDeleted', 'admin:helpdesk'],
       ]);

@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { hashLowEntropySecret, verifyLowEntropySecret } from '@backchannel/crypto';
+import { PostgresEventStore } from '@backchannel/event-store';
+import { type NewEvent, type UserCodeSet, userStreamId } from '@backchannel/events';
 import { DataSource } from 'typeorm';
+import { type LifecycleContext, lifecycleMetadata } from './device.js';
 import { FOREIGN_KEY_VIOLATION, violatedConstraint } from './constraint-violation.js';
 import { DirectoryValidationError, UnknownUserError } from './directory-errors.js';
 
@@ -28,20 +31,32 @@ export type UserCodeVerdict =
  */
 @Injectable()
 export class UserCodes {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: PostgresEventStore,
+  ) {}
 
-  /** Sets (or replaces) the user's code: 4 to 64 printable ASCII characters. */
-  async set(subject: string, code: unknown): Promise<void> {
+  /** Sets (or replaces) the user's code: 4 to 64 printable ASCII characters; recorded (UserCodeSet) with it. */
+  async set(subject: string, code: unknown, context: LifecycleContext): Promise<void> {
     if (typeof code !== 'string' || !USER_CODE_SYNTAX.test(code)) {
       throw new DirectoryValidationError('user_code must be 4 to 64 printable ASCII characters without spaces');
     }
     const hash = await hashLowEntropySecret(code);
+    const event: NewEvent<UserCodeSet> = {
+      type: 'UserCodeSet',
+      schemaVersion: 1,
+      data: { subject, setAt: context.now.toISOString() },
+      metadata: lifecycleMetadata(context),
+    };
     try {
-      await this.dataSource.query(
-        `INSERT INTO user_codes (subject, code_hash) VALUES ($1, $2)
-         ON CONFLICT (subject) DO UPDATE SET code_hash = EXCLUDED.code_hash, attempts = 0, blocked_until = NULL`,
-        [subject, hash],
-      );
+      await this.store.transaction(async (tx) => {
+        await tx.query(
+          `INSERT INTO user_codes (subject, code_hash) VALUES ($1, $2)
+           ON CONFLICT (subject) DO UPDATE SET code_hash = EXCLUDED.code_hash, attempts = 0, blocked_until = NULL`,
+          [subject, hash],
+        );
+        await tx.appendToStream(userStreamId(subject), 'any', [event]);
+      });
     } catch (error) {
       if (violatedConstraint(error, FOREIGN_KEY_VIOLATION)) throw new UnknownUserError(subject);
       throw error;

@@ -4,6 +4,7 @@ import {
   type UserDeleted,
   type UserDisabled,
   type UserEnabled,
+  type UserUpdated,
   userStreamId,
 } from '@backchannel/events';
 import { Injectable } from '@nestjs/common';
@@ -14,7 +15,7 @@ import { parseNewUser, parseUserUpdate } from './directory-input.js';
 import { type LifecycleContext, lifecycleMetadata } from './device.js';
 import { DeviceRegistry } from './device-registry.service.js';
 import { PROFILE_CLAIM_NAMES, type ProfileClaims } from './profile-claims.js';
-import type { NewUser, User } from './user.js';
+import { type NewUser, type User, userResponse } from './user.js';
 
 /** The unique constraints of `users` (PostgreSQL's default names) and the field each protects. */
 const UNIQUE_FIELDS: Readonly<Record<string, DirectoryConflictError['field']>> = {
@@ -139,17 +140,18 @@ export class UserDirectory {
 
   /**
    * Applies an administrator's merge patch to the user (see parseUserUpdate), under a row lock so
-   * concurrent updates each see the other's result; null for an unknown user.
+   * concurrent updates each see the other's result; null for an unknown user. The names of the
+   * claims it changed are recorded (UserUpdated) in the same transaction; a patch that changes
+   * nothing records nothing.
    */
-  async updateUser(subject: string, patch: unknown): Promise<User | null> {
-    return this.dataSource.transaction(async (manager) => {
-      const rows: UserRow[] = await manager.query(
-        `SELECT ${USER_ROW_COLUMNS} FROM users WHERE subject = $1 FOR UPDATE`,
-        [subject],
-      );
+  async updateUser(subject: string, patch: unknown, context: LifecycleContext): Promise<User | null> {
+    return this.store.transaction(async (tx) => {
+      const rows: UserRow[] = await tx.query(`SELECT ${USER_ROW_COLUMNS} FROM users WHERE subject = $1 FOR UPDATE`, [
+        subject,
+      ]);
       if (!rows[0]) return null;
       const updated: UserRow[] = await namingConflicts(() =>
-        manager.query(
+        tx.query(
           `WITH updated AS (
              UPDATE users SET (${WRITTEN_COLUMNS}, updated_at) = (${WRITTEN_PLACEHOLDERS}, now()) WHERE subject = $1
              RETURNING ${USER_ROW_COLUMNS})
@@ -157,7 +159,18 @@ export class UserDirectory {
           userValues(parseUserUpdate(toUser(rows[0]!), patch)),
         ),
       );
-      return toUser(updated[0]!);
+      const [before, after] = [toUser(rows[0]!), toUser(updated[0]!)];
+      const claims = changedClaims(before, after);
+      if (claims.length > 0) {
+        const event: NewEvent<UserUpdated> = {
+          type: 'UserUpdated',
+          schemaVersion: 1,
+          data: { subject, claims, updatedAt: context.now.toISOString() },
+          metadata: lifecycleMetadata(context),
+        };
+        await tx.appendToStream(userStreamId(subject), 'any', [event]);
+      }
+      return after;
     });
   }
 
@@ -191,6 +204,14 @@ export class UserDirectory {
     );
     return rows.length === 1 ? toUser(rows[0]!) : null;
   }
+}
+
+/** The names of the claims (as the admin API shows them) whose values differ. */
+function changedClaims(before: User, after: User): string[] {
+  const [was, is] = [userResponse(before), userResponse(after)];
+  return [...new Set([...Object.keys(was), ...Object.keys(is)])]
+    .filter((claim) => claim !== 'updated_at' && JSON.stringify(was[claim]) !== JSON.stringify(is[claim]))
+    .sort();
 }
 
 /** The values of WRITTEN_COLUMNS. */

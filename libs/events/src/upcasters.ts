@@ -26,6 +26,8 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   AuthorizationDetailTypeRemoved: 1,
   UserDeleted: 1,
   PasskeyRevoked: 1,
+  UserUpdated: 1,
+  UserCodeSet: 1,
 };
 
 /** Raised for an event no upcaster can bring to a version this code knows (a poison message). */

@@ -34,7 +34,19 @@ export type PasskeyRevoked = Event<
   { subject: string; deviceId: string; credentialId: string; revokedAt: string }
 > & { schemaVersion: 1 };
 
-export type UserEvent = DeviceRevoked | UserDisabled | UserEnabled | UserDeleted | PasskeyRevoked;
+/**
+ * An administrator changed the user's claims: only the names of those that changed, never their
+ * values, so the log keeps no personal data that erasure could not reach.
+ */
+export type UserUpdated = Event<'UserUpdated', { subject: string; claims: string[]; updatedAt: string }> & {
+  schemaVersion: 1;
+};
+
+/** An administrator set (or replaced) the user's CIBA user code: that it was set, never the code. */
+export type UserCodeSet = Event<'UserCodeSet', { subject: string; setAt: string }> & { schemaVersion: 1 };
+
+export type UserEvent =
+  DeviceRevoked | UserDisabled | UserEnabled | UserDeleted | PasskeyRevoked | UserUpdated | UserCodeSet;
 
 const USER_STREAM_PREFIX = 'user-';
 

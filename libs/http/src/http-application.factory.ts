@@ -107,6 +107,9 @@ export async function createHttpApplication(
   // Only the signals that mean "stop" (Nest's default list adds SIGUSR2, SIGHUP and fault signals).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   for (const relaxation of developmentRelaxations(config)) logger.warn(`DEVELOPMENT SETTING: ${relaxation}`);
+  for (const variable of config.ignoredSecrets) {
+    logger.warn(`${variable} is given but ${service} does not need it: ignored (give each service only its secrets)`);
+  }
   return app;
 }
 

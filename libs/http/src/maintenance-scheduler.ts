@@ -13,7 +13,8 @@ export const RETENTION_RULES = Symbol('RETENTION_RULES');
  *   modules it is made of), rows whose work ended more than RETENTION_DAYS ago (dead letters:
  *   DEAD_LETTER_RETENTION_DAYS); the deletes are idempotent, so replicas may prune at once;
  * - a signed audit checkpoint of the log's head, every AUDIT_CHECKPOINT_INTERVAL_MINUTES: a replica
- *   finding one newer than half the interval leaves it, so replicas make about one per interval.
+ *   finding one newer than half the interval leaves it, so replicas make about one per interval;
+ *   a service without the key-encryption keys (which seal the audit key) leaves them to the others.
  */
 @Injectable()
 export class MaintenanceScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -28,7 +29,9 @@ export class MaintenanceScheduler implements OnApplicationBootstrap, OnApplicati
 
   onApplicationBootstrap(): void {
     if (this.rules.length > 0) this.every(this.config.retention.intervalMinutes, () => this.pruneOnce(new Date()));
-    this.every(this.config.auditCheckpointIntervalMinutes, () => this.checkpointOnce(new Date()));
+    if (this.config.keyEncryptionKeys.length > 0) {
+      this.every(this.config.auditCheckpointIntervalMinutes, () => this.checkpointOnce(new Date()));
+    }
   }
 
   onApplicationShutdown(): void {

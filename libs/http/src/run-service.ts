@@ -1,6 +1,12 @@
 import type { Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { type BackchannelConfig, ConfigurationError, loadConfig } from '@backchannel/config';
+import {
+  type BackchannelConfig,
+  ConfigurationError,
+  loadConfig,
+  SECRETS_OF_SERVICE,
+  type ServiceName,
+} from '@backchannel/config';
 import { DeadLetterStore, type EventConsumer, MessagingModule, kafkaConsumerOptions } from '@backchannel/messaging';
 import { createHttpApplication, createLogger, listen } from './http-application.factory.js';
 import { serviceRootModule } from './service-root.module.js';
@@ -18,7 +24,8 @@ function failedToStart(service: string, error: unknown): never {
 }
 
 export interface HttpServiceDefinition {
-  service: string;
+  /** Also names the secrets it is given (SECRETS_OF_SERVICE). */
+  service: ServiceName;
   features: Type<unknown>[];
   /**
    * A service that writes events takes part in relaying them to Kafka (one relay is active at a
@@ -35,7 +42,7 @@ export interface HttpServiceDefinition {
 export function runHttpService(definition: HttpServiceDefinition): void {
   const { service, features, kafka, beforeListen, publicEdge } = definition;
   runService(service, async () => {
-    const config = loadConfig();
+    const config = loadConfig(process.env, { needs: SECRETS_OF_SERVICE[service] });
     const brokers = config.kafkaBrokers;
     const messaging = kafka
       ? [

@@ -88,8 +88,13 @@ export class UserAdminController {
 
   /** A JSON merge patch (RFC 7396) of the user's claims: a member set to null clears that claim. */
   @Patch(':sub')
-  async updateUser(@Param('sub') subject: string, @Body() body: unknown): Promise<Record<string, unknown>> {
-    const updated = await translateDirectoryErrors(() => this.users.updateUser(subject, body));
+  async updateUser(
+    @Param('sub') subject: string,
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+  ): Promise<Record<string, unknown>> {
+    const context = adminActionContext(request);
+    const updated = await translateDirectoryErrors(() => this.users.updateUser(subject, body, context));
     if (updated === null) throw new NotFoundException(NO_SUCH_USER);
     return userResponse(updated);
   }
@@ -193,9 +198,13 @@ export class UserAdminController {
   /** The user's CIBA user code (§7.1.2), kept only hashed; clients registered with backchannel_user_code_parameter send it. */
   @Post(':sub/user-code')
   @HttpCode(204)
-  async setUserCode(@Param('sub') subject: string, @Body() body: unknown): Promise<void> {
+  async setUserCode(
+    @Param('sub') subject: string,
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
     const code = (body as { user_code?: unknown } | null)?.user_code;
-    await translateDirectoryErrors(() => this.userCodes.set(subject, code));
+    await translateDirectoryErrors(() => this.userCodes.set(subject, code, adminActionContext(request)));
   }
 
   /** A one-time code (and its link and QR code) that enrols a device in the built-in authenticator. */

@@ -66,6 +66,30 @@ describe('user admin API on PostgreSQL', () => {
       expect(await admin('GET', `/admin/v1/users/${input.sub}`)).toMatchObject({ status: 200, body: patched.body });
     });
 
+    it('records which claims a change changed, and that a user code was set, with the actor: never their values', async () => {
+      const input = newUser();
+      await admin('POST', '/admin/v1/users', { ...input, given_name: 'Ada', address: { country: 'GB' } });
+
+      await admin('PATCH', `/admin/v1/users/${input.sub}`, { given_name: null, family_name: 'Lovelace', name: null });
+      await admin('PATCH', `/admin/v1/users/${input.sub}`, { family_name: 'Lovelace' }); // changes nothing
+      await admin('PATCH', `/admin/v1/users/${input.sub}`, { address: { locality: 'London' } });
+      expect((await admin('POST', `/admin/v1/users/${input.sub}/user-code`, { user_code: 'secret-4711' })).status).toBe(
+        204,
+      );
+
+      const events = await streamEvents(app, userStreamId(input.sub));
+      expect(events.map((event) => [event.type, event.data, event.metadata.actor])).toEqual([
+        [
+          'UserUpdated',
+          { subject: input.sub, claims: ['family_name', 'given_name'], updatedAt: expect.any(String) },
+          'admin',
+        ],
+        ['UserUpdated', { subject: input.sub, claims: ['address'], updatedAt: expect.any(String) }, 'admin'],
+        ['UserCodeSet', { subject: input.sub, setAt: expect.any(String) }, 'admin'],
+      ]);
+      expect(JSON.stringify(events)).not.toMatch(/Lovelace|London|secret-4711/);
+    });
+
     it('answers 404 for an unknown user', async () => {
       const unknown = `admin-nobody-${randomBytes(6).toString('hex')}`;
       expect((await admin('GET', `/admin/v1/users/${unknown}`)).status).toBe(404);

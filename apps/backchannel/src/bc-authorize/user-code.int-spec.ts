@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { type TestingModule } from '@nestjs/testing';
 import { ClientRegistry } from '@backchannel/clients';
 import { DeviceRegistry, FREE_USER_CODE_ATTEMPTS, UserCodes, UserDirectory } from '@backchannel/directory';
@@ -46,7 +46,7 @@ describe('user_code at /bc-authorize', () => {
     const sub = `code-${randomBytes(6).toString('hex')}`;
     await app.get(UserDirectory).createUser({ sub });
     await app.get(DeviceRegistry).registerDevice(sub, { name: 'Code phone' }, 'device_token');
-    if (code !== null) await userCodes.set(sub, code);
+    if (code !== null) await userCodes.set(sub, code, { actor: 'admin', correlationId: randomUUID(), now: new Date() });
     return sub;
   }
 

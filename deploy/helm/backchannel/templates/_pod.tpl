@@ -1,6 +1,7 @@
 {{/*
 What every Backchannel container has, the services' and the jobs': the ConfigMap's settings, the
-secrets the container uses (the admin token only where `admin`), the mounted authorities, /tmp.
+secrets the container uses (the admin token only where `admin`, the key-encryption keys only where
+`kek`), the mounted authorities, /tmp.
 */}}
 {{- define "backchannel.containerEnv" -}}
 envFrom:
@@ -12,7 +13,8 @@ env:
       secretKeyRef:
         name: {{ .root.Values.externalDatabase.existingSecret }}
         key: {{ .root.Values.externalDatabase.existingSecretPasswordKey }}
-  {{- if .root.Values.secrets.keyEncryptionKeysKey }}
+  {{- if not .kek }}
+  {{- else if .root.Values.secrets.keyEncryptionKeysKey }}
   - name: BACKCHANNEL_KEY_ENCRYPTION_KEYS
     valueFrom:
       secretKeyRef:
@@ -101,6 +103,6 @@ spec:
       args: {{- toYaml .args | nindent 8 }}
       securityContext: {{- toYaml .root.Values.common.containerSecurityContext | nindent 8 }}
       resources: {{- toYaml .root.Values.common.resources | nindent 8 }}
-      {{- include "backchannel.containerEnv" (dict "root" .root "admin" false) | nindent 6 }}
+      {{- include "backchannel.containerEnv" (dict "root" .root "admin" false "kek" .kek) | nindent 6 }}
   {{- include "backchannel.volumes" .root | nindent 2 }}
 {{- end -}}
