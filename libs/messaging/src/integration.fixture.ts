@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,6 +112,20 @@ export class PrivateKafkaBroker {
 
   stop(): Promise<void> {
     return this.run('stop');
+  }
+
+  /** Ends the broker with SIGKILL, as a crash would: nothing is flushed or handed over. */
+  async crash(): Promise<void> {
+    const pid = Number((await readFile(join(this.home, 'kafka.pid'), 'utf8')).trim());
+    process.kill(pid, 'SIGKILL');
+    for (;;) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return;
+      }
+      await sleep(50);
+    }
   }
 
   /** Starts again on the same data. */
