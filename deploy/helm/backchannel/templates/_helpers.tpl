@@ -56,14 +56,14 @@ annotations:
 {{- end -}}
 {{- end -}}
 
-{{/* The services: values key, Kubernetes name, whether it has an admin API, whether it calls out to clients and devices. */}}
+{{/* The services: values key, Kubernetes name, whether it has an admin API, whether it calls out to clients and devices, and its readiness path (services without an HTTP API of their own are ready when their Kafka consumer consumes). */}}
 {{- define "backchannel.services" -}}
-gateway: {name: gateway, admin: true, public: true, outbound: false}
-backchannel: {name: backchannel, admin: true, public: false, outbound: false}
-token: {name: token, admin: false, public: false, outbound: false}
-notifier: {name: notifier, admin: false, public: false, outbound: true}
-approvals: {name: approvals, admin: true, public: false, outbound: false}
-pingDelivery: {name: ping-delivery, admin: false, public: false, outbound: true}
+gateway: {name: gateway, admin: true, public: true, outbound: false, readiness: /health/ready}
+backchannel: {name: backchannel, admin: true, public: false, outbound: false, readiness: /health/ready}
+token: {name: token, admin: false, public: false, outbound: false, readiness: /health/ready}
+notifier: {name: notifier, admin: false, public: false, outbound: true, readiness: /health/consumer}
+approvals: {name: approvals, admin: true, public: false, outbound: false, readiness: /health/ready}
+pingDelivery: {name: ping-delivery, admin: false, public: false, outbound: true, readiness: /health/consumer}
 {{- end -}}
 
 {{/* `common` with a service's own block over it. */}}
