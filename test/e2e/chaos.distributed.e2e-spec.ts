@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import pg from 'pg';
-import { PrivateKafkaBroker } from '../../libs/messaging/src/integration.fixture.js';
+import { PrivateKafkaBroker } from '@backchannel/testing';
 import { BackchannelApi } from './support/backchannel-api.js';
 import { ChaosLoad } from './support/chaos-load.fixture.js';
 import { NotificationEndpoints } from './support/notification-endpoints.js';

@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import type { DynamicModule, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type BackchannelConfig, developmentRelaxations } from '@backchannel/config';
 import { ServiceLogger, startTracing } from '@backchannel/observability';
 import { classifyFailure } from '@backchannel/messaging';
-import { OAuthExceptionFilter } from '@backchannel/oauth';
+import { OAuthExceptionFilter, renderError, sendError } from '@backchannel/oauth';
 import { ClientCertificateSource } from './client-certificate.js';
 import { answerClientError, httpServerOptions } from './connection-errors.js';
 import { createServiceMetrics, instrumentHttp, startMetricsServer } from './metrics.js';
@@ -69,6 +69,9 @@ export async function createHttpApplication(
   const adapter = new FastifyAdapter({
     ...serverOptions(config),
     clientErrorHandler: answerClientError,
+    // what Fastify refuses before routing (a path that does not decode) is answered as every error
+    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) =>
+      sendError(reply, renderError(error)),
     bodyLimit: config.bodyLimitBytes,
     genReqId: (request: IncomingMessage) => {
       const given = request.headers['x-request-id'];

@@ -7,7 +7,13 @@ import {
   SECRETS_OF_SERVICE,
   type ServiceName,
 } from '@backchannel/config';
-import { DeadLetterStore, type EventConsumer, MessagingModule, kafkaConsumerOptions } from '@backchannel/messaging';
+import {
+  ConsumerHealth,
+  DeadLetterStore,
+  type EventConsumer,
+  MessagingModule,
+  kafkaConsumerOptions,
+} from '@backchannel/messaging';
 import { createHttpApplication, createLogger, listen } from './http-application.factory.js';
 import { serviceRootModule } from './service-root.module.js';
 
@@ -40,43 +46,59 @@ export interface HttpServiceDefinition {
 
 /** The main of a distributed service: configuration from the environment, the app, then listen. */
 export function runHttpService(definition: HttpServiceDefinition): void {
+  runService(definition.service, async () => {
+    const { consuming } = await startHttpService(
+      definition,
+      loadConfig(process.env, { needs: SECRETS_OF_SERVICE[definition.service] }),
+    );
+    consuming.catch((error: unknown) => failedToStart(definition.service, error));
+  });
+}
+
+/**
+ * A distributed service serving HTTP; `consuming` settles when its Kafka consumer (if any) has
+ * joined its group, or failed to.
+ */
+export async function startHttpService(
+  definition: HttpServiceDefinition,
+  config: BackchannelConfig,
+): Promise<{ app: NestFastifyApplication; consuming: Promise<unknown> }> {
   const { service, features, kafka, beforeListen, publicEdge } = definition;
-  runService(service, async () => {
-    const config = loadConfig(process.env, { needs: SECRETS_OF_SERVICE[service] });
-    const brokers = config.kafkaBrokers;
-    const messaging = kafka
-      ? [
-          MessagingModule.forKafka({
-            brokers,
-            clientId: service,
-            security: config.kafkaSecurity,
-            relay: config.relayEnabled,
-            streamLanes: config.consumers.streamLanes,
-            relayOptions: config.relay,
-          }),
-        ]
-      : [];
-    const app = await createHttpApplication(serviceRootModule(config, service, features, messaging), config, service);
-    if (kafka?.consumer) {
-      const { partitionsConsumedConcurrently, kafkaFetch, kafkaGroup } = config.consumers;
-      app.connectMicroservice(
-        kafkaConsumerOptions({
+  const brokers = config.kafkaBrokers;
+  const messaging = kafka
+    ? [
+        MessagingModule.forKafka({
           brokers,
           clientId: service,
           security: config.kafkaSecurity,
-          consumer: kafka.consumer,
-          partitionsConsumedConcurrently,
-          fetch: kafkaFetch,
-          group: kafkaGroup,
-          deadLetters: app.get(DeadLetterStore),
+          relay: config.relayEnabled,
+          streamLanes: config.consumers.streamLanes,
+          relayOptions: config.relay,
         }),
-        { inheritAppConfig: true },
-      );
-    }
-    await beforeListen?.(app, config);
-    await listen(app, config, service, { publicEdge });
-    // HTTP needs no Kafka: the consumer joins its group once the service serves, so a restarted
-    // replica answers at once, not after its dead predecessor's session in the group has ended
-    if (kafka?.consumer) app.startAllMicroservices().catch((error: unknown) => failedToStart(service, error));
-  });
+      ]
+    : [];
+  const app = await createHttpApplication(serviceRootModule(config, service, features, messaging), config, service);
+  if (kafka?.consumer) {
+    const { partitionsConsumedConcurrently, kafkaFetch, kafkaGroup } = config.consumers;
+    app.connectMicroservice(
+      kafkaConsumerOptions({
+        brokers,
+        clientId: service,
+        security: config.kafkaSecurity,
+        consumer: kafka.consumer,
+        partitionsConsumedConcurrently,
+        fetch: kafkaFetch,
+        group: kafkaGroup,
+        deadLetters: app.get(DeadLetterStore),
+        health: app.get(ConsumerHealth),
+      }),
+      { inheritAppConfig: true },
+    );
+  }
+  await beforeListen?.(app, config);
+  await listen(app, config, service, { publicEdge });
+  // HTTP needs no Kafka: the consumer joins its group once the service serves, so a restarted
+  // replica answers at once, not after its dead predecessor's session in the group has ended
+  const consuming = kafka?.consumer ? app.startAllMicroservices() : Promise.resolve();
+  return { app, consuming };
 }

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import type { Migration, RetentionRule } from '@backchannel/event-store';
+import { ConsumerHealth } from './consumer-health.js';
 import { DeadLetters } from './dead-letters.js';
 import {
   CONSUMER_STREAM_LANES,
@@ -56,7 +57,7 @@ export class MessagingModule {
     { table: 'dead_letters', endedAt: 'failed_at', kind: 'dead_letter' },
   ];
 
-  /** Distributed mode: the relay (if `relay`) and the Kafka connection. */
+  /** Distributed mode: the relay (if `relay`), the Kafka connection and the consumer's health signal. */
   static forKafka(options: KafkaMessagingOptions): DynamicModule {
     const relayProviders: Provider[] = options.relay
       ? [{ provide: OUTBOX_RELAY_OPTIONS, useValue: options.relayOptions ?? {} }, OutboxRelay]
@@ -70,10 +71,17 @@ export class MessagingModule {
           useValue: { brokers: options.brokers, clientId: options.clientId, ...options.security },
         },
         KafkaConnection,
+        ConsumerHealth,
         ...handlerProviders(options),
         ...relayProviders,
       ],
-      exports: [EventHandlerRunner, DeadLetters, DeadLetterStore, ...(options.relay ? [OutboxRelay] : [])],
+      exports: [
+        EventHandlerRunner,
+        DeadLetters,
+        DeadLetterStore,
+        ConsumerHealth,
+        ...(options.relay ? [OutboxRelay] : []),
+      ],
     };
   }
 

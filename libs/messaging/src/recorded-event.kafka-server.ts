@@ -14,10 +14,14 @@ import { DeadLetterRedelivery } from './dead-letter.redelivery.js';
 import type { DeadLetterStore } from './dead-letter.store.js';
 import { EventBatch, handOver } from './event-batch.js';
 import type { EventConsumer } from './event-consumer.js';
+import type { ConsumerHealth } from './consumer-health.js';
 import { classifyFailure } from './failure-classification.js';
 import { kafkaConsumerLag } from './messaging.metrics.js';
 import { EventHeaders, decodeRecordedEvent } from './recorded-event.codec.js';
 import { backoffDelay } from './retry-backoff.js';
+
+/** kafkajs' session timeout when none is set. */
+const KAFKAJS_SESSION_TIMEOUT_MS = 30_000;
 
 /** Subscription attempts at start while a topic is still being created (about a minute in all). */
 const SUBSCRIBE_ATTEMPTS = 20;
@@ -46,6 +50,7 @@ class RecordedEventKafkaServer extends ServerKafka {
     consumer: EventConsumer,
     private readonly deadLetters: DeadLetterStore,
     deadLetterRetryIntervalMs: number,
+    private readonly health?: { watcher: ConsumerHealth; sessionTimeoutMs: number },
   ) {
     super(options);
     this.consumerGroup = consumer.group;
@@ -59,6 +64,12 @@ class RecordedEventKafkaServer extends ServerKafka {
       if (!error) this.redelivery.start();
       callback(error, ...rest);
     });
+  }
+
+  /** Nest's listeners, and the health signal's, attached before the consumer connects. */
+  protected override registerConsumerEventListeners(): void {
+    super.registerConsumerEventListeners();
+    if (this.consumer && this.health) this.health.watcher.watch(this.consumer, this.health.sessionTimeoutMs);
   }
 
   override async close(): Promise<void> {
@@ -187,6 +198,8 @@ export function kafkaConsumerOptions(options: {
   deadLetters: DeadLetterStore;
   /** How often dead letters an operator asked to retry are looked for (default 5 s). */
   deadLetterRetryIntervalMs?: number;
+  /** The process's /health/consumer signal, told how this consumer fares. */
+  health?: ConsumerHealth;
 }): MicroserviceOptions {
   const { fetch, group } = options;
   const server = new RecordedEventKafkaServer(
@@ -210,6 +223,10 @@ export function kafkaConsumerOptions(options: {
     options.consumer,
     options.deadLetters,
     options.deadLetterRetryIntervalMs ?? 5_000,
+    options.health && {
+      watcher: options.health,
+      sessionTimeoutMs: group?.sessionTimeoutMs ?? KAFKAJS_SESSION_TIMEOUT_MS,
+    },
   );
   return { strategy: server };
 }

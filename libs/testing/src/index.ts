@@ -8,3 +8,4 @@ export * from './client-keys.fixture.js';
 export * from './test-pki.js';
 export * from './free-port.js';
 export * from './raw-http.js';
+export * from './private-kafka-broker.js';

@@ -17,7 +17,7 @@ export interface RawExchange {
  */
 export function rawHttpExchange(
   port: number,
-  parts: readonly string[],
+  parts: readonly (string | Uint8Array)[],
   options: { pauseMs?: number; deadlineMs?: number } = {},
 ): Promise<RawExchange> {
   const { pauseMs = 0, deadlineMs = 10_000 } = options;

@@ -58,16 +58,18 @@ annotations:
 
 {{/*
 The services: values key, Kubernetes name, whether it has an admin API (the admin token), whether
-it seals or opens (the key-encryption keys), whether it calls out to clients and devices. The
-secrets follow SECRETS_OF_SERVICE in libs/config: a service refuses to start without one it needs.
+it seals or opens (the key-encryption keys), whether it calls out to clients and devices, and its
+readiness path (services without an HTTP API of their own are ready when their Kafka consumer
+consumes). The secrets follow SECRETS_OF_SERVICE in libs/config: a service refuses to start
+without one it needs.
 */}}
 {{- define "backchannel.services" -}}
-gateway: {name: gateway, admin: true, kek: false, public: true, outbound: false}
-backchannel: {name: backchannel, admin: true, kek: true, public: false, outbound: false}
-token: {name: token, admin: false, kek: true, public: false, outbound: false}
-notifier: {name: notifier, admin: false, kek: true, public: false, outbound: true}
-approvals: {name: approvals, admin: true, kek: true, public: false, outbound: false}
-pingDelivery: {name: ping-delivery, admin: false, kek: true, public: false, outbound: true}
+gateway: {name: gateway, admin: true, kek: false, public: true, outbound: false, readiness: /health/ready}
+backchannel: {name: backchannel, admin: true, kek: true, public: false, outbound: false, readiness: /health/ready}
+token: {name: token, admin: false, kek: true, public: false, outbound: false, readiness: /health/ready}
+notifier: {name: notifier, admin: false, kek: true, public: false, outbound: true, readiness: /health/consumer}
+approvals: {name: approvals, admin: true, kek: true, public: false, outbound: false, readiness: /health/ready}
+pingDelivery: {name: ping-delivery, admin: false, kek: true, public: false, outbound: true, readiness: /health/consumer}
 {{- end -}}
 
 {{/* `common` with a service's own block over it. */}}
