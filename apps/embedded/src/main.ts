@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import { EnrolmentService } from '../../approvals/src/authenticator/enrolment/enrolment.service.js';
-import { loadConfig, SECRETS_OF_SERVICE, type ServiceName } from '@backchannel/config';
+import { loadConfig, requirementsOf, type ServiceName } from '@backchannel/config';
 import { listen, runService } from '@backchannel/http';
 import { createEmbeddedApplication } from './embedded-app.js';
 import { embeddedBanner } from './embedded-banner.js';
@@ -32,7 +32,7 @@ runService(SERVICE, async () => {
       BACKCHANNEL_KEY_ENCRYPTION_KEY: undefined, // in the ring now
       BACKCHANNEL_KEY_ENCRYPTION_KEYS: secrets.keyEncryptionKeys,
     },
-    { needs: SECRETS_OF_SERVICE[SERVICE] },
+    requirementsOf(SERVICE),
   );
   const app = await createEmbeddedApplication(config, SERVICE);
   // PostgreSQL stops last, once Nest has closed the app (on SIGTERM/SIGINT, enableShutdownHooks).

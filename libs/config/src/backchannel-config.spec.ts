@@ -289,6 +289,28 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses plain-http upstreams in production where the service calls them, unless allowed, loudly', () => {
+    const gateway = { callsUpstreams: true };
+    const https = {
+      BACKCHANNEL_URL: 'https://backchannel.internal',
+      TOKEN_URL: 'https://token.internal',
+      APPROVALS_URL: 'https://approvals.internal',
+    };
+    expect(loadConfig({ ...production, ...https }, gateway).upstreamAllowHttp).toBe(false);
+    const plainToken = { ...production, ...https, TOKEN_URL: 'http://token.internal' };
+    expect(() => loadConfig(plainToken, gateway)).toThrow(
+      'TOKEN_URL: must be https in production (UPSTREAM_ALLOW_HTTP=true where the network protects it)',
+    );
+    expect(() => loadConfig(production, gateway)).toThrow(/BACKCHANNEL_URL.*\n.*TOKEN_URL.*\n.*APPROVALS_URL/);
+    const allowed = loadConfig({ ...plainToken, UPSTREAM_ALLOW_HTTP: 'true' }, gateway);
+    expect(developmentRelaxations(allowed)).toEqual(['upstreams may be plain http (UPSTREAM_ALLOW_HTTP)']);
+    // the other services read the URLs but never call them
+    expect(loadConfig({ ...plainToken, UPSTREAM_ALLOW_HTTP: 'true' }).upstreamAllowHttp).toBe(false);
+    expect(developmentRelaxations(loadConfig(plainToken))).toEqual([]);
+    const test = loadConfig({ ...production, BACKCHANNEL_PROFILE: 'test' }, gateway);
+    expect(test.upstreamAllowHttp).toBe(true);
+  });
+
   it('refuses half a TLS key pair, a proxy that is not a range, and a plain-http mTLS alias in production', () => {
     expect(problemsOf({ ...production, TLS_CERT_FILE: '/tls/server.pem' })).toContain(
       'TLS_CERT_FILE: set both TLS_CERT_FILE and TLS_KEY_FILE, or neither',

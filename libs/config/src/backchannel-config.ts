@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { B64TOKEN } from '@backchannel/oauth';
-import { SECRET_VARIABLES, SECRETS, type Secret } from './service-secrets.js';
+import { SECRET_VARIABLES, SECRETS, type ServiceRequirements } from './service-secrets.js';
 
 /**
  * Typed configuration, validated once at start from environment variables. A missing or unsafe
@@ -77,6 +77,12 @@ export interface BackchannelConfig {
   };
   /** Where the gateway forwards each API (distributed topology). */
   upstreams: { backchannel: string; token: string; approvals: string };
+  /**
+   * Whether this service forwards to plain http upstreams (UPSTREAM_ALLOW_HTTP): only the gateway
+   * calls them, and in production only where the network protects that traffic (the Helm chart's
+   * NetworkPolicies). False in a service that does not call them.
+   */
+  upstreamAllowHttp: boolean;
   /** Request body limit at the edge, in bytes. */
   bodyLimitBytes: number;
   /** How long a client may take over its request, and keep an idle connection (see httpServerOptions in libs/http). */
@@ -289,6 +295,7 @@ const environmentSchema = z.object({
   BACKCHANNEL_URL: httpUrl.default('http://127.0.0.1:3001'),
   TOKEN_URL: httpUrl.default('http://127.0.0.1:3002'),
   APPROVALS_URL: httpUrl.default('http://127.0.0.1:3005'),
+  UPSTREAM_ALLOW_HTTP: z.enum(['true', 'false']).optional(),
   BODY_LIMIT_BYTES: integer(64 * 1024, 1024, 10 * 1024 * 1024),
   HTTP_HEADERS_TIMEOUT_MS: integer(10_000, 1_000, 120_000),
   HTTP_REQUEST_TIMEOUT_MS: integer(30_000, 1_000, 600_000),
@@ -383,11 +390,12 @@ export class ConfigurationError extends Error {
 
 /**
  * `needs`: the secrets of the service (SECRETS_OF_SERVICE), all of them unless said. A secret it
- * needs is required; one it does not need is not read at all, not even checked.
+ * needs is required; one it does not need is not read at all, not even checked. `callsUpstreams`:
+ * the upstream URLs are checked (requirementsOf says which services call them).
  */
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
-  { needs = SECRETS }: { needs?: readonly Secret[] } = {},
+  { needs = SECRETS, callsUpstreams = false }: Partial<ServiceRequirements> = {},
 ): BackchannelConfig {
   const ignoredSecrets = SECRETS.filter((secret) => !needs.includes(secret))
     .flatMap((secret) => SECRET_VARIABLES[secret])
@@ -475,6 +483,18 @@ export function loadConfig(
   if (e.MTLS_ENDPOINT_BASE_URL?.startsWith('http://') && !relaxed) {
     problems.push('MTLS_ENDPOINT_BASE_URL: must be https in production');
   }
+  const upstreamAllowHttp =
+    callsUpstreams && (e.UPSTREAM_ALLOW_HTTP === undefined ? relaxed : e.UPSTREAM_ALLOW_HTTP === 'true');
+  if (callsUpstreams && !upstreamAllowHttp) {
+    const upstreams = { BACKCHANNEL_URL: e.BACKCHANNEL_URL, TOKEN_URL: e.TOKEN_URL, APPROVALS_URL: e.APPROVALS_URL };
+    for (const [variable, url] of Object.entries(upstreams)) {
+      if (url.startsWith('http://')) {
+        problems.push(
+          `${variable}: must be https in production (UPSTREAM_ALLOW_HTTP=true where the network protects it)`,
+        );
+      }
+    }
+  }
   const security = kafkaSecurity(e, problems);
   const keyEncryptionKeys = needs.includes('keyEncryptionKeys') ? keyEncryptionKeysOf(e, problems) : [];
   if (needs.includes('adminToken') && e.BACKCHANNEL_ADMIN_TOKEN === undefined) {
@@ -522,6 +542,7 @@ export function loadConfig(
       },
     },
     upstreams: { backchannel: e.BACKCHANNEL_URL, token: e.TOKEN_URL, approvals: e.APPROVALS_URL },
+    upstreamAllowHttp,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     httpTimeouts: {
       headersMs: e.HTTP_HEADERS_TIMEOUT_MS,
@@ -626,6 +647,7 @@ export function developmentRelaxations(config: BackchannelConfig): string[] {
   }
   if (config.issuer.startsWith('http://')) relaxations.push(`plain http issuer ${config.issuer}`);
   if (config.openRegistration) relaxations.push('anyone may register clients at /register (OPEN_REGISTRATION)');
+  if (config.upstreamAllowHttp) relaxations.push('upstreams may be plain http (UPSTREAM_ALLOW_HTTP)');
   const { allowHttp, allowedNetworks } = config.clientNotification;
   if (allowHttp) relaxations.push('client notification endpoints may be plain http (CLIENT_NOTIFICATION_ALLOW_HTTP)');
   if (allowedNetworks.length > 0) {

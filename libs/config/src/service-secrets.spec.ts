@@ -1,5 +1,12 @@
 import { ConfigurationError, loadConfig } from './backchannel-config.js';
-import { type Secret, SECRET_VARIABLES, SECRETS, SECRETS_OF_SERVICE, type ServiceName } from './service-secrets.js';
+import {
+  requirementsOf,
+  type Secret,
+  SECRET_VARIABLES,
+  SECRETS,
+  SECRETS_OF_SERVICE,
+  type ServiceName,
+} from './service-secrets.js';
 
 const settings = { BACKCHANNEL_ISSUER: 'https://auth.example.com', DATABASE_URL: 'postgres://db/backchannel' };
 const secrets = {
@@ -31,5 +38,13 @@ describe('SECRETS_OF_SERVICE', () => {
     expect(loadConfig({ ...settings, ...secrets }, { needs }).ignoredSecrets).toEqual(
       others.filter((variable) => variable in secrets),
     );
+  });
+});
+
+describe('requirementsOf', () => {
+  it('has the gateway alone check the upstream URLs: the only service that calls them', () => {
+    expect(services.filter((service) => requirementsOf(service).callsUpstreams)).toEqual(['gateway']);
+    expect(() => loadConfig({ ...settings, ...secrets }, requirementsOf('gateway'))).toThrow('BACKCHANNEL_URL');
+    expect(loadConfig({ ...settings, ...secrets }, requirementsOf('approvals')).upstreams.token).toMatch(/^http:/);
   });
 });

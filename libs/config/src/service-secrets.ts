@@ -32,3 +32,18 @@ export const SECRETS_OF_SERVICE: Readonly<Record<ServiceName, readonly Secret[]>
   'ping-delivery': ['keyEncryptionKeys'],
   embedded: ['keyEncryptionKeys', 'adminToken'],
 };
+
+/** The services that forward requests to BACKCHANNEL_URL, TOKEN_URL and APPROVALS_URL; the others never call them. */
+const UPSTREAM_CALLERS: readonly ServiceName[] = ['gateway'];
+
+/** What loadConfig requires of a service's environment. */
+export interface ServiceRequirements {
+  /** Its secrets (SECRETS_OF_SERVICE). */
+  needs: readonly Secret[];
+  /** Whether it calls the upstreams: then they must be https in production unless UPSTREAM_ALLOW_HTTP. */
+  callsUpstreams: boolean;
+}
+
+export function requirementsOf(service: ServiceName): ServiceRequirements {
+  return { needs: SECRETS_OF_SERVICE[service], callsUpstreams: UPSTREAM_CALLERS.includes(service) };
+}

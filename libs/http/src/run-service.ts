@@ -4,7 +4,7 @@ import {
   type BackchannelConfig,
   ConfigurationError,
   loadConfig,
-  SECRETS_OF_SERVICE,
+  requirementsOf,
   type ServiceName,
 } from '@backchannel/config';
 import {
@@ -30,7 +30,7 @@ function failedToStart(service: string, error: unknown): never {
 }
 
 export interface HttpServiceDefinition {
-  /** Also names the secrets it is given (SECRETS_OF_SERVICE). */
+  /** Also names what its configuration requires: its secrets, its upstreams (requirementsOf). */
   service: ServiceName;
   features: Type<unknown>[];
   /**
@@ -49,7 +49,7 @@ export function runHttpService(definition: HttpServiceDefinition): void {
   runService(definition.service, async () => {
     const { consuming } = await startHttpService(
       definition,
-      loadConfig(process.env, { needs: SECRETS_OF_SERVICE[definition.service] }),
+      loadConfig(process.env, requirementsOf(definition.service)),
     );
     consuming.catch((error: unknown) => failedToStart(definition.service, error));
   });
