@@ -1,6 +1,14 @@
 import type { Event } from './envelope.js';
 
 /**
+ * A user was created in the directory: the names of the claims given, never their values (see
+ * UserUpdated).
+ */
+export type UserCreated = Event<'UserCreated', { subject: string; claims: string[]; createdAt: string }> & {
+  schemaVersion: 1;
+};
+
+/**
  * A user's device was revoked (a lost phone, a passkey removed, or all of the user's devices at
  * once): its device token, its channel and its passkey stop working at once. The directory's
  * tables are the state; this is the record, with the actor in the metadata.
@@ -46,7 +54,7 @@ export type UserUpdated = Event<'UserUpdated', { subject: string; claims: string
 export type UserCodeSet = Event<'UserCodeSet', { subject: string; setAt: string }> & { schemaVersion: 1 };
 
 export type UserEvent =
-  DeviceRevoked | UserDisabled | UserEnabled | UserDeleted | PasskeyRevoked | UserUpdated | UserCodeSet;
+  UserCreated | DeviceRevoked | UserDisabled | UserEnabled | UserDeleted | PasskeyRevoked | UserUpdated | UserCodeSet;
 
 const USER_STREAM_PREFIX = 'user-';
 

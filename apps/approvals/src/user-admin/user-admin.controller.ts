@@ -77,8 +77,9 @@ export class UserAdminController {
 
   @Post()
   @HttpCode(201)
-  async createUser(@Body() body: unknown): Promise<Record<string, unknown>> {
-    return userResponse(await translateDirectoryErrors(() => this.users.createUser(body)));
+  async createUser(@Body() body: unknown, @Req() request: FastifyRequest): Promise<Record<string, unknown>> {
+    const context = adminActionContext(request);
+    return userResponse(await translateDirectoryErrors(() => this.users.createUser(body, context)));
   }
 
   @Get(':sub')

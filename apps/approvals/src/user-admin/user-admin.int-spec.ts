@@ -66,6 +66,28 @@ describe('user admin API on PostgreSQL', () => {
       expect(await admin('GET', `/admin/v1/users/${input.sub}`)).toMatchObject({ status: 200, body: patched.body });
     });
 
+    it('records the creation of a user with the actor and the names of the claims given, never their values', async () => {
+      const input = newUser();
+      expect(
+        (await admin('POST', '/admin/v1/users', { ...input, given_name: 'Ada', email_verified: false })).status,
+      ).toBe(201);
+
+      const events = await streamEvents(app, userStreamId(input.sub));
+      expect(events.map((event) => [event.type, event.data, event.metadata.actor])).toEqual([
+        [
+          'UserCreated',
+          {
+            subject: input.sub,
+            claims: ['email', 'email_verified', 'given_name', 'phone_number'],
+            createdAt: expect.any(String),
+          },
+          'admin',
+        ],
+      ]);
+      expect(JSON.stringify(events)).not.toContain('Ada');
+      expect(JSON.stringify(events)).not.toContain(input.email);
+    });
+
     it('records which claims a change changed, and that a user code was set, with the actor: never their values', async () => {
       const input = newUser();
       await admin('POST', '/admin/v1/users', { ...input, given_name: 'Ada', address: { country: 'GB' } });
@@ -77,7 +99,7 @@ describe('user admin API on PostgreSQL', () => {
         204,
       );
 
-      const events = await streamEvents(app, userStreamId(input.sub));
+      const events = (await streamEvents(app, userStreamId(input.sub))).slice(1); // after UserCreated
       expect(events.map((event) => [event.type, event.data, event.metadata.actor])).toEqual([
         [
           'UserUpdated',
@@ -153,6 +175,7 @@ describe('user admin API on PostgreSQL', () => {
       ]);
       const { events } = await app.get(PostgresEventStore).readStream(userStreamId(input.sub));
       expect(events.map((event) => [event.type, event.metadata.actor])).toEqual([
+        ['UserCreated', 'admin'],
         ['DeviceRevoked', 'admin'],
         ['UserDeleted', 'admin'],
       ]);
