@@ -29,6 +29,7 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   UserUpdated: 1,
   UserCodeSet: 1,
   UserCreated: 1,
+  EnrolmentIssued: 1,
 };
 
 /** Raised for an event no upcaster can bring to a version this code knows (a poison message). */

@@ -53,8 +53,24 @@ export type UserUpdated = Event<'UserUpdated', { subject: string; claims: string
 /** An administrator set (or replaced) the user's CIBA user code: that it was set, never the code. */
 export type UserCodeSet = Event<'UserCodeSet', { subject: string; setAt: string }> & { schemaVersion: 1 };
 
+/**
+ * An enrolment code was issued for the user (a device of theirs may enrol in the built-in
+ * authenticator with it until `expiresAt`): that it was issued, never the code or its link.
+ */
+export type EnrolmentIssued = Event<'EnrolmentIssued', { subject: string; expiresAt: string; issuedAt: string }> & {
+  schemaVersion: 1;
+};
+
 export type UserEvent =
-  UserCreated | DeviceRevoked | UserDisabled | UserEnabled | UserDeleted | PasskeyRevoked | UserUpdated | UserCodeSet;
+  | UserCreated
+  | DeviceRevoked
+  | UserDisabled
+  | UserEnabled
+  | UserDeleted
+  | PasskeyRevoked
+  | UserUpdated
+  | UserCodeSet
+  | EnrolmentIssued;
 
 const USER_STREAM_PREFIX = 'user-';
 

@@ -214,8 +214,10 @@ export class UserAdminController {
   @Header('Cache-Control', 'no-store') // the code is a credential until redeemed
   async createEnrolment(
     @Param('sub') subject: string,
+    @Req() request: FastifyRequest,
   ): Promise<{ enrolment_code: string; enrolment_url: string; expires_at: string; qr_svg: string }> {
-    const enrolment = await translateDirectoryErrors(() => this.enrolments.create(subject, new Date()));
+    const context = adminActionContext(request);
+    const enrolment = await translateDirectoryErrors(() => this.enrolments.create(subject, context));
     return {
       enrolment_code: enrolment.code,
       enrolment_url: enrolment.url,

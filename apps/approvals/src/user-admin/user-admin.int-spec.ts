@@ -153,6 +153,25 @@ describe('user admin API on PostgreSQL', () => {
     });
   });
 
+  describe('enrolling devices', () => {
+    it('records an enrolment code issued, with the actor and its expiry: never the code or its link', async () => {
+      const input = newUser();
+      await admin('POST', '/admin/v1/users', input);
+
+      const enrolment = await admin('POST', `/admin/v1/users/${input.sub}/enrolments`);
+      expect(enrolment.status).toBe(201);
+      const { enrolment_code, enrolment_url, expires_at } = enrolment.body as Record<string, string>;
+
+      const events = (await streamEvents(app, userStreamId(input.sub))).slice(1); // after UserCreated
+      expect(events.map((event) => [event.type, event.data, event.metadata.actor])).toEqual([
+        ['EnrolmentIssued', { subject: input.sub, expiresAt: expires_at, issuedAt: expect.any(String) }, 'admin'],
+      ]);
+      const recorded = JSON.stringify(events);
+      expect(recorded).not.toContain(enrolment_code);
+      expect(recorded).not.toContain(enrolment_url);
+    });
+  });
+
   describe('deleting a user', () => {
     it('revokes their devices, ends their open requests denied, records it, and never gives their sub again', async () => {
       const input = newUser();

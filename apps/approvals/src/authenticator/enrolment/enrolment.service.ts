@@ -5,7 +5,16 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { randomToken, sha256Hex } from '@backchannel/crypto';
-import { DeviceRegistry, TooManyDevicesError, UnknownUserError, UserDirectory } from '@backchannel/directory';
+import {
+  DeviceRegistry,
+  type LifecycleContext,
+  TooManyDevicesError,
+  UnknownUserError,
+  UserDirectory,
+  lifecycleMetadata,
+} from '@backchannel/directory';
+import { PostgresEventStore } from '@backchannel/event-store';
+import { type EnrolmentIssued, type NewEvent, userStreamId } from '@backchannel/events';
 import {
   PasskeyRelyingParty,
   PasskeyVerificationError,
@@ -58,6 +67,7 @@ export class EnrolmentService {
   constructor(
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
     @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly store: PostgresEventStore,
     private readonly users: UserDirectory,
     private readonly devices: DeviceRegistry,
     private readonly codes: EnrolmentCodesRepository,
@@ -65,12 +75,24 @@ export class EnrolmentService {
     private readonly relyingParty: PasskeyRelyingParty,
   ) {}
 
-  /** A new code for the user; UnknownUserError when there is no such user. */
-  async create(subject: string, now: Date): Promise<Enrolment> {
+  /**
+   * A new code for the user, recorded (EnrolmentIssued: when it expires, never the code) with the
+   * actor in the same transaction; UnknownUserError when there is no such user.
+   */
+  async create(subject: string, context: LifecycleContext): Promise<Enrolment> {
     if (!(await this.users.findBySubject(subject))) throw new UnknownUserError(subject);
     const code = randomToken(32);
-    const expiresAt = new Date(now.getTime() + this.config.webAuthn.enrolmentTtlSeconds * 1000);
-    await this.codes.create(sha256Hex(code), subject, expiresAt);
+    const expiresAt = new Date(context.now.getTime() + this.config.webAuthn.enrolmentTtlSeconds * 1000);
+    const event: NewEvent<EnrolmentIssued> = {
+      type: 'EnrolmentIssued',
+      schemaVersion: 1,
+      data: { subject, expiresAt: expiresAt.toISOString(), issuedAt: context.now.toISOString() },
+      metadata: lifecycleMetadata(context),
+    };
+    await this.store.transaction(async (tx) => {
+      await this.codes.create(sha256Hex(code), subject, expiresAt, tx);
+      await tx.appendToStream(userStreamId(subject), 'any', [event]);
+    });
     // In the fragment, the code never reaches a server log or a Referer header.
     const url = `${this.config.issuer}/authenticator/#/enrol/${code}`;
     const qrSvg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
