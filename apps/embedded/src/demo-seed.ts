@@ -35,7 +35,9 @@ export async function seedDemo(app: INestApplication, dataDir: string, fapiCiba:
   if (!existing) {
     await users.createUser({ sub: 'alice', username: 'alice', email: 'alice@example.com', name: 'Alice' }, context);
   }
-  const device = await app.get(DeviceRegistry).registerDevice('alice', { name: 'Demo phone' }, 'device_token');
+  const device = await app
+    .get(DeviceRegistry)
+    .registerDevice('alice', { name: 'Demo phone' }, 'device_token', { channel: 'device-api', context: () => context });
   const demo: DemoCredentials = {
     client,
     subject: 'alice',

@@ -9,6 +9,16 @@ export type UserCreated = Event<'UserCreated', { subject: string; claims: string
 };
 
 /**
+ * A device was added for the user: by an administrator (`channel`: how it is told of requests), or
+ * by enrolling in the built-in authenticator (the device itself the actor; `device-api` until it
+ * subscribes to Web Push). Never its token or a webhook's secret.
+ */
+export type DeviceRegistered = Event<
+  'DeviceRegistered',
+  { subject: string; deviceId: string; deviceName: string; channel: string; registeredAt: string }
+> & { schemaVersion: 1 };
+
+/**
  * A user's device was revoked (a lost phone, a passkey removed, or all of the user's devices at
  * once): its device token, its channel and its passkey stop working at once. The directory's
  * tables are the state; this is the record, with the actor in the metadata.
@@ -63,6 +73,7 @@ export type EnrolmentIssued = Event<'EnrolmentIssued', { subject: string; expire
 
 export type UserEvent =
   | UserCreated
+  | DeviceRegistered
   | DeviceRevoked
   | UserDisabled
   | UserEnabled

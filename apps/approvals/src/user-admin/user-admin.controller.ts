@@ -120,8 +120,10 @@ export class UserAdminController {
   async registerDevice(
     @Param('sub') subject: string,
     @Body() body: unknown,
+    @Req() request: FastifyRequest,
   ): Promise<{ device_id: string; device_token: string; channel: string; webhook_secret?: string }> {
-    const device = await translateDirectoryErrors(() => this.deviceRegistration.register(subject, body));
+    const context = adminActionContext(request);
+    const device = await translateDirectoryErrors(() => this.deviceRegistration.register(subject, body, context));
     return {
       device_id: device.deviceId,
       device_token: device.deviceToken,

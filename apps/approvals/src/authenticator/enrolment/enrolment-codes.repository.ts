@@ -62,7 +62,7 @@ export class EnrolmentCodesRepository {
     codeSha256: string,
     challenge: string,
     now: Date,
-    sql: Pick<DataSource, 'query'> = this.dataSource,
+    sql: Pick<EventStoreTransaction, 'query'>,
   ): Promise<string | null> {
     const rows: { subject: string }[] = await sql.query(
       `WITH redeemed AS (

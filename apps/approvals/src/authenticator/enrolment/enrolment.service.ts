@@ -1,7 +1,6 @@
 import { BadRequestException, ConflictException, Inject, Injectable } from '@nestjs/common';
 import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import QRCode from 'qrcode';
-import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { randomToken, sha256Hex } from '@backchannel/crypto';
@@ -66,7 +65,6 @@ function invalidCode(): BadRequestException {
 export class EnrolmentService {
   constructor(
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
-    @Inject(DataSource) private readonly dataSource: DataSource,
     private readonly store: PostgresEventStore,
     private readonly users: UserDirectory,
     private readonly devices: DeviceRegistry,
@@ -110,8 +108,12 @@ export class EnrolmentService {
     return options;
   }
 
-  /** Verifies the registration against the kept challenge, then uses the code up and creates the device with its passkey. */
-  async register(body: unknown, now: Date): Promise<EnrolledDevice> {
+  /**
+   * Verifies the registration against the kept challenge, then uses the code up and creates the
+   * device with its passkey, recorded (DeviceRegistered) with the device itself as the actor: it
+   * proved the code and now holds the passkey. `correlationId`: the request's.
+   */
+  async register(body: unknown, now: Date, correlationId: string): Promise<EnrolledDevice> {
     const request = parseBody(
       verifyRequestSchema,
       body,
@@ -129,13 +131,17 @@ export class EnrolmentService {
       });
     // one transaction: the code is used up exactly when its device and passkey exist (and kept
     // when the user already has the most devices allowed)
-    return this.dataSource
-      .transaction(async (manager) => {
-        const subject = await this.codes.redeem(sha256Hex(request.code), challenge, now, manager);
+    return this.store
+      .transaction(async (tx) => {
+        const subject = await this.codes.redeem(sha256Hex(request.code), challenge, now, tx);
         if (subject === null) throw invalidCode();
         const name = request.device_name ?? DEFAULT_DEVICE_NAME;
-        const device = await this.devices.registerDevice(subject, { name }, 'passkey', manager);
-        if (!(await this.passkeys.add(device.deviceId, subject, passkey, manager))) {
+        const device = await this.devices.registerDeviceIn(tx, subject, { name }, 'passkey', {
+          // told nothing until the authenticator subscribes to Web Push: it lists its requests
+          channel: 'device-api',
+          context: (deviceId) => ({ actor: `device:${deviceId}`, correlationId, now }),
+        });
+        if (!(await this.passkeys.add(device.deviceId, subject, passkey, tx))) {
           throw new BadRequestException('This passkey is registered already.');
         }
         return device;
