@@ -31,6 +31,7 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   UserCreated: 1,
   EnrolmentIssued: 1,
   DeviceRegistered: 1,
+  InitialAccessTokenIssued: 1,
 };
 
 /** Raised for an event no upcaster can bring to a version this code knows (a poison message). */
