@@ -1,46 +1,30 @@
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { sha256Hex } from '@backchannel/crypto';
 import { PostgresEventStore } from '@backchannel/event-store';
 import { Topics, topicForStream } from '@backchannel/events';
-import { OAuthExceptionFilter } from '@backchannel/oauth';
-import { TEST_ADMIN_TOKEN, featureTestingModule, testConfig } from '@backchannel/testing';
-import { BackchannelModule } from '../backchannel.module.js';
+import { adminCall, startBackchannel } from '../admin-api.fixture.js';
 
 /** The clients' admin API, as the backchannel app wires it, on the real PostgreSQL: what it records. */
 describe('client admin API on PostgreSQL', () => {
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    const module = await featureTestingModule(BackchannelModule, testConfig(), 'client-admin-int-spec').compile();
-    app = module.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
-    app.useGlobalFilters(new OAuthExceptionFilter());
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
+    app = await startBackchannel('client-admin-int-spec');
   });
 
   afterAll(async () => {
     await app?.close();
   });
 
-  async function admin(url: string, body: unknown) {
-    const response = await app.inject({
-      method: 'POST',
-      url,
-      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
-      payload: body as object,
-    });
-    return { status: response.statusCode, body: response.json() as Record<string, string> };
-  }
-
   describe('initial access tokens', () => {
     it('records each one issued in a stream of its own, with the actor: never the token or its digest', async () => {
       const [{ last }] = (await app.get(DataSource).query(`SELECT max(global_position)::text AS last FROM events`)) as [
         { last: string },
       ];
-      const issued = await admin('/admin/v1/initial-access-tokens', { expires_in: 600 });
+      const issued = await adminCall(app, 'POST', '/admin/v1/initial-access-tokens', { expires_in: 600 });
       expect(issued.status).toBe(201);
-      const { initial_access_token: token, expires_at } = issued.body;
+      const { initial_access_token: token, expires_at } = issued.body as Record<string, string>;
 
       const streams = (await app.get(DataSource).query(
         `SELECT DISTINCT stream_id FROM events
