@@ -26,6 +26,7 @@ const TOPICS = [
   'backchannel.clients.v1',
   'backchannel.users.v1',
   'backchannel.consent-vocabulary.v1',
+  'backchannel.initial-access-tokens.v1',
 ];
 const GROUPS = ['backchannel-token', 'backchannel-notifier', 'backchannel-ping-delivery'];
 const LOG_HEAD = `SELECT transaction_id::text AS tx, global_position::text AS pos FROM events

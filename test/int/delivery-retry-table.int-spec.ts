@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { EventBatch } from '@backchannel/messaging';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -147,7 +147,11 @@ describe('the delivery retry table, for client notifications and device channels
     const subject = await newUser();
     await app
       .get(DeviceRegistration)
-      .register(subject, { name: 'Bot', channel: 'webhook', webhook_url: receiver.url(path) });
+      .register(
+        subject,
+        { name: 'Bot', channel: 'webhook', webhook_url: receiver.url(path) },
+        { actor: 'admin', correlationId: randomUUID(), now: new Date() },
+      );
     const requested: RecordedEvent<AuthRequested> = await recordRequest(app, subject);
     await app.get(NewRequestConsumer).onAuthRequested(new EventBatch([requested]));
     const before = Date.now();

@@ -32,8 +32,12 @@ export async function seedDemo(app: INestApplication, dataDir: string, fapiCiba:
   const client = fapiCiba ? null : await registerDemoClient(app.get(ClientRegistry), context);
   const users = app.get(UserDirectory);
   const existing = await users.findBySubject('alice');
-  if (!existing) await users.createUser({ sub: 'alice', username: 'alice', email: 'alice@example.com', name: 'Alice' });
-  const device = await app.get(DeviceRegistry).registerDevice('alice', { name: 'Demo phone' }, 'device_token');
+  if (!existing) {
+    await users.createUser({ sub: 'alice', username: 'alice', email: 'alice@example.com', name: 'Alice' }, context);
+  }
+  const device = await app
+    .get(DeviceRegistry)
+    .registerDevice('alice', { name: 'Demo phone' }, 'device_token', { channel: 'device-api', context: () => context });
   const demo: DemoCredentials = {
     client,
     subject: 'alice',

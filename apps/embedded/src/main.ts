@@ -45,7 +45,9 @@ runService(SERVICE, async () => {
   await app.init();
   const demo = await seedDemo(app, dataDir, config.fapiCiba);
   // a fresh one-time link each start, so the built-in authenticator can be tried at once
-  const enrolment = await app.get(EnrolmentService).create(demo.subject, new Date());
+  const enrolment = await app
+    .get(EnrolmentService)
+    .create(demo.subject, { actor: 'system:embedded', correlationId: 'embedded-demo-enrolment', now: new Date() });
   await app.startAllMicroservices();
   await listen(app, config, SERVICE, { publicEdge: true });
   process.stdout.write(embeddedBanner(config.issuer, secrets.adminToken, demo, enrolment.url));

@@ -409,6 +409,7 @@ export async function countClientsListing(
   return row!.clients;
 }
 
-function eventMetadata(context: RegistrationContext) {
+/** The metadata of an event recording what `context` did. */
+export function eventMetadata(context: RegistrationContext) {
   return { correlationId: context.correlationId, actor: context.actor, occurredAt: context.now.toISOString() };
 }

@@ -1,6 +1,9 @@
 import { randomToken, sha256Hex } from '@backchannel/crypto';
+import { PostgresEventStore } from '@backchannel/event-store';
+import { type InitialAccessTokenIssued, type NewEvent, initialAccessTokenStreamId } from '@backchannel/events';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { type RegistrationContext, eventMetadata } from './client-registry.service.js';
 
 /** How long an initial access token may wait to be used, unless the admin says otherwise. */
 export const DEFAULT_INITIAL_ACCESS_TOKEN_SECONDS = 24 * 3600;
@@ -11,15 +14,32 @@ export const DEFAULT_INITIAL_ACCESS_TOKEN_SECONDS = 24 * 3600;
  */
 @Injectable()
 export class InitialAccessTokens {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: PostgresEventStore,
+  ) {}
 
-  async issue(expiresInSeconds: number, now: Date): Promise<{ token: string; expiresAt: Date }> {
+  /**
+   * A new token, recorded (InitialAccessTokenIssued, in a stream of its own under a random id:
+   * never the token or its digest) with the actor, in the same transaction.
+   */
+  async issue(expiresInSeconds: number, context: RegistrationContext): Promise<{ token: string; expiresAt: Date }> {
     const token = randomToken(32);
-    const expiresAt = new Date(now.getTime() + expiresInSeconds * 1000);
-    await this.dataSource.query(`INSERT INTO initial_access_tokens (token_sha256, expires_at) VALUES ($1, $2)`, [
-      sha256Hex(token),
-      expiresAt,
-    ]);
+    const tokenId = `iat_${randomToken(16)}`;
+    const expiresAt = new Date(context.now.getTime() + expiresInSeconds * 1000);
+    const event: NewEvent<InitialAccessTokenIssued> = {
+      type: 'InitialAccessTokenIssued',
+      schemaVersion: 1,
+      data: { tokenId, expiresAt: expiresAt.toISOString(), issuedAt: context.now.toISOString() },
+      metadata: eventMetadata(context),
+    };
+    await this.store.transaction(async (tx) => {
+      await tx.query(`INSERT INTO initial_access_tokens (token_sha256, expires_at) VALUES ($1, $2)`, [
+        sha256Hex(token),
+        expiresAt,
+      ]);
+      await tx.appendToStream(initialAccessTokenStreamId(tokenId), 0, [event]);
+    });
     return { token, expiresAt };
   }
 

@@ -1,11 +1,18 @@
 import { randomToken, sha256Hex } from '@backchannel/crypto';
 import { type EventStoreTransaction, PostgresEventStore } from '@backchannel/event-store';
-import { type DeviceRevoked, type NewEvent, userStreamId } from '@backchannel/events';
+import { type DeviceRegistered, type DeviceRevoked, type NewEvent, userStreamId } from '@backchannel/events';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { FOREIGN_KEY_VIOLATION, violatedConstraint } from './constraint-violation.js';
-import { type AnswerDoor, type Device, type LifecycleContext, type ListedDevice, lifecycleMetadata } from './device.js';
+import {
+  type AnswerDoor,
+  type Device,
+  type DeviceRegistrationRecord,
+  type LifecycleContext,
+  type ListedDevice,
+  lifecycleMetadata,
+} from './device.js';
 import { TooManyDevicesError, UnknownUserError } from './directory-errors.js';
 import { parseNewDevice } from './directory-input.js';
 
@@ -24,28 +31,30 @@ export class DeviceRegistry {
 
   /**
    * The device token is returned here once. `answerDoor`: how the device will answer (fixed for
-   * its life). `tx`: a caller's transaction, when the device comes with more (its channel, its
-   * passkey). Every way a device is added comes here, so here the user's devices are counted
-   * against MAX_DEVICES_PER_USER (TooManyDevicesError), under a per-user lock held to the end of
-   * the transaction, so concurrent registrations never pass the cap together.
+   * its life). `record`: how it is recorded (DeviceRegistered), in the same transaction; every
+   * device an administrator or an enrolment adds is. Every way a device is added comes here, so
+   * here the user's devices are counted against MAX_DEVICES_PER_USER (TooManyDevicesError), under
+   * a per-user lock held to the end of the transaction, so concurrent registrations never pass the
+   * cap together.
    */
   async registerDevice(
     subject: string,
     input: unknown,
     answerDoor: AnswerDoor,
-    tx?: Pick<DataSource, 'query'>,
+    record?: DeviceRegistrationRecord,
   ): Promise<{ deviceId: string; deviceToken: string }> {
-    const { name } = parseNewDevice(input);
-    if (tx === undefined) return this.dataSource.transaction((own) => this.addDevice(subject, name, answerDoor, own));
-    return this.addDevice(subject, name, answerDoor, tx);
+    return this.store.transaction((tx) => this.registerDeviceIn(tx, subject, input, answerDoor, record));
   }
 
-  private async addDevice(
+  /** As `registerDevice`, in the caller's transaction, when the device comes with more (its channel, its passkey). */
+  async registerDeviceIn(
+    tx: EventStoreTransaction,
     subject: string,
-    name: string,
+    input: unknown,
     answerDoor: AnswerDoor,
-    tx: Pick<DataSource, 'query'>,
+    record?: DeviceRegistrationRecord,
   ): Promise<{ deviceId: string; deviceToken: string }> {
+    const { name } = parseNewDevice(input);
     await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('devices:' || $1, 0))`, [subject]);
     const [{ count }] = (await tx.query(`SELECT count(*)::int AS count FROM devices WHERE subject = $1`, [
       subject,
@@ -61,6 +70,16 @@ export class DeviceRegistry {
     } catch (error) {
       if (violatedConstraint(error, FOREIGN_KEY_VIOLATION) !== undefined) throw new UnknownUserError(subject);
       throw error;
+    }
+    if (record !== undefined) {
+      const context = record.context(deviceId);
+      const event: NewEvent<DeviceRegistered> = {
+        type: 'DeviceRegistered',
+        schemaVersion: 1,
+        data: { subject, deviceId, deviceName: name, channel: record.channel, registeredAt: context.now.toISOString() },
+        metadata: lifecycleMetadata(context),
+      };
+      await tx.appendToStream(userStreamId(subject), 'any', [event]);
     }
     return { deviceId, deviceToken };
   }

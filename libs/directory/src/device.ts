@@ -23,6 +23,15 @@ export interface LifecycleContext {
   now: Date;
 }
 
+/**
+ * How adding a device is recorded (DeviceRegistered): how it will be told of requests, and who
+ * added it, given the new device's id (an enrolled device adds itself).
+ */
+export interface DeviceRegistrationRecord {
+  channel: string;
+  context: (deviceId: string) => LifecycleContext;
+}
+
 /** The metadata of an event that records a lifecycle change. */
 export function lifecycleMetadata(context: LifecycleContext): {
   correlationId: string;

@@ -1,6 +1,7 @@
 import { PostgresEventStore } from '@backchannel/event-store';
 import {
   type NewEvent,
+  type UserCreated,
   type UserDeleted,
   type UserDisabled,
   type UserEnabled,
@@ -119,22 +120,40 @@ export class UserDirectory {
     return rows.length === 1;
   }
 
-  /** A new user; the sub of a deleted user is refused (a conflict), never given again. */
-  async createUser(input: unknown): Promise<User> {
+  /**
+   * A new user; the sub of a deleted user is refused (a conflict), never given again. With a
+   * context (the admin API, a seed), the names of the claims given are recorded (UserCreated) in
+   * the same transaction.
+   */
+  async createUser(input: unknown, context?: LifecycleContext): Promise<User> {
     const user = parseNewUser(input);
-    return this.dataSource.transaction(async (manager) => {
+    return this.store.transaction(async (tx) => {
       const rows: UserRow[] = await namingConflicts(() =>
-        manager.query(
+        tx.query(
           `INSERT INTO users (${WRITTEN_COLUMNS}) VALUES (${WRITTEN_PLACEHOLDERS}) RETURNING ${USER_ROW_COLUMNS}`,
           userValues(user),
         ),
       );
       // Checked after the insert, in a statement of its own: an insert that waited for the user's
       // concurrent deletion then sees the deletion's record.
-      const deleted: unknown[] = await manager.query(`SELECT 1 FROM deleted_users WHERE subject = $1`, [user.subject]);
+      const deleted: unknown[] = await tx.query(`SELECT 1 FROM deleted_users WHERE subject = $1`, [user.subject]);
       if (deleted.length > 0)
         throw new DirectoryConflictError('sub', 'this sub belonged to a deleted user, and a sub is never reassigned');
-      return toUser(rows[0]!);
+      const created = toUser(rows[0]!);
+      if (context !== undefined) {
+        const event: NewEvent<UserCreated> = {
+          type: 'UserCreated',
+          schemaVersion: 1,
+          data: {
+            subject: created.subject,
+            claims: changedClaims(null, created),
+            createdAt: context.now.toISOString(),
+          },
+          metadata: lifecycleMetadata(context),
+        };
+        await tx.appendToStream(userStreamId(created.subject), 'any', [event]);
+      }
+      return created;
     });
   }
 
@@ -206,13 +225,18 @@ export class UserDirectory {
   }
 }
 
-/** The names of the claims (as the admin API shows them) whose values differ. */
-function changedClaims(before: User, after: User): string[] {
-  const [was, is] = [userResponse(before), userResponse(after)];
+/** The names of the claims (as the admin API shows them) whose values differ; a new user's (before: null) are those given. */
+function changedClaims(before: User | null, after: User): string[] {
+  const [was, is] = [before === null ? {} : userResponse(before), userResponse(after)];
   return [...new Set([...Object.keys(was), ...Object.keys(is)])]
-    .filter((claim) => claim !== 'updated_at' && JSON.stringify(was[claim]) !== JSON.stringify(is[claim]))
+    .filter(
+      (claim) => !NOT_CLAIMS.has(claim) && JSON.stringify(was[claim] ?? null) !== JSON.stringify(is[claim] ?? null),
+    )
     .sort();
 }
+
+/** Members of the admin API's user that no administrator writes as a claim (the sub is the stream's). */
+const NOT_CLAIMS: ReadonlySet<string> = new Set(['sub', 'updated_at', 'disabled_at']);
 
 /** The values of WRITTEN_COLUMNS. */
 function userValues(user: NewUser): unknown[] {

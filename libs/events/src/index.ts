@@ -5,5 +5,6 @@ export * from './auth-request.events.js';
 export * from './client.events.js';
 export * from './user.events.js';
 export * from './consent-vocabulary.events.js';
+export * from './initial-access-token.events.js';
 export * from './topics.js';
 export * from './timeline.js';

@@ -28,6 +28,10 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
   PasskeyRevoked: 1,
   UserUpdated: 1,
   UserCodeSet: 1,
+  UserCreated: 1,
+  EnrolmentIssued: 1,
+  DeviceRegistered: 1,
+  InitialAccessTokenIssued: 1,
 };
 
 /** Raised for an event no upcaster can bring to a version this code knows (a poison message). */

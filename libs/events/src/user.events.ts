@@ -1,6 +1,24 @@
 import type { Event } from './envelope.js';
 
 /**
+ * A user was created in the directory: the names of the claims given, never their values (see
+ * UserUpdated).
+ */
+export type UserCreated = Event<'UserCreated', { subject: string; claims: string[]; createdAt: string }> & {
+  schemaVersion: 1;
+};
+
+/**
+ * A device was added for the user: by an administrator (`channel`: how it is told of requests), or
+ * by enrolling in the built-in authenticator (the device itself the actor; `device-api` until it
+ * subscribes to Web Push). Never its token or a webhook's secret.
+ */
+export type DeviceRegistered = Event<
+  'DeviceRegistered',
+  { subject: string; deviceId: string; deviceName: string; channel: string; registeredAt: string }
+> & { schemaVersion: 1 };
+
+/**
  * A user's device was revoked (a lost phone, a passkey removed, or all of the user's devices at
  * once): its device token, its channel and its passkey stop working at once. The directory's
  * tables are the state; this is the record, with the actor in the metadata.
@@ -45,8 +63,25 @@ export type UserUpdated = Event<'UserUpdated', { subject: string; claims: string
 /** An administrator set (or replaced) the user's CIBA user code: that it was set, never the code. */
 export type UserCodeSet = Event<'UserCodeSet', { subject: string; setAt: string }> & { schemaVersion: 1 };
 
+/**
+ * An enrolment code was issued for the user (a device of theirs may enrol in the built-in
+ * authenticator with it until `expiresAt`): that it was issued, never the code or its link.
+ */
+export type EnrolmentIssued = Event<'EnrolmentIssued', { subject: string; expiresAt: string; issuedAt: string }> & {
+  schemaVersion: 1;
+};
+
 export type UserEvent =
-  DeviceRevoked | UserDisabled | UserEnabled | UserDeleted | PasskeyRevoked | UserUpdated | UserCodeSet;
+  | UserCreated
+  | DeviceRegistered
+  | DeviceRevoked
+  | UserDisabled
+  | UserEnabled
+  | UserDeleted
+  | PasskeyRevoked
+  | UserUpdated
+  | UserCodeSet
+  | EnrolmentIssued;
 
 const USER_STREAM_PREFIX = 'user-';
 

@@ -1,9 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { PayloadSealer, randomToken } from '@backchannel/crypto';
 import { type DeviceChannelName, DeviceChannelsRepository } from '@backchannel/device-channels';
-import { type AnswerDoor, DeviceRegistry, DirectoryValidationError } from '@backchannel/directory';
+import {
+  type AnswerDoor,
+  DeviceRegistry,
+  DirectoryValidationError,
+  type LifecycleContext,
+} from '@backchannel/directory';
+import { PostgresEventStore } from '@backchannel/event-store';
 import { EgressPolicyChecker } from '@backchannel/egress';
 import { type DeviceChannelChoice, parseDeviceChannelChoice } from './device-channel-input.js';
 
@@ -35,7 +40,7 @@ export class DeviceRegistration {
   private readonly egress: EgressPolicyChecker;
 
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly store: PostgresEventStore,
     private readonly devices: DeviceRegistry,
     private readonly channels: DeviceChannelsRepository,
     private readonly sealer: PayloadSealer,
@@ -44,16 +49,20 @@ export class DeviceRegistration {
     this.egress = new EgressPolicyChecker(config.clientNotification);
   }
 
-  async register(subject: string, input: unknown): Promise<RegisteredDevice> {
+  /** Recorded (DeviceRegistered) with the actor, in the same transaction. */
+  async register(subject: string, input: unknown, context: LifecycleContext): Promise<RegisteredDevice> {
     const choice = parseDeviceChannelChoice(input);
     await this.checkUsable(choice);
-    return this.dataSource.transaction(async (manager) => {
-      const device = await this.devices.registerDevice(subject, input, ANSWER_DOORS[choice.channel], manager);
+    return this.store.transaction(async (tx) => {
+      const device = await this.devices.registerDeviceIn(tx, subject, input, ANSWER_DOORS[choice.channel], {
+        channel: choice.channel,
+        context: () => context,
+      });
       switch (choice.channel) {
         case 'device-api':
           return { ...device, channel: choice.channel };
         case 'keycloak-http':
-          await this.channels.use(device.deviceId, { channel: choice.channel }, manager);
+          await this.channels.use(device.deviceId, { channel: choice.channel }, tx);
           return { ...device, channel: choice.channel };
         case 'webhook': {
           const webhookSecret = randomToken(32);
@@ -61,7 +70,7 @@ export class DeviceRegistration {
           await this.channels.use(
             device.deviceId,
             { channel: choice.channel, url: choice.webhookUrl, sealedSecret },
-            manager,
+            tx,
           );
           return { ...device, channel: choice.channel, webhookSecret };
         }

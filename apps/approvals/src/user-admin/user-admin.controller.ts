@@ -77,8 +77,9 @@ export class UserAdminController {
 
   @Post()
   @HttpCode(201)
-  async createUser(@Body() body: unknown): Promise<Record<string, unknown>> {
-    return userResponse(await translateDirectoryErrors(() => this.users.createUser(body)));
+  async createUser(@Body() body: unknown, @Req() request: FastifyRequest): Promise<Record<string, unknown>> {
+    const context = adminActionContext(request);
+    return userResponse(await translateDirectoryErrors(() => this.users.createUser(body, context)));
   }
 
   @Get(':sub')
@@ -119,8 +120,10 @@ export class UserAdminController {
   async registerDevice(
     @Param('sub') subject: string,
     @Body() body: unknown,
+    @Req() request: FastifyRequest,
   ): Promise<{ device_id: string; device_token: string; channel: string; webhook_secret?: string }> {
-    const device = await translateDirectoryErrors(() => this.deviceRegistration.register(subject, body));
+    const context = adminActionContext(request);
+    const device = await translateDirectoryErrors(() => this.deviceRegistration.register(subject, body, context));
     return {
       device_id: device.deviceId,
       device_token: device.deviceToken,
@@ -213,8 +216,10 @@ export class UserAdminController {
   @Header('Cache-Control', 'no-store') // the code is a credential until redeemed
   async createEnrolment(
     @Param('sub') subject: string,
+    @Req() request: FastifyRequest,
   ): Promise<{ enrolment_code: string; enrolment_url: string; expires_at: string; qr_svg: string }> {
-    const enrolment = await translateDirectoryErrors(() => this.enrolments.create(subject, new Date()));
+    const context = adminActionContext(request);
+    const enrolment = await translateDirectoryErrors(() => this.enrolments.create(subject, context));
     return {
       enrolment_code: enrolment.code,
       enrolment_url: enrolment.url,

@@ -5,7 +5,7 @@ import { DeviceRegistry, TooManyDevicesError } from '@backchannel/directory';
 import { PostgresEventStore } from '@backchannel/event-store';
 import { userStreamId } from '@backchannel/events';
 import { TEST_ADMIN_TOKEN, recordRequest } from '@backchannel/testing';
-import { call, startApprovals, streamEvents } from '../authenticator/authenticator.fixture.js';
+import { call, enrolDevice, startApprovals, streamEvents } from '../authenticator/authenticator.fixture.js';
 
 /** The user admin API over HTTP on the real PostgreSQL: the user's claims, read and changed. */
 describe('user admin API on PostgreSQL', () => {
@@ -66,6 +66,28 @@ describe('user admin API on PostgreSQL', () => {
       expect(await admin('GET', `/admin/v1/users/${input.sub}`)).toMatchObject({ status: 200, body: patched.body });
     });
 
+    it('records the creation of a user with the actor and the names of the claims given, never their values', async () => {
+      const input = newUser();
+      expect(
+        (await admin('POST', '/admin/v1/users', { ...input, given_name: 'Ada', email_verified: false })).status,
+      ).toBe(201);
+
+      const events = await streamEvents(app, userStreamId(input.sub));
+      expect(events.map((event) => [event.type, event.data, event.metadata.actor])).toEqual([
+        [
+          'UserCreated',
+          {
+            subject: input.sub,
+            claims: ['email', 'email_verified', 'given_name', 'phone_number'],
+            createdAt: expect.any(String),
+          },
+          'admin',
+        ],
+      ]);
+      expect(JSON.stringify(events)).not.toContain('Ada');
+      expect(JSON.stringify(events)).not.toContain(input.email);
+    });
+
     it('records which claims a change changed, and that a user code was set, with the actor: never their values', async () => {
       const input = newUser();
       await admin('POST', '/admin/v1/users', { ...input, given_name: 'Ada', address: { country: 'GB' } });
@@ -77,7 +99,7 @@ describe('user admin API on PostgreSQL', () => {
         204,
       );
 
-      const events = await streamEvents(app, userStreamId(input.sub));
+      const events = (await streamEvents(app, userStreamId(input.sub))).slice(1); // after UserCreated
       expect(events.map((event) => [event.type, event.data, event.metadata.actor])).toEqual([
         [
           'UserUpdated',
@@ -131,6 +153,78 @@ describe('user admin API on PostgreSQL', () => {
     });
   });
 
+  describe('registering and enrolling devices', () => {
+    it('records each device an admin registers, with its channel and the actor: never its token or webhook secret', async () => {
+      const input = newUser();
+      await admin('POST', '/admin/v1/users', input);
+
+      const phone = await admin('POST', `/admin/v1/users/${input.sub}/devices`, { name: 'Phone' });
+      const bot = await admin('POST', `/admin/v1/users/${input.sub}/devices`, {
+        name: 'Bot',
+        channel: 'webhook',
+        webhook_url: 'https://hooks.example.com/ciba',
+      });
+      expect([phone.status, bot.status]).toEqual([201, 201]);
+      const [first, second] = [phone.body, bot.body] as Record<string, string>[];
+
+      const events = (await streamEvents(app, userStreamId(input.sub))).slice(1); // after UserCreated
+      const registered = (device: Record<string, string>, deviceName: string) => ({
+        subject: input.sub,
+        deviceId: device.device_id,
+        deviceName,
+        channel: device.channel,
+        registeredAt: expect.any(String),
+      });
+      expect(events.map((event) => [event.type, event.data, event.metadata.actor])).toEqual([
+        ['DeviceRegistered', registered(first!, 'Phone'), 'admin'],
+        ['DeviceRegistered', { ...registered(second!, 'Bot'), channel: 'webhook' }, 'admin'],
+      ]);
+      const recorded = JSON.stringify(events);
+      for (const secret of [first!.device_token, second!.device_token, second!.webhook_secret]) {
+        expect(recorded).not.toContain(secret);
+      }
+    });
+
+    it('records a device that enrols itself, with the device as the actor: never its token', async () => {
+      const input = newUser();
+      await admin('POST', '/admin/v1/users', input);
+
+      const device = await enrolDevice(app, input.sub);
+
+      const events = await streamEvents(app, userStreamId(input.sub));
+      expect(events.map((event) => [event.type, event.metadata.actor])).toEqual([
+        ['UserCreated', 'admin'],
+        ['EnrolmentIssued', 'admin'],
+        ['DeviceRegistered', `device:${device.deviceId}`],
+      ]);
+      expect(events[2]!.data).toEqual({
+        subject: input.sub,
+        deviceId: device.deviceId,
+        deviceName: 'Authenticator',
+        channel: 'device-api',
+        registeredAt: expect.any(String),
+      });
+      expect(JSON.stringify(events)).not.toContain(device.deviceToken);
+    });
+
+    it('records an enrolment code issued, with the actor and its expiry: never the code or its link', async () => {
+      const input = newUser();
+      await admin('POST', '/admin/v1/users', input);
+
+      const enrolment = await admin('POST', `/admin/v1/users/${input.sub}/enrolments`);
+      expect(enrolment.status).toBe(201);
+      const { enrolment_code, enrolment_url, expires_at } = enrolment.body as Record<string, string>;
+
+      const events = (await streamEvents(app, userStreamId(input.sub))).slice(1); // after UserCreated
+      expect(events.map((event) => [event.type, event.data, event.metadata.actor])).toEqual([
+        ['EnrolmentIssued', { subject: input.sub, expiresAt: expires_at, issuedAt: expect.any(String) }, 'admin'],
+      ]);
+      const recorded = JSON.stringify(events);
+      expect(recorded).not.toContain(enrolment_code);
+      expect(recorded).not.toContain(enrolment_url);
+    });
+  });
+
   describe('deleting a user', () => {
     it('revokes their devices, ends their open requests denied, records it, and never gives their sub again', async () => {
       const input = newUser();
@@ -153,6 +247,8 @@ describe('user admin API on PostgreSQL', () => {
       ]);
       const { events } = await app.get(PostgresEventStore).readStream(userStreamId(input.sub));
       expect(events.map((event) => [event.type, event.metadata.actor])).toEqual([
+        ['UserCreated', 'admin'],
+        ['DeviceRegistered', 'admin'],
         ['DeviceRevoked', 'admin'],
         ['UserDeleted', 'admin'],
       ]);
@@ -209,18 +305,21 @@ describe('user admin API on PostgreSQL', () => {
       await admin('POST', '/admin/v1/users', user);
       for (let index = 0; index < 9; index++) await registerDevice(user.sub);
       const registry = app.get(DeviceRegistry);
-      const first = app.get(DataSource).createQueryRunner();
-      await first.startTransaction();
-      try {
-        // the 10th device, not committed yet: a registration meanwhile must wait for it, then count it
-        await registry.registerDevice(user.sub, { name: 'First' }, 'device_token', first);
-        const second = registry.registerDevice(user.sub, { name: 'Second' }, 'device_token');
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        await first.commitTransaction();
-        await expect(second).rejects.toBeInstanceOf(TooManyDevicesError);
-      } finally {
-        await first.release();
-      }
+      let added!: () => void;
+      let commit!: () => void;
+      const firstAdded = new Promise<void>((resolve) => (added = resolve));
+      // the 10th device, not committed yet: a registration meanwhile must wait for it, then count it
+      const first = app.get(PostgresEventStore).transaction(async (tx) => {
+        await registry.registerDeviceIn(tx, user.sub, { name: 'First' }, 'device_token');
+        added();
+        await new Promise<void>((resolve) => (commit = resolve));
+      });
+      await firstAdded;
+      const second = registry.registerDevice(user.sub, { name: 'Second' }, 'device_token');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      commit();
+      await first;
+      await expect(second).rejects.toBeInstanceOf(TooManyDevicesError);
       expect(await countDevices(user.sub)).toBe(10);
     });
   });

@@ -115,12 +115,15 @@ export class InitialAccessTokenAdminController {
   @Post()
   @HttpCode(201)
   @Header('Cache-Control', 'no-store')
-  async issueInitialAccessToken(@Body() body: unknown): Promise<{ initial_access_token: string; expires_at: string }> {
+  async issueInitialAccessToken(
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+  ): Promise<{ initial_access_token: string; expires_at: string }> {
     const requested = (body as { expires_in?: unknown } | null)?.expires_in ?? DEFAULT_INITIAL_ACCESS_TOKEN_SECONDS;
     if (!Number.isInteger(requested) || (requested as number) < 60 || (requested as number) > 30 * 86_400) {
       throw new BadRequestException('expires_in must be an integer number of seconds, from 60 to 2592000.');
     }
-    const { token, expiresAt } = await this.initialAccessTokens.issue(requested as number, new Date());
+    const { token, expiresAt } = await this.initialAccessTokens.issue(requested as number, adminActionContext(request));
     return { initial_access_token: token, expires_at: expiresAt.toISOString() };
   }
 }

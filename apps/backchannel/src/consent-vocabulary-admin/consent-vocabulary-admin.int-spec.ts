@@ -1,23 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ClientRegistry } from '@backchannel/clients';
 import { ConsentVocabulary } from '@backchannel/consent-vocabulary';
 import { PostgresEventStore } from '@backchannel/event-store';
 import { apiScopeStreamId, authorizationDetailTypeStreamId } from '@backchannel/events';
-import { OAuthExceptionFilter } from '@backchannel/oauth';
-import { TEST_ADMIN_TOKEN, featureTestingModule, testConfig } from '@backchannel/testing';
-import { BackchannelModule } from '../backchannel.module.js';
+import { adminCall, startBackchannel } from '../admin-api.fixture.js';
 
 /** The consent vocabulary's admin API and ConsentVocabulary.describe, as the backchannel app wires them, on the real PostgreSQL. */
 describe('consent vocabulary', () => {
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    const module = await featureTestingModule(BackchannelModule, testConfig(), 'consent-vocabulary-int-spec').compile();
-    app = module.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
-    app.useGlobalFilters(new OAuthExceptionFilter());
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
+    app = await startBackchannel('consent-vocabulary-int-spec');
   });
 
   afterAll(async () => {
@@ -29,20 +23,8 @@ describe('consent vocabulary', () => {
   const scopeUrl = (name: string) => `/admin/v1/scopes/${encodeURIComponent(name)}`;
   const typeUrl = (name: string) => `/admin/v1/authorization-detail-types/${encodeURIComponent(name)}`;
 
-  async function call(
-    method: 'GET' | 'PUT' | 'DELETE',
-    url: string,
-    body?: unknown,
-    token: string | null = TEST_ADMIN_TOKEN,
-  ) {
-    const response = await app.inject({
-      method,
-      url,
-      headers: token === null ? {} : { authorization: `Bearer ${token}` },
-      ...(body !== undefined && { payload: body as object }),
-    });
-    return { status: response.statusCode, body: response.body ? response.json() : undefined };
-  }
+  const call = (method: 'GET' | 'PUT' | 'DELETE', url: string, body?: unknown, token?: string | null) =>
+    adminCall(app, method, url, body, token);
 
   async function recorded(streamId: string) {
     const { events } = await app.get(PostgresEventStore).readStream(streamId);

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { EventStoreTransaction } from '@backchannel/event-store';
 
 /** An enrolment code that can still be redeemed, with the registration challenge last given for it. */
 export interface OpenEnrolment {
@@ -17,8 +18,14 @@ export interface OpenEnrolment {
 export class EnrolmentCodesRepository {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
-  async create(codeSha256: string, subject: string, expiresAt: Date): Promise<void> {
-    await this.dataSource.query(`INSERT INTO enrolment_codes (code_sha256, subject, expires_at) VALUES ($1, $2, $3)`, [
+  /** In the transaction that records it (EnrolmentIssued). */
+  async create(
+    codeSha256: string,
+    subject: string,
+    expiresAt: Date,
+    sql: Pick<EventStoreTransaction, 'query'>,
+  ): Promise<void> {
+    await sql.query(`INSERT INTO enrolment_codes (code_sha256, subject, expires_at) VALUES ($1, $2, $3)`, [
       codeSha256,
       subject,
       expiresAt,
@@ -55,7 +62,7 @@ export class EnrolmentCodesRepository {
     codeSha256: string,
     challenge: string,
     now: Date,
-    sql: Pick<DataSource, 'query'> = this.dataSource,
+    sql: Pick<EventStoreTransaction, 'query'>,
   ): Promise<string | null> {
     const rows: { subject: string }[] = await sql.query(
       `WITH redeemed AS (

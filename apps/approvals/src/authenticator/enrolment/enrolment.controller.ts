@@ -1,4 +1,5 @@
-import { Body, Controller, HttpCode, Post, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, UseInterceptors } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import { WebAppHeaders } from '@backchannel/http';
 import { EnrolmentService } from './enrolment.service.js';
@@ -17,8 +18,11 @@ export class EnrolmentController {
 
   @Post('verify')
   @HttpCode(201)
-  async verify(@Body() body: unknown): Promise<{ device_id: string; device_token: string }> {
-    const device = await this.enrolments.register(body, new Date());
+  async verify(
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+  ): Promise<{ device_id: string; device_token: string }> {
+    const device = await this.enrolments.register(body, new Date(), request.id);
     return { device_id: device.deviceId, device_token: device.deviceToken };
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import { DataSource } from 'typeorm';
@@ -133,9 +134,13 @@ describe('authenticator enrolment', () => {
       await expect(enrolments.registrationOptions({ code }, expiry)).rejects.toMatchObject({ status: 400 });
       const creation = await enrolments.registrationOptions({ code }, new Date());
       const response = newAuthenticator().register(creation);
-      await expect(enrolments.register({ code, response }, expiry)).rejects.toMatchObject({ status: 400 });
+      await expect(enrolments.register({ code, response }, expiry, randomUUID())).rejects.toMatchObject({
+        status: 400,
+      });
       // still open before it expires
-      expect(await enrolments.register({ code, response }, new Date())).toMatchObject({ deviceId: expect.any(String) });
+      expect(await enrolments.register({ code, response }, new Date(), randomUUID())).toMatchObject({
+        deviceId: expect.any(String),
+      });
     });
 
     it('refuses a registration over another challenge and keeps the code open for a proper one', async () => {

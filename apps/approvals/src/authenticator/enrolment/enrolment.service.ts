@@ -1,11 +1,19 @@
 import { BadRequestException, ConflictException, Inject, Injectable } from '@nestjs/common';
 import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import QRCode from 'qrcode';
-import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { randomToken, sha256Hex } from '@backchannel/crypto';
-import { DeviceRegistry, TooManyDevicesError, UnknownUserError, UserDirectory } from '@backchannel/directory';
+import {
+  DeviceRegistry,
+  type LifecycleContext,
+  TooManyDevicesError,
+  UnknownUserError,
+  UserDirectory,
+  lifecycleMetadata,
+} from '@backchannel/directory';
+import { PostgresEventStore } from '@backchannel/event-store';
+import { type EnrolmentIssued, type NewEvent, userStreamId } from '@backchannel/events';
 import {
   PasskeyRelyingParty,
   PasskeyVerificationError,
@@ -57,7 +65,7 @@ function invalidCode(): BadRequestException {
 export class EnrolmentService {
   constructor(
     @Inject(BACKCHANNEL_CONFIG) private readonly config: BackchannelConfig,
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly store: PostgresEventStore,
     private readonly users: UserDirectory,
     private readonly devices: DeviceRegistry,
     private readonly codes: EnrolmentCodesRepository,
@@ -65,12 +73,24 @@ export class EnrolmentService {
     private readonly relyingParty: PasskeyRelyingParty,
   ) {}
 
-  /** A new code for the user; UnknownUserError when there is no such user. */
-  async create(subject: string, now: Date): Promise<Enrolment> {
+  /**
+   * A new code for the user, recorded (EnrolmentIssued: when it expires, never the code) with the
+   * actor in the same transaction; UnknownUserError when there is no such user.
+   */
+  async create(subject: string, context: LifecycleContext): Promise<Enrolment> {
     if (!(await this.users.findBySubject(subject))) throw new UnknownUserError(subject);
     const code = randomToken(32);
-    const expiresAt = new Date(now.getTime() + this.config.webAuthn.enrolmentTtlSeconds * 1000);
-    await this.codes.create(sha256Hex(code), subject, expiresAt);
+    const expiresAt = new Date(context.now.getTime() + this.config.webAuthn.enrolmentTtlSeconds * 1000);
+    const event: NewEvent<EnrolmentIssued> = {
+      type: 'EnrolmentIssued',
+      schemaVersion: 1,
+      data: { subject, expiresAt: expiresAt.toISOString(), issuedAt: context.now.toISOString() },
+      metadata: lifecycleMetadata(context),
+    };
+    await this.store.transaction(async (tx) => {
+      await this.codes.create(sha256Hex(code), subject, expiresAt, tx);
+      await tx.appendToStream(userStreamId(subject), 'any', [event]);
+    });
     // In the fragment, the code never reaches a server log or a Referer header.
     const url = `${this.config.issuer}/authenticator/#/enrol/${code}`;
     const qrSvg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
@@ -88,8 +108,12 @@ export class EnrolmentService {
     return options;
   }
 
-  /** Verifies the registration against the kept challenge, then uses the code up and creates the device with its passkey. */
-  async register(body: unknown, now: Date): Promise<EnrolledDevice> {
+  /**
+   * Verifies the registration against the kept challenge, then uses the code up and creates the
+   * device with its passkey, recorded (DeviceRegistered) with the device itself as the actor: it
+   * proved the code and now holds the passkey. `correlationId`: the request's.
+   */
+  async register(body: unknown, now: Date, correlationId: string): Promise<EnrolledDevice> {
     const request = parseBody(
       verifyRequestSchema,
       body,
@@ -107,13 +131,17 @@ export class EnrolmentService {
       });
     // one transaction: the code is used up exactly when its device and passkey exist (and kept
     // when the user already has the most devices allowed)
-    return this.dataSource
-      .transaction(async (manager) => {
-        const subject = await this.codes.redeem(sha256Hex(request.code), challenge, now, manager);
+    return this.store
+      .transaction(async (tx) => {
+        const subject = await this.codes.redeem(sha256Hex(request.code), challenge, now, tx);
         if (subject === null) throw invalidCode();
         const name = request.device_name ?? DEFAULT_DEVICE_NAME;
-        const device = await this.devices.registerDevice(subject, { name }, 'passkey', manager);
-        if (!(await this.passkeys.add(device.deviceId, subject, passkey, manager))) {
+        const device = await this.devices.registerDeviceIn(tx, subject, { name }, 'passkey', {
+          // told nothing until the authenticator subscribes to Web Push: it lists its requests
+          channel: 'device-api',
+          context: (deviceId) => ({ actor: `device:${deviceId}`, correlationId, now }),
+        });
+        if (!(await this.passkeys.add(device.deviceId, subject, passkey, tx))) {
           throw new BadRequestException('This passkey is registered already.');
         }
         return device;

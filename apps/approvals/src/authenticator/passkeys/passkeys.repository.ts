@@ -49,7 +49,7 @@ export class PasskeysRepository {
     deviceId: string,
     subject: string,
     passkey: NewPasskey,
-    sql: Pick<DataSource, 'query'> = this.dataSource,
+    sql: Pick<EventStoreTransaction, 'query'>,
   ): Promise<boolean> {
     const rows: unknown[] = await sql.query(
       `WITH added AS (

@@ -389,7 +389,7 @@ describe('authenticator decisions', () => {
       expect((await call(app, 'GET', passkeysUrl(device), undefined, TEST_ADMIN_TOKEN)).body).toEqual([]);
 
       const { events } = await app.get(PostgresEventStore).readStream(userStreamId(device.subject));
-      expect(events).toEqual([
+      expect(events.at(-1)).toEqual(
         expect.objectContaining({
           type: 'PasskeyRevoked',
           data: {
@@ -400,7 +400,7 @@ describe('authenticator decisions', () => {
           },
           metadata: expect.objectContaining({ actor: 'admin' }),
         }),
-      ]);
+      );
     });
 
     it("answers 404 for a passkey or device that is not the user's", async () => {
