@@ -146,10 +146,12 @@ export class DeliveryJobs {
    * once if an event woke the job while it was leased.
    */
   async release(job: DeliveryJob, until: Date, now: Date): Promise<void> {
-    await this.updateLeased(job, `attempts = attempts - 1, next_attempt_at = CASE WHEN woken THEN $2 ELSE $1 END`, [
-      until,
-      now,
-    ]);
+    // typed: PostgreSQL takes the untyped parameters of a CASE for text, which a timestamptz column refuses
+    await this.updateLeased(
+      job,
+      `attempts = attempts - 1, next_attempt_at = CASE WHEN woken THEN $2::timestamptz ELSE $1::timestamptz END`,
+      [until, now],
+    );
   }
 
   /** The attempt failed in a way worth retrying: try again at `at`. */
