@@ -29,8 +29,13 @@ const TRANSIENT_SOCKET_CODES = new Set([
 /** Single SQLSTATEs of a failover or a busy row: read-only transaction (a demoted primary), lock not available. */
 const TRANSIENT_SQLSTATES = new Set(['25006', '55P03']);
 
-/** node-postgres reports a dropped connection or a pool timeout without a code. */
-const TRANSIENT_PG_MESSAGES = [/^Connection terminated/, /timeout exceeded when trying to connect/];
+/** node-postgres reports a dropped connection, a query on a client whose connection failed (a server
+ *  killed mid-transaction) or a pool timeout without a code. */
+const TRANSIENT_PG_MESSAGES = [
+  /^Connection terminated/,
+  /^Client has encountered a connection error and is not queryable/,
+  /timeout exceeded when trying to connect/,
+];
 
 export function classifyFailure(error: unknown): FailureKind {
   if (error instanceof UnknownEventVersionError || error instanceof MalformedEventError) return 'poison';
