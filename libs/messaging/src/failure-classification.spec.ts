@@ -1,3 +1,4 @@
+import { QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { UnknownEventVersionError } from '@backchannel/events';
 import { WrongExpectedVersionError } from '@backchannel/event-store';
 import { classifyFailure } from './failure-classification.js';
@@ -36,6 +37,10 @@ describe('classifyFailure', () => {
       'timeout exceeded when trying to connect',
     ])('a connection lost by node-postgres, which carries no code: %s', (message) => {
       expect(classifyFailure(new Error(message))).toBe('transient');
+    });
+
+    it('a transaction whose connection failed before its COMMIT: TypeORM released its query runner', () => {
+      expect(classifyFailure(new QueryRunnerAlreadyReleasedError())).toBe('transient');
     });
 
     it('a lost race on the stream version', () => {

@@ -1,3 +1,4 @@
+import { QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { UnknownEventVersionError } from '@backchannel/events';
 import { WrongExpectedVersionError } from '@backchannel/event-store';
 import { MalformedEventError } from './recorded-event.codec.js';
@@ -44,6 +45,8 @@ export function classifyFailure(error: unknown): FailureKind {
 
 function isTransient(error: unknown): boolean {
   if (error instanceof WrongExpectedVersionError) return true;
+  // TypeORM releases a transaction's query runner when its connection fails (the server killed): its COMMIT then meets this
+  if (error instanceof QueryRunnerAlreadyReleasedError) return true;
   if (!isRecord(error)) return false;
   if (error['retriable'] === true) return true; // kafkajs marks the broker errors worth retrying
   const code = error['code'];
