@@ -99,25 +99,25 @@ describe('chaos: one crash at a time under steady load (distributed topology)', 
     }, 120_000);
   }
 
-  it('keeps every flow whole when the Kafka broker is killed and restarted', async () => {
-    inFlightAtCrash.set('kafka', load.flowsInFlight);
-    await broker.crash();
+  /** Kills the server, restarts it at once (its recovery is the outage) and lets 2×WORKERS more flows end. */
+  async function crashAndResume(name: CrashedServer, server: PrivateKafkaBroker | PrivatePostgres): Promise<void> {
+    inFlightAtCrash.set(name, load.flowsInFlight);
+    await server.crash();
     const crashedAt = Date.now();
-    // restarted at once: its recovery is the outage (the log waits in PostgreSQL, pings for the broker)
-    await broker.resume();
-    downMs.set('kafka', Date.now() - crashedAt);
+    await server.resume();
+    downMs.set(name, Date.now() - crashedAt);
     await load.completed(2 * WORKERS);
+  }
+
+  it('keeps every flow whole when the Kafka broker is killed and restarted', async () => {
+    // the log waits in PostgreSQL, pings for the broker
+    await crashAndResume('kafka', broker);
   }, 180_000);
 
   it('keeps every flow whole when PostgreSQL is killed and restarted', async () => {
     const before = await eventsPerStream(stack.databaseUrl);
-    inFlightAtCrash.set('postgres', load.flowsInFlight);
-    await postgres.crash();
-    const crashedAt = Date.now();
-    // restarted at once: its crash recovery is the outage (the services reconnect, the load retries their 503s)
-    await postgres.resume();
-    downMs.set('postgres', Date.now() - crashedAt);
-    await load.completed(2 * WORKERS);
+    // the services reconnect, the load retries their 503s
+    await crashAndResume('postgres', postgres);
 
     // every event stored before the crash is still in the log
     const after = await eventsPerStream(stack.databaseUrl);
