@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import pg from 'pg';
-import { PrivateKafkaBroker } from '@backchannel/testing';
+import { PrivateKafkaBroker, PrivatePostgres } from '@backchannel/testing';
 import { BackchannelApi } from './support/backchannel-api.js';
 import { ChaosLoad } from './support/chaos-load.fixture.js';
 import { NotificationEndpoints } from './support/notification-endpoints.js';
@@ -13,28 +13,51 @@ const WORKERS = 4;
 /** In the order a request meets them, the edge last (every call goes through it). */
 const CRASHED: DistributedService[] = ['ping-delivery', 'notifier', 'approvals', 'token', 'backchannel', 'gateway'];
 
+/** Killed after the services, each a server of this test's own (the shared ones must never stop). */
+type CrashedServer = 'kafka' | 'postgres';
+
+/** Events per stream in the log, to show that nothing stored before a crash is lost after it. */
+async function eventsPerStream(databaseUrl: string): Promise<Map<string, number>> {
+  const database = new pg.Client({ connectionString: databaseUrl });
+  await database.connect();
+  try {
+    const { rows } = await database.query<{ stream_id: string; events: number }>(
+      'SELECT stream_id, count(*)::int AS events FROM events GROUP BY stream_id',
+    );
+    return new Map(rows.map(({ stream_id, events }) => [stream_id, events]));
+  } finally {
+    await database.end();
+  }
+}
+
 /**
  * Crashes under load: steady poll and ping flows through the distributed topology while, one at a
- * time, each service, then the Kafka broker (a broker of this test's own), is killed (SIGKILL: no
- * shutdown hook) and started again. Every flow must end
- * with its tokens, no auth_req_id gets tokens twice, every ping request is pinged, no 5xx but the
- * documented 503 reaches a client, and each service is ready again within READY_AGAIN_WITHIN_MS.
+ * time, each service, then the Kafka broker, then PostgreSQL (both servers of this test's own), is
+ * killed (SIGKILL: no shutdown hook) and started again. Every flow must end with its tokens, no
+ * auth_req_id gets tokens twice, every ping request is pinged, no 5xx but the documented 503 reaches
+ * a client, no stored event is lost, and each service is ready again within READY_AGAIN_WITHIN_MS.
  */
 describe('chaos: one crash at a time under steady load (distributed topology)', () => {
   let endpoints: NotificationEndpoints;
   let broker: PrivateKafkaBroker;
+  let postgres: PrivatePostgres;
   let stack: DistributedStack;
   let load: ChaosLoad;
   const readyAgainMs = new Map<DistributedService, number>();
-  const inFlightAtCrash = new Map<DistributedService | 'kafka', number>();
-  let brokerDownMs: number | undefined;
+  const inFlightAtCrash = new Map<DistributedService | CrashedServer, number>();
+  const downMs = new Map<CrashedServer, number>();
 
   beforeAll(async () => {
-    [endpoints, broker] = await Promise.all([NotificationEndpoints.start(), PrivateKafkaBroker.start()]);
+    [endpoints, broker, postgres] = await Promise.all([
+      NotificationEndpoints.start(),
+      PrivateKafkaBroker.start(),
+      PrivatePostgres.start(),
+    ]);
     stack = await startDistributedStack({
       env: {
         ...endpoints.stackEnv(),
         KAFKA_BROKERS: broker.brokers.join(','),
+        DATABASE_URL: postgres.url,
         // a request outlives the broker's restart after a crash (its recovery takes up to a minute here)
         AUTH_REQUEST_DEFAULT_EXPIRY_SECONDS: '180',
       },
@@ -53,10 +76,14 @@ describe('chaos: one crash at a time under steady load (distributed topology)', 
   }, 120_000);
 
   afterAll(async () => {
-    if (process.env.CHAOS_LOGS) await writeFile(process.env.CHAOS_LOGS, stack?.logs() ?? '');
-    await load?.stop();
-    await stack?.stop();
-    await Promise.all([endpoints?.close(), broker?.destroy()]);
+    // every step runs whatever failed before it: the servers of this test must not outlive it
+    await Promise.allSettled([
+      process.env.CHAOS_LOGS && writeFile(process.env.CHAOS_LOGS, stack?.logs() ?? ''),
+      load?.stop(),
+    ]);
+    await stack?.stop().catch(() => undefined);
+    const ended = await Promise.allSettled([endpoints?.close(), broker?.destroy(), postgres?.destroy()]);
+    for (const result of ended) if (result.status === 'rejected') throw result.reason;
   });
 
   for (const service of CRASHED) {
@@ -72,24 +99,48 @@ describe('chaos: one crash at a time under steady load (distributed topology)', 
     }, 120_000);
   }
 
-  it('keeps every flow whole when the Kafka broker is killed and restarted', async () => {
-    inFlightAtCrash.set('kafka', load.flowsInFlight);
-    await broker.crash();
+  /** Kills the server, restarts it at once (its recovery is the outage) and lets 2×WORKERS more flows end. */
+  async function crashAndResume(name: CrashedServer, server: PrivateKafkaBroker | PrivatePostgres): Promise<void> {
+    inFlightAtCrash.set(name, load.flowsInFlight);
+    await server.crash();
     const crashedAt = Date.now();
-    // restarted at once: its recovery is the outage (the log waits in PostgreSQL, pings for the broker)
-    await broker.resume();
-    brokerDownMs = Date.now() - crashedAt;
+    await server.resume();
+    downMs.set(name, Date.now() - crashedAt);
     await load.completed(2 * WORKERS);
+  }
+
+  it('keeps every flow whole when the Kafka broker is killed and restarted', async () => {
+    // the log waits in PostgreSQL, pings for the broker
+    await crashAndResume('kafka', broker);
   }, 180_000);
+
+  it('keeps every flow whole when PostgreSQL is killed and restarted', async () => {
+    const before = await eventsPerStream(stack.databaseUrl);
+    // the services reconnect, the load retries their 503s
+    await crashAndResume('postgres', postgres);
+
+    // every event stored before the crash is still in the log
+    const after = await eventsPerStream(stack.databaseUrl);
+    const lost = [...before].filter(([stream, events]) => (after.get(stream) ?? 0) < events);
+    expect(lost).toEqual([]);
+  }, 120_000);
 
   it('ended every flow with its tokens, none twice, every ping delivered, no unexpected 5xx', async () => {
     await load.stop();
     const { outcomes } = load;
-    const report = [...CRASHED, 'kafka' as const].map((service) => ({
-      service,
-      inFlightAtCrash: inFlightAtCrash.get(service),
-      readyAgainMs: service === 'kafka' ? brokerDownMs : readyAgainMs.get(service),
-    }));
+    const servers: CrashedServer[] = ['kafka', 'postgres'];
+    const report = [
+      ...CRASHED.map((service) => ({
+        service,
+        inFlightAtCrash: inFlightAtCrash.get(service),
+        readyAgainMs: readyAgainMs.get(service),
+      })),
+      ...servers.map((server) => ({
+        service: server,
+        inFlightAtCrash: inFlightAtCrash.get(server),
+        downMs: downMs.get(server),
+      })),
+    ];
     const retriedFlows = outcomes.filter((outcome) => outcome.retried.length > 0).length;
     process.stdout.write(
       `chaos: ${outcomes.length} flows, ${retriedFlows} of them retried a call during an outage\n` +

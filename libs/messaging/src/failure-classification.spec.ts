@@ -1,3 +1,4 @@
+import { QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { UnknownEventVersionError } from '@backchannel/events';
 import { WrongExpectedVersionError } from '@backchannel/event-store';
 import { classifyFailure } from './failure-classification.js';
@@ -15,7 +16,8 @@ describe('classifyFailure', () => {
       ['serialization failure (40001)', '40001'],
       ['deadlock (40P01)', '40P01'],
       ['too many connections (53300)', '53300'],
-      ['admin shutdown (57P01)', '57P01'],
+      ['admin shutdown (57P01), also a backend whose postmaster was killed', '57P01'],
+      ['server starting up after a crash, in recovery (57P03)', '57P03'],
     ])('a PostgreSQL %s', (_name, code) => {
       expect(classifyFailure(postgresError(code))).toBe('transient');
     });
@@ -29,8 +31,16 @@ describe('classifyFailure', () => {
       expect(classifyFailure(Object.assign(new Error(code), { code }))).toBe('transient');
     });
 
-    it('a connection dropped by node-postgres, which carries no code', () => {
-      expect(classifyFailure(new Error('Connection terminated unexpectedly'))).toBe('transient');
+    it.each([
+      'Connection terminated unexpectedly',
+      'Client has encountered a connection error and is not queryable',
+      'timeout exceeded when trying to connect',
+    ])('a connection lost by node-postgres, which carries no code: %s', (message) => {
+      expect(classifyFailure(new Error(message))).toBe('transient');
+    });
+
+    it('a transaction whose connection failed before its COMMIT: TypeORM released its query runner', () => {
+      expect(classifyFailure(new QueryRunnerAlreadyReleasedError())).toBe('transient');
     });
 
     it('a lost race on the stream version', () => {

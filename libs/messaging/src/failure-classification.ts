@@ -1,3 +1,4 @@
+import { QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { UnknownEventVersionError } from '@backchannel/events';
 import { WrongExpectedVersionError } from '@backchannel/event-store';
 import { MalformedEventError } from './recorded-event.codec.js';
@@ -29,8 +30,13 @@ const TRANSIENT_SOCKET_CODES = new Set([
 /** Single SQLSTATEs of a failover or a busy row: read-only transaction (a demoted primary), lock not available. */
 const TRANSIENT_SQLSTATES = new Set(['25006', '55P03']);
 
-/** node-postgres reports a dropped connection or a pool timeout without a code. */
-const TRANSIENT_PG_MESSAGES = [/^Connection terminated/, /timeout exceeded when trying to connect/];
+/** node-postgres reports a dropped connection, a query on a client whose connection failed (a server
+ *  killed mid-transaction) or a pool timeout without a code. */
+const TRANSIENT_PG_MESSAGES = [
+  /^Connection terminated/,
+  /^Client has encountered a connection error and is not queryable/,
+  /timeout exceeded when trying to connect/,
+];
 
 export function classifyFailure(error: unknown): FailureKind {
   if (error instanceof UnknownEventVersionError || error instanceof MalformedEventError) return 'poison';
@@ -39,6 +45,8 @@ export function classifyFailure(error: unknown): FailureKind {
 
 function isTransient(error: unknown): boolean {
   if (error instanceof WrongExpectedVersionError) return true;
+  // TypeORM releases a transaction's query runner when its connection fails (the server killed): its COMMIT then meets this
+  if (error instanceof QueryRunnerAlreadyReleasedError) return true;
   if (!isRecord(error)) return false;
   if (error['retriable'] === true) return true; // kafkajs marks the broker errors worth retrying
   const code = error['code'];

@@ -9,3 +9,4 @@ export * from './test-pki.js';
 export * from './free-port.js';
 export * from './raw-http.js';
 export * from './private-kafka-broker.js';
+export * from './private-postgres.js';

@@ -3,9 +3,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { freePort } from './free-port.js';
+import { crashProcess } from './process-crash.js';
 
 const kafkaScript = fileURLToPath(new URL('../../../deploy/kafka/kafka.sh', import.meta.url));
 
@@ -40,16 +40,7 @@ export class PrivateKafkaBroker {
 
   /** Ends the broker with SIGKILL, as a crash would: nothing is flushed or handed over. */
   async crash(): Promise<void> {
-    const pid = Number((await readFile(join(this.home, 'kafka.pid'), 'utf8')).trim());
-    process.kill(pid, 'SIGKILL');
-    for (;;) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        return;
-      }
-      await sleep(50);
-    }
+    await crashProcess(Number((await readFile(join(this.home, 'kafka.pid'), 'utf8')).trim()));
   }
 
   /** Starts again on the same data. */
