@@ -61,12 +61,9 @@ function command<C extends AuthRequestCommand>(type: C['type'], data: C['data'],
 }
 
 const authRequested = event('AuthRequested', { ...requested, requestedAt }, requestedAt);
-const userNotified = event('UserNotified', {
-  requestId: 'request-1',
-  subject: 'user-1',
-  channel: 'web-push',
-  deviceId: 'device-1',
-});
+const userNotifiedOn = (deviceId: string) =>
+  event('UserNotified', { requestId: 'request-1', subject: 'user-1', channel: 'web-push', deviceId });
+const userNotified = userNotifiedOn('device-1');
 const consentGivenFor = (grantedScope: string[]) =>
   event('ConsentGiven', {
     requestId: 'request-1',
@@ -251,8 +248,8 @@ describe('auth-request decider', () => {
       given.when(requestAuthentication(during)).thenRejects('already_exists');
     });
 
-    it('refuses a new notification but accepts a redelivered one as a no-op', () => {
-      given.when(recordUserNotified('device-2')).thenRejects('not_pending');
+    it('records a delivery that raced the answer, and accepts a redelivered one as a no-op', () => {
+      given.when(recordUserNotified('device-2')).then([userNotifiedOn('device-2')]);
       given.when(recordUserNotified()).thenNothing();
     });
 
@@ -287,10 +284,10 @@ describe('auth-request decider', () => {
       given.when(issueTokens('client-2')).thenRejects('invalid_grant');
     });
 
-    it('refuses a second answer and new notifications', () => {
+    it('refuses a second answer, and records a delivery that raced the denial', () => {
       given.when(giveConsent()).thenRejects('already_decided');
       given.when(denyConsent()).thenRejects('already_decided');
-      given.when(recordUserNotified()).thenRejects('not_pending');
+      given.when(recordUserNotified()).then([userNotified]);
     });
   });
 
@@ -318,10 +315,10 @@ describe('auth-request decider', () => {
       });
     });
 
-    it('refuses answers and new notifications', () => {
+    it('refuses answers, and records a delivery that raced the answer', () => {
       given.when(giveConsent()).thenRejects('already_decided');
       given.when(denyConsent()).thenRejects('already_decided');
-      given.when(recordUserNotified()).thenRejects('not_pending');
+      given.when(recordUserNotified()).then([userNotified]);
     });
   });
 
@@ -329,7 +326,7 @@ describe('auth-request decider', () => {
     const scenarios: [NewEvent<AuthRequestEvent>[], AuthRequestCommand][] = [
       [[authRequested], requestAuthentication()],
       [[], giveConsent()],
-      [[authRequested, consentDenied], recordUserNotified()],
+      [[authRequested], recordUserNotified('device-1', afterExpiry)],
       [[authRequested, consentDenied], giveConsent()],
       [[authRequested], giveConsent({}, afterExpiry)],
       [[authRequested], giveConsent({ grantedScope: [] })],
@@ -348,7 +345,7 @@ describe('auth-request decider', () => {
       expect(decision.rejection.message).toMatch(/^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/);
       codes.add(decision.rejection.code);
     }
-    expect(codes.size).toBe(11);
+    expect(codes.size).toBe(10);
   });
 });
 

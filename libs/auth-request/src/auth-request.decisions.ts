@@ -114,7 +114,6 @@ export type AuthRequestCommand =
 export type AuthRequestRejectionCode =
   | 'already_exists'
   | 'not_found'
-  | 'not_pending'
   | 'already_decided'
   | 'expired'
   | 'invalid_scope'
@@ -160,12 +159,13 @@ function requestAuthentication(command: RequestAuthentication, state: AuthReques
 /**
  * One outcome per device: a repeated report (a redelivery, a second worker after a crash) is
  * accepted with no events whatever the state has become since, so an at-least-once worker can
- * replay it without a rejection.
+ * replay it without a rejection. A delivery is only ever sent while the request is pending (the
+ * delivery plan asks deviceNotificationDue first), so one reported after the user answered raced
+ * the answer (a device that approves on receipt): it happened, and is recorded; not after expiry.
  */
 function recordUserNotified(command: RecordUserNotified, state: AuthRequestState): AuthRequestDecision {
   if (state.status === 'Empty') return rejection('not_found', 'The authentication request does not exist.');
   if (deviceNotificationRecorded(state, command.data)) return accept();
-  if (state.status !== 'Pending') return rejection('not_pending', 'The authentication request is no longer pending.');
   if (isExpired(state, command.metadata.now)) return rejection('expired', 'The authentication request has expired.');
   const { requestId, subject } = state.request;
   const { channel, deviceId } = command.data;

@@ -28,7 +28,6 @@ export function decisionError(refusal: AnswerRefusal): Error {
       );
     case 'not_found':
     case 'already_exists':
-    case 'not_pending':
     case 'invalid_grant':
     case 'expired_token':
     case 'access_denied':

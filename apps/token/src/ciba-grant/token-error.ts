@@ -14,7 +14,6 @@ export function tokenError(rejection: AuthRequestRejection): OAuthError {
     case 'invalid_grant':
     case 'already_exists':
     case 'not_found':
-    case 'not_pending':
     case 'already_decided':
     case 'expired':
     case 'invalid_scope':
