@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
-import { type FormParameters, InvalidRequest, InvalidTarget } from '@backchannel/oauth';
+import { type FormParameters, InvalidRequest, repeatedValues } from '@backchannel/oauth';
 import { ClientKeySets } from './client-key-sets.js';
 import { type ClientVerificationKeys, verifyClientSignedJwt } from './client-signed-jwt.js';
 import type { RegisteredClient } from './registered-client.js';
@@ -106,8 +106,7 @@ function formValueOf(name: string, value: unknown): unknown {
   if (name === 'requested_expiry' && typeof value === 'number') return String(value);
   if (JSON_VALUED.has(name) && typeof value === 'object' && value !== null) return JSON.stringify(value);
   if (name === 'resource' && Array.isArray(value) && value.every((item) => typeof item === 'string')) {
-    if (value.some((item) => /\s/.test(item))) throw new InvalidTarget('A resource value must be an absolute URI.');
-    return value.join(' ');
+    return repeatedValues(name, value);
   }
   return value;
 }

@@ -21,12 +21,11 @@ const MAX_NAME_IN_DESCRIPTION = 64;
  */
 export function parseFormBody(body: string): FormParameters {
   const parameters = new Map<string, string>();
+  const repeated = new Map<string, string[]>();
   for (const [name, value] of new URLSearchParams(body)) {
     if (value === '') continue;
     if (REPEATABLE_PARAMETERS.has(name)) {
-      if (/\s/.test(value)) throw new InvalidTarget(`A ${name} value must be an absolute URI, without spaces.`);
-      const earlier = parameters.get(name);
-      parameters.set(name, earlier === undefined ? value : `${earlier} ${value}`);
+      repeated.set(name, [...(repeated.get(name) ?? []), value]);
       continue;
     }
     if (parameters.has(name)) {
@@ -37,7 +36,19 @@ export function parseFormBody(body: string): FormParameters {
     }
     parameters.set(name, value);
   }
+  for (const [name, values] of repeated) parameters.set(name, repeatedValues(name, values));
   return parameters;
+}
+
+/**
+ * The values of a repeatable parameter (`resource`) as one space-delimited value, the form the
+ * parsers read; a value holding a space would be split apart, so it is refused.
+ */
+export function repeatedValues(name: string, values: readonly string[]): string {
+  if (values.some((value) => /\s/.test(value))) {
+    throw new InvalidTarget(`A ${name} value must be an absolute URI, without spaces.`);
+  }
+  return values.join(' ');
 }
 
 /** Throws InvalidRequest unless the Content-Type is application/x-www-form-urlencoded (charset param allowed). */
