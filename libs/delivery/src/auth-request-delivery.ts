@@ -5,10 +5,16 @@ import {
   type RecordUserNotified,
   authRequestDecider,
 } from '@backchannel/auth-request';
-import { PostgresEventStore, type StreamState, handleCommand, readStreamState } from '@backchannel/event-store';
+import {
+  type AlongsideWrites,
+  PostgresEventStore,
+  type StreamState,
+  handleCommand,
+  readStreamState,
+} from '@backchannel/event-store';
 import type { AuthRequestEvent, RecordedEvent } from '@backchannel/events';
 import type { DeliveryOutcome } from './attempt-follow-up.js';
-import type { DeliveryJob, DeliveryQueue, SqlRunner } from './delivery-jobs.repository.js';
+import type { DeliveryJob, DeliveryQueue } from './delivery-jobs.repository.js';
 import type { DeliveryChannel, DeliveryPlan } from './delivery-worker.js';
 
 /** A request's stream as a delivery read it: its state, its version, its events. */
@@ -56,7 +62,7 @@ export abstract class AuthRequestDelivery<Outcome extends DeliveryOutcome> imple
     stream: AuthRequestStream,
     cause: RecordedEvent<AuthRequestEvent>,
     outcome: DeliveryOutcomeCommand,
-    finishJob: (tx: SqlRunner) => Promise<void>,
+    finishJob: AlongsideWrites,
   ): Promise<boolean> {
     const metadata = {
       now: new Date().toISOString(),
@@ -71,7 +77,7 @@ export abstract class AuthRequestDelivery<Outcome extends DeliveryOutcome> imple
       { ...outcome, metadata },
       {
         from: stream,
-        inTransaction: finishJob,
+        alongside: finishJob,
       },
     );
     return recorded.outcome === 'accepted' && recorded.events.length > 0;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { EventStoreTransaction } from '@backchannel/event-store';
+import { type AlongsideWrites, type EventStoreTransaction, alongsideStatement } from '@backchannel/event-store';
 
 /** A kind of delivery, worked by its own workers: ping-delivery's and the notifier's. */
 export type DeliveryQueue = 'client-notification' | 'device-notification';
@@ -160,12 +160,24 @@ export class DeliveryJobs {
   }
 
   /** The job ended (its outcome is an event) or will never be owed. */
-  async finish(job: DeliveryJobKey, now: Date, sql: SqlRunner = this.pool): Promise<void> {
-    await sql.query(
-      `UPDATE delivery_jobs SET done_at = $4, lease_until = NULL
-        WHERE queue = $1 AND stream_id = $2 AND recipient = $3 AND done_at IS NULL`,
-      [job.queue, job.streamId, job.recipient, now],
-    );
+  async finish(job: DeliveryJobKey, now: Date): Promise<void> {
+    const { statement, parameters } = alongsideStatement(this.finishing(job, now));
+    await this.pool.query(statement, parameters);
+  }
+
+  /** The job's end, written with the append of its outcome (in the same statement). */
+  finishing(job: DeliveryJobKey, now: Date): AlongsideWrites {
+    return {
+      statements: [
+        {
+          name: 'job_finished',
+          sql: `UPDATE delivery_jobs SET done_at = $4, lease_until = NULL
+                 WHERE queue = $1 AND stream_id = $2 AND recipient = $3 AND done_at IS NULL
+                   AND EXISTS (SELECT FROM appending)`,
+        },
+      ],
+      parameters: [job.queue, job.streamId, job.recipient, now],
+    };
   }
 
   /** Updates the job only while this claim's lease holds (a lapsed lease may be another worker's now). */

@@ -15,7 +15,8 @@ import {
   followUp,
   shortDetail,
 } from './attempt-follow-up.js';
-import { type DeliveryJob, DeliveryJobs, type DeliveryQueue, type SqlRunner } from './delivery-jobs.repository.js';
+import { type DeliveryJob, DeliveryJobs, type DeliveryQueue } from './delivery-jobs.repository.js';
+import type { AlongsideWrites } from '@backchannel/event-store';
 
 /** A delivery ready to go: the only part that differs between client notifications and device channels. */
 const deliveryAttempts = sharedCounter({
@@ -34,14 +35,11 @@ export interface PreparedDelivery<Outcome extends DeliveryOutcome> {
   /** One attempt. A throw is a failure of ours (a sealed value that does not open): retried with backoff. */
   send(): Promise<Outcome>;
   /**
-   * Records how the delivery ended as an event of the request, with `finishJob` in the same
-   * transaction. False when the decider recorded nothing (the request moved on since it was read,
-   * or another worker recorded first): the job is then finished on its own.
+   * Records how the delivery ended as an event of the request, with `finishJob` written in the
+   * same statement (AlongsideWrites). False when the decider recorded nothing (the request moved
+   * on since it was read, or another worker recorded first): the job is then finished on its own.
    */
-  record(
-    result: DeliveryResult<FailureReasonOf<Outcome>>,
-    finishJob: (tx: SqlRunner) => Promise<void>,
-  ): Promise<boolean>;
+  record(result: DeliveryResult<FailureReasonOf<Outcome>>, finishJob: AlongsideWrites): Promise<boolean>;
 }
 
 /** What a claimed job should do now, as the request's decider sees it. */
@@ -224,14 +222,14 @@ export class DeliveryWorker<Outcome extends DeliveryOutcome = DeliveryOutcome>
     await this.record(job, delivery, next.result);
   }
 
-  /** The outcome becomes an event and the job ends, in one transaction. */
+  /** The outcome becomes an event and the job ends, in one statement. */
   private async record(
     job: DeliveryJob,
     delivery: PreparedDelivery<Outcome>,
     result: DeliveryResult<FailureReasonOf<Outcome>>,
   ): Promise<void> {
     const now = new Date();
-    const recorded = await delivery.record(result, (tx) => this.jobs.finish(job, now, tx));
+    const recorded = await delivery.record(result, this.jobs.finishing(job, now));
     if (!recorded) {
       this.logger.log(`${delivery.description}: ended, nothing recorded (the request moved on, or it was recorded)`);
       return this.jobs.finish(job, now);

@@ -1,5 +1,6 @@
 import type { Event, NewEvent, RecordedEvent } from '@backchannel/events';
 import type { Statement } from './sql.js';
+import type { AlongsideWrites } from './alongside-writes.js';
 
 /**
  * What the caller expects the stream to look like before an append:
@@ -73,10 +74,12 @@ export interface ReadLogResult {
  * (read models) commit or roll back together.
  */
 export interface EventStoreTransaction {
+  /** `alongside`: writes made in the append's own statement, exactly when the events are stored. */
   appendToStream<E extends Event>(
     streamId: string,
     expectedVersion: ExpectedVersion,
     events: NewEvent<E>[],
+    alongside?: AlongsideWrites,
   ): Promise<AppendResult<E>>;
   /** Runs SQL on the same transaction (pg-style $1 placeholders); `prepared(text)` for the hot path. */
   query<Row = Record<string, unknown>>(statement: Statement, parameters?: unknown[]): Promise<Row[]>;

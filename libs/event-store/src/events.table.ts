@@ -8,7 +8,8 @@ import {
   WrongExpectedVersionError,
 } from './event-store.js';
 import { asStoredJson, eventHashTemplate } from './hash-chain.js';
-import { type RunSql, databaseErrorOf, prepared } from './sql.js';
+import { type PreparedStatement, type RunSql, databaseErrorOf, prepared } from './sql.js';
+import { APPENDING, type AlongsideWrites, alongsideCtes, preparedOnce } from './alongside-writes.js';
 
 interface EventRow {
   stream_id: string;
@@ -217,7 +218,7 @@ export async function readLogHead(run: RunSql): Promise<LogCheckpoint | undefine
  * conflict, so the log order (by transaction id) keeps every stream in version order. A writer
  * racing for the same version loses on events_stream_version_unique.
  */
-const APPEND = prepared(`
+const APPEND_CTES = `
   WITH RECURSIVE
     head AS (
       SELECT stream_version, hash, transaction_id FROM events
@@ -243,13 +244,23 @@ const APPEND = prepared(`
         appended.hash_head || chain.hash || appended.hash_middle || (chain.stream_version + 1)::text
           || appended.hash_tail, 'UTF8')), 'hex')
       FROM chain JOIN appended ON appended.ordinal = chain.ordinal + 1
-    )
+    )`;
+const APPEND_INSERT = `
   INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, data, metadata, previous_hash, hash)
   SELECT $1, chain.stream_version, appended.event_id, appended.event_type, appended.schema_version, appended.data,
     appended.metadata, chain.previous_hash, chain.hash
   FROM chain JOIN appended USING (ordinal)
   ORDER BY ordinal
-  RETURNING global_position, stream_version, recorded_at, previous_hash, hash`);
+  RETURNING global_position, stream_version, recorded_at, previous_hash, hash`;
+const APPEND = prepared(APPEND_CTES + APPEND_INSERT);
+
+/** The append with writes made in its statement (AlongsideWrites), after its own three parameters. */
+function appendWith(alongside: AlongsideWrites): PreparedStatement {
+  return preparedOnce(
+    `${APPEND_CTES},
+    ${APPENDING} AS (SELECT FROM start)${alongsideCtes(alongside, 3)}${APPEND_INSERT}`,
+  );
+}
 
 const CURRENT_VERSION = prepared(`SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $1`);
 
@@ -263,13 +274,15 @@ function isVersionConflict(error: unknown): boolean {
 /**
  * One append attempt, as one statement. Throws WrongExpectedVersionError when the stream is not at
  * the expected version (for 'any': when another writer took the next version first). Appending
- * nothing writes nothing and checks no version.
+ * nothing writes nothing (the alongside writes neither) and checks no version. `alongside`: writes
+ * made in the same statement, exactly when the events are stored (AlongsideWrites).
  */
 export async function appendEvents<E extends Event>(
   run: RunSql,
   streamId: string,
   expectedVersion: ExpectedVersion,
   newEvents: NewEvent<E>[],
+  alongside?: AlongsideWrites,
 ): Promise<AppendResult<E>> {
   if (newEvents.length === 0) {
     const version =
@@ -295,10 +308,11 @@ export async function appendEvents<E extends Event>(
   });
   let appended: AppendedRow[];
   try {
-    appended = await run<AppendedRow>(APPEND, [
+    appended = await run<AppendedRow>(alongside ? appendWith(alongside) : APPEND, [
       streamId,
       expectedVersion === 'any' ? null : expectedVersion,
       JSON.stringify(rows),
+      ...(alongside?.parameters ?? []),
     ]);
   } catch (error) {
     if (isVersionConflict(error)) throw new WrongExpectedVersionError(streamId, expectedVersion, { cause: error });

@@ -172,3 +172,57 @@ describe('handleCommand', () => {
     });
   });
 });
+
+describe('handleCommand from the state this process remembers', () => {
+  /** A second store on the same database: another process, whose appends this one does not see. */
+  const other = useTestStore();
+
+  it('does not read the stream again after its own append', async () => {
+    const streamId = testStreamId('remembered');
+    await handleCommand(db.store, streamId, notifications, notify('web-push'));
+    const reads = jest.spyOn(db.store, 'readStream');
+    try {
+      const result = await handleCommand(db.store, streamId, notifications, notify('sms'));
+
+      expect(result).toMatchObject({ outcome: 'accepted', state: { channels: ['web-push', 'sms'] } });
+      expect(reads).not.toHaveBeenCalled();
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it('appends after another process moved the stream on: the conflict re-reads and decides again', async () => {
+    const streamId = testStreamId('remembered-stale');
+    await handleCommand(db.store, streamId, notifications, notify('web-push'));
+    await handleCommand(other.store, streamId, notifications, notify('email'));
+
+    const result = await handleCommand(db.store, streamId, notifications, notify('sms'));
+
+    expect(result).toMatchObject({ outcome: 'accepted', state: { channels: ['web-push', 'email', 'sms'] } });
+    expect((await db.store.readStream(streamId)).currentVersion).toBe(3);
+    expect(await db.store.verifyStream(streamId)).toEqual({ valid: true, length: 3 });
+  });
+
+  it('refuses only on a fresh read: a remembered state that would refuse is read again', async () => {
+    const streamId = testStreamId('remembered-refusal');
+    // this process remembers two channels; the stream, written by another, has only one (a limit of 2 refuses on the first)
+    await handleCommand(db.store, streamId, notifications, notify('a'));
+    db.store.streamStates.remember(streamId, notifications, { state: { channels: ['a', 'b'] }, version: 1 });
+
+    const result = await handleCommand(db.store, streamId, notifications, notify('c', 2));
+
+    expect(result).toMatchObject({ outcome: 'accepted', state: { channels: ['a', 'c'] } });
+  });
+
+  it('finds nothing to do only on a fresh read', async () => {
+    const streamId = testStreamId('remembered-nothing');
+    await handleCommand(db.store, streamId, notifications, notify('a'));
+    // remembered: 'b' already notified; the stream says otherwise
+    db.store.streamStates.remember(streamId, notifications, { state: { channels: ['a', 'b'] }, version: 1 });
+
+    const result = await handleCommand(db.store, streamId, notifications, notify('b'));
+
+    expect(result).toMatchObject({ outcome: 'accepted', state: { channels: ['a', 'b'] } });
+    expect((await db.store.readStream(streamId)).currentVersion).toBe(2);
+  });
+});

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
-import type { Decider, Event, RecordedEvent } from '@backchannel/events';
+import type { Decider, Decision, Event, EventMetadata, RecordedEvent } from '@backchannel/events';
 import type { EventStoreTransaction } from './event-store.js';
+import type { AlongsideWrites } from './alongside-writes.js';
 import { activeContext, contextOf, inSpan, linkToActiveSpan, traceIdOf } from '@backchannel/observability';
 import { eventsRecorded } from './event-store.metrics.js';
 import { type PostgresEventStore, retryOnVersionConflict } from './postgres-event-store.js';
@@ -13,6 +14,8 @@ export type CommandResult<State, E extends Event, Rejection> =
 export interface StreamState<State> {
   state: State;
   version: number;
+  /** Its first event's metadata: a command on the stream joins the stream's trace (inStreamTrace). */
+  origin?: Pick<EventMetadata, 'correlationId' | 'traceparent'>;
 }
 
 export interface HandleCommandOptions<State, E extends Event> {
@@ -26,6 +29,12 @@ export interface HandleCommandOptions<State, E extends Event> {
   from?: StreamState<State>;
   /** Runs in the same transaction as the append (read models, processed-message records); not called when nothing is appended. */
   inTransaction?: (tx: EventStoreTransaction, events: RecordedEvent<E>[], state: State) => Promise<void>;
+  /**
+   * Writes known before the decision, made in the append's own statement (AlongsideWrites: one
+   * round trip, no transaction); not made when nothing is appended. Prefer it to inTransaction
+   * when the writes need no result and no lock.
+   */
+  alongside?: AlongsideWrites;
 }
 
 const DEFAULT_MAX_ATTEMPTS = 5;
@@ -47,16 +56,43 @@ export async function readStreamState<Command, State, E extends Event, Rejection
   decider: Decider<Command, State, E, Rejection>,
 ): Promise<StreamState<State> & { events: RecordedEvent<E>[] }> {
   const { events, currentVersion } = await store.readStream<E>(streamId);
-  return { state: fold(decider, decider.initialState(), events), version: currentVersion, events };
+  const stream = { state: fold(decider, decider.initialState(), events), version: currentVersion, events };
+  const origin = events[0]?.metadata;
+  const read = origin ? { ...stream, origin } : stream;
+  store.streamStates.remember(streamId, decider, read);
+  return read;
+}
+
+/**
+ * Decides `command` on the latest state this process knows of the stream: `from`, else the one it
+ * remembers (StreamStateCache), else a read. A remembered state may be older than the stream, so a
+ * refusal, or a decision to record nothing, made on it is made again on a fresh read: only an
+ * acceptance rests on it, and its append checks the version (a conflict re-reads).
+ */
+export async function decideOnLatest<Command, State, E extends Event, Rejection>(
+  store: PostgresEventStore,
+  streamId: string,
+  decider: Decider<Command, State, E, Rejection>,
+  command: Command,
+  from?: StreamState<State>,
+): Promise<{ stream: StreamState<State>; decision: Decision<E, Rejection> }> {
+  const remembered = from ? undefined : store.streamStates.get<State>(streamId, decider);
+  if (remembered) {
+    const decision = decider.decide(command, remembered.state);
+    if (decision.outcome === 'accepted' && decision.events.length > 0) return { stream: remembered, decision };
+  }
+  const stream = from ?? (await readStreamState(store, streamId, decider));
+  return { stream, decision: decider.decide(command, stream.state) };
 }
 
 /**
  * Read the stream, fold, decide, append with the expected version; on WrongExpectedVersionError
  * re-read and re-decide (at most options.maxAttempts, default 5). The command is data: it never
  * depends on the state, so deciding it again after a conflict is the same decision on newer facts.
- * `options.from` skips the first read. `options.inTransaction(tx, events, state)` runs in the SAME
- * transaction as the append (read models). Round trips: one read (none with `from`), then one
- * append (or BEGIN, append, the caller's statements, COMMIT).
+ * `options.from` skips the first read, as does a state this process remembers (decideOnLatest). `options.inTransaction(tx, events, state)` runs in the SAME
+ * transaction as the append (read models); `options.alongside` writes in the append's own statement.
+ * Round trips: one read (none with `from`), then one append (with or without alongside writes),
+ * or BEGIN, append, the caller's statements, COMMIT.
  */
 export async function handleCommand<Command, State, E extends Event, Rejection>(
   store: PostgresEventStore,
@@ -65,27 +101,38 @@ export async function handleCommand<Command, State, E extends Event, Rejection>(
   command: Command,
   options: HandleCommandOptions<State, E> = {},
 ): Promise<CommandResult<State, E, Rejection>> {
-  const { maxAttempts = DEFAULT_MAX_ATTEMPTS, inTransaction } = options;
-  let known = options.from;
+  const { maxAttempts = DEFAULT_MAX_ATTEMPTS, inTransaction, alongside } = options;
+  if (inTransaction && alongside) throw new Error('handleCommand: inTransaction or alongside, not both');
+  let first = true;
   return retryOnVersionConflict(maxAttempts, async (): Promise<CommandResult<State, E, Rejection>> => {
-    const stream = known ?? (await readStreamState(store, streamId, decider));
-    known = undefined;
+    // the first attempt starts where the caller, or this process, last saw the stream; a retry re-reads
+    const { stream, decision } = first
+      ? await decideOnLatest(store, streamId, decider, command, options.from)
+      : await decideOnLatest(store, streamId, decider, command, await readStreamState(store, streamId, decider));
+    first = false;
     return inStreamTrace(stream, command, async () => {
-      const decided = await decideAndAppend(stream);
-      if (decided.outcome === 'accepted') noteRecorded(streamId, decided.events);
+      const decided = await appendDecision(stream, decision);
+      if (decided.outcome === 'accepted' && decided.events.length > 0) {
+        noteRecorded(streamId, decided.events);
+        const origin = stream.origin ?? decided.events[0]!.metadata;
+        const version = decided.events.at(-1)!.streamVersion;
+        store.streamStates.remember(streamId, decider, { state: decided.state, version, origin });
+      }
       return decided;
     });
   });
 
-  async function decideAndAppend(stream: StreamState<State>): Promise<CommandResult<State, E, Rejection>> {
-    const decision = decider.decide(command, stream.state);
+  async function appendDecision(
+    stream: StreamState<State>,
+    decision: Decision<E, Rejection>,
+  ): Promise<CommandResult<State, E, Rejection>> {
     if (decision.outcome === 'rejected') {
       return { outcome: 'rejected', rejection: decision.rejection, state: stream.state };
     }
     if (decision.events.length === 0) return { outcome: 'accepted', events: [], state: stream.state };
 
     const append = async (appender: Pick<EventStoreTransaction, 'appendToStream'>) => {
-      const { events } = await appender.appendToStream(streamId, stream.version, decision.events);
+      const { events } = await appender.appendToStream(streamId, stream.version, decision.events, alongside);
       return { outcome: 'accepted' as const, events, state: fold(decider, stream.state, events) };
     };
     if (!inTransaction) return append(store);
@@ -110,12 +157,11 @@ function noteRecorded(streamId: string, events: RecordedEvent[]): void {
  * Decides a command in the trace of the stream it acts on: a span that continues the trace of
  * the stream's first event (a request's trace begins at /bc-authorize), linked to what is active
  * (the device's or client's HTTP request, itself a trace of its own). So every event of a request
- * lands in one trace, whoever caused it. A new stream, or a stream read without its events, stays
- * in the active trace.
+ * lands in one trace, whoever caused it. A new stream, or a state without its origin, stays in
+ * the active trace.
  */
 function inStreamTrace<T>(stream: StreamState<unknown>, command: unknown, work: () => Promise<T>): Promise<T> {
-  const events = (stream as { events?: RecordedEvent[] }).events;
-  const parent = contextOf({ traceparent: events?.[0]?.metadata.traceparent });
+  const parent = contextOf({ traceparent: stream.origin?.traceparent });
   const type = (command as { type?: unknown }).type;
   const name = `command ${typeof type === 'string' ? type : 'decide'}`;
   if (traceIdOf(parent) === undefined || traceIdOf(parent) === traceIdOf(activeContext()))

@@ -8,6 +8,7 @@ export {
 } from './postgres.data-source.js';
 export { PostgresEventStore } from './postgres-event-store.js';
 export {
+  decideOnLatest,
   handleCommand,
   readStreamState,
   type CommandResult,
@@ -39,6 +40,7 @@ export {
   prepared,
   queryRunnerSql,
 } from './sql.js';
+export { type AlongsideWrites, alongsideStatement } from './alongside-writes.js';
 export * from './audit-checkpoints.js';
 export * from './retention.js';
 export { type RebuildableProjection, type RebuildReport, rebuildProjection } from './projection-rebuild.js';

@@ -14,6 +14,7 @@ import {
 import { appendEvents, readLog, readLogHead, readStoredStream } from './events.table.js';
 import { type RunSql, poolSql, queryRunnerSql } from './sql.js';
 import { type ChainVerification, verifyChain } from './hash-chain.js';
+import { StreamStateCache } from './stream-state-cache.js';
 
 /** Appends with expected version 'any' lose only to a concurrent writer; a few tries settle it. */
 const ANY_VERSION_APPEND_ATTEMPTS = 10;
@@ -45,7 +46,7 @@ function appendingWith(
   run: RunSql,
   retryAny: <E extends Event>(append: () => Promise<AppendResult<E>>) => Promise<AppendResult<E>>,
 ): EventStoreTransaction['appendToStream'] {
-  return (streamId, expectedVersion, events) =>
+  return (streamId, expectedVersion, events, alongside) =>
     inSpan(
       'event-store append',
       { attributes: { 'backchannel.stream_id': streamId, 'backchannel.event_types': events.map((e) => e.type) } },
@@ -55,7 +56,7 @@ function appendingWith(
         const traced = traceparent
           ? events.map((event) => ({ ...event, metadata: { traceparent, ...event.metadata } }))
           : events;
-        const append = () => appendEvents(run, streamId, expectedVersion, traced);
+        const append = () => appendEvents(run, streamId, expectedVersion, traced, alongside);
         return expectedVersion === 'any' ? retryAny(append) : append();
       },
     );
@@ -93,6 +94,9 @@ export class PostgresEventStore {
   constructor(private readonly dataSource: DataSource) {}
 
   private readonly query = poolSql(this.dataSource);
+
+  /** The states of the streams this process worked on last (handleCommand starts from them). */
+  readonly streamStates = new StreamStateCache();
 
   /** The stream's events, upcast to the current schema versions, in version order. */
   async readStream<E extends Event>(streamId: string): Promise<ReadStreamResult<E>> {

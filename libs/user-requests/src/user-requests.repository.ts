@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { EventStoreTransaction } from '@backchannel/event-store';
+import { type AlongsideWrites, type EventStoreTransaction, alongsideStatement } from '@backchannel/event-store';
 import type {
   AuthRequested,
   AuthorizationDetail,
@@ -61,6 +61,28 @@ interface UserRequestRow {
   created_at: Date;
   expires_at: Date;
   answered_at: Date | null;
+}
+
+/** The request leaves the user's open requests; a "this wasn't me" also blocks its client. */
+function answeredWrites(streamId: string, at: Date, denial: DenialReason | null): AlongsideWrites {
+  return {
+    statements: [
+      {
+        name: 'answered',
+        sql: `UPDATE user_requests SET answered_at = $2, denial = $3
+               WHERE stream_id = $1 AND answered_at IS NULL AND EXISTS (SELECT FROM appending)
+               RETURNING subject, client_id, client_name`,
+      },
+      {
+        name: 'blocked',
+        sql: `INSERT INTO client_blocks (subject, client_id, client_name, blocked_at)
+              SELECT subject, client_id, client_name, $2 FROM answered WHERE $3 = 'not_recognized'
+              ON CONFLICT (subject, client_id)
+              DO UPDATE SET blocked_at = EXCLUDED.blocked_at, client_name = EXCLUDED.client_name`,
+      },
+    ],
+    parameters: [streamId, at, denial],
+  };
 }
 
 /** The reasons a user gives (not an administrator's): each one holds the client back for a while. */
@@ -198,10 +220,17 @@ export class UserRequests {
   }
 
   /**
-   * The user answered, in the transaction that records the answer; `at` is the answer's time (its
-   * event's occurredAt), `denial` the reason of a denial. "This wasn't me" (not_recognized) blocks
-   * the client from prompting the user, under the user's lock, so no request of it passes after.
+   * The user answered: written in the statement that appends the answer (AlongsideWrites); `at`
+   * is the answer's time (its event's occurredAt), `denial` the reason of a denial. "This wasn't
+   * me" (not_recognized) also blocks the client from prompting the user; that one must be made
+   * under the user's lock (markAnswered), so no request of the client passes after it.
    */
+  answering(streamId: string, at: Date, denial: DenialReason | null): AlongsideWrites {
+    if (denial === 'not_recognized') throw new Error('a "this wasn\'t me" answer is marked under the user\'s lock');
+    return answeredWrites(streamId, at, denial);
+  }
+
+  /** The user answered, in the transaction that records the answer, under the user's lock for "this wasn't me" (see answering). */
   async markAnswered(
     tx: EventStoreTransaction,
     streamId: string,
@@ -214,16 +243,8 @@ export class UserRequests {
       ]);
       if (request) await lockUser(tx, request.subject);
     }
-    await tx.query(
-      `WITH answered AS (
-         UPDATE user_requests SET answered_at = $2, denial = $3
-          WHERE stream_id = $1 AND answered_at IS NULL
-          RETURNING subject, client_id, client_name)
-       INSERT INTO client_blocks (subject, client_id, client_name, blocked_at)
-       SELECT subject, client_id, client_name, $2 FROM answered WHERE $3 = 'not_recognized'
-       ON CONFLICT (subject, client_id) DO UPDATE SET blocked_at = EXCLUDED.blocked_at, client_name = EXCLUDED.client_name`,
-      [streamId, at, denial],
-    );
+    const { statement, parameters } = alongsideStatement(answeredWrites(streamId, at, denial));
+    await tx.query(statement, parameters);
   }
 
   /** The clients the user blocked with "this wasn't me" and that are still blocked at `now`, latest first. */

@@ -56,12 +56,19 @@ export class AnswerRecorder {
     if (device.answerDoor !== door) {
       return { outcome: 'refused', refusal: { code: 'wrong_door', message: OWN_DOOR[device.answerDoor] } };
     }
-    const result = await handleCommand(this.store, streamId, authRequestDecider, commandFor(input), {
-      inTransaction: async (tx) => {
-        await this.userRequests.markAnswered(tx, streamId, now, denialOf(input.answer));
-        await input.alsoInTransaction?.(tx);
-      },
-    });
+    const denial = denialOf(input.answer);
+    const { alsoInTransaction } = input;
+    // a plain answer is one statement; "this wasn't me" takes the user's lock, and some doors write more
+    const writes =
+      denial === 'not_recognized' || alsoInTransaction
+        ? {
+            inTransaction: async (tx: EventStoreTransaction) => {
+              await this.userRequests.markAnswered(tx, streamId, now, denial);
+              await alsoInTransaction?.(tx);
+            },
+          }
+        : { alongside: this.userRequests.answering(streamId, now, denial) };
+    const result = await handleCommand(this.store, streamId, authRequestDecider, commandFor(input), writes);
     return result.outcome === 'accepted' ? { outcome: 'recorded' } : { outcome: 'refused', refusal: result.rejection };
   }
 
@@ -87,7 +94,7 @@ export class AnswerRecorder {
           data: { subject, deviceId: 'none', reason },
           metadata: { now: now.toISOString(), correlationId, actor },
         },
-        { inTransaction: (tx) => this.userRequests.markAnswered(tx, request.streamId, now, reason) },
+        { alongside: this.userRequests.answering(request.streamId, now, reason) },
       );
       if (result.outcome === 'accepted') ended += 1;
     }

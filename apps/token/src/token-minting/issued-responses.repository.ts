@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { KeyRing } from '@backchannel/crypto';
-import type { EventStoreTransaction } from '@backchannel/event-store';
+import type { AlongsideWrites } from '@backchannel/event-store';
 import type { PushedTokens } from '@backchannel/events';
 
 /** The key's purpose: no other value is sealed with a key derived from an auth_req_id for it. */
@@ -22,19 +22,31 @@ export interface KeptResponseOwner {
 export class IssuedResponses {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
-  /** In the transaction that records TokensIssued, so a concurrent redemption that loses finds it. */
-  async keep(tx: EventStoreTransaction, owner: KeptResponseOwner, tokens: PushedTokens, until: Date): Promise<void> {
+  /**
+   * The response kept, written in the statement that records TokensIssued (AlongsideWrites), so a
+   * concurrent redemption that loses finds it.
+   */
+  async keeping(owner: KeptResponseOwner, tokens: PushedTokens, until: Date): Promise<AlongsideWrites> {
     const sealed = await KeyRing.ofSecret(owner.authReqId, RESPONSE_KEY_INFO).seal(
       new TextEncoder().encode(JSON.stringify(tokens)),
       'json',
       owner.streamId,
     );
-    // the windows that ended go with each new one, so none outlives its window for long
-    await tx.query(
-      `WITH ended AS (DELETE FROM issued_responses WHERE expires_at <= now())
-       INSERT INTO issued_responses (stream_id, sealed_response, expires_at) VALUES ($1, $2, $3)`,
-      [owner.streamId, sealed, until],
-    );
+    return {
+      statements: [
+        // the windows that ended go with each new one, so none outlives its window for long
+        {
+          name: 'ended_responses',
+          sql: `DELETE FROM issued_responses WHERE expires_at <= now() AND EXISTS (SELECT FROM appending)`,
+        },
+        {
+          name: 'kept_response',
+          sql: `INSERT INTO issued_responses (stream_id, sealed_response, expires_at)
+                SELECT $1::text, $2::text, $3::timestamptz WHERE EXISTS (SELECT FROM appending)`,
+        },
+      ],
+      parameters: [owner.streamId, sealed, until],
+    };
   }
 
   /** The response kept for the request, or null when none is (its window is over). */

@@ -9,7 +9,7 @@ import {
 } from '@backchannel/auth-request';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { ShreddablePayloads, TokenSigner, randomToken } from '@backchannel/crypto';
-import { PostgresEventStore, type StreamState, handleCommand, readStreamState } from '@backchannel/event-store';
+import { PostgresEventStore, type StreamState, decideOnLatest, handleCommand } from '@backchannel/event-store';
 import { UserDirectory, userinfoClaims } from '@backchannel/directory';
 import { accessTokenAudience } from '@backchannel/oauth';
 import {
@@ -120,9 +120,8 @@ export class TokenMinter {
     request: IssuanceRequest,
     read?: StreamState<AuthRequestState>,
   ): Promise<IssuanceResult> {
-    const stream = read ?? (await readStreamState(this.store, streamId, authRequestDecider));
     const command = this.issueTokens(request);
-    const decision = authRequestDecider.decide(command, stream.state);
+    const { stream, decision } = await decideOnLatest(this.store, streamId, authRequestDecider, command, read);
     if (decision.outcome === 'rejected') {
       return { outcome: 'rejected', rejection: decision.rejection, state: stream.state };
     }
@@ -147,13 +146,11 @@ export class TokenMinter {
       {
         from: stream,
         ...(retry && {
-          inTransaction: (tx) =>
-            this.issuedResponses.keep(
-              tx,
-              { streamId, authReqId: retry.authReqId },
-              tokens,
-              new Date(request.now.getTime() + retry.windowSeconds * 1000),
-            ),
+          alongside: await this.issuedResponses.keeping(
+            { streamId, authReqId: retry.authReqId },
+            tokens,
+            new Date(request.now.getTime() + retry.windowSeconds * 1000),
+          ),
         }),
       },
     );
