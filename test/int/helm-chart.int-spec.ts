@@ -204,10 +204,49 @@ describe('the Helm chart (offline: helm lint and template, Kubernetes schemas, p
       '--set',
       'mtls.enabled=true',
       '--set',
-      'mtls.trustedProxies={10.0.0.0/8}',
+      'trustedProxies.gateway={10.1.0.0/16}',
     );
     expect(withMtls.stdout).toContain('nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream: "true"');
-    expect(withMtls.stdout).toContain('TRUSTED_PROXIES: "10.0.0.0/8"');
+    expect(withMtls.stdout).toContain('MTLS_ENABLED: "true"');
+    expect(withMtls.stdout).toMatch(/- name: TRUSTED_PROXIES\n\s+value: "10.1.0.0\/16"/);
+    const noProxy = await helm(
+      'template',
+      'bc',
+      CHART,
+      ...strimzi,
+      '--set',
+      'mtls.enabled=true',
+      '--set',
+      'trustedProxies.gateway=null',
+    );
+    expect(noProxy.code).not.toBe(0);
+    expect(noProxy.stderr).toContain('trustedProxies.gateway');
+  }, 60_000);
+
+  it('counts failed authentications per real client by default: the services believe the gateway, the gateway its proxies', async () => {
+    const manifests = manifestsOf((await helm('template', 'bc', CHART, ...MINIMAL)).stdout);
+    const privateRanges = '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fd00::/8';
+    const configMap = manifests.find((manifest) => manifest.kind === 'ConfigMap')!;
+    expect(configMap.data).toMatchObject({ TRUSTED_PROXIES: privateRanges });
+    expect(configMap.data).not.toHaveProperty('MTLS_ENABLED');
+    const ownTrustedProxies = (name: string) => {
+      const deployment = manifests.find(
+        (manifest) => manifest.kind === 'Deployment' && manifest.metadata.name === name,
+      )!;
+      const container = (
+        deployment.spec as { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } }
+      ).template.spec.containers[0]!;
+      return container.env.find((variable) => variable.name === 'TRUSTED_PROXIES')?.value;
+    };
+    expect(ownTrustedProxies('bc-backchannel-gateway')).toBe(privateRanges);
+    for (const service of ['backchannel', 'token', 'approvals']) {
+      expect(ownTrustedProxies(`bc-backchannel-${service}`)).toBeUndefined();
+    }
+    // nothing but the gateway reaches the services that believe it
+    const approvalsPolicy = manifests.find(
+      (manifest) => manifest.kind === 'NetworkPolicy' && manifest.metadata.name === 'bc-backchannel-approvals',
+    )!;
+    expect(JSON.stringify(approvalsPolicy.spec)).toContain('"app.kubernetes.io/component":"gateway"');
   }, 60_000);
 
   it('refuses broken values with a message that says what to set', async () => {

@@ -34,6 +34,7 @@ describe('retention', () => {
 
   it('has a rule for every operational table a service owns (events and read models of record excepted)', () => {
     expect(rules.map((rule) => rule.table).sort()).toEqual([
+      'authentication_failures',
       'channel_callback_tokens',
       'client_blocks',
       'dead_letters',

@@ -243,10 +243,10 @@ describe('loadConfig', () => {
     expect(loadConfig(production).mtls).toEqual({
       clientCaFile: null,
       certificateHeader: 'ssl-client-cert',
-      trustedProxies: [],
       endpointBaseUrl: null,
       enabled: false,
     });
+    expect(loadConfig(production).trustedProxies).toEqual([]);
     const configured = loadConfig({
       ...production,
       TLS_CERT_FILE: '/tls/server.pem',
@@ -260,11 +260,32 @@ describe('loadConfig', () => {
     expect(configured.mtls).toEqual({
       clientCaFile: '/tls/clients-ca.pem',
       certificateHeader: 'x-client-cert',
-      trustedProxies: ['10.0.0.0/8', 'fd00::/8'],
       endpointBaseUrl: 'https://mtls.auth.example.com',
       enabled: true,
     });
-    expect(loadConfig({ ...production, TRUSTED_PROXIES: '10.0.0.0/8' }).mtls.enabled).toBe(true);
+    expect(configured.trustedProxies).toEqual(['10.0.0.0/8', 'fd00::/8']);
+  });
+
+  it('believes trusted proxies for the client address without turning mTLS on, unless MTLS_ENABLED', () => {
+    const behindProxies = loadConfig({ ...production, TRUSTED_PROXIES: '10.0.0.0/8' });
+    expect(behindProxies.trustedProxies).toEqual(['10.0.0.0/8']);
+    expect(behindProxies.mtls.enabled).toBe(false);
+    expect(loadConfig({ ...production, TRUSTED_PROXIES: '10.0.0.0/8', MTLS_ENABLED: 'true' }).mtls.enabled).toBe(true);
+    expect(problemsOf({ ...production, MTLS_ENABLED: 'true' })).toContain(
+      'MTLS_ENABLED: client certificates reach this process over its own TLS listener (TLS_CERT_FILE) or from a proxy in TRUSTED_PROXIES',
+    );
+    const ownListener = { ...production, TLS_CERT_FILE: '/tls/server.pem', TLS_KEY_FILE: '/tls/server-key.pem' };
+    expect(loadConfig({ ...ownListener, MTLS_ENABLED: 'false' }).mtls.enabled).toBe(false);
+  });
+
+  it('limits failed authentications per address: 20 in 5 minutes unless set', () => {
+    expect(loadConfig(production).abuseLimits.failedAuthentications).toEqual({ budget: 20, windowSeconds: 300 });
+    const set = { ...production, FAILED_AUTHENTICATION_BUDGET: '5', FAILED_AUTHENTICATION_WINDOW_SECONDS: '60' };
+    expect(loadConfig(set).abuseLimits.failedAuthentications).toEqual({ budget: 5, windowSeconds: 60 });
+    expect(problemsOf({ ...production, FAILED_AUTHENTICATION_BUDGET: '0' })).toContain('FAILED_AUTHENTICATION_BUDGET');
+    expect(problemsOf({ ...production, FAILED_AUTHENTICATION_WINDOW_SECONDS: '86401' })).toContain(
+      'FAILED_AUTHENTICATION_WINDOW_SECONDS',
+    );
   });
 
   it('keeps clients 10 s by default and registration closed unless opened, loudly', () => {
@@ -281,8 +302,10 @@ describe('loadConfig', () => {
 
   it('turns the FAPI-CIBA profile on only where client certificates can reach the server', () => {
     expect(loadConfig(production).fapiCiba).toBe(false);
-    expect(loadConfig({ ...production, BACKCHANNEL_FAPI_CIBA: 'true', TRUSTED_PROXIES: '10.0.0.0/8' }).fapiCiba).toBe(
-      true,
+    const behindProxy = { ...production, TRUSTED_PROXIES: '10.0.0.0/8', MTLS_ENABLED: 'true' };
+    expect(loadConfig({ ...behindProxy, BACKCHANNEL_FAPI_CIBA: 'true' }).fapiCiba).toBe(true);
+    expect(problemsOf({ ...production, TRUSTED_PROXIES: '10.0.0.0/8', BACKCHANNEL_FAPI_CIBA: 'true' })).toContain(
+      'BACKCHANNEL_FAPI_CIBA: FAPI-CIBA binds access tokens to client certificates',
     );
     expect(problemsOf({ ...production, BACKCHANNEL_FAPI_CIBA: 'true' })).toContain(
       'BACKCHANNEL_FAPI_CIBA: FAPI-CIBA binds access tokens to client certificates',

@@ -105,6 +105,11 @@ export interface BackchannelConfig {
     };
     /** auth_req_id guessing: a client with `budget` invalid_grant answers in a window of `windowSeconds` gets slow_down until it ends. */
     invalidGrants: { budget: number; windowSeconds: number };
+    /**
+     * Credential guessing at the admin and device APIs: an address (IPv6: its /64) with `budget`
+     * failed authentications in a window of `windowSeconds` is answered 429 until it ends.
+     */
+    failedAuthentications: { budget: number; windowSeconds: number };
   };
   /** The built-in authenticator's passkeys. */
   webAuthn: {
@@ -163,6 +168,12 @@ export interface BackchannelConfig {
   fapiCiba: boolean;
   /** Mutual-TLS client authentication and certificate-bound tokens (RFC 8705); see the README, "Mutual TLS". */
   mtls: MtlsConfig;
+  /**
+   * The proxies in front of this process (TRUSTED_PROXIES, CIDR ranges): from these peers only,
+   * X-Forwarded-For names the client's address (what failed authentications are counted by) and,
+   * with mTLS on, the certificate header carries its certificate. From anyone else both are ignored.
+   */
+  trustedProxies: string[];
 }
 
 /** 32 random bytes that seal keys and secrets at rest, and the id that sealed values name it by. */
@@ -198,11 +209,12 @@ export interface MtlsConfig {
    * services in the same header.
    */
   certificateHeader: string;
-  /** Addresses (CIDR ranges) whose certificate header is believed (TRUSTED_PROXIES); from anyone else it is ignored. */
-  trustedProxies: string[];
   /** Where the mTLS endpoints are when not at the issuer (MTLS_ENDPOINT_BASE_URL): discovery's mtls_endpoint_aliases. */
   endpointBaseUrl: string | null;
-  /** Whether client certificates can reach this deployment at all: through our TLS listener or a trusted proxy. */
+  /**
+   * Whether client certificates reach this deployment: always through our own TLS listener
+   * (TLS_CERT_FILE), from a trusted proxy's certificate header only with MTLS_ENABLED.
+   */
   enabled: boolean;
 }
 
@@ -318,6 +330,8 @@ const environmentSchema = z.object({
   MAX_DEVICES_PER_USER: integer(10, 1, 1_000),
   INVALID_GRANT_BUDGET: integer(60, 1, 100_000),
   INVALID_GRANT_WINDOW_SECONDS: integer(60, 1, 86_400),
+  FAILED_AUTHENTICATION_BUDGET: integer(20, 1, 100_000),
+  FAILED_AUTHENTICATION_WINDOW_SECONDS: integer(300, 1, 86_400),
   WEBAUTHN_RP_ID: z.string().min(1).optional(),
   WEBAUTHN_RP_NAME: z.string().min(1).default('Backchannel'),
   WEBAUTHN_ORIGINS: z.string().min(1).optional(),
@@ -367,6 +381,7 @@ const environmentSchema = z.object({
     .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name')
     .default('ssl-client-cert'),
   TRUSTED_PROXIES: z.string().optional(),
+  MTLS_ENABLED: z.enum(['true', 'false']).optional(),
   MTLS_ENDPOINT_BASE_URL: httpUrl.optional(),
 });
 
@@ -475,9 +490,17 @@ export function loadConfig(
   for (const network of trustedProxies) {
     if (!CIDR.test(network)) problems.push(`TRUSTED_PROXIES: '${network}' is not an address range like 10.0.0.0/8`);
   }
-  if (e.BACKCHANNEL_FAPI_CIBA === 'true' && e.TLS_CERT_FILE === undefined && trustedProxies.length === 0) {
+  // a proxy's certificate header is believed only when asked for: TRUSTED_PROXIES alone (the
+  // client's address) must not announce mTLS
+  const mtlsEnabled = e.MTLS_ENABLED === undefined ? e.TLS_CERT_FILE !== undefined : e.MTLS_ENABLED === 'true';
+  if (mtlsEnabled && e.TLS_CERT_FILE === undefined && trustedProxies.length === 0) {
     problems.push(
-      'BACKCHANNEL_FAPI_CIBA: FAPI-CIBA binds access tokens to client certificates: set TLS_CERT_FILE or TRUSTED_PROXIES so they reach the server',
+      'MTLS_ENABLED: client certificates reach this process over its own TLS listener (TLS_CERT_FILE) or from a proxy in TRUSTED_PROXIES: set one',
+    );
+  }
+  if (e.BACKCHANNEL_FAPI_CIBA === 'true' && !mtlsEnabled) {
+    problems.push(
+      'BACKCHANNEL_FAPI_CIBA: FAPI-CIBA binds access tokens to client certificates: set TLS_CERT_FILE, or MTLS_ENABLED=true with TRUSTED_PROXIES, so they reach the server',
     );
   }
   if (e.MTLS_ENDPOINT_BASE_URL?.startsWith('http://') && !relaxed) {
@@ -572,6 +595,10 @@ export function loadConfig(
       },
       maxDevicesPerUser: e.MAX_DEVICES_PER_USER,
       invalidGrants: { budget: e.INVALID_GRANT_BUDGET, windowSeconds: e.INVALID_GRANT_WINDOW_SECONDS },
+      failedAuthentications: {
+        budget: e.FAILED_AUTHENTICATION_BUDGET,
+        windowSeconds: e.FAILED_AUTHENTICATION_WINDOW_SECONDS,
+      },
     },
     webAuthn: {
       rpId: e.WEBAUTHN_RP_ID ?? issuerUrl.hostname,
@@ -613,10 +640,10 @@ export function loadConfig(
     mtls: {
       clientCaFile: e.TLS_CLIENT_CA_FILE ?? null,
       certificateHeader: e.MTLS_CLIENT_CERT_HEADER.toLowerCase(),
-      trustedProxies,
       endpointBaseUrl: e.MTLS_ENDPOINT_BASE_URL?.replace(/\/+$/, '') ?? null,
-      enabled: e.TLS_CERT_FILE !== undefined || trustedProxies.length > 0,
+      enabled: mtlsEnabled,
     },
+    trustedProxies,
   };
 }
 

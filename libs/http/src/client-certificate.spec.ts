@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createTestPki } from '@backchannel/testing';
 import { ClientCertificateSource, parseForwardedCertificate } from './client-certificate.js';
+import { TrustedProxies } from './trusted-proxies.js';
 
 /** A plain-HTTP request as a proxy (or anyone) sends it. */
 function request(remoteAddress: string, headers: Record<string, string> = {}): IncomingMessage {
@@ -10,10 +11,8 @@ function request(remoteAddress: string, headers: Record<string, string> = {}): I
 
 describe('ClientCertificateSource', () => {
   let pem: string;
-  const source = new ClientCertificateSource({
-    certificateHeader: 'ssl-client-cert',
-    trustedProxies: ['10.0.0.0/8', '127.0.0.1/32', 'fd00::/8'],
-  });
+  const proxies = new TrustedProxies(['10.0.0.0/8', '127.0.0.1/32', 'fd00::/8']);
+  const source = new ClientCertificateSource({ certificateHeader: 'ssl-client-cert', enabled: true }, proxies);
 
   beforeAll(async () => {
     pem = (await (await createTestPki()).clientCertificate({ commonName: 'client-1' })).cert;
@@ -33,6 +32,11 @@ describe('ClientCertificateSource', () => {
     expect(source.certificateOf(request('192.0.2.7', { 'ssl-client-cert': encodeURIComponent(pem) }))).toBeNull();
     expect(source.certificateOf(request('127.0.0.2', { 'ssl-client-cert': encodeURIComponent(pem) }))).toBeNull();
     expect(source.certificateOf(request('::1', { 'ssl-client-cert': encodeURIComponent(pem) }))).toBeNull();
+  });
+
+  it('ignores the header, even from a trusted proxy, when mTLS is off (the proxies are trusted for the address only)', () => {
+    const off = new ClientCertificateSource({ certificateHeader: 'ssl-client-cert', enabled: false }, proxies);
+    expect(off.certificateOf(request('10.1.2.3', { 'ssl-client-cert': encodeURIComponent(pem) }))).toBeNull();
   });
 
   it('finds no certificate without the header, or in a header that holds none', () => {

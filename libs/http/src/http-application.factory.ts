@@ -17,6 +17,7 @@ import { registerJsonBodyParser } from './json-body.parser.js';
 import { registerMethodNotAllowed } from './method-not-allowed.hook.js';
 import { registerNulCharacterGuard } from './nul-character.guard.js';
 import { registerRequestContext } from './request-context.hooks.js';
+import { TrustedProxies } from './trusted-proxies.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -56,7 +57,7 @@ export function createLogger(service: string): LoggerService {
 /**
  * Every Backchannel HTTP service starts the same way: Fastify with a body limit, a request id
  * (the caller's `x-request-id` when well-formed, echoed back, used as the correlation id of the
- * events it causes), raw form bodies (OAuth endpoints parse them themselves to catch repeated
+ * events it causes), the client's address believed from trusted proxies only, raw form bodies (OAuth endpoints parse them themselves to catch repeated
  * parameters), JSON bodies without repeated keys, the one OAuth error filter, and graceful shutdown.
  */
 export async function createHttpApplication(
@@ -66,8 +67,11 @@ export async function createHttpApplication(
 ): Promise<NestFastifyApplication> {
   const logger = createLogger(service);
   const tracing = startTracing(service);
+  const trustedProxies = new TrustedProxies(config.trustedProxies);
   const adapter = new FastifyAdapter({
     ...serverOptions(config),
+    // request.ip: the client X-Forwarded-For names when the peer is a trusted proxy, else the peer
+    trustProxy: trustedProxies.isEmpty ? false : (address: string) => trustedProxies.includes(address),
     clientErrorHandler: answerClientError,
     // what Fastify refuses before routing (a path that does not decode) is answered as every error
     frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) =>
@@ -90,7 +94,7 @@ export async function createHttpApplication(
     // after the app's own shutdown, so the spans of its last work are exported
     fastify.addHook('onClose', async () => tracing.shutdown());
   }
-  const certificates = new ClientCertificateSource(config.mtls);
+  const certificates = new ClientCertificateSource(config.mtls, trustedProxies);
   fastify.decorateRequest('clientCertificate', function (this: FastifyRequest) {
     return certificates.certificateOf(this.raw);
   });

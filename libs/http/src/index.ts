@@ -11,3 +11,7 @@ export * from './metrics.js';
 export * from './maintenance-scheduler.js';
 export * from './web-app.js';
 export * from './admin-action.js';
+export * from './trusted-proxies.js';
+export * from './client-address.js';
+export { FailedAuthenticationLimit } from './failed-authentication/failed-authentication-limit.js';
+export type { AuthenticationSurface } from './failed-authentication/authentication-failures.repository.js';

@@ -179,3 +179,19 @@ export class TemporarilyUnavailable extends OAuthError {
     super(description);
   }
 }
+
+/**
+ * Too many failed authentications from one address at the admin or device API: 429 with
+ * Retry-After. Never at the CIBA endpoints, which slow a client down with slow_down or 503
+ * instead (checklist N-4).
+ */
+export class TooManyRequests extends OAuthError {
+  readonly error = 'too_many_requests';
+  readonly status = 429;
+  constructor(
+    description: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(description);
+  }
+}

@@ -27,6 +27,7 @@ import {
   ServerError,
   SlowDown,
   TemporarilyUnavailable,
+  TooManyRequests,
   UnauthorizedClient,
   UseDpopNonce,
   type OAuthError,
@@ -112,6 +113,15 @@ describe('OAuthExceptionFilter', () => {
       expect(reply.status).toBe(503);
       expect(reply.body).toEqual({ error: 'temporarily_unavailable', error_description: 'The server is busy.' });
       expect(reply.headers['retry-after']).toBe('7');
+      expect(reply.headers['cache-control']).toBe('no-store');
+      expect(loggedErrors).not.toHaveBeenCalled();
+    });
+
+    it('tells an address that failed to authenticate too often when it may try again (429)', () => {
+      const reply = render(new TooManyRequests('Too many failed authentications.', 42));
+      expect(reply.status).toBe(429);
+      expect(reply.body).toEqual({ error: 'too_many_requests', error_description: 'Too many failed authentications.' });
+      expect(reply.headers['retry-after']).toBe('42');
       expect(reply.headers['cache-control']).toBe('no-store');
       expect(loggedErrors).not.toHaveBeenCalled();
     });

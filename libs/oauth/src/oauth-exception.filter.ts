@@ -11,6 +11,7 @@ import {
   OAuthError,
   ServerError,
   TemporarilyUnavailable,
+  TooManyRequests,
   UseDpopNonce,
 } from './oauth-errors.js';
 import { toErrorDescription } from './error-description.js';
@@ -95,7 +96,9 @@ function fromOAuthError(exception: OAuthError): ErrorResponse {
     headers['www-authenticate'] = 'Bearer error="invalid_token"';
   }
   if (exception instanceof InsufficientScope) headers['www-authenticate'] = 'Bearer error="insufficient_scope"';
-  if (exception instanceof TemporarilyUnavailable) headers['retry-after'] = String(exception.retryAfterSeconds);
+  if (exception instanceof TemporarilyUnavailable || exception instanceof TooManyRequests) {
+    headers['retry-after'] = String(exception.retryAfterSeconds);
+  }
   if (exception instanceof UseDpopNonce) headers['dpop-nonce'] = exception.nonce;
   // RFC 9449 §7.1: a protected resource challenges with the DPoP scheme and the error.
   if ((exception instanceof InvalidDpopProof || exception instanceof UseDpopNonce) && exception.status === 401) {

@@ -23,6 +23,8 @@ export function testConfig(overrides: NodeJS.ProcessEnv = {}): BackchannelConfig
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
     BACKCHANNEL_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     BACKCHANNEL_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
+    // tests share 127.0.0.1 and one database: the limit on failed authentications is tested where it is set low
+    FAILED_AUTHENTICATION_BUDGET: '100000',
     ...overrides,
   });
 }

@@ -44,6 +44,9 @@ const FAST_FLOWS = {
   // flows one after another for the same client and user, a denial among them (the abuse scenarios test the limits)
   AUTH_REQUEST_RATE_PER_CLIENT_AND_USER: '100000',
   AUTH_REQUEST_DENIAL_BACKOFF_SECONDS: '0',
+  // every test calls from 127.0.0.1 into one database, wrong credentials among its calls: the limit
+  // on failed authentications per address is tested where it is set low
+  FAILED_AUTHENTICATION_BUDGET: '100000',
 };
 
 function requireBuild(entry: string): string {

@@ -46,7 +46,11 @@ export async function createTlsEdge(): Promise<TlsEdge> {
   await Promise.all([writeFile(certFile, server.cert), writeFile(keyFile, server.key)]);
   const caFile = await pki.writeCaFile(dir);
   const agents: Agent[] = [];
-  const mtlsEnv = { TLS_CLIENT_CA_FILE: caFile, TRUSTED_PROXIES: `${TRUSTED_PROXY_ADDRESS}/32` };
+  const mtlsEnv = {
+    TLS_CLIENT_CA_FILE: caFile,
+    TRUSTED_PROXIES: `${TRUSTED_PROXY_ADDRESS}/32`,
+    MTLS_ENABLED: 'true',
+  };
   return {
     pki,
     edgeEnv: { TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile, ...mtlsEnv },

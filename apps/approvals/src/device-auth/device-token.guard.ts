@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { type Device, DeviceRegistry } from '@backchannel/directory';
-import { bearerToken } from '@backchannel/http';
+import { FailedAuthenticationLimit, bearerToken } from '@backchannel/http';
 
 export type DeviceRequest = FastifyRequest & { device?: Device };
 
@@ -14,15 +14,22 @@ export function deviceOf(request: DeviceRequest): Device {
 /**
  * `Authorization: Bearer <device_token>`: the device, and its user, the only one it may act for.
  * A device token lists the user's requests; whether it may also answer is the device's answer door.
+ * An address that keeps failing is refused for a while (FailedAuthenticationLimit), at the device
+ * API and the authenticator's routes alike.
  */
 @Injectable()
 export class DeviceTokenGuard implements CanActivate {
-  constructor(private readonly devices: DeviceRegistry) {}
+  constructor(
+    private readonly devices: DeviceRegistry,
+    private readonly limit: FailedAuthenticationLimit,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<DeviceRequest>();
-    const token = bearerToken(request.headers.authorization);
-    const device = token === null ? null : await this.devices.authenticate(token);
+    const device = await this.limit.authenticate(request, 'device', async () => {
+      const token = bearerToken(request.headers.authorization);
+      return token === null ? null : await this.devices.authenticate(token);
+    });
     if (!device) throw new UnauthorizedException('A valid device bearer token is required.');
     request.device = device;
     return true;

@@ -36,7 +36,7 @@ describe('discovery metadata', () => {
   });
 
   it('announces the mTLS endpoints at the issuer when mTLS is on, and no separate host is set', () => {
-    expect(metadataFor({ TRUSTED_PROXIES: '10.0.0.0/8' })).toMatchObject({
+    expect(metadataFor({ TRUSTED_PROXIES: '10.0.0.0/8', MTLS_ENABLED: 'true' })).toMatchObject({
       mtls_endpoint_aliases: {
         token_endpoint: 'https://auth.example.com/token',
         backchannel_authentication_endpoint: 'https://auth.example.com/bc-authorize',
@@ -47,6 +47,7 @@ describe('discovery metadata', () => {
   it('announces the mTLS methods, bound tokens and the aliases of a separate mTLS host when configured', () => {
     const metadata = metadataFor({
       TRUSTED_PROXIES: '10.0.0.0/8',
+      MTLS_ENABLED: 'true',
       TLS_CLIENT_CA_FILE: '/etc/clients-ca.pem',
       MTLS_ENDPOINT_BASE_URL: 'https://mtls.auth.example.com',
     });
@@ -63,7 +64,9 @@ describe('discovery metadata', () => {
   });
 
   it('announces only what the FAPI-CIBA profile allows when it is on', () => {
-    expect(metadataFor({ BACKCHANNEL_FAPI_CIBA: 'true', TRUSTED_PROXIES: '10.0.0.0/8' })).toMatchObject({
+    expect(
+      metadataFor({ BACKCHANNEL_FAPI_CIBA: 'true', TRUSTED_PROXIES: '10.0.0.0/8', MTLS_ENABLED: 'true' }),
+    ).toMatchObject({
       token_endpoint_auth_methods_supported: ['private_key_jwt', 'self_signed_tls_client_auth'],
       token_endpoint_auth_signing_alg_values_supported: ['PS256', 'ES256'],
       backchannel_authentication_request_signing_alg_values_supported: ['PS256', 'ES256'],

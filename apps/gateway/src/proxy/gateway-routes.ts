@@ -43,6 +43,11 @@ export const GATEWAY_ROUTES: readonly { url: string; methods: string[]; upstream
  * repeated form parameter is still seen as repeated. The body limit applies here, at the edge.
  * The client certificate header is replaced by the certificate this edge accepted (from its own
  * TLS listener or a trusted proxy) or removed: the services trust the gateway's header as a proxy's.
+ * X-Forwarded-For is replaced by the one client address this edge sees (request.ip: its peer, or
+ * the client a trusted proxy in front of it names), which the services believe from the gateway
+ * (their TRUSTED_PROXIES) and count failed authentications by: what a client sends in it never
+ * reaches them, so it can neither dodge its own count nor spend another address's. The other
+ * forwarded headers, which Fastify would believe from the gateway too, are dropped.
  * Errors of this edge (a body too large or broken off) are rendered as every error is; a service
  * that cannot be reached is answered 503 with Retry-After, and its address stays in the log.
  */
@@ -82,10 +87,17 @@ export async function registerGatewayRoutes(fastify: FastifyInstance, config: Ba
               ? { body: request.body, contentType: request.headers['content-type'] }
               : {}),
             rewriteRequestHeaders: (_original, headers) => {
-              const { [certificateHeader]: _asSent, ...forwarded } = headers;
+              const {
+                [certificateHeader]: _certificateAsSent,
+                'x-forwarded-host': _host,
+                'x-forwarded-proto': _proto,
+                forwarded: _forwarded,
+                ...forwarded
+              } = headers;
               const certificate = request.clientCertificate();
               return {
                 ...forwarded,
+                'x-forwarded-for': request.ip,
                 'x-request-id': request.id,
                 ...(traceparent && { traceparent }),
                 ...(certificate && { [certificateHeader]: encodeURIComponent(certificate.toString()) }),

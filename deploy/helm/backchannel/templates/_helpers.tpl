@@ -94,7 +94,8 @@ pingDelivery: {name: ping-delivery, admin: false, kek: true, public: false, outb
 {{- if and .Values.externalKafka.sasl.mechanism (not .Values.externalKafka.sasl.existingSecret) }}{{ $problems = append $problems "externalKafka.sasl.existingSecret: a Secret with the SASL password" }}{{ end -}}
 {{- if and .Values.externalKafka.strimzi.enabled (not .Values.externalKafka.strimzi.cluster) }}{{ $problems = append $problems "externalKafka.strimzi.cluster: the Strimzi Kafka cluster's name" }}{{ end -}}
 {{- if and .Values.ingress.enabled .Values.httpRoute.enabled }}{{ $problems = append $problems "ingress.enabled and httpRoute.enabled: choose one" }}{{ end -}}
-{{- if and .Values.mtls.enabled (not .Values.mtls.trustedProxies) }}{{ $problems = append $problems "mtls.trustedProxies: the networks of the ingress controller and the pods, whose certificate header is believed" }}{{ end -}}
+{{- if and .Values.mtls.enabled (not .Values.trustedProxies.gateway) }}{{ $problems = append $problems "trustedProxies.gateway: the ingress controller's network, whose certificate header the gateway believes (mtls.enabled)" }}{{ end -}}
+{{- if not .Values.trustedProxies.services }}{{ $problems = append $problems "trustedProxies.services: the gateway's pods' network, whose X-Forwarded-For the services believe (else every client counts as the gateway)" }}{{ end -}}
 {{- if $problems }}
 {{- fail (printf "\n\nbackchannel: values missing or wrong:\n  - %s\n" (join "\n  - " $problems)) }}
 {{- end -}}

@@ -1,7 +1,7 @@
 {{/*
 What every Backchannel container has, the services' and the jobs': the ConfigMap's settings, the
 secrets the container uses (the admin token only where `admin`, the key-encryption keys only where
-`kek`), the mounted authorities, /tmp.
+`kek`), the gateway's trusted proxies where `public`, the mounted authorities, /tmp.
 */}}
 {{- define "backchannel.containerEnv" -}}
 envFrom:
@@ -40,6 +40,11 @@ env:
       secretKeyRef:
         name: {{ .root.Values.externalKafka.sasl.existingSecret }}
         key: {{ .root.Values.externalKafka.sasl.existingSecretPasswordKey }}
+  {{- end }}
+  {{- if .public }}
+  # the gateway believes X-Forwarded-For from the proxies in front of it, and overwrites it for the services
+  - name: TRUSTED_PROXIES
+    value: {{ join "," .root.Values.trustedProxies.gateway | quote }}
   {{- end }}
   {{- with .extraEnvVars }}
   {{- toYaml . | nindent 2 }}
