@@ -24,11 +24,16 @@ cp -R dist "$app/dist"
 (cd "$app" && npm install --omit=dev --no-audit --no-fund --loglevel=error >/dev/null)
 echo "image: production dependencies installed in $app ($(du -sh "$app/node_modules" | cut -f1))"
 
-# below the ephemeral range, so no outgoing connection takes it first (libs/testing freePort)
-free_port() { node --input-type=module -e "import('./dist/libs/testing/src/free-port.js').then(async (m) => console.log(await m.freePort()))"; }
+# below the ephemeral range, so no outgoing connection takes it first, and from one process, which
+# never hands out the same port twice (libs/testing freePort)
 declare -A ports
 services=(backchannel token notifier approvals ping-delivery gateway)
-for service in "${services[@]}"; do ports[$service]="$(free_port)"; done
+read -r -a picked <<<"$(node --input-type=module -e "import('./dist/libs/testing/src/free-port.js').then(async (m) => {
+  const ports = [];
+  for (let i = 0; i < ${#services[@]}; i++) ports.push(await m.freePort());
+  console.log(ports.join(' '));
+})")"
+for index in "${!services[@]}"; do ports[${services[$index]}]="${picked[$index]}"; done
 export BACKCHANNEL_PROFILE=test NODE_ENV=production
 export BACKCHANNEL_ADMIN_TOKEN="$(node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))")"
 # the tests' key: the signing keys this run stores in the test database must open for the tests after it

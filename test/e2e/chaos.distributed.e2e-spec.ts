@@ -1,8 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import pg from 'pg';
 import { PrivateKafkaBroker, PrivatePostgres } from '@backchannel/testing';
+import { NOTIFIER_CONSUMER } from '../../apps/notifier/src/device-notifications/new-request.consumer.js';
+import { PING_DELIVERY_CONSUMER } from '../../apps/ping-delivery/src/client-notifications/client-notification.consumer.js';
+import { TOKEN_CONSUMER } from '../../apps/token/src/push-issuance/push-issuance.consumer.js';
 import { BackchannelApi } from './support/backchannel-api.js';
 import { ChaosLoad } from './support/chaos-load.fixture.js';
+import { type DeliveryCatchUp, waitUntilEveryEventConsumed } from './support/event-delivery.js';
 import { NotificationEndpoints } from './support/notification-endpoints.js';
 import { NotificationFlows } from './support/ping-push.scenarios.js';
 import { type DistributedService, type DistributedStack, startDistributedStack } from './support/stacks.js';
@@ -15,6 +19,11 @@ const CRASHED: DistributedService[] = ['ping-delivery', 'notifier', 'approvals',
 
 /** Killed after the services, each a server of this test's own (the shared ones must never stop). */
 type CrashedServer = 'kafka' | 'postgres';
+
+/** The consumer groups of the distributed topology: each must get every event of its topic. */
+const CONSUMERS = [NOTIFIER_CONSUMER, TOKEN_CONSUMER, PING_DELIVERY_CONSUMER];
+/** Once a scenario's flows have ended, every event stored by then reaches every group within this. */
+const CONSUMED_WITHIN_MS = 60_000;
 
 /** Events per stream in the log, to show that nothing stored before a crash is lost after it. */
 async function eventsPerStream(databaseUrl: string): Promise<Map<string, number>> {
@@ -35,7 +44,9 @@ async function eventsPerStream(databaseUrl: string): Promise<Map<string, number>
  * time, each service, then the Kafka broker, then PostgreSQL (both servers of this test's own), is
  * killed (SIGKILL: no shutdown hook) and started again. Every flow must end with its tokens, no
  * auth_req_id gets tokens twice, every ping request is pinged, no 5xx but the documented 503 reaches
- * a client, no stored event is lost, and each service is ready again within READY_AGAIN_WITHIN_MS.
+ * a client, no stored event is lost, after each scenario every stored event reaches each consumer
+ * group (the relay's checkpoint passes the log's head, each group's committed offsets the end of
+ * its topic), and each service is ready again within READY_AGAIN_WITHIN_MS.
  */
 describe('chaos: one crash at a time under steady load (distributed topology)', () => {
   let endpoints: NotificationEndpoints;
@@ -46,6 +57,7 @@ describe('chaos: one crash at a time under steady load (distributed topology)', 
   const readyAgainMs = new Map<DistributedService, number>();
   const inFlightAtCrash = new Map<DistributedService | CrashedServer, number>();
   const downMs = new Map<CrashedServer, number>();
+  const consumed = new Map<DistributedService | CrashedServer, DeliveryCatchUp>();
 
   beforeAll(async () => {
     [endpoints, broker, postgres] = await Promise.all([
@@ -96,7 +108,16 @@ describe('chaos: one crash at a time under steady load (distributed topology)', 
       // flows begun before, during and after the outage all end
       await load.completed(2 * WORKERS);
       expect(readyAgainMs.get(service)).toBeLessThan(READY_AGAIN_WITHIN_MS);
-    }, 120_000);
+      await expectEveryEventConsumed(service);
+    }, 180_000);
+  }
+
+  /** Once the scenario's flows have ended: every event stored so far reaches Kafka and each consumer group. */
+  async function expectEveryEventConsumed(scenario: DistributedService | CrashedServer): Promise<void> {
+    consumed.set(
+      scenario,
+      await waitUntilEveryEventConsumed(stack.databaseUrl, broker.brokers, CONSUMERS, CONSUMED_WITHIN_MS),
+    );
   }
 
   /** Kills the server, restarts it at once (its recovery is the outage) and lets 2×WORKERS more flows end. */
@@ -107,12 +128,13 @@ describe('chaos: one crash at a time under steady load (distributed topology)', 
     await server.resume();
     downMs.set(name, Date.now() - crashedAt);
     await load.completed(2 * WORKERS);
+    await expectEveryEventConsumed(name);
   }
 
   it('keeps every flow whole when the Kafka broker is killed and restarted', async () => {
     // the log waits in PostgreSQL, pings for the broker
     await crashAndResume('kafka', broker);
-  }, 180_000);
+  }, 240_000);
 
   it('keeps every flow whole when PostgreSQL is killed and restarted', async () => {
     const before = await eventsPerStream(stack.databaseUrl);
@@ -123,7 +145,7 @@ describe('chaos: one crash at a time under steady load (distributed topology)', 
     const after = await eventsPerStream(stack.databaseUrl);
     const lost = [...before].filter(([stream, events]) => (after.get(stream) ?? 0) < events);
     expect(lost).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 
   it('ended every flow with its tokens, none twice, every ping delivered, no unexpected 5xx', async () => {
     await load.stop();
@@ -134,11 +156,13 @@ describe('chaos: one crash at a time under steady load (distributed topology)', 
         service,
         inFlightAtCrash: inFlightAtCrash.get(service),
         readyAgainMs: readyAgainMs.get(service),
+        consumed: consumed.get(service),
       })),
       ...servers.map((server) => ({
         service: server,
         inFlightAtCrash: inFlightAtCrash.get(server),
         downMs: downMs.get(server),
+        consumed: consumed.get(server),
       })),
     ];
     const retriedFlows = outcomes.filter((outcome) => outcome.retried.length > 0).length;

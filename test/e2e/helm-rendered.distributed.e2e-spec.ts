@@ -15,7 +15,11 @@ const ADMIN_TOKEN = 'admin-token-of-the-rendered-chart-test-0123456789';
 interface RenderedContainer {
   args: string[];
   envFrom: { configMapRef: { name: string } }[];
-  env: { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[];
+  env: {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
+  }[];
 }
 
 function containerOf(manifest: Manifest): RenderedContainer {
@@ -27,7 +31,7 @@ function containerOf(manifest: Manifest): RenderedContainer {
  * The chart's rendered objects run as a cluster would run them, as far as these machines allow (no
  * Kubernetes, no Docker): each Deployment's and Job's container command (the image's entrypoint)
  * started as a process with exactly its rendered environment (ConfigMap and Secrets resolved, the
- * services' DNS names mapped to local ports) against the test PostgreSQL and Kafka, the migration
+ * services' DNS names mapped to local ports, the pod's address to 127.0.0.1) against the test PostgreSQL and Kafka, the migration
  * Job first; then a CIBA poll flow through the rendered gateway. Not covered: the cluster itself
  * (scheduling, probes, NetworkPolicies, the Ingress).
  */
@@ -75,7 +79,9 @@ describe('the rendered Helm chart runs a working system (its containers as proce
     const environmentOf = async (container: RenderedContainer, port: number): Promise<NodeJS.ProcessEnv> => {
       const fromMaps = container.envFrom.map((source) => configMaps.get(source.configMapRef.name)!);
       const own = container.env.map(({ name, value, valueFrom }) => {
-        if (valueFrom) return [name, secrets[valueFrom.secretKeyRef.name]![valueFrom.secretKeyRef.key]!];
+        if (valueFrom?.secretKeyRef) return [name, secrets[valueFrom.secretKeyRef.name]![valueFrom.secretKeyRef.key]!];
+        // one host: the pod's address (the downward API's status.podIP) is the loopback one
+        if (valueFrom?.fieldRef) return [name, { 'status.podIP': '127.0.0.1' }[valueFrom.fieldRef.fieldPath]!];
         return [name, value!];
       });
       const environment = Object.fromEntries(

@@ -72,7 +72,7 @@ interface RenderedContainer {
   securityContext: unknown;
   resources: { requests?: unknown };
   envFrom?: { configMapRef?: { name: string } }[];
-  env?: { name: string }[];
+  env?: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
   livenessProbe?: { httpGet: { path: string } };
   readinessProbe?: { httpGet: { path: string } };
   startupProbe?: unknown;
@@ -178,6 +178,16 @@ describe('the Helm chart (offline: helm lint and template, Kubernetes schemas, p
       expect(deployments.map((manifest) => manifest.metadata.name).sort()).toEqual(
         ['approvals', 'backchannel', 'gateway', 'notifier', 'ping-delivery', 'token'].map((s) => `bc-backchannel-${s}`),
       );
+      // the gateway listens on every interface of its pod; the others on the pod's address, which the probes and Services reach
+      for (const deployment of deployments) {
+        const host = podSpecOf(deployment)!.containers[0]!.env?.find((variable) => variable.name === 'HOST');
+        const gateway = deployment.metadata.name === 'bc-backchannel-gateway';
+        expect({ where: deployment.metadata.name, host }).toEqual({
+          where: deployment.metadata.name,
+          host: gateway ? undefined : { name: 'HOST', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+        });
+      }
+      for (const data of configMaps.values()) expect(Object.keys(data)).not.toContain('HOST');
       // the admin API and console: the gateway's own listener, on a ClusterIP Service, never routed from outside
       const services = manifests.filter((manifest) => manifest.kind === 'Service');
       expect(services.find((manifest) => manifest.metadata.name === 'bc-backchannel-gateway-admin')).toMatchObject({

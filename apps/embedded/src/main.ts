@@ -49,6 +49,6 @@ runService(SERVICE, async () => {
     .get(EnrolmentService)
     .create(demo.subject, { actor: 'system:embedded', correlationId: 'embedded-demo-enrolment', now: new Date() });
   await app.startAllMicroservices();
-  await listen(app, config, SERVICE, { publicEdge: true });
+  await listen(app, config, SERVICE);
   process.stdout.write(embeddedBanner(config.issuer, secrets.adminToken, demo, enrolment.url));
 });

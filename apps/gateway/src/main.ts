@@ -7,6 +7,5 @@ import { registerGatewayRoutes } from './proxy/gateway-routes.js';
 runHttpService({
   service: 'gateway',
   features: [GatewayModule],
-  publicEdge: true,
   beforeListen: (app, config) => registerGatewayRoutes(app.getHttpAdapter().getInstance(), config),
 });

@@ -8,6 +8,7 @@ import {
   loadConfig,
   signingKeyRotationFromEnvironment,
 } from './backchannel-config.js';
+import type { NetworkInterfaces } from './private-address.js';
 import type { Secret } from './service-secrets.js';
 
 const production = {
@@ -15,6 +16,8 @@ const production = {
   DATABASE_URL: 'postgres://backchannel@db/backchannel',
   BACKCHANNEL_ADMIN_TOKEN: 'a'.repeat(43),
   BACKCHANNEL_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64url'),
+  // without it, an inner service's default depends on this machine's interfaces (tested below)
+  HOST: '10.0.0.4',
 };
 
 function problemsOf(env: NodeJS.ProcessEnv, needs?: readonly Secret[]): string {
@@ -59,7 +62,6 @@ describe('loadConfig', () => {
     const config = loadConfig(production);
     expect(config.profile).toBe('production');
     expect(config.issuer).toBe('https://auth.example.com');
-    expect(config.host).toBe('0.0.0.0');
     expect(config.keyEncryptionKeys).toEqual([
       { kid: INITIAL_KEY_ENCRYPTION_KEY_ID, key: new Uint8Array(Buffer.alloc(32, 7)) },
     ]);
@@ -78,12 +80,13 @@ describe('loadConfig', () => {
   });
 
   it('gives the admin API a listener of its own in production, and on request elsewhere', () => {
-    expect(loadConfig(production).adminListener).toEqual({ host: '0.0.0.0', port: 3001 });
+    const { HOST: _host, ...withoutHost } = production;
+    expect(loadConfig(withoutHost, { publicEdge: true }).adminListener).toEqual({ host: '0.0.0.0', port: 3001 });
     expect(loadConfig({ ...production, ADMIN_PORT: '8081', ADMIN_HOST: '10.0.0.5' }).adminListener).toEqual({
       host: '10.0.0.5',
       port: 8081,
     });
-    const embedded = { ...production, BACKCHANNEL_PROFILE: 'embedded' };
+    const embedded = { ...withoutHost, BACKCHANNEL_PROFILE: 'embedded' };
     expect(loadConfig(embedded).adminListener).toBeNull();
     expect(loadConfig({ ...embedded, ADMIN_PORT: '3001' }).adminListener).toEqual({ host: '127.0.0.1', port: 3001 });
     expect(problemsOf({ ...production, ADMIN_PORT: '3000' })).toContain('ADMIN_PORT: a port of its own');
@@ -100,8 +103,51 @@ describe('loadConfig', () => {
   it('allows a plain http issuer in the embedded profile, and says so', () => {
     const config = loadConfig({ ...production, BACKCHANNEL_ISSUER: undefined, BACKCHANNEL_PROFILE: 'embedded' });
     expect(config.issuer).toBe('http://localhost:3000');
-    expect(config.host).toBe('127.0.0.1');
     expect(developmentRelaxations(config).join(' ')).toContain('plain http issuer');
+  });
+
+  describe('the listen address (HOST)', () => {
+    const { HOST: _host, ...withoutHost } = production;
+    const machine =
+      (...addresses: string[]): (() => NetworkInterfaces) =>
+      () => ({
+        lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true, netmask: '255.0.0.0', mac: '', cidr: null }],
+        eth0: addresses.map((address) => ({
+          address,
+          family: address.includes(':') ? 'IPv6' : 'IPv4',
+          internal: false,
+          netmask: '',
+          mac: '',
+          cidr: null,
+          ...(address.includes(':') && { scopeid: 0 }),
+        })) as NetworkInterfaces[string],
+      });
+    const publicOnly = machine('203.0.113.7', '2001:db8::7');
+
+    it('listens on every interface at the public edge in production, and on loopback outside production', () => {
+      expect(loadConfig(withoutHost, { publicEdge: true }, publicOnly).host).toBe('0.0.0.0');
+      for (const profile of ['embedded', 'test']) {
+        const relaxed = { ...withoutHost, BACKCHANNEL_PROFILE: profile };
+        expect(loadConfig(relaxed, { publicEdge: true }, publicOnly).host).toBe('127.0.0.1');
+        expect(loadConfig(relaxed, { publicEdge: false }, publicOnly).host).toBe('127.0.0.1');
+      }
+    });
+
+    it("listens on the machine's private address in production where only the other services call", () => {
+      expect(loadConfig(withoutHost, {}, machine('203.0.113.7', '10.1.2.3')).host).toBe('10.1.2.3');
+      expect(loadConfig(withoutHost, {}, machine('203.0.113.7', 'fd12:3456::9')).host).toBe('fd12:3456::9');
+      const config = loadConfig({ ...withoutHost, METRICS_PORT: '9464' }, {}, machine('10.1.2.3'));
+      // the metrics and admin listeners follow HOST
+      expect(config.adminListener).toEqual({ host: '10.1.2.3', port: 3001 });
+    });
+
+    it('refuses to start such a service on a machine without a private address, unless HOST is set', () => {
+      expect(() => loadConfig(withoutHost, { publicEdge: false }, publicOnly)).toThrow(
+        /HOST: this service is called by the other services only.*set HOST to the address the other services reach it at/,
+      );
+      expect(loadConfig({ ...withoutHost, HOST: '0.0.0.0' }, {}, publicOnly).host).toBe('0.0.0.0');
+      expect(loadConfig({ ...withoutHost, HOST: '203.0.113.7' }, { publicEdge: true }).host).toBe('203.0.113.7');
+    });
   });
 
   it('names each missing or malformed variable', () => {

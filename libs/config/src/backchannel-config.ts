@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { z } from 'zod';
 import { B64TOKEN } from '@backchannel/oauth';
+import { type NetworkInterfaces, privateAddressOf } from './private-address.js';
 import { SECRET_VARIABLES, SECRETS, type ServiceRequirements } from './service-secrets.js';
 
 /**
@@ -12,7 +14,10 @@ export type Profile = 'production' | 'embedded' | 'test';
 
 export interface BackchannelConfig {
   profile: Profile;
-  /** HTTP listen address. */
+  /**
+   * The address this process listens on (HOST), its metrics and admin listeners too unless said.
+   * Production: every interface at the public edge, the machine's private address elsewhere.
+   */
   host: string;
   port: number;
   /** The issuer identifier: the public base URL of the gateway. */
@@ -406,11 +411,14 @@ export class ConfigurationError extends Error {
 /**
  * `needs`: the secrets of the service (SECRETS_OF_SERVICE), all of them unless said. A secret it
  * needs is required; one it does not need is not read at all, not even checked. `callsUpstreams`:
- * the upstream URLs are checked (requirementsOf says which services call them).
+ * the upstream URLs are checked (requirementsOf says which services call them). `publicEdge`:
+ * clients reach it, so in production it listens on every interface; a service that is not (the
+ * default) listens on the private address found in `interfaces` unless HOST is set.
  */
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
-  { needs = SECRETS, callsUpstreams = false }: Partial<ServiceRequirements> = {},
+  { needs = SECRETS, callsUpstreams = false, publicEdge = false }: Partial<ServiceRequirements> = {},
+  interfaces: () => NetworkInterfaces = networkInterfaces,
 ): BackchannelConfig {
   const ignoredSecrets = SECRETS.filter((secret) => !needs.includes(secret))
     .flatMap((secret) => SECRET_VARIABLES[secret])
@@ -524,7 +532,7 @@ export function loadConfig(
     problems.push('BACKCHANNEL_ADMIN_TOKEN: required by this service (it serves the admin API)');
   }
   const signingKeys = signingKeyRotation(e, problems);
-  const host = e.HOST ?? (profile === 'production' ? '0.0.0.0' : '127.0.0.1');
+  const host = e.HOST ?? defaultHost(profile, publicEdge, interfaces, problems);
   const adminListener = adminListenerOf(e, profile, host, problems);
   if (problems.length > 0) throw new ConfigurationError(problems);
   const issuerUrl = new URL(issuer);
@@ -650,7 +658,29 @@ export function loadConfig(
 /** An IPv4 or IPv6 address range in CIDR notation (checked precisely where it is parsed). */
 const CIDR = /^[0-9A-Fa-f.:]+\/\d{1,3}$/;
 
-/** The relaxations in force, for a loud warning at start (empty in production unless configured). */
+/**
+ * Where a service listens without HOST: loopback outside production; in production the public edge
+ * on every interface, and the other services on the machine's private address, never a public one
+ * (what only the gateway calls must not be reachable from outside, whatever the firewall).
+ */
+function defaultHost(
+  profile: Profile,
+  publicEdge: boolean,
+  interfaces: () => NetworkInterfaces,
+  problems: string[],
+): string {
+  if (profile !== 'production') return '127.0.0.1';
+  if (publicEdge) return '0.0.0.0';
+  const address = privateAddressOf(interfaces());
+  if (address !== null) return address;
+  problems.push(
+    'HOST: this service is called by the other services only, and listens on a private address unless HOST is set, ' +
+      'but this machine has none (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7): ' +
+      'set HOST to the address the other services reach it at (0.0.0.0: every interface)',
+  );
+  return '';
+}
+
 /** Production's admin listener when ADMIN_PORT is not set: the admin API is never on the public port there. */
 const PRODUCTION_ADMIN_PORT = 3001;
 
@@ -667,6 +697,7 @@ function adminListenerOf(
   return { host: e.ADMIN_HOST ?? host, port };
 }
 
+/** The relaxations in force, for a loud warning at start (empty in production unless configured). */
 export function developmentRelaxations(config: BackchannelConfig): string[] {
   const relaxations: string[] = [];
   if (config.profile !== 'production') {

@@ -8,7 +8,11 @@ import {
   type ServiceName,
 } from './service-secrets.js';
 
-const settings = { BACKCHANNEL_ISSUER: 'https://auth.example.com', DATABASE_URL: 'postgres://db/backchannel' };
+const settings = {
+  BACKCHANNEL_ISSUER: 'https://auth.example.com',
+  DATABASE_URL: 'postgres://db/backchannel',
+  HOST: '10.0.0.4',
+};
 const secrets = {
   BACKCHANNEL_ADMIN_TOKEN: 'a'.repeat(43),
   BACKCHANNEL_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64url'),
@@ -46,5 +50,9 @@ describe('requirementsOf', () => {
     expect(services.filter((service) => requirementsOf(service).callsUpstreams)).toEqual(['gateway']);
     expect(() => loadConfig({ ...settings, ...secrets }, requirementsOf('gateway'))).toThrow('BACKCHANNEL_URL');
     expect(loadConfig({ ...settings, ...secrets }, requirementsOf('approvals')).upstreams.token).toMatch(/^http:/);
+  });
+
+  it('has the gateway and the embedded process alone listen where clients reach them', () => {
+    expect(services.filter((service) => requirementsOf(service).publicEdge)).toEqual(['gateway', 'embedded']);
   });
 });

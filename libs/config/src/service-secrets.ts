@@ -36,14 +36,26 @@ export const SECRETS_OF_SERVICE: Readonly<Record<ServiceName, readonly Secret[]>
 /** The services that forward requests to BACKCHANNEL_URL, TOKEN_URL and APPROVALS_URL; the others never call them. */
 const UPSTREAM_CALLERS: readonly ServiceName[] = ['gateway'];
 
+/** The services clients reach; only the other services call the rest. */
+const PUBLIC_EDGES: readonly ServiceName[] = ['gateway', 'embedded'];
+
 /** What loadConfig requires of a service's environment. */
 export interface ServiceRequirements {
   /** Its secrets (SECRETS_OF_SERVICE). */
   needs: readonly Secret[];
   /** Whether it calls the upstreams: then they must be https in production unless UPSTREAM_ALLOW_HTTP. */
   callsUpstreams: boolean;
+  /**
+   * Whether clients reach it: in production it listens on every interface unless HOST says
+   * otherwise, and gives the admin API a listener of its own; the others listen on a private address.
+   */
+  publicEdge: boolean;
 }
 
 export function requirementsOf(service: ServiceName): ServiceRequirements {
-  return { needs: SECRETS_OF_SERVICE[service], callsUpstreams: UPSTREAM_CALLERS.includes(service) };
+  return {
+    needs: SECRETS_OF_SERVICE[service],
+    callsUpstreams: UPSTREAM_CALLERS.includes(service),
+    publicEdge: PUBLIC_EDGES.includes(service),
+  };
 }

@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { type BackchannelConfig, developmentRelaxations } from '@backchannel/config';
+import { type BackchannelConfig, developmentRelaxations, requirementsOf, type ServiceName } from '@backchannel/config';
 import { ServiceLogger, startTracing } from '@backchannel/observability';
 import { classifyFailure } from '@backchannel/messaging';
 import { OAuthExceptionFilter, renderError, sendError } from '@backchannel/oauth';
@@ -121,25 +121,29 @@ export async function createHttpApplication(
 }
 
 /**
- * Listens on PORT; the public edge (the gateway, or the embedded process) also gives the admin API
- * and console their own listener when the configuration has one (startAdminListener).
+ * Listens on PORT; the public edge (the gateway, or the embedded process: requirementsOf) also
+ * gives the admin API and console their own listener when the configuration has one (startAdminListener).
  */
 export async function listen(
   app: NestFastifyApplication,
   config: BackchannelConfig,
-  service: string,
-  { publicEdge = false }: { publicEdge?: boolean } = {},
+  service: ServiceName,
 ): Promise<void> {
   const logger = createLogger(service);
   const scheme = config.tls ? 'https' : 'http';
   await app.listen(config.port, config.host);
-  logger.log(`listening on ${scheme}://${config.host}:${config.port}`);
-  if (!publicEdge) return;
+  logger.log(`listening on ${scheme}://${hostInUrl(config.host)}:${config.port}`);
+  if (!requirementsOf(service).publicEdge) return;
   const { adminListener } = config;
   if (adminListener === null) {
     logger.warn('DEVELOPMENT SETTING: the admin API and console are served on the public port (set ADMIN_PORT)');
     return;
   }
   await startAdminListener(app.getHttpAdapter().getInstance(), config, adminListener);
-  logger.log(`admin API and console on ${scheme}://${adminListener.host}:${adminListener.port} only`);
+  logger.log(`admin API and console on ${scheme}://${hostInUrl(adminListener.host)}:${adminListener.port} only`);
+}
+
+/** An IPv6 address is bracketed in a URL (a private one is the default of an inner service on an IPv6 network). */
+function hostInUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }

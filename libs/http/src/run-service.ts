@@ -40,8 +40,6 @@ export interface HttpServiceDefinition {
   kafka?: { consumer?: EventConsumer };
   /** Anything to add to the application before it listens (proxy routes). */
   beforeListen?: (app: NestFastifyApplication, config: BackchannelConfig) => Promise<void>;
-  /** The service clients reach (the gateway): the admin API gets a listener of its own (ADMIN_PORT). */
-  publicEdge?: boolean;
 }
 
 /** The main of a distributed service: configuration from the environment, the app, then listen. */
@@ -63,7 +61,7 @@ export async function startHttpService(
   definition: HttpServiceDefinition,
   config: BackchannelConfig,
 ): Promise<{ app: NestFastifyApplication; consuming: Promise<unknown> }> {
-  const { service, features, kafka, beforeListen, publicEdge } = definition;
+  const { service, features, kafka, beforeListen } = definition;
   const brokers = config.kafkaBrokers;
   const messaging = kafka
     ? [
@@ -96,7 +94,7 @@ export async function startHttpService(
     );
   }
   await beforeListen?.(app, config);
-  await listen(app, config, service, { publicEdge });
+  await listen(app, config, service);
   // HTTP needs no Kafka: the consumer joins its group once the service serves, so a restarted
   // replica answers at once, not after its dead predecessor's session in the group has ended
   const consuming = kafka?.consumer ? app.startAllMicroservices() : Promise.resolve();

@@ -1,5 +1,10 @@
 export { kafkaConsumerOptions } from './recorded-event.kafka-server.js';
-export { OutboxRelay, type OutboxRelayOptions, produceRequests } from './outbox-relay.service.js';
+export {
+  OutboxRelay,
+  OUTBOX_RELAY_SUBSCRIPTION,
+  type OutboxRelayOptions,
+  produceRequests,
+} from './outbox-relay.service.js';
 export { ConsumerHealth, type ConsumerHealthStatus } from './consumer-health.js';
 export { MessagingModule, type KafkaMessagingOptions } from './messaging.module.js';
 export { EventStoreTransport, type EventStoreTransportOptions } from './event-store.transport.js';

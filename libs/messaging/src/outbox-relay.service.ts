@@ -8,8 +8,11 @@ import { KafkaConnection } from './kafka.connection.js';
 import { type EventMessage, toEventMessage } from './recorded-event.codec.js';
 import type { BackoffOptions } from './retry-backoff.js';
 
+/** The relay's checkpoint row (subscription_checkpoints) and lock name, unless its options name another. */
+export const OUTBOX_RELAY_SUBSCRIPTION = 'outbox-relay';
+
 export interface OutboxRelayOptions {
-  /** The checkpoint row and lock name (default 'outbox-relay'): one active relay per name. */
+  /** The checkpoint row and lock name (default OUTBOX_RELAY_SUBSCRIPTION): one active relay per name. */
   subscription?: string;
   /** Events read from the log and produced at once (default 500). */
   batchSize?: number;
@@ -65,7 +68,7 @@ export class OutboxRelay implements LogSubscriber, OnApplicationBootstrap, Befor
     this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
     this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
     this.subscription = new GlobalLogSubscription(dataSource, this, {
-      subscription: options.subscription ?? 'outbox-relay',
+      subscription: options.subscription ?? OUTBOX_RELAY_SUBSCRIPTION,
       batchSize: options.batchSize ?? 500,
       pollIntervalMs: options.pollIntervalMs ?? 1_000,
       lockRetryIntervalMs: options.lockRetryIntervalMs ?? 2_000,

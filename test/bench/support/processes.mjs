@@ -2,22 +2,13 @@
 // its pid listed in <workDir>/pids (deploy/bench-infra.sh kills what is left there if the bench dies).
 import { spawn } from 'node:child_process';
 import { appendFileSync, openSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+// the tests' own: below the ephemeral range, never the same twice (the benches run the build)
+export { freePort } from '../../../dist/libs/testing/src/free-port.js';
 
 const started = new Set();
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TEST_KEY_ENCRYPTION_KEY, requireTestEnv } from '@backchannel/testing';
+import { TEST_KEY_ENCRYPTION_KEY, requireTestEnv, retryOnTakenPort } from '@backchannel/testing';
 import type { Fetch } from './backchannel-api.js';
 import { type ServiceProcess, freePort, startProcess, waitUntilReady } from './service-process.js';
 import type { TlsEdge } from './tls-edge.js';
@@ -87,8 +87,13 @@ export interface DistributedStack extends RunningStack {
 /**
  * The distributed topology: gateway, backchannel, token, notifier, approvals and ping-delivery, each in its
  * own process, talking through the real Kafka broker and the real PostgreSQL the test command started.
+ * Started again on other ports when one was taken before its service listened (retryOnTakenPort).
  */
-export async function startDistributedStack(options: StackOptions = {}): Promise<DistributedStack> {
+export function startDistributedStack(options: StackOptions = {}): Promise<DistributedStack> {
+  return retryOnTakenPort(() => launchDistributedStack(options));
+}
+
+async function launchDistributedStack(options: StackOptions): Promise<DistributedStack> {
   const ports = Object.fromEntries(
     await Promise.all(DISTRIBUTED_SERVICES.map(async (service) => [service, await freePort()] as const)),
   ) as Record<DistributedService, number>;
@@ -159,7 +164,11 @@ export async function startDistributedStack(options: StackOptions = {}): Promise
 }
 
 /** `npm start`: the embedded single-process default, on its own embedded PostgreSQL, no Kafka. */
-export async function startEmbeddedStack(options: StackOptions = {}): Promise<RunningStack> {
+export function startEmbeddedStack(options: StackOptions = {}): Promise<RunningStack> {
+  return retryOnTakenPort(() => launchEmbeddedStack(options));
+}
+
+async function launchEmbeddedStack(options: StackOptions): Promise<RunningStack> {
   const [port, postgresPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'backchannel-embedded-'));
   await chmod(dataDir, 0o755); // PostgreSQL runs as its own user and must reach its folder

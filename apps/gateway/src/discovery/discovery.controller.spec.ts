@@ -7,6 +7,7 @@ const production = {
   DATABASE_URL: 'postgres://backchannel@db/backchannel',
   BACKCHANNEL_ADMIN_TOKEN: 'a'.repeat(43),
   BACKCHANNEL_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64url'),
+  HOST: '10.0.0.4',
 };
 
 function metadataFor(env: Record<string, string>): Record<string, unknown> {

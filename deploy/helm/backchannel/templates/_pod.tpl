@@ -1,13 +1,24 @@
 {{/*
 What every Backchannel container has, the services' and the jobs': the ConfigMap's settings, the
 secrets the container uses (the admin token only where `admin`, the key-encryption keys only where
-`kek`), the gateway's trusted proxies where `public`, the mounted authorities, /tmp.
+`kek`), the gateway's trusted proxies where `public`, the mounted authorities, /tmp. `podAddress`: a
+service only the other services call listens on the pod's address (HOST from the downward API), not
+on every interface of the pod (the probes, the Services and Prometheus reach the pod's address),
+unless extraEnvVars sets HOST.
 */}}
 {{- define "backchannel.containerEnv" -}}
+{{- $ownHost := false -}}
+{{- range .extraEnvVars }}{{ if eq .name "HOST" }}{{ $ownHost = true }}{{ end }}{{ end -}}
 envFrom:
   - configMapRef:
       name: {{ include "backchannel.fullname" .root }}
 env:
+  {{- if and .podAddress (not $ownHost) }}
+  - name: HOST
+    valueFrom:
+      fieldRef:
+        fieldPath: status.podIP
+  {{- end }}
   - name: DATABASE_PASSWORD
     valueFrom:
       secretKeyRef:
