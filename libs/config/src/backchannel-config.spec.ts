@@ -20,9 +20,9 @@ const production = {
   HOST: '10.0.0.4',
 };
 
-function problemsOf(env: NodeJS.ProcessEnv, needs?: readonly Secret[]): string {
+function problemsOf(env: NodeJS.ProcessEnv, needs?: readonly Secret[], more: { publicEdge?: boolean } = {}): string {
   try {
-    loadConfig(env, { needs });
+    loadConfig(env, { needs, ...more });
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigurationError);
     return (error as Error).message;
@@ -81,16 +81,32 @@ describe('loadConfig', () => {
 
   it('gives the admin API a listener of its own in production, and on request elsewhere', () => {
     const { HOST: _host, ...withoutHost } = production;
-    expect(loadConfig(withoutHost, { publicEdge: true }).adminListener).toEqual({ host: '0.0.0.0', port: 3001 });
-    expect(loadConfig({ ...production, ADMIN_PORT: '8081', ADMIN_HOST: '10.0.0.5' }).adminListener).toEqual({
+    const cluster = () => ({
+      eth0: [{ address: '10.0.0.9', family: 'IPv4' as const, internal: false, netmask: '', mac: '', cidr: null }],
+    });
+    // the public port on every interface, the admin listener on the private address only
+    expect(loadConfig(withoutHost, { publicEdge: true }, cluster)).toMatchObject({
+      host: '0.0.0.0',
+      adminListener: { host: '10.0.0.9', port: 3001 },
+    });
+    expect(loadConfig(withoutHost, { publicEdge: false }, cluster).adminListener).toBeNull();
+    const edge = { publicEdge: true };
+    expect(loadConfig({ ...production, ADMIN_PORT: '8081', ADMIN_HOST: '10.0.0.5' }, edge).adminListener).toEqual({
       host: '10.0.0.5',
       port: 8081,
     });
     const embedded = { ...withoutHost, BACKCHANNEL_PROFILE: 'embedded' };
-    expect(loadConfig(embedded).adminListener).toBeNull();
-    expect(loadConfig({ ...embedded, ADMIN_PORT: '3001' }).adminListener).toEqual({ host: '127.0.0.1', port: 3001 });
-    expect(problemsOf({ ...production, ADMIN_PORT: '3000' })).toContain('ADMIN_PORT: a port of its own');
-    expect(problemsOf({ ...production, ADMIN_PORT: '9464', METRICS_PORT: '9464' })).toContain('ADMIN_PORT');
+    expect(loadConfig(embedded, edge).adminListener).toBeNull();
+    expect(loadConfig({ ...embedded, ADMIN_PORT: '3001' }, edge).adminListener).toEqual({
+      host: '127.0.0.1',
+      port: 3001,
+    });
+    expect(problemsOf({ ...production, ADMIN_PORT: '3000' }, undefined, edge)).toContain(
+      'ADMIN_PORT: a port of its own',
+    );
+    expect(problemsOf({ ...production, ADMIN_PORT: '9464', METRICS_PORT: '9464' }, undefined, edge)).toContain(
+      'ADMIN_PORT',
+    );
   });
 
   it('requires an https issuer in production', () => {
@@ -125,7 +141,9 @@ describe('loadConfig', () => {
     const publicOnly = machine('203.0.113.7', '2001:db8::7');
 
     it('listens on every interface at the public edge in production, and on loopback outside production', () => {
-      expect(loadConfig(withoutHost, { publicEdge: true }, publicOnly).host).toBe('0.0.0.0');
+      expect(loadConfig({ ...withoutHost, ADMIN_HOST: '0.0.0.0' }, { publicEdge: true }, publicOnly).host).toBe(
+        '0.0.0.0',
+      );
       for (const profile of ['embedded', 'test']) {
         const relaxed = { ...withoutHost, BACKCHANNEL_PROFILE: profile };
         expect(loadConfig(relaxed, { publicEdge: true }, publicOnly).host).toBe('127.0.0.1');
@@ -136,15 +154,16 @@ describe('loadConfig', () => {
     it("listens on the machine's private address in production where only the other services call", () => {
       expect(loadConfig(withoutHost, {}, machine('203.0.113.7', '10.1.2.3')).host).toBe('10.1.2.3');
       expect(loadConfig(withoutHost, {}, machine('203.0.113.7', 'fd12:3456::9')).host).toBe('fd12:3456::9');
-      const config = loadConfig({ ...withoutHost, METRICS_PORT: '9464' }, {}, machine('10.1.2.3'));
-      // the metrics and admin listeners follow HOST
-      expect(config.adminListener).toEqual({ host: '10.1.2.3', port: 3001 });
+      // the gateway's admin listener too: the cluster calls it, not the internet
+      const gateway = loadConfig(withoutHost, { publicEdge: true }, machine('203.0.113.7', '10.1.2.3'));
+      expect(gateway.adminListener).toEqual({ host: '10.1.2.3', port: 3001 });
     });
 
     it('refuses to start such a service on a machine without a private address, unless HOST is set', () => {
       expect(() => loadConfig(withoutHost, { publicEdge: false }, publicOnly)).toThrow(
-        /HOST: this service is called by the other services only.*set HOST to the address the other services reach it at/,
+        /HOST: this listener is for the cluster only.*set HOST to the address the cluster reaches it at/,
       );
+      expect(() => loadConfig(withoutHost, { publicEdge: true }, publicOnly)).toThrow(/ADMIN_HOST: this listener/);
       expect(loadConfig({ ...withoutHost, HOST: '0.0.0.0' }, {}, publicOnly).host).toBe('0.0.0.0');
       expect(loadConfig({ ...withoutHost, HOST: '203.0.113.7' }, { publicEdge: true }).host).toBe('203.0.113.7');
     });

@@ -533,7 +533,10 @@ export function loadConfig(
   }
   const signingKeys = signingKeyRotation(e, problems);
   const host = e.HOST ?? defaultHost(profile, publicEdge, interfaces, problems);
-  const adminListener = adminListenerOf(e, profile, host, problems);
+  // only the public edge serves the admin API: on a listener the cluster reaches, not the internet
+  const adminListener = publicEdge
+    ? adminListenerOf(e, profile, () => defaultHost(profile, false, interfaces, problems, 'ADMIN_HOST'), problems)
+    : null;
   if (problems.length > 0) throw new ConfigurationError(problems);
   const issuerUrl = new URL(issuer);
 
@@ -668,15 +671,16 @@ function defaultHost(
   publicEdge: boolean,
   interfaces: () => NetworkInterfaces,
   problems: string[],
+  variable = 'HOST',
 ): string {
   if (profile !== 'production') return '127.0.0.1';
   if (publicEdge) return '0.0.0.0';
   const address = privateAddressOf(interfaces());
   if (address !== null) return address;
   problems.push(
-    'HOST: this service is called by the other services only, and listens on a private address unless HOST is set, ' +
+    `${variable}: this listener is for the cluster only, and listens on a private address unless ${variable} is set, ` +
       'but this machine has none (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7): ' +
-      'set HOST to the address the other services reach it at (0.0.0.0: every interface)',
+      `set ${variable} to the address the cluster reaches it at (0.0.0.0: every interface)`,
   );
   return '';
 }
@@ -684,17 +688,18 @@ function defaultHost(
 /** Production's admin listener when ADMIN_PORT is not set: the admin API is never on the public port there. */
 const PRODUCTION_ADMIN_PORT = 3001;
 
+/** The admin listener: like a service only the cluster calls, on a private address by default (ADMIN_HOST). */
 function adminListenerOf(
   e: Pick<Environment, 'ADMIN_PORT' | 'ADMIN_HOST' | 'PORT' | 'METRICS_PORT'>,
   profile: Profile,
-  host: string,
+  privateHost: () => string,
   problems: string[],
 ): BackchannelConfig['adminListener'] {
   const port = e.ADMIN_PORT ?? (profile === 'production' ? PRODUCTION_ADMIN_PORT : undefined);
   if (port === undefined) return null;
   if (port === e.PORT || port === e.METRICS_PORT)
     problems.push('ADMIN_PORT: a port of its own, not PORT or METRICS_PORT');
-  return { host: e.ADMIN_HOST ?? host, port };
+  return { host: e.ADMIN_HOST ?? privateHost(), port };
 }
 
 /** The relaxations in force, for a loud warning at start (empty in production unless configured). */
