@@ -1,7 +1,10 @@
 import { Logger } from '@nestjs/common';
-import type { Decider, Decision, Event, EventMetadata, RecordedEvent } from '@backchannel/events';
+import type { Decider, Decision, Event, RecordedEvent } from '@backchannel/events';
 import type { EventStoreTransaction } from './event-store.js';
 import type { AlongsideWrites } from './alongside-writes.js';
+import type { StreamState } from './stream-state-cache.js';
+
+export type { StreamState };
 import { activeContext, contextOf, inSpan, linkToActiveSpan, traceIdOf } from '@backchannel/observability';
 import { eventsRecorded } from './event-store.metrics.js';
 import { type PostgresEventStore, retryOnVersionConflict } from './postgres-event-store.js';
@@ -9,14 +12,6 @@ import { type PostgresEventStore, retryOnVersionConflict } from './postgres-even
 export type CommandResult<State, E extends Event, Rejection> =
   | { outcome: 'accepted'; events: RecordedEvent<E>[]; state: State /* after the new events */ }
   | { outcome: 'rejected'; rejection: Rejection; state: State };
-
-/** A stream's state folded at its version: where a command may start without reading the stream again. */
-export interface StreamState<State> {
-  state: State;
-  version: number;
-  /** Its first event's metadata: a command on the stream joins the stream's trace (inStreamTrace). */
-  origin?: Pick<EventMetadata, 'correlationId' | 'traceparent'>;
-}
 
 export interface HandleCommandOptions<State, E extends Event> {
   /** Attempts in all, counting re-reads after version conflicts (default 5). */

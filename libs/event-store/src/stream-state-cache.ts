@@ -1,4 +1,12 @@
-import type { StreamState } from './handle-command.js';
+import type { EventMetadata } from '@backchannel/events';
+
+/** A stream's state folded at its version: where a command may start without reading the stream again. */
+export interface StreamState<State> {
+  state: State;
+  version: number;
+  /** Its first event's metadata: a command on the stream joins the stream's trace (inStreamTrace). */
+  origin?: Pick<EventMetadata, 'correlationId' | 'traceparent'>;
+}
 
 interface Entry {
   decider: object;
