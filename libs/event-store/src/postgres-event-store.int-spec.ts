@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
+import type { Pool } from 'pg';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { WrongExpectedVersionError } from './event-store.js';
 import { deferred, testStreamId, userNotified, useTestStore, waitForBlockedStatements } from './test-events.fixture.js';
 
@@ -68,6 +70,29 @@ describe('expected version', () => {
       await expect(append).rejects.toMatchObject({ streamId, expectedVersion: stale });
     }
     expect((await db.store.readStream(streamId)).currentVersion).toBe(2);
+  });
+
+  it('keeps its connection when PostgreSQL refuses an append (a conflict is no broken connection)', async () => {
+    const streamId = testStreamId('conflict-connection');
+    await db.store.appendToStream(streamId, 0, [userNotified('first')]);
+    const pool = (db.dataSource.driver as PostgresDriver).master as Pool;
+    let opened = 0;
+    const onConnect = () => (opened += 1);
+    pool.on('connect', onConnect);
+    try {
+      // a unique violation each time: another writer took version 1 (see the race below)
+      for (let attempt = 0; attempt < 5; attempt++) {
+        await expect(db.store.appendToStream(streamId, 0, [userNotified('late')])).rejects.toBeInstanceOf(
+          WrongExpectedVersionError,
+        );
+      }
+      await db.store.readStream(streamId);
+    } finally {
+      pool.off('connect', onConnect);
+    }
+
+    // the pool opened no connection to replace one closed for a refusal
+    expect(opened).toBe(0);
   });
 
   it('lets exactly one of many concurrent appends at the same version win', async () => {

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import pg, { type Pool, type PoolClient, type QueryResultRow } from 'pg';
+
+const { DatabaseError } = pg;
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 
@@ -36,8 +38,28 @@ export function poolSql(dataSource: DataSource): RunSql {
   return async <Row>(statement: Statement, parameters: unknown[]) => {
     if (typeof statement === 'string') return (await dataSource.query(statement, parameters)) as Row[];
     const pool = (dataSource.driver as PostgresDriver).master as Pool;
-    return onClient<Row>(pool, statement, parameters);
+    return onPooledClient<Row>(pool, statement, parameters);
   };
+}
+
+/**
+ * One statement on a client of the pool. Not `pool.query`: it hands the client back with the
+ * statement's error, and the pool then closes the connection, for any error, even a refusal by
+ * PostgreSQL (a unique violation: the version conflict of an append) on a connection that is fine.
+ * Under load that is a new connection, a new backend and every statement prepared again, for
+ * each conflict. Only an error that is not PostgreSQL's answer (the connection broke) closes it.
+ */
+async function onPooledClient<Row>(pool: Pool, statement: PreparedStatement, parameters: unknown[]): Promise<Row[]> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    return await onClient<Row>(client, statement, parameters);
+  } catch (error) {
+    if (!(error instanceof DatabaseError)) broken = error instanceof Error ? error : new Error(String(error));
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /** Statements on the connection of a query runner (inside its transaction, if one is open). */
