@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type AlongsideWrites, type EventStoreTransaction, alongsideStatement } from '@backchannel/event-store';
+import { type AlongsideWrites, type RunSql, alongsideStatement, poolSql, prepared } from '@backchannel/event-store';
 
 /** A kind of delivery, worked by its own workers: ping-delivery's and the notifier's. */
 export type DeliveryQueue = 'client-notification' | 'device-notification';
@@ -30,9 +30,6 @@ export interface NewDeliveryJob extends DeliveryJobKey {
   wakeOn?: readonly string[];
 }
 
-/** Where a statement runs: the pool, or a caller's transaction. */
-export type SqlRunner = Pick<EventStoreTransaction, 'query'>;
-
 interface JobRow {
   queue: DeliveryQueue;
   stream_id: string;
@@ -51,32 +48,23 @@ interface JobRow {
  */
 @Injectable()
 export class DeliveryJobs {
-  private readonly pool: SqlRunner;
+  /** Prepared statements on the pool: a worker runs these many times a second. */
+  private readonly sql: RunSql;
 
   constructor(@Inject(DataSource) dataSource: DataSource) {
-    // a structured result, because DataSource.query answers an UPDATE with [rows, count]
-    this.pool = {
-      query: async <Row>(sql: string, parameters?: unknown[]) => {
-        const runner = dataSource.createQueryRunner();
-        try {
-          return (await runner.query(sql, parameters, true)).records as Row[];
-        } finally {
-          await runner.release();
-        }
-      },
-    };
+    this.sql = poolSql(dataSource);
   }
 
   /** Adds the jobs, in one statement, except those that exist: a redelivered event schedules nothing twice. */
   async schedule(jobs: readonly NewDeliveryJob[]): Promise<void> {
     if (jobs.length === 0) return;
-    await this.pool.query(
-      `INSERT INTO delivery_jobs (queue, stream_id, recipient, expires_at, next_attempt_at, wake_on)
+    await this.sql(
+      prepared(`INSERT INTO delivery_jobs (queue, stream_id, recipient, expires_at, next_attempt_at, wake_on)
        SELECT job.queue, job.stream_id, job.recipient, job.expires_at, job.due_at,
          ARRAY(SELECT jsonb_array_elements_text(job.wake_on))
        FROM jsonb_to_recordset($1::jsonb) AS job (
          queue text, stream_id text, recipient text, expires_at timestamptz, due_at timestamptz, wake_on jsonb)
-       ON CONFLICT (queue, stream_id, recipient) DO NOTHING`,
+       ON CONFLICT (queue, stream_id, recipient) DO NOTHING`),
       [
         JSON.stringify(
           jobs.map((job) => ({
@@ -103,12 +91,12 @@ export class DeliveryJobs {
     now: Date,
   ): Promise<number> {
     if (happened.length === 0) return 0;
-    const rows = await this.pool.query(
-      `UPDATE delivery_jobs SET next_attempt_at = least(next_attempt_at, $2), woken = true
+    const rows = await this.sql(
+      prepared(`UPDATE delivery_jobs SET next_attempt_at = least(next_attempt_at, $2), woken = true
         FROM unnest($3::text[], $4::text[]) AS happened (stream_id, event_type)
         WHERE queue = $1 AND delivery_jobs.stream_id = happened.stream_id AND done_at IS NULL
           AND happened.event_type = ANY(wake_on)
-        RETURNING 1`,
+        RETURNING 1`),
       [queue, now, happened.map((event) => event.streamId), happened.map((event) => event.eventType)],
     );
     return rows.length;
@@ -119,15 +107,15 @@ export class DeliveryJobs {
    * worker is claiming are skipped, and a leased row is not due until its lease lapses.
    */
   async claimDue(queue: DeliveryQueue, now: Date, leaseMs: number, limit: number): Promise<DeliveryJob[]> {
-    const rows = await this.pool.query<JobRow>(
-      `UPDATE delivery_jobs SET lease_until = $3, attempts = attempts + 1, woken = false
+    const rows = await this.sql<JobRow>(
+      prepared(`UPDATE delivery_jobs SET lease_until = $3, attempts = attempts + 1, woken = false
         WHERE (queue, stream_id, recipient) IN (
           SELECT queue, stream_id, recipient FROM delivery_jobs
            WHERE queue = $1 AND done_at IS NULL AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until <= $2)
            ORDER BY next_attempt_at
            LIMIT $4
            FOR UPDATE SKIP LOCKED)
-        RETURNING queue, stream_id, recipient, expires_at, attempts, lease_until, last_error`,
+        RETURNING queue, stream_id, recipient, expires_at, attempts, lease_until, last_error`),
       [queue, now, new Date(now.getTime() + leaseMs), limit],
     );
     return rows.map((row) => ({
@@ -162,7 +150,7 @@ export class DeliveryJobs {
   /** The job ended (its outcome is an event) or will never be owed. */
   async finish(job: DeliveryJobKey, now: Date): Promise<void> {
     const { statement, parameters } = alongsideStatement(this.finishing(job, now));
-    await this.pool.query(statement, parameters);
+    await this.sql(statement, parameters);
   }
 
   /** The job's end, written with the append of its outcome (in the same statement). */
@@ -183,9 +171,9 @@ export class DeliveryJobs {
   /** Updates the job only while this claim's lease holds (a lapsed lease may be another worker's now). */
   private async updateLeased(job: DeliveryJob, assignments: string, parameters: unknown[]): Promise<void> {
     const key = parameters.length;
-    await this.pool.query(
-      `UPDATE delivery_jobs SET lease_until = NULL, ${assignments}
-        WHERE queue = $${key + 1} AND stream_id = $${key + 2} AND recipient = $${key + 3} AND lease_until = $${key + 4}`,
+    await this.sql(
+      prepared(`UPDATE delivery_jobs SET lease_until = NULL, ${assignments}
+        WHERE queue = $${key + 1} AND stream_id = $${key + 2} AND recipient = $${key + 3} AND lease_until = $${key + 4}`),
       [...parameters, job.queue, job.streamId, job.recipient, job.leaseUntil],
     );
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, QueryFailedError } from 'typeorm';
-import type { EventStoreTransaction } from '@backchannel/event-store';
+import { type EventStoreTransaction, poolSql, prepared } from '@backchannel/event-store';
 import type { DeviceChannelSetting, WebPushSubscription } from './device-channel-setting.js';
 import { VapidKeys } from './vapid-keys.service.js';
 
@@ -40,6 +40,9 @@ export class DeviceChannelsRepository {
     private readonly vapidKeys: VapidKeys,
   ) {}
 
+  /** The notifier's lookups, prepared once per connection. */
+  private readonly sql = poolSql(this.dataSource);
+
   /** The authenticator's Web Push subscription replaces the device's channel. */
   async useWebPush(deviceId: string, subscription: WebPushSubscription): Promise<void> {
     const { endpoint, keys } = subscription;
@@ -76,9 +79,9 @@ export class DeviceChannelsRepository {
 
   /** Each user's devices that are sent requests (those with a channel other than the device API), in one statement. */
   async notifiedDevicesOfEach(subjects: readonly string[]): Promise<Map<string, NotifiedDevice[]>> {
-    const rows = (await this.dataSource.query(
-      `SELECT d.subject, c.device_id, c.channel, c.settings FROM device_channels c JOIN devices d USING (device_id)
-        WHERE d.subject = ANY($1::text[]) ORDER BY d.subject, c.device_id`,
+    const rows = (await this.sql(
+      prepared(`SELECT d.subject, c.device_id, c.channel, c.settings FROM device_channels c JOIN devices d USING (device_id)
+        WHERE d.subject = ANY($1::text[]) ORDER BY d.subject, c.device_id`),
       [[...new Set(subjects)]],
     )) as (DeviceChannelRow & { subject: string })[];
     const bySubject = new Map<string, NotifiedDevice[]>();
@@ -88,8 +91,8 @@ export class DeviceChannelsRepository {
 
   /** The device's channel, or null when it uses the device API (or is gone). */
   async find(deviceId: string): Promise<NotifiedDevice | null> {
-    const rows = (await this.dataSource.query(
-      `SELECT device_id, channel, settings FROM device_channels WHERE device_id = $1`,
+    const rows = (await this.sql(
+      prepared(`SELECT device_id, channel, settings FROM device_channels WHERE device_id = $1`),
       [deviceId],
     )) as DeviceChannelRow[];
     return rows[0] ? toNotifiedDevice(rows[0]) : null;

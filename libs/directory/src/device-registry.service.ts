@@ -1,5 +1,5 @@
 import { randomToken, sha256Hex } from '@backchannel/crypto';
-import { type EventStoreTransaction, PostgresEventStore } from '@backchannel/event-store';
+import { type EventStoreTransaction, PostgresEventStore, poolSql, prepared } from '@backchannel/event-store';
 import { type DeviceRegistered, type DeviceRevoked, type NewEvent, userStreamId } from '@backchannel/events';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -28,6 +28,9 @@ export class DeviceRegistry {
   ) {
     this.maxDevicesPerUser = config.abuseLimits.maxDevicesPerUser;
   }
+
+  /** The lookups of every device request, prepared once per connection. */
+  private readonly sql = poolSql(this.dataSource);
 
   /**
    * The device token is returned here once. `answerDoor`: how the device will answer (fixed for
@@ -98,10 +101,10 @@ export class DeviceRegistry {
   }
 
   private async findOne(condition: string, value: string): Promise<Device | null> {
-    const rows: { device_id: string; subject: string; answer_door: AnswerDoor }[] = await this.dataSource.query(
+    const rows: { device_id: string; subject: string; answer_door: AnswerDoor }[] = await this.sql(
       // a disabled user's devices are refused, through every door
-      `SELECT d.device_id, d.subject, d.answer_door FROM devices d JOIN users u USING (subject)
-       WHERE d.${condition} AND u.disabled_at IS NULL`,
+      prepared(`SELECT d.device_id, d.subject, d.answer_door FROM devices d JOIN users u USING (subject)
+       WHERE d.${condition} AND u.disabled_at IS NULL`),
       [value],
     );
     const row = rows[0];
@@ -171,8 +174,10 @@ export class DeviceRegistry {
 
   /** Whether the user has any device to be asked on (a disabled user has none). */
   async hasDevice(subject: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
-      `SELECT 1 FROM devices d JOIN users u USING (subject) WHERE d.subject = $1 AND u.disabled_at IS NULL LIMIT 1`,
+    const rows: unknown[] = await this.sql(
+      prepared(
+        `SELECT 1 FROM devices d JOIN users u USING (subject) WHERE d.subject = $1 AND u.disabled_at IS NULL LIMIT 1`,
+      ),
       [subject],
     );
     return rows.length > 0;

@@ -1,4 +1,4 @@
-import { PostgresEventStore } from '@backchannel/event-store';
+import { PostgresEventStore, poolSql, prepared } from '@backchannel/event-store';
 import {
   type NewEvent,
   type UserCreated,
@@ -51,6 +51,9 @@ export class UserDirectory {
     private readonly store: PostgresEventStore,
     private readonly devices: DeviceRegistry,
   ) {}
+
+  /** The lookups of every request, prepared once per connection. */
+  private readonly sql = poolSql(this.dataSource);
 
   /**
    * Disables or enables the user, recorded in the user's stream with the actor in the same
@@ -113,10 +116,9 @@ export class UserDirectory {
 
   /** Whether the user exists and is not disabled: their tokens are accepted. */
   async isEnabled(subject: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
-      `SELECT 1 FROM users WHERE subject = $1 AND disabled_at IS NULL`,
-      [subject],
-    );
+    const rows: unknown[] = await this.sql(prepared(`SELECT 1 FROM users WHERE subject = $1 AND disabled_at IS NULL`), [
+      subject,
+    ]);
     return rows.length === 1;
   }
 
@@ -194,7 +196,7 @@ export class UserDirectory {
   }
 
   async findBySubject(subject: string): Promise<User | null> {
-    const rows: UserRow[] = await this.dataSource.query(`SELECT ${USER_ROW_COLUMNS} FROM users WHERE subject = $1`, [
+    const rows: UserRow[] = await this.sql(prepared(`SELECT ${USER_ROW_COLUMNS} FROM users WHERE subject = $1`), [
       subject,
     ]);
     return rows[0] ? toUser(rows[0]) : null;
@@ -202,8 +204,8 @@ export class UserDirectory {
 
   /** The user with this e-mail address (any letter case) or phone number: a claim names its kind. */
   async findByClaim(claim: 'email' | 'phone_number', value: string): Promise<User | null> {
-    const rows: UserRow[] = await this.dataSource.query(
-      `SELECT ${USER_ROW_COLUMNS} FROM users WHERE ${claim === 'email' ? 'email' : 'phone_number'} = $1`,
+    const rows: UserRow[] = await this.sql(
+      prepared(`SELECT ${USER_ROW_COLUMNS} FROM users WHERE ${claim === 'email' ? 'email' : 'phone_number'} = $1`),
       [claim === 'email' ? value.toLowerCase() : value],
     );
     return rows[0] ? toUser(rows[0]) : null;
@@ -215,10 +217,10 @@ export class UserDirectory {
    * username is another's e-mail address) names nobody: asking either could prompt the wrong person.
    */
   async findByLoginHint(hint: string): Promise<User | null> {
-    const rows: UserRow[] = await this.dataSource.query(
-      `SELECT ${USER_ROW_COLUMNS} FROM users
+    const rows: UserRow[] = await this.sql(
+      prepared(`SELECT ${USER_ROW_COLUMNS} FROM users
        WHERE subject = $1 OR username = $1 OR email = $2 OR phone_number = $1
-       LIMIT 2`,
+       LIMIT 2`),
       [hint, hint.toLowerCase()],
     );
     return rows.length === 1 ? toUser(rows[0]!) : null;

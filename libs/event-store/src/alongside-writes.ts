@@ -39,20 +39,11 @@ export function alongsideCtes(writes: AlongsideWrites, offset: number): string {
     .join('');
 }
 
-const statementsByText = new Map<string, PreparedStatement>();
-
-/** A prepared statement per distinct text, made once (its name is a hash of the text). */
-export function preparedOnce(text: string): PreparedStatement {
-  let statement = statementsByText.get(text);
-  if (!statement) statementsByText.set(text, (statement = prepared(text)));
-  return statement;
-}
-
 /**
  * The same writes as a statement of their own, always going ahead: for a transaction that makes
  * them beside other work (after a lock, say), so each write is written once, in one shape.
  */
 export function alongsideStatement(writes: AlongsideWrites): { statement: PreparedStatement; parameters: unknown[] } {
   const text = `WITH ${APPENDING} AS (SELECT)${alongsideCtes(writes, 0)}\n  SELECT 1`;
-  return { statement: preparedOnce(text), parameters: [...writes.parameters] };
+  return { statement: prepared(text), parameters: [...writes.parameters] };
 }

@@ -9,7 +9,7 @@ import {
 } from './event-store.js';
 import { asStoredJson, eventHashTemplate } from './hash-chain.js';
 import { type PreparedStatement, type RunSql, databaseErrorOf, prepared } from './sql.js';
-import { APPENDING, type AlongsideWrites, alongsideCtes, preparedOnce } from './alongside-writes.js';
+import { APPENDING, type AlongsideWrites, alongsideCtes } from './alongside-writes.js';
 
 interface EventRow {
   stream_id: string;
@@ -256,7 +256,7 @@ const APPEND = prepared(APPEND_CTES + APPEND_INSERT);
 
 /** The append with writes made in its statement (AlongsideWrites), after its own three parameters. */
 function appendWith(alongside: AlongsideWrites): PreparedStatement {
-  return preparedOnce(
+  return prepared(
     `${APPEND_CTES},
     ${APPENDING} AS (SELECT FROM start)${alongsideCtes(alongside, 3)}${APPEND_INSERT}`,
   );

@@ -15,8 +15,16 @@ export interface PreparedStatement {
   readonly text: string;
 }
 
+const preparedByText = new Map<string, PreparedStatement>();
+
+/** The prepared statement of a text; one per distinct text, so a text built at run time can be prepared too. */
 export function prepared(text: string): PreparedStatement {
-  return { name: `bc_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text };
+  let statement = preparedByText.get(text);
+  if (!statement) {
+    statement = { name: `bc_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text };
+    preparedByText.set(text, statement);
+  }
+  return statement;
 }
 
 /** Plain text (parsed each time: for statements that vary or are rare), or prepared. */

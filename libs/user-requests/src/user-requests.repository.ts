@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type AlongsideWrites, type EventStoreTransaction, alongsideStatement } from '@backchannel/event-store';
+import {
+  type AlongsideWrites,
+  type EventStoreTransaction,
+  alongsideStatement,
+  poolSql,
+  prepared,
+} from '@backchannel/event-store';
 import type {
   AuthRequested,
   AuthorizationDetail,
@@ -183,6 +189,9 @@ export function isOpen(request: UserRequest, now: Date): boolean {
 export class UserRequests {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
+  /** Statements of every request, prepared once per connection. */
+  private readonly sql = poolSql(this.dataSource);
+
   /**
    * Adds the request just recorded, in the transaction that records it, or throws
    * TooManyOpenRequestsError, which rolls the request back. `now` is the request's time.
@@ -191,7 +200,7 @@ export class UserRequests {
     const { subject, clientId, requestedAt } = requested.data;
     await lockUser(tx, subject);
     const [history] = await tx.query<PromptHistory>(
-      `SELECT count(*) FILTER (WHERE answered_at IS NULL AND expires_at > $3)::int AS "forUser",
+      prepared(`SELECT count(*) FILTER (WHERE answered_at IS NULL AND expires_at > $3)::int AS "forUser",
               (count(*) FILTER (WHERE answered_at IS NULL AND expires_at > $3 AND client_id = $2))::int AS "forClient",
               (count(*) FILTER (WHERE client_id = $2 AND created_at > $3::timestamptz - make_interval(secs => $4)))::int
                 AS "recentForClient",
@@ -201,7 +210,7 @@ export class UserRequests {
         WHERE subject = $1
           AND ((answered_at IS NULL AND expires_at > $3)
                OR (client_id = $2 AND (created_at > $3::timestamptz - make_interval(secs => $4)
-                                       OR answered_at > $3::timestamptz - make_interval(secs => $6))))`,
+                                       OR answered_at > $3::timestamptz - make_interval(secs => $6))))`),
       [
         subject,
         clientId,
@@ -212,11 +221,7 @@ export class UserRequests {
       ],
     );
     if (refusesPrompt(history!, limits, new Date(requestedAt))) throw new TooManyOpenRequestsError();
-    await tx.query(
-      `INSERT INTO user_requests (${USER_REQUEST_COLUMNS.join(', ')})
-       VALUES (${USER_REQUEST_COLUMNS.map((_, index) => `$${index + 1}`).join(', ')})`,
-      userRequestRow(requested),
-    );
+    await tx.query(INSERT_USER_REQUEST, userRequestRow(requested));
   }
 
   /**
@@ -289,14 +294,18 @@ export class UserRequests {
 
   /** The request with this device-facing id, open or not. */
   async find(requestId: string): Promise<UserRequest | null> {
-    const rows: UserRequestRow[] = await this.dataSource.query(`SELECT * FROM user_requests WHERE request_id = $1`, [
-      requestId,
-    ]);
+    const rows: UserRequestRow[] = await this.sql(
+      prepared(`SELECT ${USER_REQUEST_COLUMNS.join(', ')}, answered_at FROM user_requests WHERE request_id = $1`),
+      [requestId],
+    );
     return rows[0] ? toUserRequest(rows[0]) : null;
   }
 }
 
+const INSERT_USER_REQUEST = prepared(`INSERT INTO user_requests (${USER_REQUEST_COLUMNS.join(', ')})
+  VALUES (${USER_REQUEST_COLUMNS.map((_, index) => `$${index + 1}`).join(', ')})`);
+
 /** One user's requests are counted and blocked one transaction at a time, in every replica. */
 async function lockUser(tx: EventStoreTransaction, subject: string): Promise<void> {
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('user-requests:' || $1, 0))`, [subject]);
+  await tx.query(prepared(`SELECT pg_advisory_xact_lock(hashtextextended('user-requests:' || $1, 0))`), [subject]);
 }

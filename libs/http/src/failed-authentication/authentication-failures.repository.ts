@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { poolSql, prepared } from '@backchannel/event-store';
 import type { FailureWindow } from './failure-window.js';
 
 /** Where a credential was refused: the admin API (admin token) or the device API (device token). */
@@ -14,9 +15,12 @@ export type AuthenticationSurface = 'admin' | 'device';
 export class AuthenticationFailuresRepository {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
+  /** Statements of every request, prepared once per connection. */
+  private readonly sql = poolSql(this.dataSource);
+
   async windowOf(address: string, surface: AuthenticationSurface): Promise<FailureWindow | null> {
-    const rows: { failures: number; window_ends_at: Date }[] = await this.dataSource.query(
-      `SELECT failures, window_ends_at FROM authentication_failures WHERE address = $1 AND surface = $2`,
+    const rows: { failures: number; window_ends_at: Date }[] = await this.sql(
+      prepared(`SELECT failures, window_ends_at FROM authentication_failures WHERE address = $1 AND surface = $2`),
       [address, surface],
     );
     const row = rows[0];
