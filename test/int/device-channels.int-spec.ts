@@ -489,6 +489,22 @@ describe('Keycloak-compatible authentication channel', () => {
     expect((await callBack(call.token, { status: 'CANCELLED' })).status).toBe(200);
   });
 
+  it('counts an unknown callback token as a failed device authentication of its address', async () => {
+    const failuresOf127 = async () => {
+      const rows: { failures: number }[] = await fixture.app
+        .get(DataSource)
+        .query(`SELECT failures FROM authentication_failures WHERE address = '127.0.0.1' AND surface = 'device'`);
+      return rows[0]?.failures ?? 0;
+    };
+    const before = await failuresOf127();
+
+    expect((await callBack('not-a-token', { status: 'SUCCEED' })).status).toBe(403);
+    expect((await callBack('nor-this-one', { status: 'SUCCEED' })).status).toBe(403);
+
+    // the same limit as the device API's (FailedAuthenticationLimit): spent, the address gets 429
+    expect(await failuresOf127()).toBe(before + 2);
+  });
+
   it('refuses a token once the request was decided elsewhere (403), as Keycloak does for a request no longer pending', async () => {
     const { subject, requested, call } = await keycloakRequest();
     const denied = await handleCommand(fixture.app.get(PostgresEventStore), requested.streamId, authRequestDecider, {

@@ -18,6 +18,6 @@ export class KeycloakCallbackController {
     @Body() body: unknown,
     @Req() request: FastifyRequest,
   ): Promise<void> {
-    await this.handler.report(bearerToken(authorization), body, request.id);
+    await this.handler.report(request, bearerToken(authorization), body);
   }
 }

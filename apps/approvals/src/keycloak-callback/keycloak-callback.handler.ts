@@ -5,6 +5,8 @@ import {
   type KeycloakChannelResult,
 } from '@backchannel/device-channels';
 import { DeviceRegistry } from '@backchannel/directory';
+import type { FastifyRequest } from 'fastify';
+import { FailedAuthenticationLimit } from '@backchannel/http';
 import { InvalidRequest, InvalidToken } from '@backchannel/oauth';
 import { AnswerRecorder, type UserAnswer } from '../answers/answer-recorder.js';
 
@@ -36,13 +38,17 @@ export class KeycloakCallbackHandler {
     private readonly callbackTokens: ChannelCallbackTokens,
     private readonly devices: DeviceRegistry,
     private readonly answers: AnswerRecorder,
+    private readonly limit: FailedAuthenticationLimit,
   ) {}
 
-  async report(token: string | null, body: unknown, correlationId: string): Promise<void> {
+  /** `request`: the callback's HTTP request (its id correlates the answer; its address is counted when the token fails). */
+  async report(request: FastifyRequest, token: string | null, body: unknown): Promise<void> {
     if (token === null) throw invalidToken(401);
     const now = new Date();
-    const grant = await this.callbackTokens.find(token, now);
+    // a device credential like the device API's: an address that keeps failing is refused for a while
+    const grant = await this.limit.authenticate(request, 'device', () => this.callbackTokens.find(token, now));
     if (!grant) throw invalidToken(403);
+    const correlationId = request.id;
     const result = resultOf(body);
     if (!result) throw new InvalidRequest('Invalid authentication status');
     const device = await this.devices.find(grant.deviceId);
