@@ -182,7 +182,7 @@ export function isOpen(request: UserRequest, now: Date): boolean {
  * list a user's open ones, and /bc-authorize counts them against the user's limits. It is written
  * in the transactions that record the facts it reflects, never by a consumer later: a row in the
  * one that appends AuthRequested (counted under a per-user lock, so concurrent requests never pass
- * a cap together), `answered_at` in the one that appends the user's answer (so the request leaves
+ * a cap together), `answered_at` with the append of the user's answer (so the request leaves
  * the devices' lists and frees its place at once). Expiry needs no write: it is compared with `now`.
  */
 @Injectable()
