@@ -14,4 +14,6 @@ export * from './admin-action.js';
 export * from './trusted-proxies.js';
 export * from './client-address.js';
 export { FailedAuthenticationLimit } from './failed-authentication/failed-authentication-limit.js';
+export { FixedWindowCounts } from './failed-authentication/fixed-window-counts.js';
+export { secondsRefused } from './failed-authentication/failure-window.js';
 export type { AuthenticationSurface } from './failed-authentication/authentication-failures.repository.js';
