@@ -51,22 +51,41 @@ export function poolSql(dataSource: DataSource): RunSql {
 }
 
 /**
+ * SQLSTATE classes that mean the session, not the statement, failed: connection exception,
+ * insufficient resources, operator intervention (a shutdown, a crash of the server), system error,
+ * internal error.
+ */
+const SESSION_FAILURE_CLASSES = new Set(['08', '53', '57', '58', 'XX']);
+
+/** PostgreSQL refused the statement (a constraint, a conflict, bad data) and the session goes on. */
+function isStatementRefusal(error: unknown): boolean {
+  if (!(error instanceof DatabaseError)) return false;
+  return error.severity === 'ERROR' && !SESSION_FAILURE_CLASSES.has(error.code?.slice(0, 2) ?? 'XX');
+}
+
+/**
  * One statement on a client of the pool. Not `pool.query`: it hands the client back with the
  * statement's error, and the pool then closes the connection, for any error, even a refusal by
  * PostgreSQL (a unique violation: the version conflict of an append) on a connection that is fine.
  * Under load that is a new connection, a new backend and every statement prepared again, for
- * each conflict. Only an error that is not PostgreSQL's answer (the connection broke) closes it.
+ * each conflict. So a refusal of the statement keeps the connection; anything else (a FATAL, a
+ * server going down, a broken socket) closes it, as before: such a session may never answer again.
  */
 async function onPooledClient<Row>(pool: Pool, statement: PreparedStatement, parameters: unknown[]): Promise<Row[]> {
   const client = await pool.connect();
-  let broken: Error | undefined;
+  let failure: Error | undefined;
+  // a checked-out client has no listener of its own: unheard, a dying socket's 'error' would be
+  // thrown out of pg's handlers (as pool.query does, listen while the statement runs)
+  const onSessionError = (error: Error) => (failure = error);
+  client.on('error', onSessionError);
   try {
     return await onClient<Row>(client, statement, parameters);
   } catch (error) {
-    if (!(error instanceof DatabaseError)) broken = error instanceof Error ? error : new Error(String(error));
+    if (!isStatementRefusal(error)) failure ??= error instanceof Error ? error : new Error(String(error));
     throw error;
   } finally {
-    client.release(broken);
+    client.removeListener('error', onSessionError);
+    client.release(failure);
   }
 }
 
