@@ -116,7 +116,11 @@ describe('traces across the distributed services (OpenTelemetry)', () => {
       'every service exported its spans of the request',
       async () => {
         const seen = new Set(inTrace().map((span) => `${span.service} ${span.name}`));
-        return expected.every(([service, name]) => seen.has(`${service} ${name}`)) ? true : undefined;
+        const missing = expected.filter(([service, name]) => !seen.has(`${service} ${name}`));
+        // thrown, not returned: a timeout then says which spans never came, and which did
+        if (missing.length > 0)
+          throw new Error(`missing ${JSON.stringify(missing)}; seen ${JSON.stringify([...seen])}`);
+        return true;
       },
       30_000,
     );
