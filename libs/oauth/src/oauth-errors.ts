@@ -168,10 +168,8 @@ export class ServerError extends OAuthError {
   readonly status = 500;
 }
 
-/** Load shedding at the token endpoint: 503 with Retry-After (never 429, checklist N-4). */
-export class TemporarilyUnavailable extends OAuthError {
-  readonly error = 'temporarily_unavailable';
-  readonly status = 503;
+/** An error the client may retry after a while: answered with Retry-After (the exception filter). */
+export abstract class RetryLater extends OAuthError {
   constructor(
     description: string,
     readonly retryAfterSeconds: number,
@@ -180,18 +178,18 @@ export class TemporarilyUnavailable extends OAuthError {
   }
 }
 
+/** Load shedding at the token endpoint: 503 with Retry-After (never 429, checklist N-4). */
+export class TemporarilyUnavailable extends RetryLater {
+  readonly error = 'temporarily_unavailable';
+  readonly status = 503;
+}
+
 /**
  * Too many failed authentications from one address at the admin or device API: 429 with
  * Retry-After. Never at the CIBA endpoints, which slow a client down with slow_down or 503
  * instead (checklist N-4).
  */
-export class TooManyRequests extends OAuthError {
+export class TooManyRequests extends RetryLater {
   readonly error = 'too_many_requests';
   readonly status = 429;
-  constructor(
-    description: string,
-    readonly retryAfterSeconds: number,
-  ) {
-    super(description);
-  }
 }

@@ -10,8 +10,8 @@ import {
   InvalidToken,
   OAuthError,
   ServerError,
+  RetryLater,
   TemporarilyUnavailable,
-  TooManyRequests,
   UseDpopNonce,
 } from './oauth-errors.js';
 import { toErrorDescription } from './error-description.js';
@@ -96,7 +96,7 @@ function fromOAuthError(exception: OAuthError): ErrorResponse {
     headers['www-authenticate'] = 'Bearer error="invalid_token"';
   }
   if (exception instanceof InsufficientScope) headers['www-authenticate'] = 'Bearer error="insufficient_scope"';
-  if (exception instanceof TemporarilyUnavailable || exception instanceof TooManyRequests) {
+  if (exception instanceof RetryLater) {
     headers['retry-after'] = String(exception.retryAfterSeconds);
   }
   if (exception instanceof UseDpopNonce) headers['dpop-nonce'] = exception.nonce;
