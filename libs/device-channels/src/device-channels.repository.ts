@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, QueryFailedError } from 'typeorm';
-import { type EventStoreTransaction, poolSql, prepared } from '@backchannel/event-store';
+import { DataSource } from 'typeorm';
+import { type EventStoreTransaction, databaseErrorOf, poolSql, prepared } from '@backchannel/event-store';
 import type { DeviceChannelSetting, WebPushSubscription } from './device-channel-setting.js';
 import { VapidKeys } from './vapid-keys.service.js';
 
@@ -67,10 +67,7 @@ export class DeviceChannelsRepository {
         [deviceId, channel, JSON.stringify(settings)],
       );
     } catch (error) {
-      if (
-        error instanceof QueryFailedError &&
-        (error.driverError as { code?: string }).code === FOREIGN_KEY_VIOLATION
-      ) {
+      if (databaseErrorOf(error)?.code === FOREIGN_KEY_VIOLATION) {
         throw new UnknownDeviceError(deviceId);
       }
       throw error;

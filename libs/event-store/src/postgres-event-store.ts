@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { currentTraceparent, inSpan } from '@backchannel/observability';
-import { DataSource, type QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { type Event, type RecordedEvent, upcast } from '@backchannel/events';
 import {
   type AppendResult,
@@ -12,7 +12,7 @@ import {
   WrongExpectedVersionError,
 } from './event-store.js';
 import { appendEvents, readLog, readLogHead, readStoredStream } from './events.table.js';
-import { type RunSql, poolSql, queryRunnerSql } from './sql.js';
+import { type RunSql, type TransactionSql, poolSql, transactionOnPool } from './sql.js';
 import { type ChainVerification, verifyChain } from './hash-chain.js';
 import { StreamStateCache } from './stream-state-cache.js';
 
@@ -72,17 +72,15 @@ function upcastRecorded<E extends Event>(event: RecordedEvent): RecordedEvent<E>
  * savepoint. Any other conflict ends the transaction (handleCommand retries the whole of it): a
  * numeric version is stale, or a younger transaction appended first (see ExpectedVersion).
  */
-class QueryRunnerTransaction implements EventStoreTransaction {
-  constructor(private readonly runner: QueryRunner) {}
+class PooledTransaction implements EventStoreTransaction {
+  constructor(private readonly sql: TransactionSql) {}
 
-  private readonly run = queryRunnerSql(this.runner);
+  readonly query: EventStoreTransaction['query'] = (statement, parameters = []) => this.sql.run(statement, parameters);
 
-  readonly query: EventStoreTransaction['query'] = (statement, parameters = []) => this.run(statement, parameters);
-
-  readonly appendToStream = appendingWith(this.run, (append) =>
+  readonly appendToStream = appendingWith(this.sql.run, (append) =>
     retryOnVersionConflict(
       ANY_VERSION_APPEND_ATTEMPTS,
-      () => this.runner.manager.transaction(append),
+      () => this.sql.savepoint(append),
       (conflict) => conflict.cause !== undefined,
     ),
   );
@@ -110,13 +108,8 @@ export class PostgresEventStore {
   );
 
   /** Runs `work` in one PostgreSQL transaction: committed when it resolves, rolled back when it throws. */
-  async transaction<T>(work: (tx: EventStoreTransaction) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      return await runner.manager.transaction(() => work(new QueryRunnerTransaction(runner)));
-    } finally {
-      await runner.release();
-    }
+  transaction<T>(work: (tx: EventStoreTransaction) => Promise<T>): Promise<T> {
+    return transactionOnPool(this.dataSource, (sql) => work(new PooledTransaction(sql)));
   }
 
   /**

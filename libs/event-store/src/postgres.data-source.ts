@@ -35,6 +35,8 @@ export function createDataSource(databaseUrl: string, options: DataSourceSetting
     applicationName: options.applicationName,
     migrations: [...new Set([...EVENT_STORE_MIGRATIONS, ...(options.migrations ?? [])])],
     migrationsTableName: 'schema_migrations',
+    // statements are written without waiting for the ones before them (see PipelinedConnection)
+    extra: { pipeline: true },
   });
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Pool } from 'pg';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import { poolSql, prepared } from './sql.js';
+import { PIPELINED_CONNECTIONS, poolSql, prepared, transactionOnPool } from './sql.js';
 import { useTestStore } from './test-events.fixture.js';
 
 const db = useTestStore();
@@ -23,5 +23,83 @@ describe('statements on the pool', () => {
     // the dead client left the pool (no 'error' went unheard), and statements run on
     expect(await run<{ one: number }>(prepared(`SELECT 1 AS one`), [])).toEqual([{ one: 1 }]);
     expect(pool.totalCount).toBeGreaterThan(0);
+  });
+
+  it('pipelines statements in flight at once on a few connections, each answered with its own rows', async () => {
+    const run = poolSql(db.dataSource);
+    const numbered = prepared(`SELECT $1::int AS n, pg_backend_pid() AS pid`);
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, n) => run<{ n: number; pid: number }>(numbered, [n])),
+    );
+    expect(answers.map(([row]) => row!.n)).toEqual(Array.from({ length: 40 }, (_, n) => n));
+    // 40 in flight together on a pool of 20: a connection per statement would have taken 20
+    const backends = new Set(answers.map(([row]) => row!.pid));
+    expect(backends.size).toBeLessThanOrEqual(PIPELINED_CONNECTIONS);
+  });
+
+  it('fails a statement PostgreSQL refuses alone: its neighbours in the pipeline and the connection go on', async () => {
+    const run = poolSql(db.dataSource);
+    const dividing = prepared(`SELECT 10 / $1::int AS quotient, pg_backend_pid() AS pid`);
+    const divisors = [1, 2, 0, 5, 10];
+    const settled = await Promise.allSettled(
+      divisors.map((divisor) => run<{ quotient: number; pid: number }>(dividing, [divisor])),
+    );
+    expect(settled.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value[0]!.quotient : 'refused'))).toEqual(
+      [10, 5, 'refused', 2, 1],
+    );
+    const before = new Set(
+      settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value[0]!.pid] : [])),
+    );
+    // the refusal closed no connection: the next statement runs on one of the same backends
+    const [after] = await run<{ pid: number }>(prepared(`SELECT pg_backend_pid() AS pid`), []);
+    expect(before.has(after!.pid)).toBe(true);
+  });
+});
+
+describe('transactions on the pool', () => {
+  const transactionId = prepared(`SELECT pg_current_xact_id()::text AS id`);
+
+  it('runs every statement of the work in one transaction, begun without a round trip of its own', async () => {
+    const ids = await transactionOnPool(db.dataSource, async ({ run }) => [
+      ...(await run<{ id: string }>(transactionId, [])),
+      ...(await run<{ id: string }>(transactionId, [])),
+    ]);
+    expect(ids[0]!.id).toBe(ids[1]!.id);
+    // outside a transaction, each statement is one of its own
+    const run = poolSql(db.dataSource);
+    const [[first], [second]] = await Promise.all([
+      run<{ id: string }>(transactionId, []),
+      run<{ id: string }>(transactionId, []),
+    ]);
+    expect(first!.id).not.toBe(second!.id);
+  });
+
+  it('rolls back what a savepoint did when it fails, and commits the rest', async () => {
+    const table = `tx_test_${Date.now()}`;
+    await db.dataSource.query(`CREATE TABLE ${table} (n int PRIMARY KEY)`);
+    await transactionOnPool(db.dataSource, async ({ run, savepoint }) => {
+      await run(`INSERT INTO ${table} VALUES (1)`, []);
+      await expect(
+        savepoint(async () => {
+          await run(`INSERT INTO ${table} VALUES (2)`, []);
+          await run(`INSERT INTO ${table} VALUES (1)`, []);
+        }),
+      ).rejects.toMatchObject({ code: '23505' });
+      await run(`INSERT INTO ${table} VALUES (3)`, []);
+    });
+    expect(await db.dataSource.query(`SELECT n FROM ${table} ORDER BY n`)).toEqual([{ n: 1 }, { n: 3 }]);
+    await db.dataSource.query(`DROP TABLE ${table}`);
+  });
+
+  it('refuses to call committed a transaction whose failed statement the work swallowed', async () => {
+    const table = `tx_test_${Date.now()}`;
+    await db.dataSource.query(`CREATE TABLE ${table} (n int PRIMARY KEY)`);
+    const swallowing = transactionOnPool(db.dataSource, async ({ run }) => {
+      await run(`INSERT INTO ${table} VALUES (1)`, []);
+      await run(prepared(`SELECT 1 / 0`), []).catch(() => undefined);
+    });
+    await expect(swallowing).rejects.toThrow('the transaction was rolled back: a statement in it failed');
+    expect(await db.dataSource.query(`SELECT n FROM ${table}`)).toEqual([]);
+    await db.dataSource.query(`DROP TABLE ${table}`);
   });
 });

@@ -39,14 +39,14 @@ async function onClient<Row>(client: Pick<PoolClient, 'query'>, statement: Prepa
 }
 
 /**
- * Statements on the pool, each in its own transaction. Prepared ones go straight to the pg pool
- * (TypeORM's query takes text only); the others through TypeORM.
+ * Statements on the pool, each in its own transaction. Prepared ones (the hot path) are pipelined
+ * on a few shared connections (PipelinedConnections); the others go through TypeORM, each on a
+ * connection of its own, so a rare, long statement never holds up the hot path.
  */
 export function poolSql(dataSource: DataSource): RunSql {
   return async <Row>(statement: Statement, parameters: unknown[]) => {
     if (typeof statement === 'string') return (await dataSource.query(statement, parameters)) as Row[];
-    const pool = (dataSource.driver as PostgresDriver).master as Pool;
-    return onPooledClient<Row>(pool, statement, parameters);
+    return pipelinedConnectionsOf(dataSource).run<Row>(statement, parameters);
   };
 }
 
@@ -64,24 +64,247 @@ function isStatementRefusal(error: unknown): boolean {
 }
 
 /**
- * One statement on a client of the pool. Not `pool.query`: it hands the client back with the
- * statement's error, and the pool then closes the connection, for any error, even a refusal by
- * PostgreSQL (a unique violation: the version conflict of an append) on a connection that is fine.
- * Under load that is a new connection, a new backend and every statement prepared again, for
- * each conflict. So a refusal of the statement keeps the connection; anything else (a FATAL, a
- * server going down, a broken socket) closes it, as before: such a session may never answer again.
+ * How many of the pool's connections the prepared statements outside transactions share. Two
+ * measured best on two cores (one: 103, two: 106, four: 97 flows/s; docs/performance.md).
  */
-async function onPooledClient<Row>(pool: Pool, statement: PreparedStatement, parameters: unknown[]): Promise<Row[]> {
-  const client = await pool.connect();
-  let failure: Error | undefined;
+export const PIPELINED_CONNECTIONS = 2;
+
+/** The node-postgres client's socket (pg corks it itself around one statement's messages). */
+function socketOf(client: PoolClient): { cork(): void; uncork(): void } {
+  return (client as unknown as { connection: { stream: { cork(): void; uncork(): void } } }).connection.stream;
+}
+
+const corkedClients = new WeakSet<PoolClient>();
+
+/**
+ * Holds the client's statements of this turn of the event loop back, to write them together once
+ * the turn is over: in pipeline mode, statements sent in one turn then cost one system call.
+ */
+function corkForThisTurn(client: PoolClient): void {
+  if (corkedClients.has(client)) return;
+  corkedClients.add(client);
+  const socket = socketOf(client);
+  socket.cork();
+  setImmediate(() => {
+    corkedClients.delete(client);
+    socket.uncork();
+  });
+}
+
+/**
+ * How long a pipelined connection stays checked out with nothing in flight. Kept under load (a
+ * connection given back after every lull and taken out again lands the statements on ever other
+ * PostgreSQL backends: 91 against 105 flows/s), given back when idle so the pool can end and close it.
+ */
+const PIPELINED_IDLE_MS = 50;
+
+/**
+ * One pooled connection in pg's pipeline mode (the pool's clients are made with `pipeline: true`),
+ * kept checked out while statements come. A statement is written without waiting for those before
+ * it, and the statements of one turn of the event loop leave in one write: one system call and
+ * one wake of one PostgreSQL backend for them all, where a connection per statement cost each of
+ * them its own (on two cores, the largest single cost of a flow: docs/performance.md). Each
+ * statement still has its own Sync, so its own implicit transaction: a statement PostgreSQL
+ * refuses fails alone, and the session goes on. Anything else (a FATAL, a server going down, a
+ * broken socket) fails every statement in flight on the connection, which then takes no more and
+ * is closed: such a session may never answer again.
+ */
+class PipelinedConnection {
+  private inFlight = 0;
+  private detached = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private failure: Error | undefined;
   // a checked-out client has no listener of its own: unheard, a dying socket's 'error' would be
-  // thrown out of pg's handlers (as pool.query does, listen while the statement runs)
-  const onSessionError = (error: Error) => (failure = error);
+  // thrown out of pg's handlers (as pool.query does, listen while statements run)
+  private readonly onSessionError = (error: Error) => this.fail(error);
+
+  constructor(
+    private readonly client: PoolClient,
+    /** Called once, when the connection takes no more statements. */
+    private readonly onDetached: (connection: PipelinedConnection) => void,
+  ) {
+    client.on('error', this.onSessionError);
+  }
+
+  get load(): number {
+    return this.inFlight;
+  }
+
+  /** Runs the statement here, or returns null when this connection takes no more statements. */
+  run<Row>(statement: PreparedStatement, parameters: unknown[]): Promise<Row[]> | null {
+    if (this.detached) return null;
+    clearTimeout(this.idleTimer);
+    this.inFlight += 1;
+    corkForThisTurn(this.client);
+    return this.runEntered<Row>(statement, parameters);
+  }
+
+  private async runEntered<Row>(statement: PreparedStatement, parameters: unknown[]): Promise<Row[]> {
+    try {
+      return await onClient<Row>(this.client, statement, parameters);
+    } catch (error) {
+      if (!isStatementRefusal(error)) this.fail(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    } finally {
+      this.inFlight -= 1;
+      if (this.inFlight === 0) {
+        if (this.detached) this.release();
+        else this.idleTimer = setTimeout(() => this.detach(), PIPELINED_IDLE_MS);
+      }
+    }
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.detach();
+  }
+
+  private detach(): void {
+    if (this.detached) return;
+    this.detached = true;
+    clearTimeout(this.idleTimer);
+    this.onDetached(this);
+    if (this.inFlight === 0) this.release();
+  }
+
+  /** Back to the pool (which closes it after a failure). */
+  private release(): void {
+    this.client.removeListener('error', this.onSessionError);
+    this.client.release(this.failure);
+  }
+}
+
+/** The pipelined connections of one pool: a statement goes to the least busy (see PipelinedConnection). */
+class PipelinedConnections {
+  /** Each slot's connection, while checked out (or being checked out). */
+  private readonly slots: (Promise<PipelinedConnection> | undefined)[] = new Array(PIPELINED_CONNECTIONS);
+  private readonly current: (PipelinedConnection | undefined)[] = new Array(PIPELINED_CONNECTIONS);
+  /** Statements waiting for each slot's connection to be checked out. */
+  private readonly waiting = new Array<number>(PIPELINED_CONNECTIONS).fill(0);
+
+  constructor(private readonly pool: Pool) {}
+
+  async run<Row>(statement: PreparedStatement, parameters: unknown[]): Promise<Row[]> {
+    for (;;) {
+      const index = this.leastBusy();
+      this.waiting[index]! += 1;
+      let connection: PipelinedConnection;
+      try {
+        connection = await (this.slots[index] ??= this.checkOut(index));
+      } finally {
+        this.waiting[index]! -= 1;
+      }
+      // null: it stopped taking statements while this one waited for it; take out another
+      const running = connection.run<Row>(statement, parameters);
+      if (running) return running;
+    }
+  }
+
+  /** The slot with the fewest statements in flight or waiting for its connection. */
+  private leastBusy(): number {
+    let best = 0;
+    let bestLoad = Infinity;
+    for (let index = 0; index < PIPELINED_CONNECTIONS; index++) {
+      const load = this.waiting[index]! + (this.current[index]?.load ?? 0);
+      if (load < bestLoad) [best, bestLoad] = [index, load];
+    }
+    return best;
+  }
+
+  private checkOut(index: number): Promise<PipelinedConnection> {
+    const checkingOut = this.pool.connect().then(
+      (client) => {
+        const connection = new PipelinedConnection(client, (detached) => {
+          if (this.current[index] === detached) {
+            this.current[index] = undefined;
+            this.slots[index] = undefined;
+          }
+        });
+        this.current[index] = connection;
+        return connection;
+      },
+      (error: unknown) => {
+        // the next statement tries a new connection
+        this.slots[index] = undefined;
+        throw error;
+      },
+    );
+    return checkingOut;
+  }
+}
+
+const pipelinedConnections = new WeakMap<Pool, PipelinedConnections>();
+
+function poolOf(dataSource: DataSource): Pool {
+  return (dataSource.driver as PostgresDriver).master as Pool;
+}
+
+function pipelinedConnectionsOf(dataSource: DataSource): PipelinedConnections {
+  const pool = poolOf(dataSource);
+  let connections = pipelinedConnections.get(pool);
+  if (!connections) {
+    connections = new PipelinedConnections(pool);
+    pipelinedConnections.set(pool, connections);
+  }
+  return connections;
+}
+
+/** Statements inside a transaction that transactionOnPool opened. */
+export interface TransactionSql {
+  run: RunSql;
+  /** Runs `work` in a savepoint: a failure rolls back what `work` did, and the transaction goes on. */
+  savepoint<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * Runs `work` in one transaction on a connection of the pool: committed when it resolves, rolled
+ * back when it throws. Pipelined (pipeline mode, see PipelinedConnection): BEGIN leaves with the
+ * transaction's first statement instead of on a round trip of its own, and statements sent in the
+ * same turn leave together. A failure of BEGIN fails the statements behind it, which report it.
+ */
+export async function transactionOnPool<T>(
+  dataSource: DataSource,
+  work: (sql: TransactionSql) => Promise<T>,
+): Promise<T> {
+  const client = await poolOf(dataSource).connect();
+  let failure: Error | undefined;
+  // as PipelinedConnection: a checked-out client has no listener of its own
+  const onSessionError = (error: Error) => (failure ??= error);
   client.on('error', onSessionError);
+  const send = (text: string) => {
+    corkForThisTurn(client);
+    return client.query(text);
+  };
+  const run: RunSql = async <Row>(statement: Statement, parameters: unknown[]) => {
+    corkForThisTurn(client);
+    if (typeof statement === 'string') return (await client.query<QueryResultRow>(statement, parameters)).rows as Row[];
+    return onClient<Row>(client, statement, parameters);
+  };
+  const savepoint = async <S>(inSavepoint: () => Promise<S>): Promise<S> => {
+    const saved = send('SAVEPOINT retry');
+    saved.catch(() => undefined);
+    try {
+      const result = await inSavepoint();
+      await saved;
+      await send('RELEASE SAVEPOINT retry');
+      return result;
+    } catch (error) {
+      await send('ROLLBACK TO SAVEPOINT retry');
+      throw error;
+    }
+  };
+  const begun = send('BEGIN');
+  begun.catch(() => undefined);
   try {
-    return await onClient<Row>(client, statement, parameters);
+    const result = await work({ run, savepoint });
+    await begun;
+    // a transaction a failed statement aborted answers COMMIT with ROLLBACK, not with an error
+    const committed = await send('COMMIT');
+    if (committed.command !== 'COMMIT') throw new Error('the transaction was rolled back: a statement in it failed');
+    return result;
   } catch (error) {
-    if (!isStatementRefusal(error)) failure ??= error instanceof Error ? error : new Error(String(error));
+    // a session that cannot even roll back is closed by the pool
+    await send('ROLLBACK').catch((rollbackFailure: Error) => (failure ??= rollbackFailure));
     throw error;
   } finally {
     client.removeListener('error', onSessionError);

@@ -198,8 +198,9 @@ export class UserRequests {
    */
   async add(tx: EventStoreTransaction, requested: RecordedEvent<AuthRequested>, limits: PromptLimits): Promise<void> {
     const { subject, clientId, requestedAt } = requested.data;
-    await lockUser(tx, subject);
-    const [history] = await tx.query<PromptHistory>(
+    // sent together (one round trip): PostgreSQL runs the count once the lock is held
+    const locked = lockUser(tx, subject);
+    const counted = tx.query<PromptHistory>(
       prepared(`SELECT count(*) FILTER (WHERE answered_at IS NULL AND expires_at > $3)::int AS "forUser",
               (count(*) FILTER (WHERE answered_at IS NULL AND expires_at > $3 AND client_id = $2))::int AS "forClient",
               (count(*) FILTER (WHERE client_id = $2 AND created_at > $3::timestamptz - make_interval(secs => $4)))::int
@@ -220,6 +221,7 @@ export class UserRequests {
         limits.backoffAfterDenialSeconds,
       ],
     );
+    const [, [history]] = await Promise.all([locked, counted]);
     if (refusesPrompt(history!, limits, new Date(requestedAt))) throw new TooManyOpenRequestsError();
     await tx.query(INSERT_USER_REQUEST, userRequestRow(requested));
   }
