@@ -9,8 +9,8 @@ import { type FailureBudget, secondsRefused } from './failure-window.js';
 /**
  * Credential guessing at the admin and device APIs, slowed down per client address (the one
  * X-Forwarded-For names when a trusted proxy sent it, see TrustedProxies): an address that spent
- * its budget of failures is refused with 429 until its window ends, before its credential is
- * looked at, so guessing stops and nothing is learnt from a refused guess. Other addresses are
+ * its budget of failures is refused with 429 until its window ends, whatever its credential, so
+ * guessing stops and nothing is learnt from a refused guess. Other addresses are
  * not affected, and a success resets nothing (an attacker behind the same address as a legitimate
  * caller could otherwise keep its own count down).
  */
@@ -28,6 +28,7 @@ export class FailedAuthenticationLimit {
   /**
    * What `authenticate` found for the request's credential, or null when it found nothing (a
    * failure, counted against the address); TooManyRequests when the address may not try yet.
+   * `authenticate` only looks (it changes nothing): it runs beside the read of the address's window.
    */
   async authenticate<T>(
     request: FastifyRequest,
@@ -37,11 +38,15 @@ export class FailedAuthenticationLimit {
   ): Promise<T | null> {
     // a request without a peer address (its connection already gone) is counted as one address
     const address = clientAddressKey(request.ip) ?? 'unknown';
-    const wait = secondsRefused(await this.failures.windowOf(address, surface), this.budget, now);
+    const window = this.failures.windowOf(address, surface);
+    // looked up beside the window's read (one round trip, pipelined); answered only if the address may try
+    const lookup = (async () => authenticate())();
+    lookup.catch(() => undefined);
+    const wait = secondsRefused(await window, this.budget, now);
     if (wait !== null) {
       throw new TooManyRequests('Too many failed authentications from this address; try again later.', wait);
     }
-    const authenticated = await authenticate();
+    const authenticated = await lookup;
     if (authenticated === null) await this.failures.recordFailure(address, surface, this.budget.windowSeconds, now);
     return authenticated;
   }
