@@ -57,4 +57,42 @@ describe('DeliveryJobs on PostgreSQL', () => {
     await jobs.retryLater(job, at, 'connection refused');
     expect(await nextAttemptOf(job.streamId)).toEqual(at);
   });
+
+  it('leases, in the statement that schedules them, the new jobs due now, up to the room given', async () => {
+    const now = new Date();
+    const streamId = `auth-request-${randomUUID()}`;
+    const job = (recipient: string, dueAt: Date) => ({
+      queue: 'device-notification' as const,
+      streamId,
+      recipient,
+      expiresAt: new Date(now.getTime() + 60_000),
+      dueAt,
+    });
+    const lease = { now, leaseMs: 10_000, limit: 2 };
+    const leased = await jobs.schedule(
+      [
+        job('device-a', now),
+        job('device-later', new Date(now.getTime() + 5_000)),
+        job('device-b', now),
+        job('device-c', now),
+      ],
+      lease,
+    );
+    // the first two places: device-a, and not device-later (not due yet); device-b is past the room of 2
+    expect(leased.map((claimed) => [claimed.recipient, claimed.attempts, claimed.leaseUntil])).toEqual([
+      ['device-a', 1, new Date(now.getTime() + 10_000)],
+    ]);
+    // the rest were scheduled unleased: a claim finds device-b and device-c, not the leased one
+    const claimed = await jobs.claimDue('device-notification', now, 10_000, 100);
+    expect(
+      claimed
+        .filter((candidate) => candidate.streamId === streamId)
+        .map((candidate) => candidate.recipient)
+        .sort(),
+    ).toEqual(['device-b', 'device-c']);
+    // scheduled again (a redelivered event): nothing added, nothing leased twice
+    expect(await jobs.schedule([job('device-a', now), job('device-d', now)], { ...lease, limit: 10 })).toEqual([
+      expect.objectContaining({ recipient: 'device-d', attempts: 1 }),
+    ]);
+  });
 });

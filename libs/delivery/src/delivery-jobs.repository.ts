@@ -36,8 +36,20 @@ interface JobRow {
   recipient: string;
   expires_at: Date;
   attempts: number;
-  lease_until: Date;
+  lease_until: Date | null;
   last_error: string | null;
+}
+
+function toDeliveryJob(row: JobRow): DeliveryJob {
+  return {
+    queue: row.queue,
+    streamId: row.stream_id,
+    recipient: row.recipient,
+    expiresAt: row.expires_at,
+    attempts: row.attempts,
+    leaseUntil: row.lease_until!,
+    lastError: row.last_error,
+  };
 }
 
 /**
@@ -55,19 +67,32 @@ export class DeliveryJobs {
     this.sql = poolSql(dataSource);
   }
 
-  /** Adds the jobs, in one statement, except those that exist: a redelivered event schedules nothing twice. */
-  async schedule(jobs: readonly NewDeliveryJob[]): Promise<void> {
-    if (jobs.length === 0) return;
-    await this.sql(
-      prepared(`INSERT INTO delivery_jobs (queue, stream_id, recipient, expires_at, next_attempt_at, wake_on)
+  /**
+   * Adds the jobs, in one statement, except those that exist: a redelivered event schedules nothing
+   * twice. With `lease`, the first `limit` of them that are due at `now` are claimed in the same
+   * statement (leased, the attempt counted, as claimDue does) and returned: their worker starts
+   * them without a claim of its own. A job that existed already is never returned.
+   */
+  async schedule(
+    jobs: readonly NewDeliveryJob[],
+    lease: { now: Date; leaseMs: number; limit: number } = { now: new Date(0), leaseMs: 0, limit: 0 },
+  ): Promise<DeliveryJob[]> {
+    if (jobs.length === 0) return [];
+    const rows = await this.sql<JobRow>(
+      prepared(`INSERT INTO delivery_jobs (queue, stream_id, recipient, expires_at, next_attempt_at, wake_on, lease_until, attempts)
        SELECT job.queue, job.stream_id, job.recipient, job.expires_at, job.due_at,
-         ARRAY(SELECT jsonb_array_elements_text(job.wake_on))
+         ARRAY(SELECT jsonb_array_elements_text(job.wake_on)),
+         CASE WHEN leased THEN $3::timestamptz END, CASE WHEN leased THEN 1 ELSE 0 END
        FROM jsonb_to_recordset($1::jsonb) AS job (
-         queue text, stream_id text, recipient text, expires_at timestamptz, due_at timestamptz, wake_on jsonb)
-       ON CONFLICT (queue, stream_id, recipient) DO NOTHING`),
+         ordinal integer, queue text, stream_id text, recipient text, expires_at timestamptz, due_at timestamptz,
+         wake_on jsonb),
+         LATERAL (SELECT job.ordinal <= $2::integer AND job.due_at <= $4::timestamptz AS leased) AS claim
+       ON CONFLICT (queue, stream_id, recipient) DO NOTHING
+       RETURNING queue, stream_id, recipient, expires_at, attempts, lease_until, last_error`),
       [
         JSON.stringify(
-          jobs.map((job) => ({
+          jobs.map((job, index) => ({
+            ordinal: index + 1,
             queue: job.queue,
             stream_id: job.streamId,
             recipient: job.recipient,
@@ -76,8 +101,12 @@ export class DeliveryJobs {
             wake_on: job.wakeOn ?? [],
           })),
         ),
+        lease.limit,
+        new Date(lease.now.getTime() + lease.leaseMs),
+        lease.now,
       ],
     );
+    return rows.filter((row) => row.lease_until !== null).map(toDeliveryJob);
   }
 
   /**
@@ -118,15 +147,7 @@ export class DeliveryJobs {
         RETURNING queue, stream_id, recipient, expires_at, attempts, lease_until, last_error`),
       [queue, now, new Date(now.getTime() + leaseMs), limit],
     );
-    return rows.map((row) => ({
-      queue: row.queue,
-      streamId: row.stream_id,
-      recipient: row.recipient,
-      expiresAt: row.expires_at,
-      attempts: row.attempts,
-      leaseUntil: row.lease_until,
-      lastError: row.last_error,
-    }));
+    return rows.map(toDeliveryJob);
   }
 
   /**

@@ -15,7 +15,7 @@ import {
   followUp,
   shortDetail,
 } from './attempt-follow-up.js';
-import { type DeliveryJob, DeliveryJobs, type DeliveryQueue } from './delivery-jobs.repository.js';
+import { type DeliveryJob, DeliveryJobs, type DeliveryQueue, type NewDeliveryJob } from './delivery-jobs.repository.js';
 import type { AlongsideWrites } from '@backchannel/event-store';
 
 /** A delivery ready to go: the only part that differs between client notifications and device channels. */
@@ -83,6 +83,11 @@ export class DeliveryWorker<Outcome extends DeliveryOutcome = DeliveryOutcome>
   private readonly logger: Logger;
   private readonly wakeup = new Wakeup();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Places held by claims under way (see holding). */
+  private claiming = 0;
+  /** Due jobs may be waiting for room: the last claim filled it, or a schedule could not lease them all. */
+  private backlog = false;
+  private stopping = false;
   private readonly loop = new BackgroundLoop((stopped) => this.run(stopped));
 
   constructor(
@@ -98,6 +103,7 @@ export class DeliveryWorker<Outcome extends DeliveryOutcome = DeliveryOutcome>
   }
 
   start(): void {
+    this.stopping = false;
     this.loop.start();
   }
 
@@ -108,6 +114,7 @@ export class DeliveryWorker<Outcome extends DeliveryOutcome = DeliveryOutcome>
 
   /** Claims nothing more and waits for the jobs in hand (each bounded by its HTTP timeout). */
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.loop.stop();
     await Promise.all(this.inFlight);
   }
@@ -125,21 +132,64 @@ export class DeliveryWorker<Outcome extends DeliveryOutcome = DeliveryOutcome>
   }
 
   private async claimAndStart(): Promise<void> {
-    const capacity = this.settings.maxConcurrent - this.inFlight.size;
-    if (capacity === 0) return;
+    const room = this.room();
+    if (room === 0) return;
     try {
-      const claimed = await this.jobs.claimDue(this.channel.queue, new Date(), this.settings.leaseMs, capacity);
-      for (const job of claimed) {
-        const working = this.work(job).finally(() => {
-          this.inFlight.delete(working);
-          this.wake();
-        });
-        this.inFlight.add(working);
-      }
+      const { queue } = this.channel;
+      const claimed = await this.holding(room, () =>
+        this.jobs.claimDue(queue, new Date(), this.settings.leaseMs, room),
+      );
+      for (const job of claimed) this.startWork(job);
+      this.backlog = claimed.length === room;
     } catch (error) {
       // the database is unavailable: the next poll tries again; leased jobs lapse meanwhile
       this.logger.warn(`cannot claim due jobs: ${(error as Error).message}`);
     }
+  }
+
+  /**
+   * Schedules new jobs (DeliveryJobs.schedule) and starts at once those due now that there is room
+   * for, leased in the same statement: a new request's delivery costs no claim of its own. The
+   * others wait for a claim. Throws when the jobs could not be scheduled (the caller's event is
+   * then handled again).
+   */
+  async schedule(jobs: readonly NewDeliveryJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const room = this.room();
+    const lease = { now: new Date(), leaseMs: this.settings.leaseMs, limit: room };
+    const leased = await this.holding(room, () => this.jobs.schedule(jobs, lease));
+    for (const job of leased) this.startWork(job);
+    const dueNow = jobs.filter((job) => new Date(job.dueAt) <= lease.now).length;
+    if (leased.length < dueNow) {
+      // no room for some (or they existed already): a claim looks for them
+      this.backlog = true;
+      this.wake();
+    }
+  }
+
+  /** How many more jobs this worker may take now: none once stopping. */
+  private room(): number {
+    if (this.stopping) return 0;
+    return Math.max(0, this.settings.maxConcurrent - this.inFlight.size - this.claiming);
+  }
+
+  /** Holds `room` places while `claim` runs, so claims made at once never take more than there is room for. */
+  private async holding<T>(room: number, claim: () => Promise<T>): Promise<T> {
+    this.claiming += room;
+    try {
+      return await claim();
+    } finally {
+      this.claiming -= room;
+    }
+  }
+
+  private startWork(job: DeliveryJob): void {
+    const working = this.work(job).finally(() => {
+      this.inFlight.delete(working);
+      // room again: claim what waited for it (nothing waits otherwise; the poll finds jobs as they fall due)
+      if (this.backlog) this.wake();
+    });
+    this.inFlight.add(working);
   }
 
   /** Never throws: a failure of ours is retried with backoff, and if even that fails the lease lapses. */
@@ -153,7 +203,9 @@ export class DeliveryWorker<Outcome extends DeliveryOutcome = DeliveryOutcome>
         case 'finish':
           return await this.jobs.finish(job, now);
         case 'wait':
-          return await this.jobs.release(job, plan.until, now);
+          await this.jobs.release(job, plan.until, now);
+          // an event that woke the job while it was leased makes it due at once: look for it now
+          return this.wake();
         case 'send':
           description = plan.delivery.description;
           return await this.inOrigin(plan.delivery, () => this.attempt(job, plan.deadline, plan.delivery, now));
@@ -245,7 +297,7 @@ export class DeliveryWorker<Outcome extends DeliveryOutcome = DeliveryOutcome>
 }
 
 /** Deliveries in progress at once per process and queue: a slow recipient holds one, never the others. */
-const MAX_CONCURRENT_DELIVERIES = 8;
+const MAX_CONCURRENT_DELIVERIES = 32;
 
 /**
  * The DeliveryWorker of one channel, as a provider of the module that has the channel; inject it

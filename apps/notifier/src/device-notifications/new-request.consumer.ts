@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { DeliveryJobs, DeliveryWorker } from '@backchannel/delivery';
+import { DeliveryWorker } from '@backchannel/delivery';
 import { DeviceChannelsRepository } from '@backchannel/device-channels';
 import { type AuthRequested, type RecordedEvent, Topics } from '@backchannel/events';
 import { ConsumerHandler, type EventBatch, EventHandlerRunner, eventConsumer } from '@backchannel/messaging';
@@ -18,7 +18,6 @@ export class NewRequestConsumer {
   constructor(
     private readonly runner: EventHandlerRunner,
     private readonly deviceChannels: DeviceChannelsRepository,
-    private readonly jobs: DeliveryJobs,
     private readonly worker: DeliveryWorker,
   ) {}
 
@@ -27,7 +26,7 @@ export class NewRequestConsumer {
     await this.runner.runTogether(batch, NOTIFIER_CONSUMER.group, (events) => this.scheduleNotifications(events));
   }
 
-  /** One statement finds the devices of the batch's users, one schedules their jobs. */
+  /** One statement finds the devices of the batch's users, one schedules their jobs and leases those the worker starts. */
   private async scheduleNotifications(events: RecordedEvent<AuthRequested>[]): Promise<void> {
     const devices = await this.deviceChannels.notifiedDevicesOfEach(events.map((event) => event.data.subject));
     const now = new Date();
@@ -40,7 +39,6 @@ export class NewRequestConsumer {
         dueAt: now,
       })),
     );
-    await this.jobs.schedule(jobs);
-    if (jobs.length > 0) this.worker.wake();
+    await this.worker.schedule(jobs);
   }
 }
