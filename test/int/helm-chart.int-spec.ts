@@ -206,29 +206,22 @@ describe('the Helm chart (offline: helm lint and template, Kubernetes schemas, p
   it('renders the ServiceMonitor only where its API exists, and mTLS settings for the ingress', async () => {
     const strimzi = ['-f', path.join(EXAMPLES, 'strimzi-cloudnativepg.yaml')];
     expect((await helm('template', 'bc', CHART, ...strimzi)).stdout).not.toContain('kind: ServiceMonitor');
-    const withMtls = await helm(
-      'template',
-      'bc',
-      CHART,
-      ...strimzi,
-      '--set',
-      'mtls.enabled=true',
-      '--set',
-      'trustedProxies.gateway={10.1.0.0/16}',
-    );
+    const withMtlsBehind = (gatewayProxies: string) =>
+      helm(
+        'template',
+        'bc',
+        CHART,
+        ...strimzi,
+        '--set',
+        'mtls.enabled=true',
+        '--set',
+        `trustedProxies.gateway=${gatewayProxies}`,
+      );
+    const withMtls = await withMtlsBehind('{10.1.0.0/16}');
     expect(withMtls.stdout).toContain('nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream: "true"');
     expect(withMtls.stdout).toContain('MTLS_ENABLED: "true"');
     expect(withMtls.stdout).toMatch(/- name: TRUSTED_PROXIES\n\s+value: "10.1.0.0\/16"/);
-    const noProxy = await helm(
-      'template',
-      'bc',
-      CHART,
-      ...strimzi,
-      '--set',
-      'mtls.enabled=true',
-      '--set',
-      'trustedProxies.gateway=null',
-    );
+    const noProxy = await withMtlsBehind('null');
     expect(noProxy.code).not.toBe(0);
     expect(noProxy.stderr).toContain('trustedProxies.gateway');
   }, 60_000);

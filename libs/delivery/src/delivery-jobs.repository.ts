@@ -75,7 +75,7 @@ export class DeliveryJobs {
    */
   async schedule(
     jobs: readonly NewDeliveryJob[],
-    lease: { now: Date; leaseMs: number; limit: number } = { now: new Date(0), leaseMs: 0, limit: 0 },
+    lease?: { now: Date; leaseMs: number; limit: number },
   ): Promise<DeliveryJob[]> {
     if (jobs.length === 0) return [];
     const rows = await this.sql<JobRow>(
@@ -101,9 +101,10 @@ export class DeliveryJobs {
             wake_on: job.wakeOn ?? [],
           })),
         ),
-        lease.limit,
-        new Date(lease.now.getTime() + lease.leaseMs),
-        lease.now,
+        // without a lease: room for none
+        lease?.limit ?? 0,
+        lease ? new Date(lease.now.getTime() + lease.leaseMs) : null,
+        lease?.now ?? null,
       ],
     );
     return rows.filter((row) => row.lease_until !== null).map(toDeliveryJob);

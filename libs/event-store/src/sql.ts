@@ -99,6 +99,37 @@ function corkForThisTurn(client: PoolClient): void {
 const PIPELINED_IDLE_MS = 50;
 
 /**
+ * A client taken out of the pool, listened to while it is out: a checked-out client has no
+ * listener of its own, and unheard, a dying socket's 'error' would be thrown out of pg's handlers
+ * (pool.query listens the same way). Given back with the session's failure, if any, so the pool
+ * closes a connection that may never answer again.
+ */
+class CheckedOutClient {
+  private failure: Error | undefined;
+  private readonly onSessionError = (error: Error) => {
+    this.fail(error);
+    this.onFailure?.(error);
+  };
+
+  constructor(
+    readonly client: PoolClient,
+    private readonly onFailure?: (error: Error) => void,
+  ) {
+    client.on('error', this.onSessionError);
+  }
+
+  /** The session failed (not merely a statement): the pool must close it. */
+  fail(error: Error): void {
+    this.failure ??= error;
+  }
+
+  release(): void {
+    this.client.removeListener('error', this.onSessionError);
+    this.client.release(this.failure);
+  }
+}
+
+/**
  * One pooled connection in pg's pipeline mode (the pool's clients are made with `pipeline: true`),
  * kept checked out while statements come. A statement is written without waiting for those before
  * it, and the statements of one turn of the event loop leave in one write: one system call and
@@ -113,17 +144,14 @@ class PipelinedConnection {
   private inFlight = 0;
   private detached = false;
   private idleTimer: NodeJS.Timeout | undefined;
-  private failure: Error | undefined;
-  // a checked-out client has no listener of its own: unheard, a dying socket's 'error' would be
-  // thrown out of pg's handlers (as pool.query does, listen while statements run)
-  private readonly onSessionError = (error: Error) => this.fail(error);
+  private readonly checkedOut: CheckedOutClient;
 
   constructor(
     private readonly client: PoolClient,
     /** Called once, when the connection takes no more statements. */
     private readonly onDetached: (connection: PipelinedConnection) => void,
   ) {
-    client.on('error', this.onSessionError);
+    this.checkedOut = new CheckedOutClient(client, () => this.detach());
   }
 
   get load(): number {
@@ -148,14 +176,14 @@ class PipelinedConnection {
     } finally {
       this.inFlight -= 1;
       if (this.inFlight === 0) {
-        if (this.detached) this.release();
+        if (this.detached) this.checkedOut.release();
         else this.idleTimer = setTimeout(() => this.detach(), PIPELINED_IDLE_MS);
       }
     }
   }
 
   private fail(error: Error): void {
-    this.failure ??= error;
+    this.checkedOut.fail(error);
     this.detach();
   }
 
@@ -164,13 +192,7 @@ class PipelinedConnection {
     this.detached = true;
     clearTimeout(this.idleTimer);
     this.onDetached(this);
-    if (this.inFlight === 0) this.release();
-  }
-
-  /** Back to the pool (which closes it after a failure). */
-  private release(): void {
-    this.client.removeListener('error', this.onSessionError);
-    this.client.release(this.failure);
+    if (this.inFlight === 0) this.checkedOut.release();
   }
 }
 
@@ -212,7 +234,7 @@ class PipelinedConnections {
   }
 
   private checkOut(index: number): Promise<PipelinedConnection> {
-    const checkingOut = this.pool.connect().then(
+    return this.pool.connect().then(
       (client) => {
         const connection = new PipelinedConnection(client, (detached) => {
           if (this.current[index] === detached) {
@@ -229,7 +251,6 @@ class PipelinedConnections {
         throw error;
       },
     );
-    return checkingOut;
   }
 }
 
@@ -266,11 +287,8 @@ export async function transactionOnPool<T>(
   dataSource: DataSource,
   work: (sql: TransactionSql) => Promise<T>,
 ): Promise<T> {
-  const client = await poolOf(dataSource).connect();
-  let failure: Error | undefined;
-  // as PipelinedConnection: a checked-out client has no listener of its own
-  const onSessionError = (error: Error) => (failure ??= error);
-  client.on('error', onSessionError);
+  const checkedOut = new CheckedOutClient(await poolOf(dataSource).connect());
+  const { client } = checkedOut;
   const send = (text: string) => {
     corkForThisTurn(client);
     return client.query(text);
@@ -304,11 +322,10 @@ export async function transactionOnPool<T>(
     return result;
   } catch (error) {
     // a session that cannot even roll back is closed by the pool
-    await send('ROLLBACK').catch((rollbackFailure: Error) => (failure ??= rollbackFailure));
+    await send('ROLLBACK').catch((rollbackFailure: Error) => checkedOut.fail(rollbackFailure));
     throw error;
   } finally {
-    client.removeListener('error', onSessionError);
-    client.release(failure);
+    checkedOut.release();
   }
 }
 
