@@ -2,6 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { jest } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
+import { ClientRegistry } from '@backchannel/clients';
+import { ClientCacheInvalidation } from '../../libs/clients/src/client-cache-invalidation.js';
+import { UserDirectory } from '@backchannel/directory';
+import { EgressHttpClient } from '@backchannel/egress';
 import { PostgresEventStore } from '@backchannel/event-store';
 import { authRequestStreamId } from '@backchannel/events';
 import { type EventBatch, EventHandlerRunner } from '@backchannel/messaging';
@@ -155,5 +159,17 @@ describe('the cost of a flow', () => {
     expect(types).toEqual(['AuthRequested', 'ConsentGiven', 'TokensIssued', 'TokensPushed']);
     expect(reads.get(streamId)).toBeLessThanOrEqual(5);
     expectOnlyDeclaredTypes(streamId, types);
+  });
+
+  it('the process holds one of each shared service, however many modules import it', () => {
+    // Nest makes a module of every dynamic-module object it is handed: eight ClientsModule.forRoot()
+    // imports were eight registries, eight client caches and eight LISTEN sessions, and PostgreSQL
+    // wakes every listening session of the database at each append's NOTIFY
+    const instances = (token: unknown) => app.get(token as never, { strict: false, each: true }).length;
+
+    expect(instances(ClientRegistry)).toBe(1);
+    expect(instances(ClientCacheInvalidation)).toBe(1);
+    expect(instances(UserDirectory)).toBe(1);
+    expect(instances(EgressHttpClient)).toBe(1);
   });
 });

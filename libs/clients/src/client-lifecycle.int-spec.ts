@@ -20,7 +20,7 @@ async function replica(): Promise<TestingModule> {
       ConfigModule.forRoot(config),
       EventStoreModule.forRoot({ databaseUrl: process.env.DATABASE_URL!, runMigrations: false, poolSize: 2 }),
       CryptoModule.forRoot(config),
-      ClientsModule.forRoot(),
+      ClientsModule,
     ],
   }).compile();
   return moduleRef.init();

@@ -34,7 +34,7 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
         ConfigModule.forRoot(config),
         EventStoreModule.forRoot({ databaseUrl: process.env.DATABASE_URL!, runMigrations: false, poolSize: 2 }),
         CryptoModule.forRoot(config),
-        ClientsModule.forRoot(),
+        ClientsModule,
       ],
     }).compile();
     registry = moduleRef.get(ClientRegistry);
@@ -237,7 +237,7 @@ describe('ClientRegistry and ClientAuthenticator on PostgreSQL', () => {
           ConfigModule.forRoot(replicaConfig),
           EventStoreModule.forRoot({ databaseUrl: process.env.DATABASE_URL!, runMigrations: false, poolSize: 2 }),
           CryptoModule.forRoot(replicaConfig),
-          ClientsModule.forRoot(),
+          ClientsModule,
         ],
       }).compile();
     }

@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { EgressHttpClient, EgressModule } from '@backchannel/egress';
 import type { Migration, RetentionRule } from '@backchannel/event-store';
@@ -39,7 +39,24 @@ function jwksFetcher(egress: EgressHttpClient): JwksFetcher {
 }
 
 /** The client registry and client authentication; needs the global EventStoreModule and ConfigModule. */
-@Module({})
+@Module({
+  imports: [EgressModule],
+  providers: [
+    ClientRegistry,
+    ClientCacheInvalidation,
+    InitialAccessTokens,
+    ClientAuthenticator,
+    SpentClientJwts,
+    AuthenticationRequestParameters,
+    {
+      provide: ClientKeySets,
+      inject: [EgressHttpClient, BACKCHANNEL_CONFIG],
+      useFactory: (egress: EgressHttpClient, config: BackchannelConfig) =>
+        new ClientKeySets(jwksFetcher(egress), config.clientJwks),
+    },
+  ],
+  exports: [ClientRegistry, InitialAccessTokens, ClientAuthenticator, AuthenticationRequestParameters, ClientKeySets],
+})
 export class ClientsModule {
   static readonly migrations: readonly Migration[] = [
     CreateClients1763700000300,
@@ -52,32 +69,4 @@ export class ClientsModule {
     { table: 'spent_client_jwts', endedAt: 'expires_at' },
     { table: 'initial_access_tokens', endedAt: 'expires_at' },
   ];
-
-  static forRoot(): DynamicModule {
-    return {
-      module: ClientsModule,
-      imports: [EgressModule.forRoot()],
-      providers: [
-        ClientRegistry,
-        ClientCacheInvalidation,
-        InitialAccessTokens,
-        ClientAuthenticator,
-        SpentClientJwts,
-        AuthenticationRequestParameters,
-        {
-          provide: ClientKeySets,
-          inject: [EgressHttpClient, BACKCHANNEL_CONFIG],
-          useFactory: (egress: EgressHttpClient, config: BackchannelConfig) =>
-            new ClientKeySets(jwksFetcher(egress), config.clientJwks),
-        },
-      ],
-      exports: [
-        ClientRegistry,
-        InitialAccessTokens,
-        ClientAuthenticator,
-        AuthenticationRequestParameters,
-        ClientKeySets,
-      ],
-    };
-  }
 }

@@ -1,6 +1,6 @@
-import { hkdfSync } from 'node:crypto';
+import { hkdfSync, webcrypto } from 'node:crypto';
 import { INITIAL_KEY_ENCRYPTION_KEY_ID, type KeyEncryptionKey } from '@backchannel/config';
-import { compactDecrypt, CompactEncrypt, decodeProtectedHeader } from 'jose';
+import { compactDecrypt, CompactEncrypt, type CryptoKey, decodeProtectedHeader } from 'jose';
 
 export const KEY_ENCRYPTION_KEY_BYTES = 32;
 
@@ -20,6 +20,9 @@ export class SealedPayloadError extends Error {
  */
 export class KeyRing {
   private readonly keys: ReadonlyMap<string, Uint8Array>;
+  // jose imports a raw key into WebCrypto on every call (as much CPU as the cipher itself), so each
+  // key is imported once, when first used
+  private readonly imported = new Map<string, Promise<CryptoKey>>();
   readonly newest: KeyEncryptionKey;
 
   constructor(keys: readonly KeyEncryptionKey[]) {
@@ -54,10 +57,11 @@ export class KeyRing {
     );
   }
 
-  seal(plaintext: Uint8Array, cty: string, boundTo: string): Promise<string> {
+  async seal(plaintext: Uint8Array, cty: string, boundTo: string): Promise<string> {
+    const { kid, key } = this.newest;
     return new CompactEncrypt(plaintext)
-      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', cty, kid: this.newest.kid, bnd: boundTo })
-      .encrypt(this.newest.key);
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', cty, kid, bnd: boundTo })
+      .encrypt(await this.cryptoKey(kid, key));
   }
 
   async open(sealed: string, boundTo: string): Promise<Uint8Array> {
@@ -83,6 +87,15 @@ export class KeyRing {
     }
   }
 
+  private cryptoKey(kid: string, key: Uint8Array): Promise<CryptoKey> {
+    let imported = this.imported.get(kid);
+    if (imported === undefined) {
+      imported = webcrypto.subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt', 'decrypt']);
+      this.imported.set(kid, imported);
+    }
+    return imported;
+  }
+
   private async opened(sealed: string): Promise<{ plaintext: Uint8Array; seal: Seal; cty: string }> {
     const kid = this.keyIdOf(sealed);
     const key = this.keys.get(kid);
@@ -93,7 +106,7 @@ export class KeyRing {
     }
     let opened: Awaited<ReturnType<typeof compactDecrypt>>;
     try {
-      opened = await compactDecrypt(sealed, key, {
+      opened = await compactDecrypt(sealed, await this.cryptoKey(kid, key), {
         keyManagementAlgorithms: ['dir'],
         contentEncryptionAlgorithms: ['A256GCM'],
       });

@@ -23,7 +23,7 @@ describe('UserDirectory and DeviceRegistry on PostgreSQL', () => {
         EventStoreModule.forRoot({ databaseUrl: process.env.DATABASE_URL!, runMigrations: false, poolSize: 2 }),
         // the device registry's cap on devices per user is configuration
         ConfigModule.forRoot(testConfig()),
-        DirectoryModule.forRoot(),
+        DirectoryModule,
       ],
     }).compile();
     users = moduleRef.get(UserDirectory);

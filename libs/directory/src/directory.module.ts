@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import type { Migration } from '@backchannel/event-store';
 import { DeviceRegistry } from './device-registry.service.js';
 import { CreateDirectory1763700000400 } from './migrations/1763700000400-create-directory.js';
@@ -12,7 +12,10 @@ import { UserCodes } from './user-codes.service.js';
 import { UserDirectory } from './user-directory.service.js';
 
 /** The built-in directory of users and their devices; needs the DataSource from EventStoreModule. */
-@Module({})
+@Module({
+  providers: [UserDirectory, DeviceRegistry, UserCodes],
+  exports: [UserDirectory, DeviceRegistry, UserCodes],
+})
 export class DirectoryModule {
   static readonly migrations: readonly Migration[] = [
     CreateDirectory1763700000400,
@@ -23,12 +26,4 @@ export class DirectoryModule {
     ProfileClaims1765500000100,
     UserDeletion1765500000200,
   ];
-
-  static forRoot(): DynamicModule {
-    return {
-      module: DirectoryModule,
-      providers: [UserDirectory, DeviceRegistry, UserCodes],
-      exports: [UserDirectory, DeviceRegistry, UserCodes],
-    };
-  }
 }

@@ -255,7 +255,7 @@ describe('EgressModule and egressHttpClientFromConfig', () => {
   it('trusts the CA file, and closes the client when the application shuts down', async () => {
     const config = testConfig({ CLIENT_NOTIFICATION_CA_FILE: await receiver.writeCaFile(dir) });
     const moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(config), EgressModule.forRoot()],
+      imports: [ConfigModule.forRoot(config), EgressModule],
     }).compile();
     const sender = moduleRef.get(EgressHttpClient);
     const request = { url: receiver.url('/cb'), bearerToken: 'token', body: {} };

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
-import { type DynamicModule, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig, ConfigurationError } from '@backchannel/config';
 import { EgressHttpClient } from './egress-http-client.js';
 
@@ -31,13 +31,8 @@ async function readCaFile(path: string): Promise<string> {
 }
 
 /** Provides EgressHttpClient from the global BACKCHANNEL_CONFIG; its connections close on shutdown. */
-@Module({})
-export class EgressModule {
-  static forRoot(): DynamicModule {
-    return {
-      module: EgressModule,
-      providers: [{ provide: EgressHttpClient, inject: [BACKCHANNEL_CONFIG], useFactory: egressHttpClientFromConfig }],
-      exports: [EgressHttpClient],
-    };
-  }
-}
+@Module({
+  providers: [{ provide: EgressHttpClient, inject: [BACKCHANNEL_CONFIG], useFactory: egressHttpClientFromConfig }],
+  exports: [EgressHttpClient],
+})
+export class EgressModule {}

@@ -5,7 +5,7 @@ import { DeviceTokenGuard } from './device-token.guard.js';
 
 /** Devices authenticated by their bearer token, for the device API and the authenticator (with the limit on failures). */
 @Module({
-  imports: [DirectoryModule.forRoot(), HttpModule],
+  imports: [DirectoryModule, HttpModule],
   providers: [DeviceTokenGuard],
   exports: [DeviceTokenGuard, DirectoryModule, HttpModule],
 })

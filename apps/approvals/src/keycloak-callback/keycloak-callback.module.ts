@@ -8,7 +8,7 @@ import { KeycloakCallbackHandler } from './keycloak-callback.handler.js';
 
 /** The Keycloak-compatible channel's callback, at Keycloak's path. */
 @Module({
-  imports: [AnswersModule, DeviceChannelsModule, DirectoryModule.forRoot(), HttpModule],
+  imports: [AnswersModule, DeviceChannelsModule, DirectoryModule, HttpModule],
   controllers: [KeycloakCallbackController],
   providers: [KeycloakCallbackHandler],
 })

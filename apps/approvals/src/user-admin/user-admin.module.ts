@@ -9,7 +9,7 @@ import { UserAdminController } from './user-admin.controller.js';
 
 /** The admin API of the built-in directory: users, their devices, and authenticator enrolments. */
 @Module({
-  imports: [AnswersModule, AuthenticatorModule, DeviceChannelsModule, DirectoryModule.forRoot(), HttpModule],
+  imports: [AnswersModule, AuthenticatorModule, DeviceChannelsModule, DirectoryModule, HttpModule],
   controllers: [UserAdminController],
   providers: [DeviceRegistration],
 })

@@ -12,7 +12,7 @@ import { HintedUsers } from './hinted-user.js';
  * of the API scopes and authorization detail types asked for (ConsentVocabulary).
  */
 @Module({
-  imports: [ClientsModule.forRoot(), ConsentVocabularyModule, DirectoryModule.forRoot(), UserRequestsModule],
+  imports: [ClientsModule, ConsentVocabularyModule, DirectoryModule, UserRequestsModule],
   controllers: [BcAuthorizeController],
   providers: [BcAuthorizeHandler, HintedUsers],
 })

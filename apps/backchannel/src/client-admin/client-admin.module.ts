@@ -5,7 +5,7 @@ import { ClientAdminController, InitialAccessTokenAdminController } from './clie
 
 /** The client registry's admin API. */
 @Module({
-  imports: [ClientsModule.forRoot(), HttpModule],
+  imports: [ClientsModule, HttpModule],
   controllers: [ClientAdminController, InitialAccessTokenAdminController],
 })
 export class ClientAdminModule {}

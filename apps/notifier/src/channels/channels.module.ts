@@ -9,7 +9,7 @@ import { WebhookChannel } from './webhook/webhook.channel.js';
 
 /** The channels that reach devices (Web Push, webhook, Keycloak-compatible), behind DeviceChannels. */
 @Module({
-  imports: [DeviceChannelsModule, DirectoryModule.forRoot(), EgressModule.forRoot()],
+  imports: [DeviceChannelsModule, DirectoryModule, EgressModule],
   providers: [WebPushChannel, WebhookChannel, KeycloakHttpChannel, DeviceChannels],
   exports: [DeviceChannels],
 })

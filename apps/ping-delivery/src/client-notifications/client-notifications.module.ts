@@ -6,7 +6,7 @@ import { ClientNotificationDelivery } from './client-notification.delivery.js';
 
 /** Pings and pushes to clients' notification endpoints, each request's outcome an event. */
 @Module({
-  imports: [DeliveryModule, EgressModule.forRoot()],
+  imports: [DeliveryModule, EgressModule],
   controllers: [ClientNotificationConsumer],
   providers: [ClientNotificationDelivery, deliveryWorkerFor(ClientNotificationDelivery)],
 })

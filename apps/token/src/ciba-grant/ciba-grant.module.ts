@@ -11,7 +11,7 @@ import { PollThrottleRepository } from './poll-throttle.repository.js';
 
 /** The token endpoint for the CIBA grant, with its poll throttling and its throttle of auth_req_id guessing. */
 @Module({
-  imports: [ClientsModule.forRoot(), TokenMintingModule, SenderConstraintModule],
+  imports: [ClientsModule, TokenMintingModule, SenderConstraintModule],
   providers: [CibaGrantHandler, PollThrottleRepository, InvalidGrantThrottleRepository],
   exports: [CibaGrantHandler],
 })

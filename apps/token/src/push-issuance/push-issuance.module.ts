@@ -8,7 +8,7 @@ import { PushIssuances } from './push-issuances.repository.js';
 
 /** Push mode: tokens minted once the user approves, for ping-delivery to push. */
 @Module({
-  imports: [ClientsModule.forRoot(), TokenMintingModule],
+  imports: [ClientsModule, TokenMintingModule],
   controllers: [PushIssuanceConsumer],
   providers: [PushIssuances],
 })

@@ -7,7 +7,7 @@ import { RefreshGrantHandler } from './refresh-grant.handler.js';
 
 /** The refresh_token grant, with rotation and reuse detection. */
 @Module({
-  imports: [ClientsModule.forRoot(), DirectoryModule.forRoot(), TokenMintingModule, SenderConstraintModule],
+  imports: [ClientsModule, DirectoryModule, TokenMintingModule, SenderConstraintModule],
   providers: [RefreshGrantHandler],
   exports: [RefreshGrantHandler],
 })

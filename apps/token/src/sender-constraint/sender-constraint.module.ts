@@ -8,7 +8,7 @@ import { SpentDpopProofs } from './spent-dpop-proofs.repository.js';
 
 /** Sender-constrained tokens: DPoP proofs (and their spent jtis) and the token endpoint's binding rules. */
 @Module({
-  imports: [ClientsModule.forRoot()],
+  imports: [ClientsModule],
   providers: [SpentDpopProofs, DpopProofs, SenderConstraints],
   exports: [DpopProofs, SenderConstraints],
 })

@@ -9,7 +9,7 @@ import { TokenRevocationHandler } from './token-revocation.handler.js';
 
 /** What clients and resource servers do with issued tokens: introspect and revoke them. */
 @Module({
-  imports: [ClientsModule.forRoot(), DirectoryModule.forRoot(), TokenMintingModule],
+  imports: [ClientsModule, DirectoryModule, TokenMintingModule],
   controllers: [TokenManagementController],
   providers: [IssuedTokens, TokenIntrospectionHandler, TokenRevocationHandler],
   exports: [IssuedTokens],

@@ -14,7 +14,7 @@ import { TokenMinter } from './token-minter.js';
  * signing and sealing come from CryptoModule.
  */
 @Module({
-  imports: [DirectoryModule.forRoot()],
+  imports: [DirectoryModule],
   providers: [TokenMinter, RefreshTokens, IssuedResponses],
   exports: [TokenMinter, RefreshTokens],
 })

@@ -7,7 +7,7 @@ import { UserinfoHandler } from './userinfo.handler.js';
 
 /** The userinfo endpoint: the user's claims, to the holder of an access token granted them. */
 @Module({
-  imports: [DirectoryModule.forRoot(), TokenManagementModule, SenderConstraintModule],
+  imports: [DirectoryModule, TokenManagementModule, SenderConstraintModule],
   controllers: [UserinfoController],
   providers: [UserinfoHandler],
 })
