@@ -15,6 +15,8 @@ describe('holdsLoneSurrogate', () => {
     ['a surrogate pair (an emoji)', { client_name: 'Café 🧾' }],
     ['no strings at all', { a: 1, b: [true, null] }],
     ['an absent body', undefined],
+    // the gateway's bodies: bytes passed on unparsed (walked as objects, each byte was an entry)
+    ['raw bytes', Buffer.from(JSON.stringify({ client_name: 'x' }))],
   ])('accepts %s', (_, body) => {
     expect(holdsLoneSurrogate(body)).toBe(false);
   });

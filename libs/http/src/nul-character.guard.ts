@@ -11,6 +11,8 @@ const MAX_DEPTH = 32;
 export function holdsLoneSurrogate(value: unknown, depth = 0): boolean {
   if (typeof value === 'string') return LONE_SURROGATE.test(value);
   if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return false;
+  // bytes, not parsed JSON (the gateway forwards bodies unparsed): the service that parses them checks
+  if (ArrayBuffer.isView(value)) return false;
   if (Array.isArray(value)) return value.some((item) => holdsLoneSurrogate(item, depth + 1));
   return Object.entries(value).some(
     ([key, member]) => LONE_SURROGATE.test(key) || holdsLoneSurrogate(member, depth + 1),

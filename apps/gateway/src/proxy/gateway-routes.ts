@@ -37,6 +37,9 @@ export const GATEWAY_ROUTES: readonly { url: string; methods: string[]; upstream
   { url: '/realms/*', methods: ['POST'], upstream: 'approvals' },
 ];
 
+/** How long a service may take to answer a forwarded request (its headers, then each part of its body). */
+const UPSTREAM_TIMEOUT_MS = 10_000;
+
 /**
  * Forwards the public API to the services over pooled keep-alive connections (undici, through
  * @fastify/reply-from). Bodies pass through untouched as bytes: the services parse them, so a
@@ -64,7 +67,14 @@ export async function registerGatewayRoutes(fastify: FastifyInstance, config: Ba
       done(null, body),
     );
     const { certificateHeader } = config.mtls;
-    await scope.register(replyFrom, { http: { requestOptions: { timeout: 10_000 } } });
+    await scope.register(replyFrom, {
+      undici: {
+        headersTimeout: UPSTREAM_TIMEOUT_MS,
+        bodyTimeout: UPSTREAM_TIMEOUT_MS,
+        // reply-from turns certificate verification off by default: the services' are checked
+        connect: { rejectUnauthorized: true },
+      },
+    });
     for (const route of GATEWAY_ROUTES) {
       const base = config.upstreams[route.upstream].replace(/\/+$/, '');
       scope.route({
