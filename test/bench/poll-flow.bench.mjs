@@ -13,6 +13,8 @@
 //   once (one user and device per worker), BENCH_TOPOLOGY (default embedded,distributed,peer),
 //   BENCH_WARMUP (default 64) flows first, not counted, BENCH_PING_SHARE (default 0.2) the share of
 //   flows made by a ping-mode client, BENCH_WORK_DIR (logs; default a temp folder),
+//   BENCH_REST_SECONDS (default 5) how long each topology is watched at rest, after the warm-up
+//   and before the flows (what its processes spend with no work: polling, timers),
 //   BENCH_PROFILE_DIR (when set: a CPU profile and the PostgreSQL statements of each Backchannel
 //   process over the measured flows, written there and summarised by component after the figures).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -32,6 +34,7 @@ import { startDistributed, startEmbedded, startPeer } from './support/stacks.mjs
 const flows = Number(process.env.BENCH_FLOWS ?? 1500);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const warmup = Number(process.env.BENCH_WARMUP ?? 64);
+const restSeconds = Number(process.env.BENCH_REST_SECONDS ?? 5);
 const pingShare = Number(process.env.BENCH_PING_SHARE ?? 0.2);
 const topologies = (process.env.BENCH_TOPOLOGY ?? 'embedded,distributed,peer')
   .split(',')
@@ -331,6 +334,10 @@ for (const name of topologies) {
     target.tokenPath = new URL(discovery.token_endpoint).pathname;
     const workers = name === 'peer' ? await setUpPeer(target) : await setUpBackchannel(target);
     await runFlows(target, workers, warmup, emptyFigures());
+    const resting = processSampler([...target.groups, self]);
+    resting.start();
+    await sleep(restSeconds * 1000);
+    const atRest = resting.stop();
     const figures = emptyFigures();
     const sampler = processSampler([...target.groups, self]);
     sampler.start();
@@ -362,12 +369,13 @@ for (const name of topologies) {
     );
     console.log(
       table([
-        ['process', 'CPU s', 'CPU s/flow', 'peak RSS MB'],
-        ...usage.map((u) => [
+        ['process', 'CPU s', 'CPU s/flow', 'peak RSS MB', 'at rest: % of a core'],
+        ...usage.map((u, index) => [
           u.processes > 1 ? `${u.name}, up to ${u.processes}` : u.name,
           u.cpuSeconds.toFixed(1),
           (u.cpuSeconds / Math.max(1, done)).toFixed(4),
           mb(u.peakRssBytes),
+          ((atRest[index].cpuSeconds / restSeconds) * 100).toFixed(1),
         ]),
         [
           'total (without the bench client)',
@@ -377,6 +385,7 @@ for (const name of topologies) {
             .toFixed(1),
           (usage.slice(0, -1).reduce((sum, u) => sum + u.cpuSeconds, 0) / Math.max(1, done)).toFixed(4),
           mb(usage.slice(0, -1).reduce((sum, u) => sum + u.peakRssBytes, 0)),
+          ((atRest.slice(0, -1).reduce((sum, u) => sum + u.cpuSeconds, 0) / restSeconds) * 100).toFixed(1),
         ],
       ]),
     );
