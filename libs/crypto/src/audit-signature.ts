@@ -7,9 +7,15 @@ import {
   saveCheckpoint,
 } from '@backchannel/event-store';
 import type { KeyEncryptionKey } from '@backchannel/config';
-import { CompactSign, compactVerify, importJWK, type JWK } from 'jose';
+import { compactVerify, importJWK, type JWK } from 'jose';
 import { KeyRing } from './key-ring.js';
-import { type SigningKey, type StoredSigningKey, generateSigningKey, openSigningKey } from './signing-key.js';
+import {
+  type SigningKey,
+  type StoredSigningKey,
+  generateSigningKey,
+  openSigningKey,
+  signCompact,
+} from './signing-key.js';
 
 /** The JWS type of a signed audit checkpoint, so no other signature of ours can pass for one. */
 const CHECKPOINT_TYP = 'backchannel-checkpoint+jws';
@@ -24,10 +30,8 @@ export function openAuditKey(stored: StoredSigningKey, keyRing: KeyRing): Promis
 }
 
 /** A compact JWS over a checkpoint's digest. */
-export function signCheckpointDigest(key: SigningKey, digest: string): Promise<string> {
-  return new CompactSign(new TextEncoder().encode(digest))
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: CHECKPOINT_TYP })
-    .sign(key.privateKey);
+export function signCheckpointDigest(key: SigningKey, digest: string): string {
+  return signCompact(key, CHECKPOINT_TYP, digest);
 }
 
 /** The digest a checkpoint signature signs, when it verifies with this public key; null otherwise. */

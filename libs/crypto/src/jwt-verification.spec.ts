@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { JwtVerificationError, verifyJwt } from './jwt-verification.js';
 import { KeyRing } from './key-ring.js';
@@ -18,7 +18,7 @@ describe('verifyJwt', () => {
   });
 
   function signed(
-    privateKey: CryptoKey,
+    privateKey: CryptoKey | KeyObject,
     header: { alg: string; kid: string; typ?: string },
     claims: JWTPayload = { sub: 'user-1' },
   ): Promise<string> {

@@ -1,6 +1,6 @@
-import { hkdfSync, webcrypto } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { INITIAL_KEY_ENCRYPTION_KEY_ID, type KeyEncryptionKey } from '@backchannel/config';
-import { compactDecrypt, CompactEncrypt, type CryptoKey, decodeProtectedHeader } from 'jose';
+import { decodeProtectedHeader, type ProtectedHeaderParameters } from 'jose';
 
 export const KEY_ENCRYPTION_KEY_BYTES = 32;
 
@@ -20,9 +20,6 @@ export class SealedPayloadError extends Error {
  */
 export class KeyRing {
   private readonly keys: ReadonlyMap<string, Uint8Array>;
-  // jose imports a raw key into WebCrypto on every call (as much CPU as the cipher itself), so each
-  // key is imported once, when first used
-  private readonly imported = new Map<string, Promise<CryptoKey>>();
   readonly newest: KeyEncryptionKey;
 
   constructor(keys: readonly KeyEncryptionKey[]) {
@@ -59,9 +56,7 @@ export class KeyRing {
 
   async seal(plaintext: Uint8Array, cty: string, boundTo: string): Promise<string> {
     const { kid, key } = this.newest;
-    return new CompactEncrypt(plaintext)
-      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', cty, kid, bnd: boundTo })
-      .encrypt(await this.cryptoKey(kid, key));
+    return sealCompact(key, { alg: 'dir', enc: 'A256GCM', cty, kid, bnd: boundTo }, plaintext);
   }
 
   async open(sealed: string, boundTo: string): Promise<Uint8Array> {
@@ -87,15 +82,6 @@ export class KeyRing {
     }
   }
 
-  private cryptoKey(kid: string, key: Uint8Array): Promise<CryptoKey> {
-    let imported = this.imported.get(kid);
-    if (imported === undefined) {
-      imported = webcrypto.subtle.importKey('raw', key, 'AES-GCM', false, ['encrypt', 'decrypt']);
-      this.imported.set(kid, imported);
-    }
-    return imported;
-  }
-
   private async opened(sealed: string): Promise<{ plaintext: Uint8Array; seal: Seal; cty: string }> {
     const kid = this.keyIdOf(sealed);
     const key = this.keys.get(kid);
@@ -104,15 +90,12 @@ export class KeyRing {
         `the sealed value was sealed with key-encryption key '${kid}', which is not in the key ring (BACKCHANNEL_KEY_ENCRYPTION_KEYS)`,
       );
     }
-    let opened: Awaited<ReturnType<typeof compactDecrypt>>;
+    let opened: { plaintext: Uint8Array; protectedHeader: ProtectedHeaderParameters };
     try {
-      opened = await compactDecrypt(sealed, await this.cryptoKey(kid, key), {
-        keyManagementAlgorithms: ['dir'],
-        contentEncryptionAlgorithms: ['A256GCM'],
-      });
+      opened = openCompact(key, sealed);
     } catch (error) {
       throw new SealedPayloadError(
-        `the sealed value does not open with key-encryption key '${kid}': ${(error as Error).name}`,
+        `the sealed value does not open with key-encryption key '${kid}': ${(error as Error).message}`,
       );
     }
     return {
@@ -120,6 +103,63 @@ export class KeyRing {
       seal: sealOf(opened.protectedHeader),
       cty: String(opened.protectedHeader.cty),
     };
+  }
+}
+
+/*
+ * JWE compact serialization with `dir` and A256GCM (RFC 7516 §7.1, RFC 7518 §5.3), the one form
+ * the ring writes and reads, on node:crypto, synchronously: jose works through WebCrypto, each
+ * call a job handed to libuv's thread pool and back, several times the CPU of the cipher for
+ * values this small (docs/performance.md). jose opens what this seals and the other way round
+ * (key-ring.spec.ts).
+ */
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+function sealCompact(key: Uint8Array, header: ProtectedHeaderParameters, plaintext: Uint8Array): string {
+  const protectedHeader = Buffer.from(JSON.stringify(header)).toString('base64url');
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  // the protected header, as encoded, is the additional authenticated data
+  cipher.setAAD(Buffer.from(protectedHeader, 'ascii'));
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return [protectedHeader, '', iv, ciphertext, cipher.getAuthTag()]
+    .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+    .join('.');
+}
+
+function openCompact(
+  key: Uint8Array,
+  sealed: string,
+): { plaintext: Uint8Array; protectedHeader: ProtectedHeaderParameters } {
+  const parts = sealed.split('.');
+  const [encodedHeader, encryptedKey, encodedIv, encodedCiphertext, encodedTag] = parts;
+  if (
+    parts.length !== 5 ||
+    encryptedKey !== '' ||
+    ![encodedHeader, encodedIv, encodedTag].every((part) => BASE64URL.test(part!))
+  ) {
+    throw new Error('not a JWE compact serialization with direct encryption');
+  }
+  if (!/^[A-Za-z0-9_-]*$/.test(encodedCiphertext!)) throw new Error('the ciphertext is not base64url');
+  const protectedHeader = decodeProtectedHeader(sealed);
+  if (protectedHeader.alg !== 'dir' || protectedHeader.enc !== 'A256GCM') {
+    throw new Error(`sealed with ${String(protectedHeader.alg)}/${String(protectedHeader.enc)}, not dir/A256GCM`);
+  }
+  // no extension of ours is critical, and compression is never used: a value asking for either is not ours
+  if (protectedHeader.crit !== undefined || protectedHeader.zip !== undefined) throw new Error('unsupported header');
+  const iv = Buffer.from(encodedIv!, 'base64url');
+  const tag = Buffer.from(encodedTag!, 'base64url');
+  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new Error('the IV or tag has the wrong length');
+  const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  decipher.setAAD(Buffer.from(encodedHeader!, 'ascii'));
+  decipher.setAuthTag(tag);
+  try {
+    const ciphertext = Buffer.from(encodedCiphertext!, 'base64url');
+    return { plaintext: Buffer.concat([decipher.update(ciphertext), decipher.final()]), protectedHeader };
+  } catch {
+    throw new Error('decryption failed (another key, another binding, or tampering)');
   }
 }
 

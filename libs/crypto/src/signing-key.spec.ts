@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import {
   calculateJwkThumbprint,
   compactDecrypt,
+  compactVerify,
   CompactEncrypt,
   decodeProtectedHeader,
   jwtVerify,
-  SignJWT,
   type JWK,
 } from 'jose';
 import { KeyRing, SealedPayloadError } from './key-ring.js';
-import { generateSigningKey, openSigningKey } from './signing-key.js';
+import { generateSigningKey, openSigningKey, signCompact } from './signing-key.js';
 
 describe('signing keys at rest', () => {
   const keyRing = new KeyRing([{ kid: 'k1', key: randomBytes(32) }]);
@@ -39,15 +39,34 @@ describe('signing keys at rest', () => {
     expect(ciphertext).not.toContain(stored.publicJwk.x);
   });
 
-  it('opens a sealed key into a private key that signs for the public key', async () => {
+  it('opens a sealed key into a private key that signs, as a JWS jose verifies with the public key', async () => {
     const stored = await generateSigningKey('ES256', keyRing);
 
     const key = await openSigningKey(stored, keyRing);
-    const token = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'ES256' }).sign(key.privateKey);
+    const token = signCompact(key, 'at+jwt', JSON.stringify({ sub: 'x', exp: 4_000_000_000 }));
 
     expect(key).toMatchObject({ kid: stored.kid, alg: 'ES256' });
-    expect(key.privateKey.extractable).toBe(false);
-    await expect(jwtVerify(token, stored.publicJwk)).resolves.toMatchObject({ payload: { sub: 'x' } });
+    await expect(jwtVerify(token, stored.publicJwk, { typ: 'at+jwt' })).resolves.toMatchObject({
+      payload: { sub: 'x' },
+      protectedHeader: { alg: 'ES256', kid: stored.kid, typ: 'at+jwt' },
+    });
+    // RFC 7518 §3.4: R || S, 32 bytes each, not DER
+    expect(Buffer.from(token.split('.')[2]!, 'base64url')).toHaveLength(64);
+  });
+
+  it('signs bytes that jose verifies, and a changed payload that it refuses', async () => {
+    const stored = await generateSigningKey('ES256', keyRing);
+    const key = await openSigningKey(stored, keyRing);
+
+    const signed = signCompact(key, 'backchannel-checkpoint+jws', 'digest');
+    const [header, , signature] = signed.split('.');
+    const forged = `${header}.${Buffer.from('other').toString('base64url')}.${signature}`;
+
+    const verified = await compactVerify(signed, stored.publicJwk);
+    expect(new TextDecoder().decode(verified.payload)).toBe('digest');
+    await expect(compactVerify(forged, stored.publicJwk)).rejects.toMatchObject({
+      code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+    });
   });
 
   it('does not open with another key-encryption key', async () => {

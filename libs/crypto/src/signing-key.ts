@@ -1,12 +1,5 @@
-import {
-  calculateJwkThumbprint,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  type CryptoKey,
-  type JWK,
-  type JWK_EC_Private,
-} from 'jose';
+import { type JsonWebKey, type KeyObject, createPrivateKey, sign } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { KeyRing } from './key-ring.js';
 
 /** JWS algorithms the server signs with and accepts on its own tokens. */
@@ -17,7 +10,26 @@ export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 export interface SigningKey {
   kid: string;
   alg: SigningAlgorithm;
-  privateKey: CryptoKey;
+  privateKey: KeyObject;
+}
+
+/** How node:crypto makes each algorithm's JWS signature (RFC 7518 §3.4: ECDSA as R || S). */
+const SIGNATURE_OPTIONS = {
+  ES256: { hash: 'sha256', dsaEncoding: 'ieee-p1363' },
+} as const satisfies Record<SigningAlgorithm, { hash: string; dsaEncoding: 'ieee-p1363' }>;
+
+/**
+ * A JWS compact serialization (RFC 7515 §7.1) of `payload`, its header naming the key's alg and
+ * kid and `typ`. Signed with node:crypto, synchronously: jose signs through WebCrypto, whose every
+ * call is a job handed to libuv's thread pool and back, about twice the CPU of the signature
+ * itself (docs/performance.md). jose verifies what this signs (signing-key.spec.ts).
+ */
+export function signCompact(key: SigningKey, typ: string, payload: Uint8Array | string): string {
+  const header = JSON.stringify({ alg: key.alg, kid: key.kid, typ });
+  const signingInput = `${Buffer.from(header).toString('base64url')}.${Buffer.from(payload).toString('base64url')}`;
+  const { hash, dsaEncoding } = SIGNATURE_OPTIONS[key.alg];
+  const signature = sign(hash, Buffer.from(signingInput, 'ascii'), { key: key.privateKey, dsaEncoding });
+  return `${signingInput}.${signature.toString('base64url')}`;
 }
 
 /** A signing key as stored in `signing_keys`: the private JWK sealed with a key-encryption key. */
@@ -47,10 +59,6 @@ export async function generateSigningKey(alg: SigningAlgorithm, keyRing: KeyRing
 /** Decrypts a stored key's private half; SealedPayloadError if no key of the ring opens it, or it belongs to another kid. */
 export async function openSigningKey(stored: StoredSigningKey, keyRing: KeyRing): Promise<SigningKey> {
   const plaintext = await keyRing.open(stored.sealedPrivateJwk, stored.kid);
-  const privateJwk = JSON.parse(new TextDecoder().decode(plaintext)) as JWK_EC_Private & { kty: 'EC' };
-  return {
-    kid: stored.kid,
-    alg: stored.alg,
-    privateKey: await importJWK(privateJwk, stored.alg, { extractable: false }),
-  };
+  const privateJwk = JSON.parse(new TextDecoder().decode(plaintext)) as JsonWebKey;
+  return { kid: stored.kid, alg: stored.alg, privateKey: createPrivateKey({ key: privateJwk, format: 'jwk' }) };
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SignJWT, type JWTPayload } from 'jose';
-import type { SigningKey } from './signing-key.js';
+import type { JWTPayload } from 'jose';
+import { type SigningKey, signCompact } from './signing-key.js';
 import { SigningKeys } from './signing-keys.service.js';
 import { tokenHash } from './token-hash.js';
 
@@ -131,17 +131,18 @@ export class TokenSigner {
     return this.sign(key, AUTHENTICATION_CHANNEL_TOKEN_TYPE, claims, { ...input, audience });
   }
 
-  private sign(key: SigningKey, typ: string, claims: JWTPayload, registered: RegisteredClaims): Promise<string> {
+  private sign(key: SigningKey, typ: string, claims: JWTPayload, registered: RegisteredClaims): string {
     const issuedAt = epochSeconds(registered.issuedAt);
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ })
-      .setIssuer(registered.issuer)
-      .setSubject(registered.subject)
-      .setAudience(registered.audience)
-      .setIssuedAt(issuedAt)
-      .setExpirationTime(issuedAt + registered.expiresInSeconds)
-      .setJti(registered.jti)
-      .sign(key.privateKey);
+    const payload: JWTPayload = {
+      ...claims,
+      iss: registered.issuer,
+      sub: registered.subject,
+      aud: registered.audience,
+      iat: issuedAt,
+      exp: issuedAt + registered.expiresInSeconds,
+      jti: registered.jti,
+    };
+    return signCompact(key, typ, JSON.stringify(payload));
   }
 }
 

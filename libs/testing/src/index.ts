@@ -10,3 +10,4 @@ export * from './free-port.js';
 export * from './raw-http.js';
 export * from './private-kafka-broker.js';
 export * from './private-postgres.js';
+export * from './free-port.js';

@@ -2,8 +2,7 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { startHttpService } from '@backchannel/http';
-import { type HttpsReceiver, startHttpsReceiver, testConfig } from '@backchannel/testing';
-import { freePort } from '../../../../libs/testing/src/free-port.js';
+import { type HttpsReceiver, freePort, startHttpsReceiver, testConfig } from '@backchannel/testing';
 import { GatewayModule } from '../gateway.module.js';
 import { registerGatewayRoutes } from './gateway-routes.js';
 
