@@ -58,9 +58,10 @@ export interface EventHashTemplate {
 }
 
 function members(fields: Record<string, unknown>): string {
-  return canonicalJson(asStoredJson(fields)).slice(1, -1);
+  return canonicalJson(fields).slice(1, -1);
 }
 
+/** The template of an event whose values are already as jsonb stores them (asStoredJson: the append's copy). */
 export function eventHashTemplate(input: Omit<EventHashInput, 'previousHash' | 'streamVersion'>): EventHashTemplate {
   // The hashed keys in sorted order: data, eventId, metadata, previousHash, schemaVersion,
   // streamId, streamVersion, type (hash-chain.spec.ts checks this against canonicalJson).
