@@ -32,7 +32,10 @@ export type DeliveryOutcomeCommand =
  * through the decider on the state that was read, so the stream is read again only if it moved
  * on meanwhile.
  */
-export abstract class AuthRequestDelivery<Outcome extends DeliveryOutcome> implements DeliveryChannel<Outcome> {
+export abstract class AuthRequestDelivery<
+  Outcome extends DeliveryOutcome,
+  Context = undefined,
+> implements DeliveryChannel<Outcome> {
   abstract readonly queue: DeliveryQueue;
 
   /** `actor`: who records the outcomes (`system:<service>`). */
@@ -42,16 +45,30 @@ export abstract class AuthRequestDelivery<Outcome extends DeliveryOutcome> imple
   ) {}
 
   async plan(job: DeliveryJob, now: Date): Promise<DeliveryPlan<Outcome>> {
-    const stream = await readStreamState(this.store, job.streamId, authRequestDecider);
-    const plan = await this.planFor(job, stream, now);
+    // read together: both statements leave in one write, one round trip before the attempt
+    const [stream, context] = await Promise.all([
+      readStreamState(this.store, job.streamId, authRequestDecider),
+      this.contextOf(job),
+    ]);
+    const plan = await this.planFor(job, stream, now, context);
     if (plan.action !== 'send' || stream.events.length === 0) return plan;
     // the attempt joins the request: its correlation id and trace (see DeliveryWorker)
     const { correlationId, traceparent } = stream.events[0]!.metadata;
     return { ...plan, delivery: { ...plan.delivery, origin: { correlationId, traceparent } } };
   }
 
+  /** What a plan needs besides the stream (the recipient's settings), read beside it; nothing by default. */
+  protected contextOf(_job: DeliveryJob): Promise<Context> {
+    return Promise.resolve(undefined as Context);
+  }
+
   /** What the job owes, as the decider sees the stream. */
-  protected abstract planFor(job: DeliveryJob, stream: AuthRequestStream, now: Date): Promise<DeliveryPlan<Outcome>>;
+  protected abstract planFor(
+    job: DeliveryJob,
+    stream: AuthRequestStream,
+    now: Date,
+    context: Context,
+  ): Promise<DeliveryPlan<Outcome>>;
 
   /**
    * Records an outcome caused by `cause` (an event of the stream), with `finishJob` in its

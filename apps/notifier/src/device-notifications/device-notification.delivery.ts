@@ -7,7 +7,7 @@ import {
   type DeliveryOutcome,
   type DeliveryPlan,
 } from '@backchannel/delivery';
-import { DeviceChannelsRepository } from '@backchannel/device-channels';
+import { DeviceChannelsRepository, type NotifiedDevice } from '@backchannel/device-channels';
 import { PostgresEventStore } from '@backchannel/event-store';
 import { DeviceChannels } from '../channels/device-channels.js';
 
@@ -18,7 +18,7 @@ import { DeviceChannels } from '../channels/device-channels.js';
  * NotificationFailed. Retries stop at the request's expiry.
  */
 @Injectable()
-export class DeviceNotificationDelivery extends AuthRequestDelivery<DeliveryOutcome> {
+export class DeviceNotificationDelivery extends AuthRequestDelivery<DeliveryOutcome, NotifiedDevice | null> {
   readonly queue = 'device-notification';
 
   constructor(
@@ -29,8 +29,17 @@ export class DeviceNotificationDelivery extends AuthRequestDelivery<DeliveryOutc
     super(store, 'system:notifier');
   }
 
-  protected async planFor(job: DeliveryJob, stream: AuthRequestStream): Promise<DeliveryPlan<DeliveryOutcome>> {
-    const device = await this.deviceChannels.find(job.recipient);
+  /** The device's channel, as it is set now (a webhook secret may have been rotated since the job was made). */
+  protected override contextOf(job: DeliveryJob): Promise<NotifiedDevice | null> {
+    return this.deviceChannels.find(job.recipient);
+  }
+
+  protected async planFor(
+    job: DeliveryJob,
+    stream: AuthRequestStream,
+    _now: Date,
+    device: NotifiedDevice | null,
+  ): Promise<DeliveryPlan<DeliveryOutcome>> {
     if (!device) return { action: 'finish', why: 'the device is gone, or uses the device API' };
     const recipient = { channel: device.setting.channel, deviceId: device.deviceId };
     const { state } = stream;
