@@ -4,6 +4,7 @@ import { accept, type Decider, reject, type UserNotified } from '@backchannel/ev
 import { WrongExpectedVersionError } from './event-store.js';
 import { handleCommand, readStreamState } from './handle-command.js';
 import { testStreamId, userNotified, useTestStore } from './test-events.fixture.js';
+import { databaseErrorOf } from './sql.js';
 
 /** A small decider: notify a user at most `limit` times; notifying on the same channel twice changes nothing. */
 interface Notify {
@@ -139,12 +140,12 @@ describe('handleCommand', () => {
   });
 
   describe('inTransaction', () => {
-    it('runs in the same transaction as the append, with the new events and state', async () => {
+    it('runs in the same transaction as the append, with the decided events (their stored ids) and the new state', async () => {
       const streamId = testStreamId('command-tx');
       const consumer = `test-${randomUUID()}`;
       const result = await handleCommand(db.store, streamId, notifications, notify('web-push'), {
         inTransaction: async (tx, events, state) => {
-          expect(events.map((event) => event.streamVersion)).toEqual([1]);
+          expect(events.map((event) => event.type)).toEqual(['UserNotified']);
           expect(state).toEqual({ channels: ['web-push'] });
           await tx.query('INSERT INTO processed_messages (consumer, message_id) VALUES ($1, $2)', [
             consumer,
@@ -157,6 +158,29 @@ describe('handleCommand', () => {
         consumer,
       ]);
       expect(rows).toEqual([{ message_id: result.outcome === 'accepted' ? result.events[0].eventId : 'none' }]);
+    });
+
+    it('is sent behind the append: an append that conflicts is what is thrown (and retried), not the aborted work', async () => {
+      const streamId = testStreamId('command-tx-conflict');
+      await handleCommand(db.store, streamId, notifications, notify('web-push'));
+      const workFailures: unknown[] = [];
+      const result = await handleCommand(db.store, streamId, notifications, notify('sms'), {
+        // a stale start: the first append conflicts
+        from: { state: notifications.initialState(), version: 0 },
+        inTransaction: async (tx) => {
+          try {
+            await tx.query('SELECT 1', []);
+          } catch (error) {
+            workFailures.push(databaseErrorOf(error)?.code);
+            throw error;
+          }
+        },
+      });
+
+      // the first attempt's work ran behind the failed append, in the aborted transaction
+      expect(workFailures).toEqual(['25P02']);
+      expect(result).toMatchObject({ outcome: 'accepted', state: { channels: ['web-push', 'sms'] } });
+      expect((await db.store.readStream(streamId)).currentVersion).toBe(2);
     });
 
     it('rolls the append back when it throws', async () => {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { Decider, Decision, Event, RecordedEvent } from '@backchannel/events';
+import { randomUUID } from 'node:crypto';
+import type { Decider, Decision, Event, NewEvent, RecordedEvent } from '@backchannel/events';
 import type { EventStoreTransaction } from './event-store.js';
 import type { AlongsideWrites } from './alongside-writes.js';
 import type { StreamState } from './stream-state-cache.js';
@@ -22,8 +23,14 @@ export interface HandleCommandOptions<State, E extends Event> {
    * the stream moved on meanwhile, the append fails and the command is decided again on a re-read.
    */
   from?: StreamState<State>;
-  /** Runs in the same transaction as the append (read models, processed-message records); not called when nothing is appended. */
-  inTransaction?: (tx: EventStoreTransaction, events: RecordedEvent<E>[], state: State) => Promise<void>;
+  /**
+   * Runs in the same transaction as the append (read models under a lock, say); not called when
+   * nothing is appended. It starts with the append, its statements sent right behind the append's
+   * (one write, no round trip of their own before them), so it is handed the events as decided (with
+   * their ids), not as stored, and the state after them. If the append fails, that failure is the
+   * one thrown.
+   */
+  inTransaction?: (tx: EventStoreTransaction, events: readonly NewEvent<E>[], state: State) => Promise<void>;
   /**
    * Writes known before the decision, made in the append's own statement (AlongsideWrites: one
    * round trip, no transaction); not made when nothing is appended. Prefer it to inTransaction
@@ -38,7 +45,7 @@ const logger = new Logger('events');
 function fold<Command, State, E extends Event, Rejection>(
   decider: Decider<Command, State, E, Rejection>,
   state: State,
-  events: RecordedEvent<E>[],
+  events: readonly (RecordedEvent<E> | NewEvent<E>)[],
 ): State {
   // A recorded event is its event plus where it was stored; evolve reads only the event part.
   return events.reduce((folded, event) => decider.evolve(folded, event as unknown as E), state);
@@ -84,10 +91,11 @@ export async function decideOnLatest<Command, State, E extends Event, Rejection>
  * Read the stream, fold, decide, append with the expected version; on WrongExpectedVersionError
  * re-read and re-decide (at most options.maxAttempts, default 5). The command is data: it never
  * depends on the state, so deciding it again after a conflict is the same decision on newer facts.
- * `options.from` skips the first read, as does a state this process remembers (decideOnLatest). `options.inTransaction(tx, events, state)` runs in the SAME
- * transaction as the append (read models); `options.alongside` writes in the append's own statement.
- * Round trips: one read (none with `from`), then one append (with or without alongside writes),
- * or BEGIN, append, the caller's statements, COMMIT.
+ * `options.from` skips the first read, as does a state this process remembers (decideOnLatest).
+ * `options.inTransaction(tx, events, state)` runs in the SAME transaction as the append, beside it
+ * (read models); `options.alongside` writes in the append's own statement. Round trips: one read
+ * (none with `from`), then one append (with or without alongside writes), or BEGIN with the append
+ * and the caller's first statements, the caller's later ones, COMMIT.
  */
 export async function handleCommand<Command, State, E extends Event, Rejection>(
   store: PostgresEventStore,
@@ -126,15 +134,29 @@ export async function handleCommand<Command, State, E extends Event, Rejection>(
     }
     if (decision.events.length === 0) return { outcome: 'accepted', events: [], state: stream.state };
 
-    const append = async (appender: Pick<EventStoreTransaction, 'appendToStream'>) => {
-      const { events } = await appender.appendToStream(streamId, stream.version, decision.events, alongside);
-      return { outcome: 'accepted' as const, events, state: fold(decider, stream.state, events) };
+    const append = async (
+      appender: Pick<EventStoreTransaction, 'appendToStream'>,
+      events: NewEvent<E>[] = decision.events,
+    ) => {
+      const appended = await appender.appendToStream(streamId, stream.version, events, alongside);
+      return {
+        outcome: 'accepted' as const,
+        events: appended.events,
+        state: fold(decider, stream.state, appended.events),
+      };
     };
     if (!inTransaction) return append(store);
+    // ids given now, so the work knows the events it writes beside by the ids they are stored with
+    const decided = decision.events.map((event) => (event.eventId ? event : { ...event, eventId: randomUUID() }));
     return store.transaction(async (tx) => {
-      const accepted = await append(tx);
-      await inTransaction(tx, accepted.events, accepted.state);
-      return accepted;
+      const [appended, worked] = await Promise.allSettled([
+        append(tx, decided),
+        inTransaction(tx, decided, fold(decider, stream.state, decided)),
+      ]);
+      // an append that failed aborted the transaction, and with it the work's statements behind it
+      if (appended.status === 'rejected') throw appended.reason;
+      if (worked.status === 'rejected') throw worked.reason;
+      return appended.value;
     });
   }
 }

@@ -193,12 +193,18 @@ export class UserRequests {
   private readonly sql = poolSql(this.dataSource);
 
   /**
-   * Adds the request just recorded, in the transaction that records it, or throws
-   * TooManyOpenRequestsError, which rolls the request back. `now` is the request's time.
+   * Adds the request being recorded, in the transaction that records it, or throws
+   * TooManyOpenRequestsError, which rolls the request back (its row included). `now` is the
+   * request's time.
    */
-  async add(tx: EventStoreTransaction, requested: RecordedEvent<AuthRequested>, limits: PromptLimits): Promise<void> {
+  async add(
+    tx: EventStoreTransaction,
+    requested: Pick<RecordedEvent<AuthRequested>, 'streamId' | 'data'>,
+    limits: PromptLimits,
+  ): Promise<void> {
     const { subject, clientId, requestedAt } = requested.data;
-    // sent together (one round trip): PostgreSQL runs the count once the lock is held
+    // Sent together (one round trip): PostgreSQL runs the count once the lock is held, then adds
+    // the row (so the count is of the others); a refusal throws, and the rollback takes the row back.
     const locked = lockUser(tx, subject);
     const counted = tx.query<PromptHistory>(
       prepared(`SELECT count(*) FILTER (WHERE answered_at IS NULL AND expires_at > $3)::int AS "forUser",
@@ -221,9 +227,9 @@ export class UserRequests {
         limits.backoffAfterDenialSeconds,
       ],
     );
-    const [, [history]] = await Promise.all([locked, counted]);
+    const added = tx.query(INSERT_USER_REQUEST, userRequestRow(requested));
+    const [, [history]] = await Promise.all([locked, counted, added]);
     if (refusesPrompt(history!, limits, new Date(requestedAt))) throw new TooManyOpenRequestsError();
-    await tx.query(INSERT_USER_REQUEST, userRequestRow(requested));
   }
 
   /**

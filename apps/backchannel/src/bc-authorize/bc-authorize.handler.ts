@@ -15,7 +15,7 @@ import {
   type ClientNotificationTarget,
   type ConsentWording,
   type NotificationSecrets,
-  type RecordedEvent,
+  type NewEvent,
   authRequestStreamId,
 } from '@backchannel/events';
 import type { OAuthFormRequest } from '@backchannel/http';
@@ -136,7 +136,7 @@ export class BcAuthorizeHandler {
       // Counted in the transaction that records the request: a refusal (access_denied) leaves no event.
       inTransaction: async (tx, [requested]) => {
         try {
-          await this.userRequests.add(tx, requested as RecordedEvent<AuthRequested>, this.limits);
+          await this.userRequests.add(tx, { streamId, data: (requested as NewEvent<AuthRequested>).data }, this.limits);
         } catch (error) {
           if (error instanceof TooManyOpenRequestsError) throw new AccessDenied(TOO_MANY_OPEN_REQUESTS, 403);
           throw error;
