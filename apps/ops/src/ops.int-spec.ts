@@ -15,18 +15,37 @@ const run = promisify(execFile);
 const OPS = path.resolve('dist/apps/ops/src/main.js');
 
 /** The built `ops` command, as an operator runs it: its stdout and exit code. */
-function ops(...args: string[]): Promise<{ code: number; stdout: string }> {
+function ops(...args: string[]): Promise<OpsResult> {
   return opsWith(process.env, ...args);
 }
 
-async function opsWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string }> {
+interface OpsResult {
+  code: number;
+  /** The signal that ended it, if one did (code is then null). */
+  signal?: string;
+  stdout: string;
+  stderr: string;
+}
+
+async function opsWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<OpsResult> {
   if (!existsSync(OPS)) throw new Error(`${OPS} is missing: run \`npm run build\` (npm test does it).`);
   try {
-    const { stdout } = await run(process.execPath, [OPS, ...args], { env });
-    return { code: 0, stdout };
+    const { stdout, stderr } = await run(process.execPath, [OPS, ...args], { env });
+    return { code: 0, stdout, stderr };
   } catch (error) {
-    const failed = error as { code: number; stdout: string };
-    return { code: failed.code, stdout: failed.stdout };
+    const { code, signal, stdout, stderr } = error as OpsResult;
+    return { code, signal, stdout, stderr };
+  }
+}
+
+/** What the command printed as JSON; a command that printed none fails the test with what it said on stderr. */
+function jsonOf(result: OpsResult): ReturnType<typeof JSON.parse> {
+  try {
+    return JSON.parse(result.stdout);
+  } catch {
+    throw new Error(
+      `ops printed no JSON (exit ${result.code}, signal ${result.signal}); its stderr:\n${result.stderr}`,
+    );
   }
 }
 
@@ -114,7 +133,7 @@ describe('ops timeline and verify', () => {
   });
 
   it('says nothing was found with exit code 1, and a wrong command line with 2', async () => {
-    expect(await ops('timeline', 'no-such-request', '--json')).toEqual({ code: 1, stdout: '{"found":false}\n' });
+    expect(await ops('timeline', 'no-such-request', '--json')).toMatchObject({ code: 1, stdout: '{"found":false}\n' });
     expect((await ops('timeline')).code).toBe(2);
     expect((await ops('verify', '--stream', streamId, '--all')).code).toBe(2);
     expect((await ops('nonsense')).code).toBe(2);
@@ -125,7 +144,7 @@ describe('ops timeline and verify', () => {
   });
 
   it('verifies the chains, and finds an event changed in the database, saying where', async () => {
-    expect(JSON.parse((await ops('verify', '--stream', streamId, '--json')).stdout)).toMatchObject({
+    expect(jsonOf(await ops('verify', '--stream', streamId, '--json'))).toMatchObject({
       events: 3,
       streams: 1,
       breaks: [],
@@ -142,7 +161,7 @@ describe('ops timeline and verify', () => {
       expect(one.stdout).toContain(`BROKEN ${streamId} at version 2: hash does not match the content`);
       const all = await ops('verify', '--all', '--json');
       expect(all.code).toBe(1);
-      expect((JSON.parse(all.stdout) as { breaks: unknown[] }).breaks).toContainEqual({
+      expect((jsonOf(all) as { breaks: unknown[] }).breaks).toContainEqual({
         streamId,
         brokenAtVersion: 2,
         reason: 'hash does not match the content',
@@ -152,11 +171,11 @@ describe('ops timeline and verify', () => {
       const around = ['--from', new Date(Date.parse(recorded) - 1_000).toISOString(), '--to', new Date().toISOString()];
       const ranged = await ops('verify', ...around, '--json');
       expect(ranged.code).toBe(1);
-      expect((JSON.parse(ranged.stdout) as { breaks: { streamId: string }[] }).breaks).toContainEqual(
+      expect((jsonOf(ranged) as { breaks: { streamId: string }[] }).breaks).toContainEqual(
         expect.objectContaining({ streamId, brokenAtVersion: 2 }),
       );
       const before = await ops('verify', '--from', '2020-01-01T00:00:00Z', '--to', '2020-01-02T00:00:00Z', '--json');
-      expect(JSON.parse(before.stdout)).toMatchObject({ events: 0, streams: 0, breaks: [] });
+      expect(jsonOf(before)).toMatchObject({ events: 0, streams: 0, breaks: [] });
       expect((await ops('verify', ...around, '--all')).code).toBe(2);
     } finally {
       await tamper(['openid']);
@@ -169,12 +188,12 @@ describe('ops timeline and verify', () => {
     expect((await ops('checkpoint')).code).toBe(2); // no key-encryption key, no audit key
     const made = await opsWith(kek, 'checkpoint', '--json');
     expect(made.code).toBe(0);
-    const { auditKey } = JSON.parse(made.stdout) as { auditKey: string };
+    const { auditKey } = jsonOf(made) as { auditKey: string };
     // its public half, to keep outside the database
-    const { keys } = JSON.parse((await ops('audit-keys', '--json')).stdout) as { keys: Record<string, string>[] };
+    const { keys } = jsonOf(await ops('audit-keys', '--json')) as { keys: Record<string, string>[] };
     expect(keys).toContainEqual(expect.objectContaining({ kid: auditKey, kty: 'EC', crv: 'P-256', alg: 'ES256' }));
     expect(keys.every((key) => key.d === undefined)).toBe(true);
-    const clean = JSON.parse((await ops('verify', '--stream', streamId, '--audit-key', auditKey, '--json')).stdout);
+    const clean = jsonOf(await ops('verify', '--stream', streamId, '--audit-key', auditKey, '--json'));
     expect(clean.checkpoints).toMatchObject({ breaks: [], auditKeys: [auditKey] });
     expect(clean.checkpoints.checkpoints).toBeGreaterThanOrEqual(1);
 
@@ -198,7 +217,7 @@ describe('ops timeline and verify', () => {
     try {
       const caught = await ops('verify', '--stream', streamId, '--json');
       expect(caught.code).toBe(1);
-      const report = JSON.parse(caught.stdout);
+      const report = jsonOf(caught);
       expect(report.breaks).toEqual([]); // the chain itself holds
       expect(report.checkpoints.breaks).toContainEqual({
         checkpoint: expect.any(String),
@@ -230,7 +249,7 @@ describe('ops timeline and verify', () => {
     // what was not sealed can be checked against its hash without the database
     expect(eventHash(ours[1]!)).toBe(ours[1]!.hash);
     const none = await ops('export', '--from', from, '--to', to, '--client', 'no-such-client');
-    expect(none).toEqual({ code: 0, stdout: '' });
+    expect(none).toMatchObject({ code: 0, stdout: '' });
     expect((await ops('export', '--from', 'yesterday', '--to', to)).code).toBe(2);
   });
 
@@ -252,16 +271,19 @@ describe('ops timeline and verify', () => {
     const listed = await ops('dead-letters', 'list', '--group', group, '--json');
     expect(listed.code).toBe(0);
     expect(listed.stdout).not.toContain('MESSAGE-MUST-NOT-PRINT');
-    const { deadLetters } = JSON.parse(listed.stdout) as { deadLetters: { id: string; eventId: string }[] };
+    const { deadLetters } = jsonOf(listed) as { deadLetters: { id: string; eventId: string }[] };
     expect(deadLetters.map((shown) => shown.eventId)).toEqual(['event-ops-1', 'event-ops-2']);
     expect(deadLetters[0]).toMatchObject({ streamId, kind: 'poison', retryRequested: false });
     const [first, second] = deadLetters.map((shown) => shown.id);
 
-    expect(await ops('dead-letters', 'retry', first!)).toEqual({ code: 0, stdout: `retry requested for ${first}\n` });
+    expect(await ops('dead-letters', 'retry', first!)).toMatchObject({
+      code: 0,
+      stdout: `retry requested for ${first}\n`,
+    });
     const [retried] = await store.list({ consumerGroup: group, limit: 1 });
     expect(retried!.retryRequestedAt).not.toBeNull();
 
-    expect(await ops('dead-letters', 'discard', '--group', group, '--json')).toEqual({
+    expect(await ops('dead-letters', 'discard', '--group', group, '--json')).toMatchObject({
       code: 0,
       stdout: `${JSON.stringify({ discarded: [first, second] })}\n`,
     });
@@ -281,7 +303,7 @@ describe('ops timeline and verify', () => {
     const to = new Date(Date.now() + 60_000).toISOString();
 
     const published = await ops('republish', '--from', from, '--to', to, '--stream', streamId, '--json');
-    expect(published).toEqual({ code: 0, stdout: `${JSON.stringify({ republished: 3 })}\n` });
+    expect(published).toMatchObject({ code: 0, stdout: `${JSON.stringify({ republished: 3 })}\n` });
 
     const received: { key: string; eventId: string; event: RecordedEvent }[] = [];
     const consumer = kafka.consumer({ groupId: `ops-republish-${process.pid}-${Date.now()}` });
