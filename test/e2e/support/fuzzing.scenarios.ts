@@ -270,6 +270,23 @@ function credentials(adminToken: string): fc.Arbitrary<[string, string][]> {
   );
 }
 
+/**
+ * One hostile request per public route (an overlong UTF-8 segment, a lone surrogate in a JSON
+ * body, the admin token where the route takes it), so a run the time limit cuts short still
+ * reaches every route.
+ */
+export function requestPerRoute(adminToken: string): HostileRequest[] {
+  return ROUTES.map((route) => ({
+    method: 'POST',
+    target: route.replace('{id}', '%C0%AF'),
+    headers: [
+      ['Content-Type', 'application/json'],
+      ['Authorization', `Bearer ${adminToken}`],
+    ],
+    body: Buffer.from('{"client_name":"\\ud800","scope":"openid"}'),
+  }));
+}
+
 export function hostileRequests(adminToken: string): fc.Arbitrary<HostileRequest> {
   return fc
     .record({
