@@ -21,8 +21,17 @@ describe('signing key rotation', () => {
 
   describe('when there is no key', () => {
     it('adds the first key to sign at once: no token exists that a cached key set must verify', () => {
-      expect(nextKeyActivation([], t0, rotation, false)).toEqual(t0);
+      expect(nextKeyActivation([], t0, rotation, false)).toEqual(at(-60));
       expect(signingKeyAt([], t0)).toBeNull();
+    });
+
+    it("has the first key sign for a replica whose clock read a little earlier than its creator's", () => {
+      // replicas start at once: the later clock takes the lock first and adds the key
+      const first = key('a', 0);
+      first.activatesAt = nextKeyActivation([], at(5), rotation, false)!;
+
+      expect(signingKeyAt([first], at(0))?.kid).toBe('a');
+      expect(nextKeyActivation([first], at(0), rotation, false)).toBeNull();
     });
   });
 
@@ -89,11 +98,11 @@ describe('signing key rotation', () => {
   });
 
   describe('when an operator retired a key by hand', () => {
-    it('leaves it out at once, and has a key added to sign when none is left', () => {
+    it('leaves it out at once, and has a key added to sign when none is left, at once as the first key', () => {
       const keys = [key('a', 0, at(100))];
       expect(publishedKeysAt(keys, at(100), rotation)).toEqual([]);
       expect(signingKeyAt(keys, at(100))).toBeNull();
-      expect(nextKeyActivation(keys, at(100), rotation, false)).toEqual(at(100));
+      expect(nextKeyActivation(keys, at(100), rotation, false)).toEqual(at(40));
     });
   });
 });

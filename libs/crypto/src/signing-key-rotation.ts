@@ -71,8 +71,9 @@ export function retirementOf(
 
 /**
  * When a new key must be added, to sign from the returned instant; null when none is due. The
- * first key signs at once (no token exists to verify); any later one is published for the lead
- * time first. One next key at a time: while one waits, neither the schedule nor an operator's
+ * first key signs at once (no token exists to verify), from CLOCK_SKEW_SECONDS back: a replica
+ * that read its clock a little earlier, or runs a little behind, and finds the key another replica
+ * added, sees it signing too. Any later one is published for the lead time first. One next key at a time: while one waits, neither the schedule nor an operator's
  * request (`requested`) adds another. Otherwise a key is due when the signing key has signed for
  * SIGNING_KEY_ROTATION_DAYS (0: only on request).
  */
@@ -84,7 +85,7 @@ export function nextKeyActivation(
 ): Date | null {
   if (nextKeyAt(keys, now) !== null) return null;
   const signing = signingKeyAt(keys, now);
-  if (signing === null) return now;
+  if (signing === null) return new Date(now.getTime() - CLOCK_SKEW_SECONDS * 1000);
   const due =
     rotation.rotationDays > 0 && now.getTime() >= signing.activatesAt.getTime() + rotation.rotationDays * 86_400_000;
   return requested || due ? new Date(now.getTime() + rotation.publishLeadSeconds * 1000) : null;

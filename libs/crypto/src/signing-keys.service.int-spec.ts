@@ -102,6 +102,19 @@ describe('SigningKeys on PostgreSQL', () => {
     expect((await storedKeys()).map((row) => row.kid)).toEqual([keys[0]!.kid]);
   });
 
+  it('has the first key sign for a replica that read its clock before the one that added it', async () => {
+    // the race of a first start: the later clock takes the creation lock first
+    const now = new Date();
+    const [late, early] = [
+      new SigningKeys(await openDataSource(), options),
+      new SigningKeys(await openDataSource(), options),
+    ];
+    const added = await late.activeKey(new Date(now.getTime() + 5_000));
+
+    expect((await early.activeKey(now)).kid).toBe(added.kid);
+    expect(await storedKeys()).toHaveLength(1);
+  });
+
   it('caches the key: one instance returns the same key object every time', async () => {
     const keys = new SigningKeys(await openDataSource(), options);
 
