@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { opsArguments } from './ops-arguments.js';
 import { AUDIT_KEYS_HELP, auditKeys } from './commands/audit-keys.js';
 import { CHECKPOINT_HELP, checkpoint } from './commands/checkpoint.js';
 import { DEAD_LETTERS_HELP, deadLetters } from './commands/dead-letters.js';
@@ -86,7 +87,7 @@ export async function runOps(argv: string[], env: NodeJS.ProcessEnv): Promise<Ex
       help: { type: 'boolean' },
       ...command.options,
     };
-    parsed = parseArgs({ args: rest, allowPositionals: true, options }) as typeof parsed;
+    parsed = parseArgs({ args: opsArguments(rest, options), allowPositionals: true, options }) as typeof parsed;
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${command.help}\n`);
     return 2;
@@ -106,6 +107,7 @@ export async function runOps(argv: string[], env: NodeJS.ProcessEnv): Promise<Ex
         return await timeline(context, id);
       }
       case 'verify': {
+        if (parsed.positionals.length > 0) throw new UsageError('verify takes no arguments, only options.');
         const { stream, from, to, all } = parsed.values;
         const ranged = from !== undefined || to !== undefined;
         if ([stream !== undefined, ranged, all === true].filter(Boolean).length > 1) {
