@@ -104,6 +104,26 @@ describe('failed authentication, limited per client address through the gateway'
     expect((await api.registerClient({ client_name: 'Another admin' })).clientId).toBeTruthy();
   });
 
+  it('counts unknown enrolment codes on the device surface: a real code is refused after them, elsewhere it works', async () => {
+    const attacker = freshAddress();
+    const legitimate = freshAddress();
+    const code = await api.createEnrolmentCode(user.sub);
+    const enrolmentOptions = (forwardedFor: string, enrolmentCode: string) =>
+      api.postJson(
+        '/authenticator/api/enrolment/options',
+        { code: enrolmentCode },
+        { 'x-forwarded-for': forwardedFor },
+      );
+    for (let i = 0; i < BUDGET; i++) {
+      expect((await enrolmentOptions(attacker, randomBytes(32).toString('base64url'))).status).toBe(400);
+    }
+
+    expectRefused(await enrolmentOptions(attacker, code));
+    // one count with the device tokens
+    expectRefused(await viaIngress(attacker, user.deviceToken));
+    expect((await enrolmentOptions(legitimate, code)).status).toBe(200);
+  });
+
   describe('a client that sends X-Forwarded-For itself', () => {
     let direct: BackchannelApi;
 

@@ -125,6 +125,17 @@ export class BackchannelApi {
     return { clientId: String(response.body.client_id) };
   }
 
+  /** A one-time code that enrols a device for the user in the built-in authenticator. */
+  async createEnrolmentCode(subject: string): Promise<string> {
+    const response = await call<{ enrolment_code: string }>(
+      this.fetch,
+      this.urlOf(`/admin/v1/users/${encodeURIComponent(subject)}/enrolments`),
+      { method: 'POST', headers: this.admin() },
+    );
+    if (response.status !== 201) throw new Error(`enrolment code refused: ${JSON.stringify(response.body)}`);
+    return response.body.enrolment_code;
+  }
+
   getAdmin(path: string): Promise<HttpResult> {
     return this.get(path, this.admin());
   }

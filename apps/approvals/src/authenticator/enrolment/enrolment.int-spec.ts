@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import { DataSource } from 'typeorm';
 import { TEST_ADMIN_TOKEN } from '@backchannel/testing';
@@ -130,15 +131,15 @@ describe('authenticator enrolment', () => {
       const code = await createEnrolmentCode(app, subject);
       const enrolments = app.get(EnrolmentService);
       const expiry = new Date(Date.now() + config.webAuthn.enrolmentTtlSeconds * 1000 + 1000);
+      // the service's view of a request: its body, id and client address
+      const posted = (body: unknown) => ({ body, id: randomUUID(), ip: '127.0.0.1' }) as unknown as FastifyRequest;
 
-      await expect(enrolments.registrationOptions({ code }, expiry)).rejects.toMatchObject({ status: 400 });
-      const creation = await enrolments.registrationOptions({ code }, new Date());
+      await expect(enrolments.registrationOptions(posted({ code }), expiry)).rejects.toMatchObject({ status: 400 });
+      const creation = await enrolments.registrationOptions(posted({ code }), new Date());
       const response = newAuthenticator().register(creation);
-      await expect(enrolments.register({ code, response }, expiry, randomUUID())).rejects.toMatchObject({
-        status: 400,
-      });
+      await expect(enrolments.register(posted({ code, response }), expiry)).rejects.toMatchObject({ status: 400 });
       // still open before it expires
-      expect(await enrolments.register({ code, response }, new Date(), randomUUID())).toMatchObject({
+      expect(await enrolments.register(posted({ code, response }), new Date())).toMatchObject({
         deviceId: expect.any(String),
       });
     });

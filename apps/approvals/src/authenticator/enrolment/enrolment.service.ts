@@ -1,5 +1,6 @@
 import { BadRequestException, ConflictException, Inject, Injectable } from '@nestjs/common';
 import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import type { FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
@@ -14,6 +15,7 @@ import {
 } from '@backchannel/directory';
 import { PostgresEventStore } from '@backchannel/event-store';
 import { type EnrolmentIssued, type NewEvent, userStreamId } from '@backchannel/events';
+import { FailedAuthenticationLimit } from '@backchannel/http';
 import {
   PasskeyRelyingParty,
   PasskeyVerificationError,
@@ -59,7 +61,9 @@ function invalidCode(): BadRequestException {
  * Enrolment of a device in the built-in authenticator: an admin creates a one-time code for a
  * user; the device redeems it by registering a passkey, which creates the device (and its token)
  * for that user. The code is single use and expires after ENROLMENT_CODE_TTL_SECONDS; a failed
- * registration leaves it open, so the user can try again.
+ * registration leaves it open, so the user can try again. The code is a credential like a device
+ * token: an unknown one counts against the caller's address, on the device surface
+ * (FailedAuthenticationLimit).
  */
 @Injectable()
 export class EnrolmentService {
@@ -71,6 +75,7 @@ export class EnrolmentService {
     private readonly codes: EnrolmentCodesRepository,
     private readonly passkeys: PasskeysRepository,
     private readonly relyingParty: PasskeyRelyingParty,
+    private readonly limit: FailedAuthenticationLimit,
   ) {}
 
   /**
@@ -98,9 +103,9 @@ export class EnrolmentService {
   }
 
   /** Registration options for the code's user; the challenge is kept with the code. */
-  async registrationOptions(body: unknown, now: Date): Promise<PublicKeyCredentialCreationOptionsJSON> {
-    const { code } = parseBody(optionsRequestSchema, body, '{"code": "<enrolment code>"}');
-    const { subject } = await this.openEnrolment(code, now);
+  async registrationOptions(request: FastifyRequest, now: Date): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    const { code } = parseBody(optionsRequestSchema, request.body, '{"code": "<enrolment code>"}');
+    const { subject } = await this.openEnrolment(request, code, now);
     const user = await this.users.findBySubject(subject);
     if (!user) throw invalidCode();
     const options = await this.relyingParty.registrationOptions(user);
@@ -111,15 +116,16 @@ export class EnrolmentService {
   /**
    * Verifies the registration against the kept challenge, then uses the code up and creates the
    * device with its passkey, recorded (DeviceRegistered) with the device itself as the actor: it
-   * proved the code and now holds the passkey. `correlationId`: the request's.
+   * proved the code and now holds the passkey.
    */
-  async register(body: unknown, now: Date, correlationId: string): Promise<EnrolledDevice> {
+  async register(http: FastifyRequest, now: Date): Promise<EnrolledDevice> {
     const request = parseBody(
       verifyRequestSchema,
-      body,
+      http.body,
       '{"code": "<enrolment code>", "response": <the registration response>, "device_name"?: "<name>"}',
     );
-    const challenge = (await this.openEnrolment(request.code, now)).registrationChallenge;
+    const correlationId = http.id;
+    const challenge = (await this.openEnrolment(http, request.code, now)).registrationChallenge;
     if (challenge === null) throw new BadRequestException('Ask for the registration options first.');
     const passkey = await this.relyingParty
       .verifyRegistration(request.response as unknown as RegistrationResponseJSON, challenge)
@@ -152,8 +158,8 @@ export class EnrolmentService {
       });
   }
 
-  private async openEnrolment(code: string, now: Date): Promise<OpenEnrolment> {
-    const enrolment = await this.codes.findOpen(sha256Hex(code), now);
+  private async openEnrolment(request: FastifyRequest, code: string, now: Date): Promise<OpenEnrolment> {
+    const enrolment = await this.limit.authenticate(request, 'device', () => this.codes.findOpen(sha256Hex(code), now));
     if (!enrolment) throw invalidCode();
     return enrolment;
   }
