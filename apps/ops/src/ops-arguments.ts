@@ -24,7 +24,8 @@ export function opsArguments(args: readonly string[], options: Options): string[
       continue;
     }
     const value = args[i + 1];
-    if (isOption(arg) && options[arg.slice(2)]?.type === 'string' && value !== undefined && !isOption(value)) {
+    // `--name=value` names no option here, so it is passed on as it is
+    if (options[arg.slice(2)]?.type === 'string' && value !== undefined && !isOption(value)) {
       flags.push(`${arg}=${value}`);
       i += 1;
     } else {

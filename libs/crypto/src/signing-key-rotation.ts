@@ -73,8 +73,8 @@ export function retirementOf(
  * When a new key must be added, to sign from the returned instant; null when none is due. The
  * first key signs at once (no token exists to verify), from CLOCK_SKEW_SECONDS back: a replica
  * that read its clock a little earlier, or runs a little behind, and finds the key another replica
- * added, sees it signing too. Any later one is published for the lead time first. One next key at a time: while one waits, neither the schedule nor an operator's
- * request (`requested`) adds another. Otherwise a key is due when the signing key has signed for
+ * added, sees it signing too. Any later one is published for the lead time first. One next key at
+ * a time: while one waits, neither the schedule nor an operator's request (`requested`) adds another. Otherwise a key is due when the signing key has signed for
  * SIGNING_KEY_ROTATION_DAYS (0: only on request).
  */
 export function nextKeyActivation(

@@ -116,19 +116,18 @@ export class EnrolmentService {
   /**
    * Verifies the registration against the kept challenge, then uses the code up and creates the
    * device with its passkey, recorded (DeviceRegistered) with the device itself as the actor: it
-   * proved the code and now holds the passkey.
+   * proved the code and now holds the passkey (the correlation id is the request's).
    */
-  async register(http: FastifyRequest, now: Date): Promise<EnrolledDevice> {
-    const request = parseBody(
+  async register(request: FastifyRequest, now: Date): Promise<EnrolledDevice> {
+    const body = parseBody(
       verifyRequestSchema,
-      http.body,
+      request.body,
       '{"code": "<enrolment code>", "response": <the registration response>, "device_name"?: "<name>"}',
     );
-    const correlationId = http.id;
-    const challenge = (await this.openEnrolment(http, request.code, now)).registrationChallenge;
+    const challenge = (await this.openEnrolment(request, body.code, now)).registrationChallenge;
     if (challenge === null) throw new BadRequestException('Ask for the registration options first.');
     const passkey = await this.relyingParty
-      .verifyRegistration(request.response as unknown as RegistrationResponseJSON, challenge)
+      .verifyRegistration(body.response as unknown as RegistrationResponseJSON, challenge)
       .catch((error: unknown) => {
         if (error instanceof PasskeyVerificationError) {
           throw new BadRequestException('The passkey registration could not be verified.');
@@ -139,13 +138,13 @@ export class EnrolmentService {
     // when the user already has the most devices allowed)
     return this.store
       .transaction(async (tx) => {
-        const subject = await this.codes.redeem(sha256Hex(request.code), challenge, now, tx);
+        const subject = await this.codes.redeem(sha256Hex(body.code), challenge, now, tx);
         if (subject === null) throw invalidCode();
-        const name = request.device_name ?? DEFAULT_DEVICE_NAME;
+        const name = body.device_name ?? DEFAULT_DEVICE_NAME;
         const device = await this.devices.registerDeviceIn(tx, subject, { name }, 'passkey', {
           // told nothing until the authenticator subscribes to Web Push: it lists its requests
           channel: 'device-api',
-          context: (deviceId) => ({ actor: `device:${deviceId}`, correlationId, now }),
+          context: (deviceId) => ({ actor: `device:${deviceId}`, correlationId: request.id, now }),
         });
         if (!(await this.passkeys.add(device.deviceId, subject, passkey, tx))) {
           throw new BadRequestException('This passkey is registered already.');
