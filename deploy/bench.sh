@@ -6,7 +6,8 @@
 # - when BENCH_TOPOLOGY names `distributed`: Kafka on 127.0.0.1:9192 and an embedded PostgreSQL on
 #   54339 of its own (deploy/bench-infra.sh), stopped at the end;
 # - the services, the peer and the HTTPS receivers are started and stopped by the bench itself.
-# BENCH_FLOWS, BENCH_CONCURRENCY, BENCH_TOPOLOGY, BENCH_WARMUP, BENCH_PING_SHARE, BENCH_PROFILE_DIR: see the bench.
+# BENCH_FLOWS, BENCH_CONCURRENCY, BENCH_TOPOLOGY, BENCH_WARMUP, BENCH_PING_SHARE, BENCH_PROFILE_DIR,
+# BENCH_LIGHT_FLOWS, BENCH_LIGHT_CONCURRENCY: see the bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/bench-infra.sh

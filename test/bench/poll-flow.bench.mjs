@@ -16,7 +16,9 @@
 //   BENCH_REST_SECONDS (default 5) how long each topology is watched at rest, after the warm-up
 //   and before the flows (what its processes spend with no work: polling, timers),
 //   BENCH_PROFILE_DIR (when set: a CPU profile and the PostgreSQL statements of each Backchannel
-//   process over the measured flows, written there and summarised by component after the figures).
+//   process over the measured flows, written there and summarised by component after the figures),
+//   BENCH_LIGHT_FLOWS (default 200) flows at BENCH_LIGHT_CONCURRENCY (default 2; 0: none) after the
+//   measured ones: latency when the machine is not saturated, where little of it is queueing.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +38,8 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const warmup = Number(process.env.BENCH_WARMUP ?? 64);
 const restSeconds = Number(process.env.BENCH_REST_SECONDS ?? 5);
 const pingShare = Number(process.env.BENCH_PING_SHARE ?? 0.2);
+const lightFlows = Number(process.env.BENCH_LIGHT_FLOWS ?? 200);
+const lightConcurrency = Math.min(concurrency, Number(process.env.BENCH_LIGHT_CONCURRENCY ?? 2));
 const topologies = (process.env.BENCH_TOPOLOGY ?? 'embedded,distributed,peer')
   .split(',')
   .map((name) => name.trim())
@@ -286,6 +290,19 @@ async function setUpPeer(target) {
 }
 
 // ---- the run
+/** The latency table of one run of flows. */
+function latencyTable(target, figures) {
+  return table(
+    latencyRows([
+      ['bc-authorize', figures.bcAuthorize],
+      ['token (the 200)', figures.token],
+      ['request -> device', target.peer ? [] : figures.requestToDevice],
+      ['consent -> ping', figures.consentToPing],
+      ['complete flow', figures.flow],
+    ]),
+  );
+}
+
 const starters = {
   embedded: () => startEmbedded({ workDir, caFile }),
   distributed: () => startDistributed({ workDir, caFile, keyEncryptionKey: TEST_KEY_ENCRYPTION_KEY }),
@@ -356,17 +373,7 @@ for (const name of topologies) {
         `failed ${figures.failed}; /token answered authorization_pending ${figures.pendingPolls}×)`,
     );
     for (const [message, count] of figures.errors) console.log(`  failed ${count}×: ${message}`);
-    console.log(
-      table(
-        latencyRows([
-          ['bc-authorize', figures.bcAuthorize],
-          ['token (the 200)', figures.token],
-          ['request -> device', target.peer ? [] : figures.requestToDevice],
-          ['consent -> ping', figures.consentToPing],
-          ['complete flow', figures.flow],
-        ]),
-      ),
-    );
+    console.log(latencyTable(target, figures));
     console.log(
       table([
         ['process', 'CPU s', 'CPU s/flow', 'peak RSS MB', 'at rest: % of a core'],
@@ -390,6 +397,17 @@ for (const name of topologies) {
       ]),
     );
     if (profileDir) await printProfiles(target, done);
+    if (lightConcurrency > 0 && lightFlows > 0) {
+      const light = emptyFigures();
+      const lightBegan = now();
+      await runFlows(target, workers.slice(0, lightConcurrency), lightFlows, light);
+      const lightDone = light.flow.length;
+      console.log(
+        `at light load: ${lightConcurrency} flows at once, ${(lightDone / ((now() - lightBegan) / 1000)).toFixed(1)} flows/s ` +
+          `(${lightDone} complete of ${lightFlows}; failed ${light.failed})`,
+      );
+      console.log(latencyTable(target, light));
+    }
   } catch (error) {
     failed = true;
     console.log(`\n== ${name}: failed: ${error instanceof Error ? error.stack : String(error)} (logs: ${workDir})`);
