@@ -3,10 +3,9 @@ import { jest } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { ClientRegistry } from '@backchannel/clients';
-import { ClientCacheInvalidation } from '../../libs/clients/src/client-cache-invalidation.js';
 import { UserDirectory } from '@backchannel/directory';
 import { EgressHttpClient } from '@backchannel/egress';
-import { PostgresEventStore } from '@backchannel/event-store';
+import { CacheInvalidation, PostgresEventStore } from '@backchannel/event-store';
 import { authRequestStreamId } from '@backchannel/events';
 import { type EventBatch, EventHandlerRunner } from '@backchannel/messaging';
 import { testConfig } from '@backchannel/testing';
@@ -168,7 +167,7 @@ describe('the cost of a flow', () => {
     const instances = (token: unknown) => app.get(token as never, { strict: false, each: true }).length;
 
     expect(instances(ClientRegistry)).toBe(1);
-    expect(instances(ClientCacheInvalidation)).toBe(1);
+    expect(instances(CacheInvalidation)).toBe(1);
     expect(instances(UserDirectory)).toBe(1);
     expect(instances(EgressHttpClient)).toBe(1);
   });

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigModule } from '@backchannel/config';
 import { CryptoModule } from '@backchannel/crypto';
 import { EventStoreModule, PostgresEventStore } from '@backchannel/event-store';
 import { clientStreamId } from '@backchannel/events';
 import { OAuthError } from '@backchannel/oauth';
-import { testConfig } from '@backchannel/testing';
+import { eventually, testConfig } from '@backchannel/testing';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { ClientAuthenticator } from './client-authenticator.service.js';
 import { ClientRegistry } from './client-registry.service.js';
@@ -13,6 +12,8 @@ import { ClientsModule } from './clients.module.js';
 
 // an hour of caching: a replica that did not hear of a change would go on using what it cached
 const config = testConfig({ CLIENT_CACHE_SECONDS: '3600' });
+// a notification travels after the commit
+const NOTIFIED_WITHIN_MS = 2000;
 
 async function replica(): Promise<TestingModule> {
   const moduleRef = await Test.createTestingModule({
@@ -24,15 +25,6 @@ async function replica(): Promise<TestingModule> {
     ],
   }).compile();
   return moduleRef.init();
-}
-
-/** Polls until `check` holds, for at most two seconds: a notification travels after the commit. */
-async function eventually(check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('the condition did not hold within 2 s');
-    await sleep(20);
-  }
 }
 
 /**
@@ -80,13 +72,21 @@ describe('client lifecycle across replicas', () => {
 
     expect(await admin.get(ClientRegistry).disable(clientId, 'leaked credentials', context())).toBe(true);
     expect(await authenticate(admin, clientId, clientSecret)).toBe('invalid_client: The client is disabled.');
-    await eventually(async () => (await authenticate(other, clientId, clientSecret)) !== 'accepted');
+    await eventually(
+      'the other replica refuses the client',
+      async () => (await authenticate(other, clientId, clientSecret)) !== 'accepted',
+      NOTIFIED_WITHIN_MS,
+    );
     expect(await authenticate(other, clientId, clientSecret)).toBe('invalid_client: The client is disabled.');
     // disabling twice changes nothing
     expect(await admin.get(ClientRegistry).disable(clientId, null, context())).toBe(false);
 
     expect(await admin.get(ClientRegistry).enable(clientId, context())).toBe(true);
-    await eventually(async () => (await authenticate(other, clientId, clientSecret)) === 'accepted');
+    await eventually(
+      'the other replica accepts the client again',
+      async () => (await authenticate(other, clientId, clientSecret)) === 'accepted',
+      NOTIFIED_WITHIN_MS,
+    );
 
     const events = (await admin.get(PostgresEventStore).readStream(clientStreamId(clientId))).events;
     expect(events.map((event) => [event.type, event.metadata.actor])).toEqual([
@@ -103,7 +103,11 @@ describe('client lifecycle across replicas', () => {
 
     const registered = (await admin.get(ClientRegistry).find(clientId))!;
     const second = await admin.get(ClientRegistry).rotateSecret(registered, 300, context());
-    await eventually(async () => (await authenticate(other, clientId, second)) === 'accepted');
+    await eventually(
+      'the other replica accepts the new secret',
+      async () => (await authenticate(other, clientId, second)) === 'accepted',
+      NOTIFIED_WITHIN_MS,
+    );
     expect(await authenticate(other, clientId, first)).toBe('accepted');
     const afterGrace = new Date(Date.now() + 301_000);
     expect(await authenticate(other, clientId, first, afterGrace)).toBe(
@@ -115,7 +119,11 @@ describe('client lifecycle across replicas', () => {
     const third = await admin
       .get(ClientRegistry)
       .rotateSecret((await admin.get(ClientRegistry).find(clientId))!, 0, context());
-    await eventually(async () => (await authenticate(other, clientId, second)) !== 'accepted');
+    await eventually(
+      'the other replica refuses the previous secret',
+      async () => (await authenticate(other, clientId, second)) !== 'accepted',
+      NOTIFIED_WITHIN_MS,
+    );
     expect(await authenticate(other, clientId, third)).toBe('accepted');
     const rotated = (await admin.get(PostgresEventStore).readStream(clientStreamId(clientId))).events.filter(
       (event) => event.type === 'ClientSecretRotated',

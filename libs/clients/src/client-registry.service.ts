@@ -1,7 +1,7 @@
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { PayloadSealer, randomToken, sha256Hex } from '@backchannel/crypto';
 import { EgressPolicyChecker } from '@backchannel/egress';
-import { PostgresEventStore } from '@backchannel/event-store';
+import { CacheInvalidation, type InvalidatedCache, PostgresEventStore } from '@backchannel/event-store';
 import {
   clientStreamId,
   type ClientMetadata,
@@ -15,7 +15,7 @@ import {
   type NewEvent,
   type TokenEndpointAuthMethod,
 } from '@backchannel/events';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type RegistrationOptions, supportedAuthMethods, validateClientRegistration } from './client-metadata.js';
 import type { RegisteredClient } from './registered-client.js';
@@ -58,14 +58,14 @@ export interface Registration {
  * The client registry: every registration, update, deletion, disabling, enabling and secret
  * rotation is an event of the client's stream, with its actor, and the `clients` table is its read
  * model, written in the same transaction. Found clients are kept for CLIENT_CACHE_SECONDS; each
- * change also notifies every replica (ClientCacheInvalidation), which forget the client at once.
+ * change also notifies every replica (CacheInvalidation), which forget the client at once.
  * Needs the global BACKCHANNEL_CONFIG.
  */
 @Injectable()
-export class ClientRegistry {
+export class ClientRegistry implements InvalidatedCache {
   private readonly cache = new Map<string, { client: RegisteredClient; cachedAt: number }>();
   private readonly cacheMs: number;
-  /** Whether this replica hears of other replicas' changes (ClientCacheInvalidation); else it reads every time. */
+  /** Whether this replica hears of other replicas' changes (CacheInvalidation); else it reads every time. */
   cacheTrusted = false;
   /** Where notification endpoints may point (CLIENT_NOTIFICATION_ALLOW_HTTP and _ALLOWED_NETWORKS). */
   private readonly egress: EgressPolicyChecker;
@@ -79,7 +79,10 @@ export class ClientRegistry {
     private readonly dataSource: DataSource,
     private readonly sealer: PayloadSealer,
     @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
+    // absent, the registry hears of no change made elsewhere, so it reads every client
+    @Optional() invalidation?: CacheInvalidation,
   ) {
+    invalidation?.register(CLIENT_CHANGES_CHANNEL, this);
     this.egress = new EgressPolicyChecker(config.clientNotification);
     this.accepted = {
       authMethods: supportedAuthMethods(config.mtls, config.fapiCiba),

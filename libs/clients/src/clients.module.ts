@@ -3,7 +3,6 @@ import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config'
 import { EgressHttpClient, EgressModule } from '@backchannel/egress';
 import type { Migration, RetentionRule } from '@backchannel/event-store';
 import { ClientAuthenticator } from './client-authenticator.service.js';
-import { ClientCacheInvalidation } from './client-cache-invalidation.js';
 import { ClientKeySets, type JwksFetcher } from './client-key-sets.js';
 import { ClientRegistry } from './client-registry.service.js';
 import { InitialAccessTokens } from './initial-access-tokens.js';
@@ -43,7 +42,6 @@ function jwksFetcher(egress: EgressHttpClient): JwksFetcher {
   imports: [EgressModule],
   providers: [
     ClientRegistry,
-    ClientCacheInvalidation,
     InitialAccessTokens,
     ClientAuthenticator,
     SpentClientJwts,

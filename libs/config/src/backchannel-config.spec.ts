@@ -356,6 +356,7 @@ describe('loadConfig', () => {
   it('keeps clients 10 s by default and registration closed unless opened, loudly', () => {
     const config = loadConfig(production);
     expect(config.clientCacheSeconds).toBe(10);
+    expect(config.directoryCacheSeconds).toBe(10);
     expect(config.metricsPort).toBeNull();
     expect(config.retention).toEqual({ operationalDays: 7, deadLetterDays: 30, intervalMinutes: 60 });
     expect(config.auditCheckpointIntervalMinutes).toBe(60);

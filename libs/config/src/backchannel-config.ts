@@ -167,6 +167,11 @@ export interface BackchannelConfig {
   adminListener: { host: string; port: number } | null;
   /** How long a service keeps a client it looked up: updates and deletions reach every replica within this. */
   clientCacheSeconds: number;
+  /**
+   * How long a service keeps what the user directory answered (the user a hint names, whether they
+   * may be asked or given tokens); changes are notified to every replica, this bounds a lost one.
+   */
+  directoryCacheSeconds: number;
   /** RFC 7591 registration without an initial access token (OPEN_REGISTRATION); off unless set. */
   openRegistration: boolean;
   /** Every client follows the FAPI-CIBA profile (BACKCHANNEL_FAPI_CIBA); needs mTLS for its certificate-bound tokens. */
@@ -369,6 +374,7 @@ const environmentSchema = z.object({
   CLIENT_JWKS_MIN_REFETCH_SECONDS: integer(60, 0, 3_600),
   BACKCHANNEL_FAPI_CIBA: z.enum(['true', 'false']).default('false'),
   CLIENT_CACHE_SECONDS: integer(10, 0, 3600),
+  DIRECTORY_CACHE_SECONDS: integer(10, 0, 3600),
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   ADMIN_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   ADMIN_HOST: z.string().min(1).optional(),
@@ -638,6 +644,7 @@ export function loadConfig(
     clientJwks: { cacheSeconds: e.CLIENT_JWKS_CACHE_SECONDS, minRefetchSeconds: e.CLIENT_JWKS_MIN_REFETCH_SECONDS },
     fapiCiba: e.BACKCHANNEL_FAPI_CIBA === 'true',
     clientCacheSeconds: e.CLIENT_CACHE_SECONDS,
+    directoryCacheSeconds: e.DIRECTORY_CACHE_SECONDS,
     metricsPort: e.METRICS_PORT ?? null,
     adminListener,
     retention: {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { DirectoryCache } from '@backchannel/directory';
 import { type EventStoreTransaction, databaseErrorOf, poolSql, prepared } from '@backchannel/event-store';
 import type { DeviceChannelSetting, WebPushSubscription } from './device-channel-setting.js';
 import { VapidKeys } from './vapid-keys.service.js';
@@ -38,6 +39,7 @@ export class DeviceChannelsRepository {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     private readonly vapidKeys: VapidKeys,
+    private readonly cache: DirectoryCache,
   ) {}
 
   /** The notifier's lookups, prepared once per connection. */
@@ -57,21 +59,26 @@ export class DeviceChannelsRepository {
     return this.vapidKeys.publicKey();
   }
 
-  /** Sets (or replaces) the device's channel. */
+  /**
+   * Sets (or replaces) the device's channel. The table's trigger announces the change to every
+   * replica's cache when it commits; on the pool, this replica's forgets at once.
+   */
   async use(deviceId: string, setting: DeviceChannelSetting, sql: Sql = this.dataSource): Promise<void> {
     const { channel, ...settings } = setting;
-    try {
-      await sql.query(
-        `INSERT INTO device_channels (device_id, channel, settings) VALUES ($1, $2, $3)
-         ON CONFLICT (device_id) DO UPDATE SET channel = excluded.channel, settings = excluded.settings, updated_at = now()`,
-        [deviceId, channel, JSON.stringify(settings)],
-      );
-    } catch (error) {
-      if (databaseErrorOf(error)?.code === FOREIGN_KEY_VIOLATION) {
-        throw new UnknownDeviceError(deviceId);
+    await this.cache.changing(async () => {
+      try {
+        await sql.query(
+          `INSERT INTO device_channels (device_id, channel, settings) VALUES ($1, $2, $3)
+           ON CONFLICT (device_id) DO UPDATE SET channel = excluded.channel, settings = excluded.settings, updated_at = now()`,
+          [deviceId, channel, JSON.stringify(settings)],
+        );
+      } catch (error) {
+        if (databaseErrorOf(error)?.code === FOREIGN_KEY_VIOLATION) {
+          throw new UnknownDeviceError(deviceId);
+        }
+        throw error;
       }
-      throw error;
-    }
+    });
   }
 
   /** Each user's devices that are sent requests (those with a channel other than the device API), in one statement. */
@@ -88,11 +95,13 @@ export class DeviceChannelsRepository {
 
   /** The device's channel, or null when it uses the device API (or is gone). */
   async find(deviceId: string): Promise<NotifiedDevice | null> {
-    const rows = (await this.sql(
-      prepared(`SELECT device_id, channel, settings FROM device_channels WHERE device_id = $1`),
-      [deviceId],
-    )) as DeviceChannelRow[];
-    return rows[0] ? toNotifiedDevice(rows[0]) : null;
+    return this.cache.through(`channel of ${deviceId}`, async () => {
+      const rows = (await this.sql(
+        prepared(`SELECT device_id, channel, settings FROM device_channels WHERE device_id = $1`),
+        [deviceId],
+      )) as DeviceChannelRow[];
+      return rows[0] ? toNotifiedDevice(rows[0]) : null;
+    });
   }
 }
 

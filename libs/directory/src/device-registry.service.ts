@@ -13,6 +13,7 @@ import {
   type ListedDevice,
   lifecycleMetadata,
 } from './device.js';
+import { DirectoryCache } from './directory-cache.js';
 import { TooManyDevicesError, UnknownUserError } from './directory-errors.js';
 import { parseNewDevice } from './directory-input.js';
 
@@ -24,6 +25,7 @@ export class DeviceRegistry {
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: PostgresEventStore,
+    private readonly cache: DirectoryCache,
     @Inject(BACKCHANNEL_CONFIG) config: BackchannelConfig,
   ) {
     this.maxDevicesPerUser = config.abuseLimits.maxDevicesPerUser;
@@ -46,7 +48,9 @@ export class DeviceRegistry {
     answerDoor: AnswerDoor,
     record?: DeviceRegistrationRecord,
   ): Promise<{ deviceId: string; deviceToken: string }> {
-    return this.store.transaction((tx) => this.registerDeviceIn(tx, subject, input, answerDoor, record));
+    return this.cache.changing(() =>
+      this.store.transaction((tx) => this.registerDeviceIn(tx, subject, input, answerDoor, record)),
+    );
   }
 
   /** As `registerDevice`, in the caller's transaction, when the device comes with more (its channel, its passkey). */
@@ -88,11 +92,12 @@ export class DeviceRegistry {
   }
 
   /**
-   * The device a token belongs to, or null. The lookup is by the token's digest, so its timing
-   * tells nothing about stored tokens.
+   * The device a token belongs to, or null. The lookup (and the cache's key) is by the token's
+   * digest, so its timing tells nothing about stored tokens.
    */
   async authenticate(deviceToken: string): Promise<Device | null> {
-    return this.findOne(`token_sha256 = $1`, sha256Hex(deviceToken));
+    const digest = sha256Hex(deviceToken);
+    return this.cache.through(`device of token ${digest}`, () => this.findOne(`token_sha256 = $1`, digest));
   }
 
   /** The device with this id, or null. */
@@ -129,7 +134,7 @@ export class DeviceRegistry {
   /**
    * Revokes one of the user's devices, or all of them: each is deleted with its channel, its
    * passkey and its push subscription (they cascade), so its token and passkey stop working at
-   * once in every replica, and a DeviceRevoked event records it with the actor, in the same
+   * once here and in the other replicas as soon as they hear of it (DirectoryCache), and a DeviceRevoked event records it with the actor, in the same
    * transaction. Answers how many were revoked (0: none matched).
    */
   async revoke(
@@ -138,7 +143,9 @@ export class DeviceRegistry {
     reason: string | null,
     context: LifecycleContext,
   ): Promise<number> {
-    return this.store.transaction((tx) => this.revokeIn(tx, subject, which, reason, context));
+    return this.cache.changing(() =>
+      this.store.transaction((tx) => this.revokeIn(tx, subject, which, reason, context)),
+    );
   }
 
   /** As `revoke`, in the caller's transaction (deleting the user). */
@@ -174,12 +181,14 @@ export class DeviceRegistry {
 
   /** Whether the user has any device to be asked on (a disabled user has none). */
   async hasDevice(subject: string): Promise<boolean> {
-    const rows: unknown[] = await this.sql(
-      prepared(
-        `SELECT 1 FROM devices d JOIN users u USING (subject) WHERE d.subject = $1 AND u.disabled_at IS NULL LIMIT 1`,
-      ),
-      [subject],
-    );
-    return rows.length > 0;
+    return this.cache.through(`has a device ${subject}`, async () => {
+      const rows: unknown[] = await this.sql(
+        prepared(
+          `SELECT 1 FROM devices d JOIN users u USING (subject) WHERE d.subject = $1 AND u.disabled_at IS NULL LIMIT 1`,
+        ),
+        [subject],
+      );
+      return rows.length > 0;
+    });
   }
 }

@@ -7,3 +7,4 @@ export * from './device-registry.service.js';
 export * from './directory.module.js';
 export * from './user-codes.service.js';
 export * from './userinfo-claims.js';
+export { DirectoryCache, DIRECTORY_CHANGES_CHANNEL } from './directory-cache.js';

@@ -1,4 +1,4 @@
-import { PostgresEventStore, poolSql, prepared } from '@backchannel/event-store';
+import { type EventStoreTransaction, PostgresEventStore, poolSql, prepared } from '@backchannel/event-store';
 import {
   type NewEvent,
   type UserCreated,
@@ -15,6 +15,7 @@ import { DirectoryConflictError } from './directory-errors.js';
 import { parseNewUser, parseUserUpdate } from './directory-input.js';
 import { type LifecycleContext, lifecycleMetadata } from './device.js';
 import { DeviceRegistry } from './device-registry.service.js';
+import { DirectoryCache } from './directory-cache.js';
 import { PROFILE_CLAIM_NAMES, type ProfileClaims } from './profile-claims.js';
 import { type NewUser, type User, userResponse } from './user.js';
 
@@ -50,6 +51,7 @@ export class UserDirectory {
     private readonly dataSource: DataSource,
     private readonly store: PostgresEventStore,
     private readonly devices: DeviceRegistry,
+    private readonly cache: DirectoryCache,
   ) {}
 
   /** The lookups of every request, prepared once per connection. */
@@ -71,7 +73,7 @@ export class UserDirectory {
     const event: NewEvent<UserDisabled | UserEnabled> = disabled
       ? { type: 'UserDisabled', schemaVersion: 1, data: { subject, reason, disabledAt: at }, metadata }
       : { type: 'UserEnabled', schemaVersion: 1, data: { subject, enabledAt: at }, metadata };
-    return this.store.transaction(async (tx) => {
+    return this.changing(async (tx) => {
       const changed: unknown[] = await tx.query(
         `WITH changed AS (
            UPDATE users SET disabled_at = $2 WHERE subject = $1 AND (disabled_at IS NULL) = ($2::timestamptz IS NOT NULL)
@@ -99,7 +101,7 @@ export class UserDirectory {
       data: { subject, deletedAt: context.now.toISOString() },
       metadata: lifecycleMetadata(context),
     };
-    return this.store.transaction(async (tx) => {
+    return this.changing(async (tx) => {
       // the lock keeps a device from being registered for the user meanwhile
       const found: unknown[] = await tx.query(`SELECT 1 FROM users WHERE subject = $1 FOR UPDATE`, [subject]);
       if (found.length === 0) return false;
@@ -116,10 +118,18 @@ export class UserDirectory {
 
   /** Whether the user exists and is not disabled: their tokens are accepted. */
   async isEnabled(subject: string): Promise<boolean> {
-    const rows: unknown[] = await this.sql(prepared(`SELECT 1 FROM users WHERE subject = $1 AND disabled_at IS NULL`), [
-      subject,
-    ]);
-    return rows.length === 1;
+    return this.cache.through(`enabled ${subject}`, async () => {
+      const rows: unknown[] = await this.sql(
+        prepared(`SELECT 1 FROM users WHERE subject = $1 AND disabled_at IS NULL`),
+        [subject],
+      );
+      return rows.length === 1;
+    });
+  }
+
+  /** A change of users in a transaction of its own. */
+  private changing<T>(work: (tx: EventStoreTransaction) => Promise<T>): Promise<T> {
+    return this.cache.changing(() => this.store.transaction(work));
   }
 
   /**
@@ -129,7 +139,7 @@ export class UserDirectory {
    */
   async createUser(input: unknown, context?: LifecycleContext): Promise<User> {
     const user = parseNewUser(input);
-    return this.store.transaction(async (tx) => {
+    return this.changing(async (tx) => {
       const rows: UserRow[] = await namingConflicts(() =>
         tx.query(
           `INSERT INTO users (${WRITTEN_COLUMNS}) VALUES (${WRITTEN_PLACEHOLDERS}) RETURNING ${USER_ROW_COLUMNS}`,
@@ -166,7 +176,7 @@ export class UserDirectory {
    * nothing records nothing.
    */
   async updateUser(subject: string, patch: unknown, context: LifecycleContext): Promise<User | null> {
-    return this.store.transaction(async (tx) => {
+    return this.changing(async (tx) => {
       const rows: UserRow[] = await tx.query(`SELECT ${USER_ROW_COLUMNS} FROM users WHERE subject = $1 FOR UPDATE`, [
         subject,
       ]);
@@ -217,13 +227,15 @@ export class UserDirectory {
    * username is another's e-mail address) names nobody: asking either could prompt the wrong person.
    */
   async findByLoginHint(hint: string): Promise<User | null> {
-    const rows: UserRow[] = await this.sql(
-      prepared(`SELECT ${USER_ROW_COLUMNS} FROM users
-       WHERE subject = $1 OR username = $1 OR email = $2 OR phone_number = $1
-       LIMIT 2`),
-      [hint, hint.toLowerCase()],
-    );
-    return rows.length === 1 ? toUser(rows[0]!) : null;
+    return this.cache.through(`login_hint ${hint}`, async () => {
+      const rows: UserRow[] = await this.sql(
+        prepared(`SELECT ${USER_ROW_COLUMNS} FROM users
+         WHERE subject = $1 OR username = $1 OR email = $2 OR phone_number = $1
+         LIMIT 2`),
+        [hint, hint.toLowerCase()],
+      );
+      return rows.length === 1 ? toUser(rows[0]!) : null;
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { CacheInvalidation } from './cache-invalidation.js';
 import { DatabasePoolMetrics } from './event-store.metrics.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 import { createDataSource, type DataSourceSettings, runMigrations } from './postgres.data-source.js';
@@ -44,8 +45,8 @@ export class EventStoreModule {
           dataSourceFactory: () => openDataSource(options),
         }),
       ],
-      providers: [PostgresEventStore, DatabasePoolMetrics],
-      exports: [PostgresEventStore],
+      providers: [PostgresEventStore, DatabasePoolMetrics, CacheInvalidation],
+      exports: [PostgresEventStore, CacheInvalidation],
     };
   }
 }

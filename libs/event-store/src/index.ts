@@ -30,6 +30,7 @@ export {
   readStoredEventsBetween,
   readStoredStream,
 } from './events.table.js';
+export { CacheInvalidation, type InvalidatedCache } from './cache-invalidation.js';
 export { EventStoreModule, type EventStoreModuleOptions } from './event-store.module.js';
 export {
   type PreparedStatement,

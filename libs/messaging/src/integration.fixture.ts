@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 
 /** Integration-test support: settings from the environment, polling, Kafka helpers (a private broker: @backchannel/testing). */
@@ -14,18 +13,7 @@ export function sharedBrokers(): string[] {
   return (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 }
 
-/** Polls `condition` until it holds; fails with `description` after `timeoutMs`. */
-export async function eventually(
-  description: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${description}`);
-    await sleep(50);
-  }
-}
+export { eventually } from '@backchannel/testing';
 
 export function testKafka(brokers: string[]): Kafka {
   return new Kafka({ clientId: 'messaging-int-spec', brokers, logLevel: logLevel.NOTHING });

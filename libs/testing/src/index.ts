@@ -11,3 +11,4 @@ export * from './raw-http.js';
 export * from './private-kafka-broker.js';
 export * from './private-postgres.js';
 export * from './free-port.js';
+export * from './eventually.js';
