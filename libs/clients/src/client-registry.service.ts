@@ -1,7 +1,7 @@
 import { BACKCHANNEL_CONFIG, type BackchannelConfig } from '@backchannel/config';
 import { PayloadSealer, randomToken, sha256Hex } from '@backchannel/crypto';
 import { EgressPolicyChecker } from '@backchannel/egress';
-import { CacheInvalidation, type InvalidatedCache, PostgresEventStore } from '@backchannel/event-store';
+import { CacheInvalidation, KeptAnswers, PostgresEventStore } from '@backchannel/event-store';
 import {
   clientStreamId,
   type ClientMetadata,
@@ -62,11 +62,9 @@ export interface Registration {
  * Needs the global BACKCHANNEL_CONFIG.
  */
 @Injectable()
-export class ClientRegistry implements InvalidatedCache {
-  private readonly cache = new Map<string, { client: RegisteredClient; cachedAt: number }>();
-  private readonly cacheMs: number;
-  /** Whether this replica hears of other replicas' changes (CacheInvalidation); else it reads every time. */
-  cacheTrusted = false;
+export class ClientRegistry {
+  /** Clients found (none is not kept: a client registered in another replica is not announced). */
+  private readonly cache: KeptAnswers<RegisteredClient | null>;
   /** Where notification endpoints may point (CLIENT_NOTIFICATION_ALLOW_HTTP and _ALLOWED_NETWORKS). */
   private readonly egress: EgressPolicyChecker;
   /** What this deployment accepts beyond the metadata's own rules (the auth methods its settings enable). */
@@ -82,7 +80,8 @@ export class ClientRegistry implements InvalidatedCache {
     // absent, the registry hears of no change made elsewhere, so it reads every client
     @Optional() invalidation?: CacheInvalidation,
   ) {
-    invalidation?.register(CLIENT_CHANGES_CHANNEL, this);
+    this.cache = new KeptAnswers(config.clientCacheSeconds * 1000, false);
+    invalidation?.register(CLIENT_CHANGES_CHANNEL, this.cache);
     this.egress = new EgressPolicyChecker(config.clientNotification);
     this.accepted = {
       authMethods: supportedAuthMethods(config.mtls, config.fapiCiba),
@@ -90,7 +89,6 @@ export class ClientRegistry implements InvalidatedCache {
       mtlsEnabled: config.mtls.enabled,
     };
     this.fapiCiba = config.fapiCiba;
-    this.cacheMs = config.clientCacheSeconds * 1000;
   }
 
   /**
@@ -268,14 +266,14 @@ export class ClientRegistry implements InvalidatedCache {
     return changed;
   }
 
-  /** Drops a client from this replica's cache (a change here, or a notification from another replica). */
-  forget(clientId: string): void {
-    this.cache.delete(clientId);
+  /** Drops a client from this replica's cache (a change here; another replica's is notified). */
+  private forget(clientId: string): void {
+    this.cache.forget(clientId);
   }
 
-  /** Drops every cached client (the notifications may have been missed). */
-  forgetAll(): void {
-    this.cache.clear();
+  /** Whether this replica hears of other replicas' changes (CacheInvalidation); else it reads every time. */
+  get cacheTrusted(): boolean {
+    return this.cache.cacheTrusted;
   }
 
   /**
@@ -298,17 +296,15 @@ export class ClientRegistry implements InvalidatedCache {
       [clientId, sha256Hex(token), sha256Hex(rotatedToken)],
     );
     if (rotated.length === 0) return null;
-    const client = await this.load(clientId);
+    const client = await this.cache.refresh(clientId, () => this.read(clientId));
     return client && { client, rotatedToken };
   }
 
   async find(clientId: string): Promise<RegisteredClient | null> {
-    const cached = this.cache.get(clientId);
-    if (cached && this.cacheTrusted && Date.now() - cached.cachedAt < this.cacheMs) return cached.client;
-    return this.load(clientId);
+    return this.cache.through(clientId, () => this.read(clientId));
   }
 
-  private async load(clientId: string): Promise<RegisteredClient | null> {
+  private async read(clientId: string): Promise<RegisteredClient | null> {
     const rows: ClientRow[] = await this.dataSource.query(
       `SELECT client_id, secret_sha256, sealed_secret, metadata, registered_at, disabled_at, previous_secret_sha256,
          previous_secret_valid_until
@@ -316,11 +312,8 @@ export class ClientRegistry implements InvalidatedCache {
       [clientId],
     );
     const row = rows[0];
-    if (!row) {
-      this.cache.delete(clientId);
-      return null;
-    }
-    const client: RegisteredClient = {
+    if (!row) return null;
+    return {
       clientId: row.client_id,
       secretSha256: row.secret_sha256,
       sealedSecret: row.sealed_secret,
@@ -337,12 +330,11 @@ export class ClientRegistry implements InvalidatedCache {
           },
         }),
     };
-    this.remember(client);
-    return client;
   }
 
+  /** A client this replica has just written. */
   private remember(client: RegisteredClient): void {
-    this.cache.set(client.clientId, { client, cachedAt: Date.now() });
+    this.cache.keep(client.clientId, client);
   }
 
   /**

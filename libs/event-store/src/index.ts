@@ -31,6 +31,7 @@ export {
   readStoredStream,
 } from './events.table.js';
 export { CacheInvalidation, type InvalidatedCache } from './cache-invalidation.js';
+export { KeptAnswers } from './kept-answers.js';
 export { EventStoreModule, type EventStoreModuleOptions } from './event-store.module.js';
 export {
   type PreparedStatement,
