@@ -134,8 +134,9 @@ export class DeviceRegistry {
   /**
    * Revokes one of the user's devices, or all of them: each is deleted with its channel, its
    * passkey and its push subscription (they cascade), so its token and passkey stop working at
-   * once here and in the other replicas as soon as they hear of it (DirectoryCache), and a DeviceRevoked event records it with the actor, in the same
-   * transaction. Answers how many were revoked (0: none matched).
+   * once here and in the other replicas as soon as they hear of it (DirectoryCache), and a
+   * DeviceRevoked event records it with the actor, in the same transaction. Answers how many were
+   * revoked (0: none matched).
    */
   async revoke(
     subject: string,
