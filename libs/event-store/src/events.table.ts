@@ -211,10 +211,11 @@ export async function readLogHead(run: RunSql): Promise<LogCheckpoint | undefine
 }
 
 /*
- * One statement per append: find the stream's head (the event at the expected version, or the last
- * one for 'any'), then chain the new events' versions and hashes from it (a recursive CTE: each
- * hash covers its predecessor's) and insert them. No head means the expected version is wrong:
- * nothing is inserted. A head written by a younger transaction than this one also counts as a
+ * One statement per append: find the stream's head (its last event, which must be at the expected
+ * version unless that is 'any'), then chain the new events' versions and hashes from it (a recursive
+ * CTE: each hash covers its predecessor's) and insert them. A head at another version means the
+ * expected version is wrong: nothing is inserted, and nothing is refused (a refusal would take down
+ * the group the append was committed with: see GroupCommits in sql.ts). A head written by a younger transaction than this one also counts as a
  * conflict, so the log order (by transaction id) keeps every stream in version order. A writer
  * racing for the same version loses on events_stream_version_unique.
  */
@@ -222,12 +223,13 @@ const APPEND_CTES = `
   WITH RECURSIVE
     head AS (
       SELECT stream_version, hash, transaction_id FROM events
-      WHERE stream_id = $1 AND ($2::integer IS NULL OR stream_version = $2::integer)
+      WHERE stream_id = $1
       ORDER BY stream_version DESC
       LIMIT 1
     ),
     start (stream_version, hash) AS (
-      SELECT stream_version, hash FROM head WHERE transaction_id <= pg_current_xact_id()
+      SELECT stream_version, hash FROM head
+      WHERE ($2::integer IS NULL OR stream_version = $2::integer) AND transaction_id <= pg_current_xact_id()
       UNION ALL
       SELECT 0, '' WHERE coalesce($2::integer, 0) = 0 AND NOT EXISTS (SELECT FROM head)
     ),
@@ -252,13 +254,18 @@ const APPEND_INSERT = `
   FROM chain JOIN appended USING (ordinal)
   ORDER BY ordinal
   RETURNING global_position, stream_version, recorded_at, previous_hash, hash`;
-const APPEND = prepared(APPEND_CTES + APPEND_INSERT);
+// appends on the pool are committed in groups (PipelinedConnection): their only locks are their rows'
+const APPEND = prepared(APPEND_CTES + APPEND_INSERT, { committedInGroups: true });
 
-/** The append with writes made in its statement (AlongsideWrites), after its own three parameters. */
+/**
+ * The append with writes made in its statement (AlongsideWrites), after its own three parameters.
+ * Committed in groups too: an alongside write only touches the rows of the append's own stream.
+ */
 function appendWith(alongside: AlongsideWrites): PreparedStatement {
   return prepared(
     `${APPEND_CTES},
     ${APPENDING} AS (SELECT FROM start)${alongsideCtes(alongside, 3)}${APPEND_INSERT}`,
+    { committedInGroups: true },
   );
 }
 

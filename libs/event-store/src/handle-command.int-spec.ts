@@ -4,7 +4,6 @@ import { accept, type Decider, reject, type UserNotified } from '@backchannel/ev
 import { WrongExpectedVersionError } from './event-store.js';
 import { handleCommand, readStreamState } from './handle-command.js';
 import { testStreamId, userNotified, useTestStore } from './test-events.fixture.js';
-import { databaseErrorOf } from './sql.js';
 
 /** A small decider: notify a user at most `limit` times; notifying on the same channel twice changes nothing. */
 interface Notify {
@@ -160,27 +159,28 @@ describe('handleCommand', () => {
       expect(rows).toEqual([{ message_id: result.outcome === 'accepted' ? result.events[0].eventId : 'none' }]);
     });
 
-    it('is sent behind the append: an append that conflicts is what is thrown (and retried), not the aborted work', async () => {
+    it('is sent behind the append: an append that conflicts is what is thrown (and retried), and the work beside it is rolled back', async () => {
       const streamId = testStreamId('command-tx-conflict');
       await handleCommand(db.store, streamId, notifications, notify('web-push'));
-      const workFailures: unknown[] = [];
+      const transactions: string[] = [];
       const result = await handleCommand(db.store, streamId, notifications, notify('sms'), {
         // a stale start: the first append conflicts
         from: { state: notifications.initialState(), version: 0 },
         inTransaction: async (tx) => {
-          try {
-            await tx.query('SELECT 1', []);
-          } catch (error) {
-            workFailures.push(databaseErrorOf(error)?.code);
-            throw error;
-          }
+          const [{ id }] = await tx.query<{ id: string }>('SELECT pg_current_xact_id()::text AS id', []);
+          transactions.push(id);
         },
       });
 
-      // the first attempt's work ran behind the failed append, in the aborted transaction
-      expect(workFailures).toEqual(['25P02']);
       expect(result).toMatchObject({ outcome: 'accepted', state: { channels: ['web-push', 'sms'] } });
       expect((await db.store.readStream(streamId)).currentVersion).toBe(2);
+      // the work ran beside both attempts; the first attempt's transaction was rolled back with its conflict
+      expect(transactions).toHaveLength(2);
+      const statuses = await db.dataSource.query(
+        `SELECT pg_xact_status(id::xid8) AS status FROM unnest($1::text[]) AS id`,
+        [transactions],
+      );
+      expect(statuses).toEqual([{ status: 'aborted' }, { status: 'committed' }]);
     });
 
     it('rolls the append back when it throws', async () => {

@@ -153,7 +153,7 @@ export async function handleCommand<Command, State, E extends Event, Rejection>(
         append(tx, decided),
         inTransaction(tx, decided, fold(decider, stream.state, decided)),
       ]);
-      // an append that failed aborted the transaction, and with it the work's statements behind it
+      // an append that failed is the failure: the work beside it is rolled back with it (whether it ran or was refused)
       if (appended.status === 'rejected') throw appended.reason;
       if (worked.status === 'rejected') throw worked.reason;
       return appended.value;

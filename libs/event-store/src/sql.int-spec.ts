@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Pool } from 'pg';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import { PIPELINED_CONNECTIONS, poolSql, prepared, transactionOnPool } from './sql.js';
+import { PIPELINED_CONNECTIONS, type RunSql, poolSql, prepared, transactionOnPool } from './sql.js';
 import { useTestStore } from './test-events.fixture.js';
 
 const db = useTestStore();
@@ -101,5 +101,88 @@ describe('transactions on the pool', () => {
     await expect(swallowing).rejects.toThrow('the transaction was rolled back: a statement in it failed');
     expect(await db.dataSource.query(`SELECT n FROM ${table}`)).toEqual([]);
     await db.dataSource.query(`DROP TABLE ${table}`);
+  });
+});
+
+describe('group commit on the pool', () => {
+  const run: RunSql = (statement, parameters) => poolSql(db.dataSource)(statement, parameters);
+  /** A grouped statement that names its group's transaction; its first parameter is its key (a stream, for an append). */
+  const keyed = prepared(`SELECT $1::text AS key, pg_current_xact_id()::text AS xact`, { committedInGroups: true });
+
+  async function withTable(work: (table: string) => Promise<void>): Promise<void> {
+    const table = `group_test_${Date.now()}`;
+    await db.dataSource.query(`CREATE TABLE ${table} (key text PRIMARY KEY, xact text NOT NULL)`);
+    try {
+      await work(table);
+    } finally {
+      await db.dataSource.query(`DROP TABLE ${table}`);
+    }
+  }
+
+  it('commits the writes that come together in one transaction, each answered with its own rows', async () => {
+    await withTable(async (table) => {
+      const insert = prepared(`INSERT INTO ${table} VALUES ($1, pg_current_xact_id()::text) RETURNING key, xact`, {
+        committedInGroups: true,
+      });
+      const keys = Array.from({ length: 10 }, (_, n) => `k${n}`);
+      const answers = await Promise.all(keys.map((key) => run<{ key: string; xact: string }>(insert, [key])));
+
+      expect(answers.map(([row]) => row!.key)).toEqual(keys);
+      expect(new Set(answers.map(([row]) => row!.xact)).size).toBe(1);
+      const stored: { xact: string }[] = await db.dataSource.query(`SELECT DISTINCT xact FROM ${table}`);
+      expect(stored).toEqual([{ xact: answers[0]![0]!.xact }]);
+    });
+  });
+
+  it('fails a write PostgreSQL refuses alone, and commits the others of its group with the next one', async () => {
+    await withTable(async (table) => {
+      await db.dataSource.query(`INSERT INTO ${table} VALUES ('c', 'before')`);
+      const insert = prepared(`INSERT INTO ${table} VALUES ($1, pg_current_xact_id()::text) RETURNING key, xact`, {
+        committedInGroups: true,
+      });
+      const settled = await Promise.allSettled(
+        ['a', 'b', 'c', 'd', 'e'].map((key) => run<{ key: string; xact: string }>(insert, [key])),
+      );
+
+      expect(settled.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value[0]!.key : 'refused'))).toEqual([
+        'a',
+        'b',
+        'refused',
+        'd',
+        'e',
+      ]);
+      expect(settled[2]).toMatchObject({ status: 'rejected', reason: { code: '23505' } });
+      const stored: { key: string; xact: string }[] = await db.dataSource.query(
+        `SELECT key, xact FROM ${table} ORDER BY key`,
+      );
+      expect(stored.map((row) => row.key)).toEqual(['a', 'b', 'c', 'd', 'e']);
+      expect(stored.find((row) => row.key === 'c')!.xact).toBe('before');
+      // the first group rolled back whole; the four went on together
+      expect(new Set(stored.filter((row) => row.key !== 'c').map((row) => row.xact)).size).toBe(1);
+    });
+  });
+
+  it('never puts two writes with the same first parameter in one group', async () => {
+    const answers = await Promise.all(['s1', 's1', 's2', 's1'].map((key) => run<{ xact: string }>(keyed, [key])));
+    const [first, second, other, third] = answers.map(([row]) => row!.xact);
+
+    expect(new Set([first, second, third]).size).toBe(3);
+    expect(other).toBe(first);
+  });
+
+  it('fails the writes of a group whose session ended, and goes on with a new connection', async () => {
+    const sleeping = prepared(`SELECT $1::text AS key, pg_sleep(30) /* group ended by the test */`, {
+      committedInGroups: true,
+    });
+    const group = Promise.allSettled(['a', 'b'].map((key) => run(sleeping, [key])));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const ended: { pid: number }[] = await db.dataSource.query(
+      `SELECT pid FROM pg_stat_activity WHERE query LIKE '%group ended by the test%' AND pid <> pg_backend_pid()`,
+    );
+    expect(ended).toHaveLength(1);
+    await db.dataSource.query(`SELECT pg_terminate_backend($1)`, [ended[0]!.pid]);
+
+    expect((await group).map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    expect(await run<{ key: string }>(keyed, ['after'])).toMatchObject([{ key: 'after' }]);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import pg, { type Pool, type PoolClient, type QueryResultRow } from 'pg';
+import pg, { type Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 
 const { DatabaseError } = pg;
 import type { DataSource, QueryRunner } from 'typeorm';
@@ -13,16 +13,27 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 export interface PreparedStatement {
   readonly name: string;
   readonly text: string;
+  /**
+   * A write the pool may commit in one transaction with others (GroupCommits): only for a statement
+   * that takes no lock but its own rows', whose first parameter names what it writes (an append's
+   * stream: two writes with the same are never in one group).
+   */
+  readonly committedInGroups: boolean;
 }
 
 const preparedByText = new Map<string, PreparedStatement>();
 
-/** The prepared statement of a text; one per distinct text, so a text built at run time can be prepared too. */
-export function prepared(text: string): PreparedStatement {
-  let statement = preparedByText.get(text);
+/**
+ * The prepared statement of a text; one per distinct text, so a text built at run time can be
+ * prepared too. `committedInGroups`: see PreparedStatement.
+ */
+export function prepared(text: string, { committedInGroups = false } = {}): PreparedStatement {
+  const key = `${committedInGroups ? 'grouped' : 'alone'}:${text}`;
+  let statement = preparedByText.get(key);
   if (!statement) {
-    statement = { name: `bc_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text };
-    preparedByText.set(text, statement);
+    const name = `bc_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    statement = { name, text, committedInGroups };
+    preparedByText.set(key, statement);
   }
   return statement;
 }
@@ -57,6 +68,9 @@ export function poolSql(dataSource: DataSource): RunSql {
  */
 const SESSION_FAILURE_CLASSES = new Set(['08', '53', '57', '58', 'XX']);
 
+/** What PostgreSQL answers to a statement sent in a transaction a failed statement aborted. */
+const IN_FAILED_TRANSACTION = '25P02';
+
 /** PostgreSQL refused the statement (a constraint, a conflict, bad data) and the session goes on. */
 function isStatementRefusal(error: unknown): boolean {
   if (!(error instanceof DatabaseError)) return false;
@@ -74,21 +88,30 @@ function socketOf(client: PoolClient): { cork(): void; uncork(): void } {
   return (client as unknown as { connection: { stream: { cork(): void; uncork(): void } } }).connection.stream;
 }
 
-const corkedClients = new WeakSet<PoolClient>();
+/** The corked clients of this turn, each with what is to be sent just before its socket is uncorked. */
+const corkedClients = new WeakMap<PoolClient, (() => void)[]>();
 
 /**
  * Holds the client's statements of this turn of the event loop back, to write them together once
  * the turn is over: in pipeline mode, statements sent in one turn then cost one system call.
+ * `beforeWrite` runs at the end of the turn, before the write (it may still send statements).
  */
-function corkForThisTurn(client: PoolClient): void {
-  if (corkedClients.has(client)) return;
-  corkedClients.add(client);
-  const socket = socketOf(client);
-  socket.cork();
-  setImmediate(() => {
-    corkedClients.delete(client);
-    socket.uncork();
-  });
+function corkForThisTurn(client: PoolClient, beforeWrite?: () => void): void {
+  let lastSends = corkedClients.get(client);
+  if (!lastSends) {
+    const sends: (() => void)[] = [];
+    lastSends = sends;
+    corkedClients.set(client, sends);
+    const socket = socketOf(client);
+    socket.cork();
+    setImmediate(() => {
+      // what these send (more statements, more sends) still leaves in this write
+      for (const send of sends) send();
+      corkedClients.delete(client);
+      socket.uncork();
+    });
+  }
+  if (beforeWrite) lastSends.push(beforeWrite);
 }
 
 /**
@@ -160,16 +183,51 @@ class PipelinedConnection {
 
   /** Runs the statement here, or returns null when this connection takes no more statements. */
   run<Row>(statement: PreparedStatement, parameters: unknown[]): Promise<Row[]> | null {
-    if (this.detached) return null;
-    clearTimeout(this.idleTimer);
-    this.inFlight += 1;
-    corkForThisTurn(this.client);
-    return this.runEntered<Row>(statement, parameters);
+    if (!this.enter(1)) return null;
+    return this.send(statement, parameters).then((result) => result.rows as Row[]);
   }
 
-  private async runEntered<Row>(statement: PreparedStatement, parameters: unknown[]): Promise<Row[]> {
+  /**
+   * Sends the statements between one BEGIN and one COMMIT (GroupCommits), or returns null when this
+   * connection takes no more statements. Settles when all have answered, however each did.
+   */
+  commitTogether(statements: readonly GroupedStatement[]): Promise<GroupOutcome> | null {
+    if (!this.enter(statements.length + 2)) return null;
+    const begun = this.send('BEGIN', []);
+    const answered = statements.map(({ statement, parameters }) => this.send(statement, parameters));
+    const committed = this.send('COMMIT', []);
+    return Promise.allSettled([begun, committed, ...answered]).then(([begin, commit, ...answers]) => {
+      const sessionFailure = [begin!, commit!, ...answers].find(
+        (outcome): outcome is PromiseRejectedResult =>
+          outcome.status === 'rejected' && !isStatementRefusal(outcome.reason),
+      );
+      return {
+        answers,
+        committed: commit!.status === 'fulfilled' && commit!.value.command === 'COMMIT',
+        sessionFailure: sessionFailure?.reason,
+      };
+    });
+  }
+
+  /** `work` runs at the end of this turn, just before the turn's statements are written. */
+  atEndOfTurn(work: () => void): void {
+    corkForThisTurn(this.client, work);
+  }
+
+  private enter(statements: number): boolean {
+    if (this.detached) return false;
+    clearTimeout(this.idleTimer);
+    this.inFlight += statements;
+    corkForThisTurn(this.client);
+    return true;
+  }
+
+  /** Sends a statement counted in flight (a prepared one, or a plain one such as BEGIN). */
+  private async send(statement: Statement, parameters: unknown[]): Promise<QueryResult> {
     try {
-      return await onClient<Row>(this.client, statement, parameters);
+      return typeof statement === 'string'
+        ? await this.client.query(statement)
+        : await this.client.query<QueryResultRow>({ name: statement.name, text: statement.text, values: parameters });
     } catch (error) {
       if (!isStatementRefusal(error)) this.fail(error instanceof Error ? error : new Error(String(error)));
       throw error;
@@ -196,6 +254,123 @@ class PipelinedConnection {
   }
 }
 
+/** At most so many writes in one group: under any load, a group's transaction stays short. */
+const MAX_GROUP = 64;
+
+/** A write waiting to be committed with others (GroupCommits). */
+interface GroupedStatement {
+  statement: PreparedStatement;
+  parameters: unknown[];
+  resolve(rows: unknown[] | Promise<unknown[]>): void;
+  reject(error: unknown): void;
+}
+
+/** How the statements of a group answered, and whether their COMMIT committed them. */
+interface GroupOutcome {
+  answers: PromiseSettledResult<QueryResult>[];
+  committed: boolean;
+  /** The session failed (not a statement): it took everything in flight with it. */
+  sessionFailure: unknown;
+}
+
+/**
+ * Group commit of the pool's writes marked `committedInGroups` (the log's appends). One write or
+ * group is in flight at a time per pool; the writes that come meanwhile are sent together as the
+ * next group, between one BEGIN and one COMMIT. Under load, many appends then cost one commit (one
+ * WAL flush, one NOTIFY) and one round trip; a write that finds nothing in flight leaves at the end
+ * of its turn, alone, as any statement. Each caller is answered once its group's COMMIT is. Two
+ * writes with the same first parameter (an append's stream) are never in one group, so two
+ * writers racing for a stream's next version do not take a group down together.
+ *
+ * When PostgreSQL refused a statement of a group, the transaction rolled back whole: the one it
+ * refused first runs again alone (and answers what it answers alone: a conflict, a constraint), and
+ * the others go with the next group, as if this one had never been. A failed session fails every
+ * write in flight on it, as it does a statement alone.
+ */
+class GroupCommits {
+  private readonly gathering: GroupedStatement[] = [];
+  /** A group (or a write alone) is being committed, or will be sent at the end of this turn. */
+  private busy = false;
+
+  constructor(private readonly connections: PipelinedConnections) {}
+
+  run<Row>(statement: PreparedStatement, parameters: unknown[]): Promise<Row[]> {
+    return new Promise<unknown[]>((resolve, reject) => {
+      this.gathering.push({ statement, parameters, resolve, reject });
+      if (!this.busy) void this.next();
+    }) as Promise<Row[]>;
+  }
+
+  /** Sends the next group at the end of the turn, on the least busy connection. */
+  private async next(): Promise<void> {
+    this.busy = true;
+    let connection: PipelinedConnection;
+    try {
+      connection = await this.connections.leastBusyConnection();
+    } catch (error) {
+      // no connection: every waiting write fails as a statement alone would
+      for (const write of this.gathering.splice(0)) write.reject(error);
+      this.busy = false;
+      return;
+    }
+    connection.atEndOfTurn(() => void this.send(connection));
+  }
+
+  private async send(connection: PipelinedConnection): Promise<void> {
+    const group = this.takeGroup();
+    if (group.length === 1) {
+      const [write] = group;
+      const running = connection.run(write!.statement, write!.parameters);
+      write!.resolve(running ?? this.connections.run(write!.statement, write!.parameters, true));
+      await running?.catch(() => undefined);
+    } else if (group.length > 1) {
+      const outcome = connection.commitTogether(group);
+      if (outcome) this.settle(group, await outcome);
+      else this.gathering.unshift(...group);
+    }
+    if (this.gathering.length > 0) void this.next();
+    else this.busy = false;
+  }
+
+  /** The gathered writes in order, at most MAX_GROUP, one per first parameter; the rest wait for the next group. */
+  private takeGroup(): GroupedStatement[] {
+    const keys = new Set<unknown>();
+    const group: GroupedStatement[] = [];
+    const later: GroupedStatement[] = [];
+    for (const write of this.gathering) {
+      if (group.length < MAX_GROUP && !keys.has(write.parameters[0])) {
+        keys.add(write.parameters[0]);
+        group.push(write);
+      } else later.push(write);
+    }
+    this.gathering.splice(0, this.gathering.length, ...later);
+    return group;
+  }
+
+  private settle(group: GroupedStatement[], { answers, committed, sessionFailure }: GroupOutcome): void {
+    // the statement PostgreSQL refused first; those after it were refused for being in an aborted transaction
+    const refused = answers.findIndex(
+      (answer) => answer.status === 'rejected' && databaseErrorOf(answer.reason)?.code !== IN_FAILED_TRANSACTION,
+    );
+    const again: GroupedStatement[] = [];
+    group.forEach((write, index) => {
+      const answer = answers[index]!;
+      if (sessionFailure !== undefined) {
+        // as for a statement alone: a failed session fails what was in flight on it
+        write.reject(answer.status === 'rejected' ? answer.reason : sessionFailure);
+      } else if (committed && answer.status === 'fulfilled') {
+        write.resolve(answer.value.rows);
+      } else if (refused >= 0 && index !== refused) {
+        again.push(write);
+      } else {
+        // the statement refused, or a refusal of the COMMIT itself: answered as alone
+        write.resolve(this.connections.run(write.statement, write.parameters, true));
+      }
+    });
+    this.gathering.unshift(...again);
+  }
+}
+
 /** The pipelined connections of one pool: a statement goes to the least busy (see PipelinedConnection). */
 class PipelinedConnections {
   /** Each slot's connection, while checked out (or being checked out). */
@@ -203,26 +378,32 @@ class PipelinedConnections {
   private readonly current: (PipelinedConnection | undefined)[] = new Array(PIPELINED_CONNECTIONS);
   /** Statements waiting for each slot's connection to be checked out. */
   private readonly waiting = new Array<number>(PIPELINED_CONNECTIONS).fill(0);
+  private readonly groupCommits = new GroupCommits(this);
 
   constructor(private readonly pool: Pool) {}
 
-  async run<Row>(statement: PreparedStatement, parameters: unknown[]): Promise<Row[]> {
+  /** `alone`: never committed in a group, even when the statement may be (see GroupCommits). */
+  async run<Row>(statement: PreparedStatement, parameters: unknown[], alone = false): Promise<Row[]> {
+    if (statement.committedInGroups && !alone) return this.groupCommits.run<Row>(statement, parameters);
     for (;;) {
-      const index = this.leastBusy();
-      this.waiting[index]! += 1;
-      let connection: PipelinedConnection;
-      try {
-        connection = await (this.slots[index] ??= this.checkOut(index));
-      } finally {
-        this.waiting[index]! -= 1;
-      }
+      const connection = await this.leastBusyConnection();
       // null: it stopped taking statements while this one waited for it; take out another
       const running = connection.run<Row>(statement, parameters);
       if (running) return running;
     }
   }
 
-  /** The slot with the fewest statements in flight or waiting for its connection. */
+  /** The connection with the fewest statements in flight or waiting for it, checked out if need be. */
+  async leastBusyConnection(): Promise<PipelinedConnection> {
+    const index = this.leastBusy();
+    this.waiting[index]! += 1;
+    try {
+      return await (this.slots[index] ??= this.checkOut(index));
+    } finally {
+      this.waiting[index]! -= 1;
+    }
+  }
+
   private leastBusy(): number {
     let best = 0;
     let bestLoad = Infinity;
