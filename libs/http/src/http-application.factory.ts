@@ -66,7 +66,7 @@ export async function createHttpApplication(
   service: string,
 ): Promise<NestFastifyApplication> {
   const logger = createLogger(service);
-  const tracing = startTracing(service);
+  const tracing = await startTracing(service);
   const trustedProxies = new TrustedProxies(config.trustedProxies);
   const adapter = new FastifyAdapter({
     ...serverOptions(config),

@@ -10,11 +10,7 @@ import {
   propagation,
   trace,
 } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ConsoleSpanExporter, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import type { SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 
 export { SpanKind, SpanStatusCode, type Context, type Span };
 
@@ -24,24 +20,36 @@ const TRACER = 'backchannel';
  * Turns tracing on, configured by OpenTelemetry's own variables: on only when OTEL_TRACES_EXPORTER
  * names `otlp` (OTLP over HTTP: OTEL_EXPORTER_OTLP_ENDPOINT, ..._HEADERS, ...) or `console`, and
  * OTEL_SDK_DISABLED is not `true`; the service is OTEL_SERVICE_NAME, else `backchannel-<service>`;
- * spans are batched (OTEL_BSP_SCHEDULE_DELAY, default 5 s). Off, every span below is OpenTelemetry's no-op. Returns what
- * flushes and stops it at shutdown.
+ * spans are batched (OTEL_BSP_SCHEDULE_DELAY, default 5 s). Off, every span below is OpenTelemetry's
+ * no-op, and the SDK is not even loaded (its modules cost every service some megabytes). Returns
+ * what flushes and stops it at shutdown.
  */
-export function startTracing(service: string, env: NodeJS.ProcessEnv = process.env): TracerProvider | null {
+export async function startTracing(
+  service: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<TracerProvider | null> {
   if (env.OTEL_SDK_DISABLED === 'true') return null;
   const exporters = (env.OTEL_TRACES_EXPORTER ?? 'none').split(',').map((name) => name.trim());
+  const toOtlp = exporters.includes('otlp');
+  const toConsole = exporters.includes('console');
+  if (!toOtlp && !toConsole) return null;
+  // one after the other: Jest's module loader fails imports in parallel that share modules
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+  const { W3CTraceContextPropagator } = await import('@opentelemetry/core');
+  const { resourceFromAttributes } = await import('@opentelemetry/resources');
+  const sdk = await import('@opentelemetry/sdk-trace');
   // the SDK reads no OTEL_BSP_* variable itself any more: the standard one for the export delay is read here
   const delay = Number(env.OTEL_BSP_SCHEDULE_DELAY);
   const batching = Number.isInteger(delay) && delay > 0 ? { scheduledDelayMillis: delay } : {};
   const spanProcessors: SpanProcessor[] = [];
-  if (exporters.includes('otlp')) {
-    spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter(), ...batching }));
+  if (toOtlp) {
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+    spanProcessors.push(new sdk.BatchSpanProcessor({ exporter: new OTLPTraceExporter(), ...batching }));
   }
-  if (exporters.includes('console')) {
-    spanProcessors.push(new BatchSpanProcessor({ exporter: new ConsoleSpanExporter(), ...batching }));
+  if (toConsole) {
+    spanProcessors.push(new sdk.BatchSpanProcessor({ exporter: new sdk.ConsoleSpanExporter(), ...batching }));
   }
-  if (spanProcessors.length === 0) return null;
-  const provider = new TracerProvider({
+  const provider = new sdk.TracerProvider({
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? `backchannel-${service}` }),
     spanProcessors,
   });
