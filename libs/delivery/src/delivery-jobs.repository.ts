@@ -122,10 +122,18 @@ export class DeliveryJobs {
   ): Promise<number> {
     if (happened.length === 0) return 0;
     const rows = await this.sql(
+      // rows locked in stream order (byte order, as JavaScript compares the ASCII ids), as a group of
+      // appends locks them (GroupCommits): the two cannot deadlock
       prepared(`UPDATE delivery_jobs SET next_attempt_at = least(next_attempt_at, $2), woken = true
-        FROM unnest($3::text[], $4::text[]) AS happened (stream_id, event_type)
-        WHERE queue = $1 AND delivery_jobs.stream_id = happened.stream_id AND done_at IS NULL
-          AND happened.event_type = ANY(wake_on)
+        FROM (
+          SELECT queue, stream_id, recipient FROM delivery_jobs job
+          WHERE queue = $1 AND stream_id = ANY($3::text[]) AND done_at IS NULL
+            AND EXISTS (SELECT FROM unnest($3::text[], $4::text[]) AS happened (stream_id, event_type)
+              WHERE happened.stream_id = job.stream_id AND happened.event_type = ANY(job.wake_on))
+          ORDER BY stream_id COLLATE "C", recipient COLLATE "C"
+          FOR UPDATE
+        ) AS due
+        WHERE (delivery_jobs.queue, delivery_jobs.stream_id, delivery_jobs.recipient) = (due.queue, due.stream_id, due.recipient)
         RETURNING 1`),
       [queue, now, happened.map((event) => event.streamId), happened.map((event) => event.eventType)],
     );

@@ -170,6 +170,21 @@ describe('group commit on the pool', () => {
     expect(other).toBe(first);
   });
 
+  it('runs the writes of a group in the order of their first parameters (every group locks streams in one order)', async () => {
+    const sequence = `group_order_${Date.now()}`;
+    await db.dataSource.query(`CREATE SEQUENCE ${sequence}`);
+    try {
+      const numbered = prepared(`SELECT $1::text AS key, nextval('${sequence}')::int AS n`, {
+        committedInGroups: true,
+      });
+      const answers = await Promise.all(['c', 'a', 'b'].map((key) => run<{ key: string; n: number }>(numbered, [key])));
+      const ran = answers.map(([row]) => row!).sort((x, y) => x.n - y.n);
+      expect(ran.map((row) => row.key)).toEqual(['a', 'b', 'c']);
+    } finally {
+      await db.dataSource.query(`DROP SEQUENCE ${sequence}`);
+    }
+  });
+
   it('fails the writes of a group whose session ended, and goes on with a new connection', async () => {
     const sleeping = prepared(`SELECT $1::text AS key, pg_sleep(30) /* group ended by the test */`, {
       committedInGroups: true,

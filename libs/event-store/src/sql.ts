@@ -254,6 +254,11 @@ class PipelinedConnection {
   }
 }
 
+function compareKeys(a: unknown, b: unknown): number {
+  const [left, right] = [String(a), String(b)];
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
 /** At most so many writes in one group: under any load, a group's transaction stays short. */
 const MAX_GROUP = 64;
 
@@ -344,7 +349,9 @@ class GroupCommits {
       } else later.push(write);
     }
     this.gathering.splice(0, this.gathering.length, ...later);
-    return group;
+    // in the order of their first parameters: two transactions that lock rows of several streams
+    // in the same order (another process's group, the delivery jobs' wake) cannot deadlock with it
+    return group.sort((a, b) => compareKeys(a.parameters[0], b.parameters[0]));
   }
 
   private settle(group: GroupedStatement[], { answers, committed, sessionFailure }: GroupOutcome): void {
