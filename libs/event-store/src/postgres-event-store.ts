@@ -107,7 +107,10 @@ export class PostgresEventStore {
     retryOnVersionConflict(ANY_VERSION_APPEND_ATTEMPTS, append),
   );
 
-  /** Runs `work` in one PostgreSQL transaction: committed when it resolves, rolled back when it throws. */
+  /**
+   * Runs `work` in one PostgreSQL transaction: committed when it resolves, rolled back when it
+   * throws, run again when PostgreSQL ends it as a deadlock's victim (so `work` does nothing outside it).
+   */
   transaction<T>(work: (tx: EventStoreTransaction) => Promise<T>): Promise<T> {
     return transactionOnPool(this.dataSource, (sql) => work(new PooledTransaction(sql)));
   }

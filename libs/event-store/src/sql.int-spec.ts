@@ -1,8 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Pool } from 'pg';
+import { once } from 'node:events';
+import net from 'node:net';
+import pg, { type Pool } from 'pg';
+import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { PIPELINED_CONNECTIONS, type RunSql, poolSql, prepared, transactionOnPool } from './sql.js';
-import { useTestStore } from './test-events.fixture.js';
+import { deferred, useTestStore } from './test-events.fixture.js';
 
 const db = useTestStore();
 
@@ -104,6 +107,46 @@ describe('transactions on the pool', () => {
   });
 });
 
+describe('a transaction PostgreSQL ends as the victim of a deadlock', () => {
+  it('runs again, and both transactions of the deadlock commit', async () => {
+    const table = `tx_deadlock_${Date.now()}`;
+    await db.dataSource.query(`CREATE TABLE ${table} (n int PRIMARY KEY, updates int NOT NULL DEFAULT 0)`);
+    await db.dataSource.query(`INSERT INTO ${table} (n) VALUES (1), (2)`);
+    const update = (run: RunSql, n: number) => run(`UPDATE ${table} SET updates = updates + 1 WHERE n = $1`, [n]);
+    const refusals: string[] = [];
+    let attempts = 0;
+    // each locks its first row, waits until the other has locked its own, then asks for the other's
+    const oneLocked = deferred();
+    const twoLocked = deferred();
+    const crossing = (
+      first: number,
+      second: number,
+      firstLocked: { resolve: () => void },
+      otherLocked: Promise<void>,
+    ) =>
+      transactionOnPool(db.dataSource, async ({ run }) => {
+        attempts += 1;
+        await update(run, first);
+        firstLocked.resolve();
+        await otherLocked;
+        await update(run, second).catch((error: { code?: string }) => {
+          refusals.push(error.code ?? 'none');
+          throw error;
+        });
+      });
+    await Promise.all([crossing(1, 2, oneLocked, twoLocked.promise), crossing(2, 1, twoLocked, oneLocked.promise)]);
+
+    // the deadlock happened: PostgreSQL ended one of them, which ran a second time
+    expect(refusals).toEqual(['40P01']);
+    expect(attempts).toBe(3);
+    expect(await db.dataSource.query(`SELECT n, updates FROM ${table} ORDER BY n`)).toEqual([
+      { n: 1, updates: 2 },
+      { n: 2, updates: 2 },
+    ]);
+    await db.dataSource.query(`DROP TABLE ${table}`);
+  });
+});
+
 describe('group commit on the pool', () => {
   const run: RunSql = (statement, parameters) => poolSql(db.dataSource)(statement, parameters);
   /** A grouped statement that names its group's transaction; its first parameter is its key (a stream, for an append). */
@@ -199,5 +242,25 @@ describe('group commit on the pool', () => {
 
     expect((await group).map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
     expect(await run<{ key: string }>(keyed, ['after'])).toMatchObject([{ key: 'after' }]);
+  });
+
+  it('fails every waiting write when the pool cannot open a connection, and the writes after them too', async () => {
+    // a real pool whose server is not there: nothing listens on the port the test closed
+    const closed = net.createServer().listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const { port } = closed.address() as net.AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const unreachable = new pg.Pool({ host: '127.0.0.1', port, user: 'postgres', connectionTimeoutMillis: 2_000 });
+    const runUnreachable = poolSql({ driver: { master: unreachable } } as unknown as DataSource);
+    try {
+      const waiting = await Promise.allSettled(['a', 'b', 'c'].map((key) => runUnreachable(keyed, [key])));
+      expect(
+        waiting.map((outcome) => outcome.status === 'rejected' && (outcome.reason as { code?: string }).code),
+      ).toEqual(['ECONNREFUSED', 'ECONNREFUSED', 'ECONNREFUSED']);
+      // nothing is left busy: a later write is tried, and fails as well, instead of waiting forever
+      await expect(runUnreachable(keyed, ['d'])).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    } finally {
+      await unreachable.end();
+    }
   });
 });

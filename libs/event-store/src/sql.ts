@@ -466,15 +466,37 @@ export interface TransactionSql {
 }
 
 /**
+ * SQLSTATEs of a transaction PostgreSQL ended so that another could go on: the victim of a
+ * deadlock (40P01), a serialization failure (40001). Run again, it finds the other committed.
+ */
+const ENDED_FOR_ANOTHER = new Set(['40P01', '40001']);
+const TRANSACTION_ATTEMPTS = 3;
+
+/**
  * Runs `work` in one transaction on a connection of the pool: committed when it resolves, rolled
  * back when it throws. Pipelined (pipeline mode, see PipelinedConnection): BEGIN leaves with the
  * transaction's first statement instead of on a round trip of its own, and statements sent in the
  * same turn leave together. A failure of BEGIN fails the statements behind it, which report it.
+ *
+ * When PostgreSQL ends the transaction as a deadlock's victim (say, one that locks two streams
+ * racing a group of appends), `work` runs again in a new transaction, up to three times in all:
+ * so `work` must do nothing outside the transaction it is given.
  */
 export async function transactionOnPool<T>(
   dataSource: DataSource,
   work: (sql: TransactionSql) => Promise<T>,
 ): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await transactionOnce(dataSource, work);
+    } catch (error) {
+      const code = databaseErrorOf(error)?.code;
+      if (attempt >= TRANSACTION_ATTEMPTS || code === undefined || !ENDED_FOR_ANOTHER.has(code)) throw error;
+    }
+  }
+}
+
+async function transactionOnce<T>(dataSource: DataSource, work: (sql: TransactionSql) => Promise<T>): Promise<T> {
   const checkedOut = new CheckedOutClient(await poolOf(dataSource).connect());
   const { client } = checkedOut;
   const send = (text: string) => {
