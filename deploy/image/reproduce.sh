@@ -63,6 +63,11 @@ for index in "${!services[@]}"; do
   [ -n "$ready" ] || { echo "image: $service did not get ready"; tail -30 "$app/$service.log"; exit 1; }
 done
 echo "image: ${services[*]} ready"
+# each runs with the heap the entrypoint sizes for a service (its NODE_OPTIONS, seen by the process)
+for index in "${!services[@]}"; do
+  tr '\0' '\n' <"/proc/${pids[$index]}/environ" | grep -q '^NODE_OPTIONS=.*--max-old-space-size=256' ||
+    { echo "image: ${services[$index]} runs without the entrypoint's node options"; exit 1; }
+done
 # Nest closes the application on SIGTERM, then raises the signal again: 143 is the clean end
 # (only what the shutdown logged counts: kafkajs logs a tolerated race at start as an error)
 for index in "${!services[@]}"; do

@@ -17,7 +17,7 @@ import pg from 'pg';
 import { authRequestStreamId } from '../../dist/libs/events/src/index.js';
 import { startHttpsReceiver } from '../../dist/libs/testing/src/https-receiver.js';
 import { TEST_KEY_ENCRYPTION_KEY } from '../../dist/libs/testing/src/test-config.js';
-import { freePort } from './support/processes.mjs';
+import { SERVICE_ENTRYPOINT, freePort } from './support/processes.mjs';
 
 const flows = Number(process.env.BENCH_FLOWS ?? 200);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -84,7 +84,7 @@ async function startServices(env) {
   const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
   for (const name of SERVICES) {
     const log = openSync(path.join(workDir, `${name}.log`), 'a');
-    const child = spawn(process.execPath, [`dist/apps/${name}/src/main.js`], {
+    const child = spawn(SERVICE_ENTRYPOINT, [name], {
       env: {
         ...process.env,
         BACKCHANNEL_PROFILE: 'test',

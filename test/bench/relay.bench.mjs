@@ -17,6 +17,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { SERVICE_ENTRYPOINT } from './support/processes.mjs';
 import { migrateSchema } from './support/schema.mjs';
 
 const databaseUrl = process.env.DATABASE_URL;
@@ -127,7 +128,7 @@ async function startConsumers(workDir, env) {
   for (const name of ['token', 'notifier', 'ping-delivery']) {
     port += 1;
     const log = openSync(path.join(workDir, `${name}.log`), 'a');
-    const child = spawn(process.execPath, [`dist/apps/${name}/src/main.js`], {
+    const child = spawn(SERVICE_ENTRYPOINT, [name], {
       env: { ...process.env, ...env, PORT: String(port) },
       stdio: ['ignore', log, log],
     });

@@ -3,12 +3,16 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, openSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 
 // the tests' own: below the ephemeral range, never the same twice (the benches run the build)
 export { freePort } from '../../../dist/libs/testing/src/free-port.js';
+
+/** The image's command (deploy/image/entrypoint.sh <service>): a service runs here as in the image, with its node options. */
+export const SERVICE_ENTRYPOINT = fileURLToPath(new URL('../../../deploy/image/entrypoint.sh', import.meta.url));
 
 const started = new Set();
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startProcess, stopProcess, waitUntilReady } from './processes.mjs';
+import { SERVICE_ENTRYPOINT, freePort, startProcess, stopProcess, waitUntilReady } from './processes.mjs';
 
 const postgresChildren = (pid) => ({
   pids: [pid],
@@ -18,12 +18,16 @@ const postgresChildren = (pid) => ({
 const profileDir = process.env.BENCH_PROFILE_DIR ? path.resolve(process.env.BENCH_PROFILE_DIR) : null;
 const profilePreload = fileURLToPath(new URL('./profile-preload.cjs', import.meta.url));
 
-/** Starts one of Backchannel's node processes, with the profiling preload when BENCH_PROFILE_DIR is set. */
-function startBackchannelProcess(workDir, name, script, env) {
-  if (!profileDir) return startProcess(workDir, name, process.execPath, [script], env);
+/**
+ * Starts one of Backchannel's node processes (`command` and `args`), with the profiling preload
+ * when BENCH_PROFILE_DIR is set (in NODE_OPTIONS, which the entrypoint keeps).
+ */
+function startBackchannelProcess(workDir, name, command, args, env) {
+  if (!profileDir) return startProcess(workDir, name, command, args, env);
   mkdirSync(profileDir, { recursive: true });
-  return startProcess(workDir, name, process.execPath, ['--require', profilePreload, script], {
+  return startProcess(workDir, name, command, args, {
     ...env,
+    NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require ${JSON.stringify(profilePreload)}`].filter(Boolean).join(' '),
     BENCH_PROFILE_DIR: profileDir,
     BENCH_PROFILE_NAME: name,
   });
@@ -44,7 +48,7 @@ export async function startEmbedded({ workDir, caFile }) {
   chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user when started by root
   const adminToken = randomBytes(32).toString('base64url');
   const baseUrl = `http://127.0.0.1:${port}`;
-  const service = startBackchannelProcess(workDir, 'embedded', 'dist/apps/embedded/src/main.js', {
+  const service = startBackchannelProcess(workDir, 'embedded', process.execPath, ['dist/apps/embedded/src/main.js'], {
     ...commonEnv({ caFile }),
     PORT: String(port),
     EMBEDDED_POSTGRES_PORT: String(postgresPort),
@@ -84,7 +88,7 @@ export async function startDistributed({ workDir, caFile, keyEncryptionKey }) {
   };
   try {
     for (const name of DISTRIBUTED_SERVICES) {
-      const service = startBackchannelProcess(workDir, name, `dist/apps/${name}/src/main.js`, {
+      const service = startBackchannelProcess(workDir, name, SERVICE_ENTRYPOINT, [name], {
         ...commonEnv({ caFile }),
         BACKCHANNEL_PROFILE: 'test', // plain-http issuer on loopback
         BACKCHANNEL_ISSUER: baseUrl,
