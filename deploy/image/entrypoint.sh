@@ -15,8 +15,8 @@ case "$service" in
     # 8 MB semi-spaces (16 by default), and the old generation capped at 256 MB. The cap also makes
     # V8 collect before garbage piles up: on a machine with gigabytes free it lets the heap grow to
     # about four times what is live first. Peak RSS per service under `npm run bench` 149-181 MB ->
-    # 130-142, CPU per flow unchanged (docs/performance.md). An operator's NODE_OPTIONS come after
-    # these, and win.
+    # 129-143, for 6-9 % more CPU per flow in the services, spent collecting (docs/performance.md,
+    # "A heap sized for a service"). An operator's NODE_OPTIONS come after these, and win.
     export NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=256${NODE_OPTIONS:+ $NODE_OPTIONS}"
     exec node "$here/dist/apps/$service/src/main.js" "$@"
     ;;
