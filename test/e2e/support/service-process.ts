@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 export { freePort } from '@backchannel/testing';
 
@@ -18,7 +19,13 @@ export interface ServiceProcess {
   kill(): Promise<void>;
 }
 
-/** Starts a command in its own process group, so stopping it also stops what it started. */
+/** Ends each node process a test starts once the test runner is gone (see the file). */
+const EXIT_WITH_TEST_RUNNER = `--require ${JSON.stringify(fileURLToPath(new URL('./exit-with-test-runner.cjs', import.meta.url)))}`;
+
+/**
+ * Starts a command in its own process group, so stopping it also stops what it started; every node
+ * process in it ends by itself if the test runner dies (exit-with-test-runner.cjs).
+ */
 export function startProcess(
   name: string,
   command: string,
@@ -27,8 +34,12 @@ export function startProcess(
   /** false: the process sees `env` and PATH only, as a container sees its own environment. */
   inheritEnvironment = true,
 ): ServiceProcess {
+  const environment: NodeJS.ProcessEnv = inheritEnvironment
+    ? { ...process.env, ...env }
+    : { PATH: process.env.PATH, ...env };
+  const nodeOptions = [environment.NODE_OPTIONS, EXIT_WITH_TEST_RUNNER].filter(Boolean).join(' ');
   const child: ChildProcess = spawn(command, args, {
-    env: inheritEnvironment ? { ...process.env, ...env } : { PATH: process.env.PATH, ...env },
+    env: { ...environment, NODE_OPTIONS: nodeOptions, E2E_TEST_RUNNER_PID: String(process.pid) },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
