@@ -28,6 +28,8 @@ const notifications: Decider<Notify, Notifications, UserNotified, LimitReached> 
 const notify = (channel: string, limit = 10): Notify => ({ type: 'Notify', data: { channel, limit } });
 
 const db = useTestStore();
+/** A second store on the same database: another process. */
+const rival = useTestStore();
 
 describe('handleCommand', () => {
   it('appends the decided events and returns them with the state after them', async () => {
@@ -93,9 +95,13 @@ describe('handleCommand', () => {
 
   it('accepts exactly as many of many concurrent commands as the rules allow', async () => {
     const streamId = testStreamId('command-race');
+    // two stores: two processes, whose commands race (one process's take turns)
+    const stores = [db.store, rival.store];
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, writer) =>
-        handleCommand(db.store, streamId, notifications, notify(`channel-${writer}`, 3), { maxAttempts: 10 }),
+        handleCommand(stores[writer % 2]!, streamId, notifications, notify(`channel-${writer}`, 3), {
+          maxAttempts: 10,
+        }),
       ),
     );
 
@@ -161,7 +167,8 @@ describe('handleCommand', () => {
 
     it('is sent behind the append: an append that conflicts is what is thrown (and retried), and the work beside it is rolled back', async () => {
       const streamId = testStreamId('command-tx-conflict');
-      await handleCommand(db.store, streamId, notifications, notify('web-push'));
+      // another process appends: this one has not seen it
+      await handleCommand(rival.store, streamId, notifications, notify('web-push'));
       const transactions: string[] = [];
       const result = await handleCommand(db.store, streamId, notifications, notify('sms'), {
         // a stale start: the first append conflicts
@@ -198,8 +205,70 @@ describe('handleCommand', () => {
 });
 
 describe('handleCommand from the state this process remembers', () => {
-  /** A second store on the same database: another process, whose appends this one does not see. */
-  const other = useTestStore();
+  /** Another process, whose appends this one does not see. */
+  const other = rival;
+
+  it("takes turns with the stream's other commands in this process: neither meets a conflict", async () => {
+    const streamId = testStreamId('remembered-turns');
+    await handleCommand(db.store, streamId, notifications, notify('web-push'));
+    const steps: string[] = [];
+    const appendToStream = db.store.appendToStream;
+    const appends = jest.spyOn(db.store, 'appendToStream').mockImplementation(async (id, expected, events, ...rest) => {
+      const channel = (events[0]!.data as { channel: string }).channel;
+      steps.push(`${channel} appends at ${String(expected)}`);
+      const appended = await appendToStream(id, expected, events, ...rest);
+      steps.push(`${channel} appended`);
+      return appended;
+    });
+    const reads = jest.spyOn(db.store, 'readStream');
+    try {
+      // both start in this turn of the event loop, before either can append: they race
+      const sms = handleCommand(db.store, streamId, notifications, notify('sms'));
+      const email = handleCommand(db.store, streamId, notifications, notify('email'));
+      steps.push('both started');
+      expect(db.store.streamStates.streamsInTurn).toBe(1);
+
+      await expect(Promise.all([sms, email])).resolves.toMatchObject([
+        { outcome: 'accepted', state: { channels: ['web-push', 'sms'] } },
+        { outcome: 'accepted', state: { channels: ['web-push', 'sms', 'email'] } },
+      ]);
+      // the second decided on what the first left: no refused append, no re-read
+      expect(steps).toEqual([
+        'both started',
+        'sms appends at 1',
+        'sms appended',
+        'email appends at 2',
+        'email appended',
+      ]);
+      expect(reads).not.toHaveBeenCalled();
+      expect(db.store.streamStates.streamsInTurn).toBe(0);
+      expect(await db.store.verifyStream(streamId)).toEqual({ valid: true, length: 3 });
+    } finally {
+      appends.mockRestore();
+      reads.mockRestore();
+    }
+  });
+
+  it('decides on a remembered state newer than the one the caller read, without a conflict', async () => {
+    const streamId = testStreamId('remembered-newer');
+    await handleCommand(db.store, streamId, notifications, notify('web-push'));
+    const readBefore = await readStreamState(db.store, streamId, notifications);
+    // this process moves the stream on while the caller works (a delivery, say) from what it read
+    await handleCommand(db.store, streamId, notifications, notify('email'));
+    const appends = jest.spyOn(db.store, 'appendToStream');
+    const reads = jest.spyOn(db.store, 'readStream');
+    try {
+      const result = await handleCommand(db.store, streamId, notifications, notify('sms'), { from: readBefore });
+
+      expect(result).toMatchObject({ outcome: 'accepted', state: { channels: ['web-push', 'email', 'sms'] } });
+      expect(appends).toHaveBeenCalledTimes(1);
+      expect(appends.mock.calls[0]![1]).toBe(2);
+      expect(reads).not.toHaveBeenCalled();
+    } finally {
+      appends.mockRestore();
+      reads.mockRestore();
+    }
+  });
 
   it('does not read the stream again after its own append', async () => {
     const streamId = testStreamId('remembered');

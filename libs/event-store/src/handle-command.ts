@@ -66,10 +66,11 @@ export async function readStreamState<Command, State, E extends Event, Rejection
 }
 
 /**
- * Decides `command` on the latest state this process knows of the stream: `from`, else the one it
- * remembers (StreamStateCache), else a read. A remembered state may be older than the stream, so a
- * refusal, or a decision to record nothing, made on it is made again on a fresh read: only an
- * acceptance rests on it, and its append checks the version (a conflict re-reads).
+ * Decides `command` on the latest state this process knows of the stream: `from`, or the one it
+ * remembers (StreamStateCache) when that is newer, else a read. A remembered state may be older
+ * than the stream, so a refusal, or a decision to record nothing, made on it is made again on a
+ * fresh read: only an acceptance rests on it, and its append checks the version (a conflict
+ * re-reads). A refusal on `from` stands, as the caller read it.
  */
 export async function decideOnLatest<Command, State, E extends Event, Rejection>(
   store: PostgresEventStore,
@@ -78,12 +79,15 @@ export async function decideOnLatest<Command, State, E extends Event, Rejection>
   command: Command,
   from?: StreamState<State>,
 ): Promise<{ stream: StreamState<State>; decision: Decision<E, Rejection> }> {
-  const remembered = from ? undefined : store.streamStates.get<State>(streamId, decider);
-  if (remembered) {
-    const decision = decider.decide(command, remembered.state);
-    if (decision.outcome === 'accepted' && decision.events.length > 0) return { stream: remembered, decision };
+  const remembered = store.streamStates.get<State>(streamId, decider);
+  const start = from && !(remembered && remembered.version > from.version) ? from : remembered;
+  if (start) {
+    const decision = decider.decide(command, start.state);
+    if (start === from || (decision.outcome === 'accepted' && decision.events.length > 0)) {
+      return { stream: start, decision };
+    }
   }
-  const stream = from ?? (await readStreamState(store, streamId, decider));
+  const stream = await readStreamState(store, streamId, decider);
   return { stream, decision: decider.decide(command, stream.state) };
 }
 
@@ -92,6 +96,8 @@ export async function decideOnLatest<Command, State, E extends Event, Rejection>
  * re-read and re-decide (at most options.maxAttempts, default 5). The command is data: it never
  * depends on the state, so deciding it again after a conflict is the same decision on newer facts.
  * `options.from` skips the first read, as does a state this process remembers (decideOnLatest).
+ * Commands of one stream take turns in this process (StreamStateCache.inTurn), so they meet no
+ * conflict with each other: the second decides on the state the first left.
  * `options.inTransaction(tx, events, state)` runs in the SAME transaction as the append, beside it
  * (read models); `options.alongside` writes in the append's own statement. Round trips: one read
  * (none with `from`), then one append (with or without alongside writes), or BEGIN with the append
@@ -107,7 +113,7 @@ export async function handleCommand<Command, State, E extends Event, Rejection>(
   const { maxAttempts = DEFAULT_MAX_ATTEMPTS, inTransaction, alongside } = options;
   if (inTransaction && alongside) throw new Error('handleCommand: inTransaction or alongside, not both');
   let first = true;
-  return retryOnVersionConflict(maxAttempts, async (): Promise<CommandResult<State, E, Rejection>> => {
+  const attempt = async (): Promise<CommandResult<State, E, Rejection>> => {
     // the first attempt starts where the caller, or this process, last saw the stream; a retry re-reads
     const { stream, decision } = first
       ? await decideOnLatest(store, streamId, decider, command, options.from)
@@ -123,7 +129,8 @@ export async function handleCommand<Command, State, E extends Event, Rejection>(
       }
       return decided;
     });
-  });
+  };
+  return store.streamStates.inTurn(streamId, () => retryOnVersionConflict(maxAttempts, attempt));
 
   async function appendDecision(
     stream: StreamState<State>,

@@ -26,6 +26,8 @@ export const STREAM_STATE_CACHE_SIZE = 2_000;
  */
 export class StreamStateCache {
   private readonly entries = new Map<string, Entry>();
+  /** Per stream, the end of the last command this process started on it. */
+  private readonly turns = new Map<string, Promise<void>>();
 
   constructor(private readonly capacity = STREAM_STATE_CACHE_SIZE) {}
 
@@ -49,5 +51,30 @@ export class StreamStateCache {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /**
+   * Runs `command` once every command this process started earlier on the stream has ended: two
+   * commands of one stream in one process (the notifier's outcome and the device's answer, say) no
+   * longer race for the same version, whose loser paid a refused append and a re-read; the second
+   * starts from the state the first left. Other streams, and other processes, are not held up.
+   */
+  inTurn<T>(streamId: string, command: () => Promise<T>): Promise<T> {
+    const previous = this.turns.get(streamId);
+    const result = previous ? previous.then(command) : command();
+    const ended = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.turns.set(streamId, ended);
+    void ended.then(() => {
+      if (this.turns.get(streamId) === ended) this.turns.delete(streamId);
+    });
+    return result;
+  }
+
+  /** Streams with a command in progress or waiting. */
+  get streamsInTurn(): number {
+    return this.turns.size;
   }
 }
