@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it, jest } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { accept, type Decider, reject, type UserNotified } from '@backchannel/events';
 import { WrongExpectedVersionError } from './event-store.js';
 import { handleCommand, readStreamState } from './handle-command.js';
@@ -208,12 +208,16 @@ describe('handleCommand from the state this process remembers', () => {
   /** Another process, whose appends this one does not see. */
   const other = rival;
 
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
   it("takes turns with the stream's other commands in this process: neither meets a conflict", async () => {
     const streamId = testStreamId('remembered-turns');
     await handleCommand(db.store, streamId, notifications, notify('web-push'));
     const steps: string[] = [];
     const appendToStream = db.store.appendToStream;
-    const appends = jest.spyOn(db.store, 'appendToStream').mockImplementation(async (id, expected, events, ...rest) => {
+    jest.spyOn(db.store, 'appendToStream').mockImplementation(async (id, expected, events, ...rest) => {
       const channel = (events[0]!.data as { channel: string }).channel;
       steps.push(`${channel} appends at ${String(expected)}`);
       const appended = await appendToStream(id, expected, events, ...rest);
@@ -221,32 +225,21 @@ describe('handleCommand from the state this process remembers', () => {
       return appended;
     });
     const reads = jest.spyOn(db.store, 'readStream');
-    try {
-      // both start in this turn of the event loop, before either can append: they race
-      const sms = handleCommand(db.store, streamId, notifications, notify('sms'));
-      const email = handleCommand(db.store, streamId, notifications, notify('email'));
-      steps.push('both started');
-      expect(db.store.streamStates.streamsInTurn).toBe(1);
+    // both start in this turn of the event loop, before either can append: they race
+    const sms = handleCommand(db.store, streamId, notifications, notify('sms'));
+    const email = handleCommand(db.store, streamId, notifications, notify('email'));
+    steps.push('both started');
+    expect(db.store.streamStates.streamsInTurn).toBe(1);
 
-      await expect(Promise.all([sms, email])).resolves.toMatchObject([
-        { outcome: 'accepted', state: { channels: ['web-push', 'sms'] } },
-        { outcome: 'accepted', state: { channels: ['web-push', 'sms', 'email'] } },
-      ]);
-      // the second decided on what the first left: no refused append, no re-read
-      expect(steps).toEqual([
-        'both started',
-        'sms appends at 1',
-        'sms appended',
-        'email appends at 2',
-        'email appended',
-      ]);
-      expect(reads).not.toHaveBeenCalled();
-      expect(db.store.streamStates.streamsInTurn).toBe(0);
-      expect(await db.store.verifyStream(streamId)).toEqual({ valid: true, length: 3 });
-    } finally {
-      appends.mockRestore();
-      reads.mockRestore();
-    }
+    await expect(Promise.all([sms, email])).resolves.toMatchObject([
+      { outcome: 'accepted', state: { channels: ['web-push', 'sms'] } },
+      { outcome: 'accepted', state: { channels: ['web-push', 'sms', 'email'] } },
+    ]);
+    // the second decided on what the first left: no refused append, no re-read
+    expect(steps).toEqual(['both started', 'sms appends at 1', 'sms appended', 'email appends at 2', 'email appended']);
+    expect(reads).not.toHaveBeenCalled();
+    expect(db.store.streamStates.streamsInTurn).toBe(0);
+    expect(await db.store.verifyStream(streamId)).toEqual({ valid: true, length: 3 });
   });
 
   it('decides on a remembered state newer than the one the caller read, without a conflict', async () => {
@@ -257,31 +250,22 @@ describe('handleCommand from the state this process remembers', () => {
     await handleCommand(db.store, streamId, notifications, notify('email'));
     const appends = jest.spyOn(db.store, 'appendToStream');
     const reads = jest.spyOn(db.store, 'readStream');
-    try {
-      const result = await handleCommand(db.store, streamId, notifications, notify('sms'), { from: readBefore });
+    const result = await handleCommand(db.store, streamId, notifications, notify('sms'), { from: readBefore });
 
-      expect(result).toMatchObject({ outcome: 'accepted', state: { channels: ['web-push', 'email', 'sms'] } });
-      expect(appends).toHaveBeenCalledTimes(1);
-      expect(appends.mock.calls[0]![1]).toBe(2);
-      expect(reads).not.toHaveBeenCalled();
-    } finally {
-      appends.mockRestore();
-      reads.mockRestore();
-    }
+    expect(result).toMatchObject({ outcome: 'accepted', state: { channels: ['web-push', 'email', 'sms'] } });
+    expect(appends).toHaveBeenCalledTimes(1);
+    expect(appends.mock.calls[0]![1]).toBe(2);
+    expect(reads).not.toHaveBeenCalled();
   });
 
   it('does not read the stream again after its own append', async () => {
     const streamId = testStreamId('remembered');
     await handleCommand(db.store, streamId, notifications, notify('web-push'));
     const reads = jest.spyOn(db.store, 'readStream');
-    try {
-      const result = await handleCommand(db.store, streamId, notifications, notify('sms'));
+    const result = await handleCommand(db.store, streamId, notifications, notify('sms'));
 
-      expect(result).toMatchObject({ outcome: 'accepted', state: { channels: ['web-push', 'sms'] } });
-      expect(reads).not.toHaveBeenCalled();
-    } finally {
-      reads.mockRestore();
-    }
+    expect(result).toMatchObject({ outcome: 'accepted', state: { channels: ['web-push', 'sms'] } });
+    expect(reads).not.toHaveBeenCalled();
   });
 
   it('appends after another process moved the stream on: the conflict re-reads and decides again', async () => {
