@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
+import { PrivatePostgres } from '@backchannel/testing';
 import { startProcess, waitFor } from '../e2e/support/service-process.js';
 
 const alive = (pid: number) => {
@@ -10,7 +14,7 @@ const alive = (pid: number) => {
   }
 };
 
-describe('a process an end-to-end test started', () => {
+describe('a process a test started', () => {
   it('ends by itself once the test runner is gone', async () => {
     // started as a test starts a stack; it stands in for a test runner and starts a service of its
     // own as startProcess would (naming itself the runner), then prints what it was given
@@ -21,10 +25,10 @@ describe('a process an end-to-end test started', () => {
         '-e',
         `const service = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
          stdio: 'ignore',
-         env: { ...process.env, E2E_TEST_RUNNER_PID: String(process.pid) },
+         env: { ...process.env, TEST_RUNNER_PID: String(process.pid) },
        });
-       const { NODE_OPTIONS, E2E_TEST_RUNNER_PID } = process.env;
-       console.log(JSON.stringify({ runner: process.pid, service: service.pid, NODE_OPTIONS, E2E_TEST_RUNNER_PID }));
+       const { NODE_OPTIONS, TEST_RUNNER_PID } = process.env;
+       console.log(JSON.stringify({ runner: process.pid, service: service.pid, NODE_OPTIONS, TEST_RUNNER_PID }));
        setInterval(() => {}, 1000);`,
       ],
       {},
@@ -35,12 +39,12 @@ describe('a process an end-to-end test started', () => {
         .split('\n')
         .find((text) => text.startsWith('{'));
       return line
-        ? (JSON.parse(line) as { runner: number; service: number; NODE_OPTIONS: string; E2E_TEST_RUNNER_PID: string })
+        ? (JSON.parse(line) as { runner: number; service: number; NODE_OPTIONS: string; TEST_RUNNER_PID: string })
         : undefined;
     });
     // what startProcess gives every process: the guard preloaded, and this runner to watch
     expect(given.NODE_OPTIONS).toMatch(/--require ".*exit-with-test-runner\.cjs"/);
-    expect(given.E2E_TEST_RUNNER_PID).toBe(String(process.pid));
+    expect(given.TEST_RUNNER_PID).toBe(String(process.pid));
 
     // the stand-in dies without stopping anything, as a killed test run does, at once (its
     // service may not even have loaded the guard yet)
@@ -49,4 +53,33 @@ describe('a process an end-to-end test started', () => {
     expect(alive(given.service)).toBe(true); // orphaned, not killed with it
     await waitFor('the orphaned service ended', async () => (alive(given.service) ? undefined : true), 10_000);
   });
+
+  it('stops a private PostgreSQL once its test runner is gone', async () => {
+    // a stand-in runner: the private PostgreSQL watches it instead of this test run
+    const runner = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const postgres = await PrivatePostgres.start({ testRunner: runner.pid! });
+    try {
+      const port = Number(new URL(postgres.url).port);
+      expect(await accepts(port)).toBe(true);
+
+      runner.kill('SIGKILL');
+      await once(runner, 'exit');
+      await waitFor('the private PostgreSQL stopped', async () => ((await accepts(port)) ? undefined : true), 30_000);
+    } finally {
+      runner.kill('SIGKILL');
+      await postgres.destroy();
+    }
+  });
 });
+
+/** Whether something accepts TCP connections on the port of this machine. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}

@@ -12,3 +12,4 @@ export * from './private-kafka-broker.js';
 export * from './private-postgres.js';
 export * from './free-port.js';
 export * from './eventually.js';
+export * from './ending-with-test-runner.js';

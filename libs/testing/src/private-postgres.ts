@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './free-port.js';
 import { crashProcess } from './process-crash.js';
+import { endingWithTestRunner } from './ending-with-test-runner.js';
 
 const postgresMain = fileURLToPath(new URL('../../../dist/apps/embedded/src/postgres.main.js', import.meta.url));
 
@@ -20,12 +21,17 @@ export class PrivatePostgres {
   private constructor(
     private readonly home: string,
     private readonly port: number,
+    private readonly testRunner: number,
   ) {}
 
-  static async start(): Promise<PrivatePostgres> {
+  /**
+   * Its launcher stops it once the test runner is gone (exit-with-test-runner.cjs), so a killed test
+   * run leaves no server holding its port; `testRunner` is this process unless a test says otherwise.
+   */
+  static async start({ testRunner = process.pid } = {}): Promise<PrivatePostgres> {
     const home = await mkdtemp(join(tmpdir(), 'private-postgres-'));
     await chmod(home, 0o755); // PostgreSQL runs as its own user and must reach its folder
-    const postgres = new PrivatePostgres(home, await freePort());
+    const postgres = new PrivatePostgres(home, await freePort(), testRunner);
     await postgres.run([]);
     return postgres;
   }
@@ -77,6 +83,7 @@ export class PrivatePostgres {
   private run(flags: string[]): Promise<void> {
     const launcher = spawn(process.execPath, [postgresMain, this.dataDir, String(this.port), 'backchannel', ...flags], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: endingWithTestRunner(process.env, this.testRunner),
     });
     this.launcher = launcher;
     let output = '';

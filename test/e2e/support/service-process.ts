@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { endingWithTestRunner } from '@backchannel/testing';
 
 export { freePort } from '@backchannel/testing';
 
@@ -19,9 +19,6 @@ export interface ServiceProcess {
   kill(): Promise<void>;
 }
 
-/** Ends each node process a test starts once the test runner is gone (see the file). */
-const EXIT_WITH_TEST_RUNNER = `--require ${JSON.stringify(fileURLToPath(new URL('./exit-with-test-runner.cjs', import.meta.url)))}`;
-
 /**
  * Starts a command in its own process group, so stopping it also stops what it started; every node
  * process in it ends by itself if the test runner dies (exit-with-test-runner.cjs).
@@ -37,9 +34,8 @@ export function startProcess(
   const environment: NodeJS.ProcessEnv = inheritEnvironment
     ? { ...process.env, ...env }
     : { PATH: process.env.PATH, ...env };
-  const nodeOptions = [environment.NODE_OPTIONS, EXIT_WITH_TEST_RUNNER].filter(Boolean).join(' ');
   const child: ChildProcess = spawn(command, args, {
-    env: { ...environment, NODE_OPTIONS: nodeOptions, E2E_TEST_RUNNER_PID: String(process.pid) },
+    env: endingWithTestRunner(environment),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
