@@ -28,7 +28,7 @@ const notifications: Decider<Notify, Notifications, UserNotified, LimitReached> 
 const notify = (channel: string, limit = 10): Notify => ({ type: 'Notify', data: { channel, limit } });
 
 const db = useTestStore();
-/** A second store on the same database: another process. */
+/** A second store on the same database: another process, whose appends `db.store` does not see. */
 const rival = useTestStore();
 
 describe('handleCommand', () => {
@@ -205,9 +205,6 @@ describe('handleCommand', () => {
 });
 
 describe('handleCommand from the state this process remembers', () => {
-  /** Another process, whose appends this one does not see. */
-  const other = rival;
-
   afterEach(() => {
     jest.restoreAllMocks();
   });
@@ -271,7 +268,7 @@ describe('handleCommand from the state this process remembers', () => {
   it('appends after another process moved the stream on: the conflict re-reads and decides again', async () => {
     const streamId = testStreamId('remembered-stale');
     await handleCommand(db.store, streamId, notifications, notify('web-push'));
-    await handleCommand(other.store, streamId, notifications, notify('email'));
+    await handleCommand(rival.store, streamId, notifications, notify('email'));
 
     const result = await handleCommand(db.store, streamId, notifications, notify('sms'));
 
