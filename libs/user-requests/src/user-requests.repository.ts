@@ -203,32 +203,20 @@ export class UserRequests {
     limits: PromptLimits,
   ): Promise<void> {
     const { subject, clientId, requestedAt } = requested.data;
-    // Sent together (one round trip): PostgreSQL runs the count once the lock is held, then adds
-    // the row (so the count is of the others); a refusal throws, and the rollback takes the row back.
+    // Sent together (one round trip): PostgreSQL counts once the lock is held, and adds the row in
+    // the same statement, whose count cannot see it (so the count is of the others); a refusal
+    // throws, and the rollback takes the row back.
     const locked = lockUser(tx, subject);
-    const counted = tx.query<PromptHistory>(
-      prepared(`SELECT count(*) FILTER (WHERE answered_at IS NULL AND expires_at > $3)::int AS "forUser",
-              (count(*) FILTER (WHERE answered_at IS NULL AND expires_at > $3 AND client_id = $2))::int AS "forClient",
-              (count(*) FILTER (WHERE client_id = $2 AND created_at > $3::timestamptz - make_interval(secs => $4)))::int
-                AS "recentForClient",
-              max(answered_at) FILTER (WHERE client_id = $2 AND denial = ANY($5)) AS "lastDeniedAt",
-              (SELECT blocked_at FROM client_blocks WHERE subject = $1 AND client_id = $2) AS "blockedAt"
-         FROM user_requests
-        WHERE subject = $1
-          AND ((answered_at IS NULL AND expires_at > $3)
-               OR (client_id = $2 AND (created_at > $3::timestamptz - make_interval(secs => $4)
-                                       OR answered_at > $3::timestamptz - make_interval(secs => $6))))`),
-      [
-        subject,
-        clientId,
-        requestedAt,
-        limits.perClientAndUser.windowSeconds,
-        USER_DENIALS,
-        limits.backoffAfterDenialSeconds,
-      ],
-    );
-    const added = tx.query(INSERT_USER_REQUEST, userRequestRow(requested));
-    const [, [history]] = await Promise.all([locked, counted, added]);
+    const counted = tx.query<PromptHistory>(COUNT_AND_ADD, [
+      subject,
+      clientId,
+      requestedAt,
+      limits.perClientAndUser.windowSeconds,
+      USER_DENIALS,
+      limits.backoffAfterDenialSeconds,
+      ...userRequestRow(requested),
+    ]);
+    const [, [history]] = await Promise.all([locked, counted]);
     if (refusesPrompt(history!, limits, new Date(requestedAt))) throw new TooManyOpenRequestsError();
   }
 
@@ -310,8 +298,26 @@ export class UserRequests {
   }
 }
 
-const INSERT_USER_REQUEST = prepared(`INSERT INTO user_requests (${USER_REQUEST_COLUMNS.join(', ')})
-  VALUES (${USER_REQUEST_COLUMNS.map((_, index) => `$${index + 1}`).join(', ')})`);
+/**
+ * The user's prompt history (PromptHistory: $1 subject, $2 client, $3 the request's time, $4 the
+ * per-client window, $5 the user's denials, $6 the back-off after one) and the new request's row
+ * added ($7 on, USER_REQUEST_COLUMNS): one statement, the count taken before the row exists.
+ */
+const COUNT_AND_ADD = prepared(`WITH added AS (
+    INSERT INTO user_requests (${USER_REQUEST_COLUMNS.join(', ')})
+    VALUES (${USER_REQUEST_COLUMNS.map((_, index) => `$${index + 7}`).join(', ')})
+  )
+  SELECT count(*) FILTER (WHERE answered_at IS NULL AND expires_at > $3)::int AS "forUser",
+         (count(*) FILTER (WHERE answered_at IS NULL AND expires_at > $3 AND client_id = $2))::int AS "forClient",
+         (count(*) FILTER (WHERE client_id = $2 AND created_at > $3::timestamptz - make_interval(secs => $4)))::int
+           AS "recentForClient",
+         max(answered_at) FILTER (WHERE client_id = $2 AND denial = ANY($5)) AS "lastDeniedAt",
+         (SELECT blocked_at FROM client_blocks WHERE subject = $1 AND client_id = $2) AS "blockedAt"
+    FROM user_requests
+   WHERE subject = $1
+     AND ((answered_at IS NULL AND expires_at > $3)
+          OR (client_id = $2 AND (created_at > $3::timestamptz - make_interval(secs => $4)
+                                  OR answered_at > $3::timestamptz - make_interval(secs => $6))))`);
 
 /** One user's requests are counted and blocked one transaction at a time, in every replica. */
 async function lockUser(tx: EventStoreTransaction, subject: string): Promise<void> {
