@@ -213,11 +213,12 @@ export async function readLogHead(run: RunSql): Promise<LogCheckpoint | undefine
 /*
  * One statement per append: find the stream's head (its last event, which must be at the expected
  * version unless that is 'any'), then chain the new events' versions and hashes from it (each hash
- * covers its predecessor's: for several events, a recursive CTE) and insert them. A head at another version means the
- * expected version is wrong: nothing is inserted, and nothing is refused (a refusal would take down
- * the group the append was committed with: see GroupCommits in sql.ts). A head written by a younger transaction than this one also counts as a
- * conflict, so the log order (by transaction id) keeps every stream in version order. A writer
- * racing for the same version loses on events_stream_version_unique.
+ * covers its predecessor's: for several events, a recursive CTE) and insert them. A head at another
+ * version means the expected version is wrong: nothing is inserted, and nothing is refused (a
+ * refusal would take down the group the append was committed with: see GroupCommits in sql.ts). A
+ * head written by a younger transaction than this one also counts as a conflict, so the log order
+ * (by transaction id) keeps every stream in version order. A writer racing for the same version
+ * loses on events_stream_version_unique.
  */
 const HEAD_CTES = `
     head AS (
@@ -271,9 +272,9 @@ const MANY: AppendShape = {
 };
 
 /**
- * One event, the usual append: its hash follows the head's without recursion, which costs
+ * One event, the usual append: its hash follows the head's in one step. The recursion cost
  * PostgreSQL about a third of the append (190-210 against 255-310 µs of its CPU per append in one
- * transaction, docs/performance.md).
+ * transaction, docs/performance.md "tenth round").
  */
 const ONE: AppendShape = {
   ctes: `
@@ -352,13 +353,13 @@ export async function appendEvents<E extends Event>(
       hash_tail: template.tail,
     };
   });
-  const [one] = rows;
+  const shape = rows.length === 1 ? ONE : MANY;
   let appended: AppendedRow[];
   try {
-    appended = await run<AppendedRow>(appendStatement(rows.length === 1 ? ONE : MANY, alongside), [
+    appended = await run<AppendedRow>(appendStatement(shape, alongside), [
       streamId,
       expectedVersion === 'any' ? null : expectedVersion,
-      JSON.stringify(rows.length === 1 ? one : rows),
+      JSON.stringify(shape === ONE ? rows[0] : rows),
       ...(alongside?.parameters ?? []),
     ]);
   } catch (error) {
